@@ -1,0 +1,3 @@
+"""hf_ser: speech emotion recognition fine-tuning on the Hugging Face stack."""
+
+__version__ = "0.1.0"

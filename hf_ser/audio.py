@@ -1,0 +1,136 @@
+"""The one place that reads, checks and resamples audio.
+
+Every waveform hf_ser touches comes through here, so a change in an audio library is a one-file fix.
+Decoding uses soundfile (libsndfile, bundled in its wheels: WAV, FLAC, OGG, MP3, AIFF) rather than
+torchaudio/torchcodec, which needs system FFmpeg and is several times slower on WAV. Resampling uses
+soxr, about 10x faster than ``torchaudio.functional.resample`` on CPU.
+
+Waveforms are float32 mono numpy arrays: ``wave: (samples,)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+TARGET_SR = 16_000
+# A clip whose absolute peak stays below this is treated as silent. CREMA-D's 1076_MTI_SAD_XX has a normal
+# duration but no signal, so silence must be judged by level, never by length.
+SILENCE_PEAK = 1e-3
+_LFS_MAGIC = b"version https://git-lfs.github.com/spec/v1"
+
+
+class AudioError(Exception):
+    """A file that cannot be used as audio; ``reason`` is short and goes into skip reports."""
+
+    def __init__(self, reason: str, path: str | Path | None = None):
+        super().__init__(f"{path}: {reason}" if path is not None else reason)
+        self.reason = reason
+        self.path = None if path is None else str(path)
+
+
+class GitLfsPointerError(RuntimeError):
+    """The file is a git-lfs pointer, not audio: the corpus was cloned or zipped without LFS."""
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """Header facts of an audio file."""
+
+    sample_rate: int
+    frames: int
+    channels: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.sample_rate if self.sample_rate else 0.0
+
+
+def is_lfs_pointer(path: str | Path) -> bool:
+    """True when ``path`` is a git-lfs pointer text file instead of the real content."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(_LFS_MAGIC)) == _LFS_MAGIC
+    except OSError:
+        return False
+
+
+def raise_if_lfs_pointer(path: str | Path) -> None:
+    """Fail loudly (with the fix) when a corpus file is a git-lfs pointer."""
+    if is_lfs_pointer(path):
+        raise GitLfsPointerError(
+            f"{path} is a git-lfs pointer file, not audio. The corpus was downloaded without its LFS content "
+            "(a GitHub zip or a clone without git-lfs). Fix: install git-lfs and run `git lfs pull` inside the "
+            "corpus checkout, or download from a mirror that ships the audio."
+        )
+
+
+def read_info(path: str | Path) -> AudioInfo:
+    """Read the header of an audio file without decoding it.
+
+    Raises:
+        GitLfsPointerError: the file is a git-lfs pointer.
+        AudioError: the file is missing or not readable as audio.
+    """
+    raise_if_lfs_pointer(path)
+    try:
+        info = sf.info(str(path))
+    except Exception as e:  # soundfile raises several types (LibsndfileError, RuntimeError, ...)
+        raise AudioError(f"unreadable audio ({type(e).__name__}: {_short(e)})", path) from e
+    return AudioInfo(sample_rate=int(info.samplerate), frames=int(info.frames), channels=int(info.channels))
+
+
+def resample(wave: np.ndarray, orig_sr: int, target_sr: int = TARGET_SR) -> np.ndarray:
+    """Resample a mono float32 waveform from ``orig_sr`` to ``target_sr`` (no-op when equal)."""
+    if orig_sr == target_sr:
+        return wave.astype(np.float32, copy=False)
+    return soxr.resample(wave, orig_sr, target_sr, quality="HQ").astype(np.float32, copy=False)
+
+
+def load_audio(path: str | Path, target_sr: int | None = TARGET_SR) -> tuple[np.ndarray, int]:
+    """Decode ``path`` to mono float32, resampled from the file's own header rate.
+
+    Args:
+        path: any file soundfile reads.
+        target_sr: output rate; ``None`` keeps the native rate.
+
+    Returns:
+        ``(wave, sample_rate)`` with ``wave: (samples,)`` in [-1, 1].
+
+    Raises:
+        GitLfsPointerError: the file is a git-lfs pointer.
+        AudioError: unreadable, truncated or empty.
+    """
+    raise_if_lfs_pointer(path)
+    try:
+        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as e:
+        raise AudioError(f"unreadable audio ({type(e).__name__}: {_short(e)})", path) from e
+    if data.size == 0:
+        raise AudioError("empty audio (0 samples)", path)
+    # Mix down: mean over channels keeps the level of a mono source duplicated in stereo.
+    wave = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    if not np.isfinite(wave).all():
+        raise AudioError("audio contains NaN or inf samples", path)
+    if target_sr is not None and sr != target_sr:
+        wave, sr = resample(wave, sr, target_sr), target_sr
+    return np.ascontiguousarray(wave, dtype=np.float32), int(sr)
+
+
+def silence_reason(wave: np.ndarray, peak_threshold: float = SILENCE_PEAK) -> str | None:
+    """Return why ``wave`` is unusable (silent or empty), or ``None`` when it is fine."""
+    if wave.size == 0:
+        return "empty audio (0 samples)"
+    peak = float(np.max(np.abs(wave)))
+    if peak < peak_threshold:
+        return f"silent audio (peak {peak:.2e} < {peak_threshold:.0e})"
+    return None
+
+
+def _short(e: Exception, limit: int = 120) -> str:
+    text = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    return text[:limit]

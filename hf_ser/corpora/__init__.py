@@ -1,0 +1,102 @@
+"""Corpus registry: name -> loader. Adding a corpus is one module plus one entry here.
+
+Each module ``hf_ser/corpora/<name>.py`` carries the corpus card as its docstring and exposes ``INFO`` and
+``load_<name>(root, *, label_set="all", label_map=None, skip_log=None, ...) -> datasets.Dataset``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import datasets
+
+from hf_ser.corpora import aesdd
+from hf_ser.corpora import cafe
+from hf_ser.corpora import crema_d
+from hf_ser.corpora import emodb
+from hf_ser.corpora import emov_db
+from hf_ser.corpora import emovo
+from hf_ser.corpora import emozionalmente
+from hf_ser.corpora import esd
+from hf_ser.corpora import hub
+from hf_ser.corpora import iemocap
+from hf_ser.corpora import manifest
+from hf_ser.corpora import mesd
+from hf_ser.corpora import msp_podcast
+from hf_ser.corpora import ravdess
+from hf_ser.corpora import savee
+from hf_ser.corpora import shemo
+from hf_ser.corpora import subesco
+from hf_ser.corpora import tess
+from hf_ser.corpora import urdu
+from hf_ser.corpora._base import CorpusInfo, CorpusLayoutError, SkipLog, SkippedFile
+from hf_ser.corpora._labels import CANONICAL_LABELS, LABEL_SETS, LabelSet
+
+
+@dataclass(frozen=True)
+class CorpusEntry:
+    """A registered corpus: its facts and its loader."""
+
+    info: CorpusInfo
+    load: Callable[..., datasets.Dataset]
+
+
+CORPORA: dict[str, CorpusEntry] = {
+    "ravdess": CorpusEntry(ravdess.INFO, ravdess.load_ravdess),
+    "crema_d": CorpusEntry(crema_d.INFO, crema_d.load_crema_d),
+    "emodb": CorpusEntry(emodb.INFO, emodb.load_emodb),
+    "emovo": CorpusEntry(emovo.INFO, emovo.load_emovo),
+    "iemocap": CorpusEntry(iemocap.INFO, iemocap.load_iemocap),
+    "savee": CorpusEntry(savee.INFO, savee.load_savee),
+    "tess": CorpusEntry(tess.INFO, tess.load_tess),
+    "cafe": CorpusEntry(cafe.INFO, cafe.load_cafe),
+    "aesdd": CorpusEntry(aesdd.INFO, aesdd.load_aesdd),
+    "shemo": CorpusEntry(shemo.INFO, shemo.load_shemo),
+    "mesd": CorpusEntry(mesd.INFO, mesd.load_mesd),
+    "emov_db": CorpusEntry(emov_db.INFO, emov_db.load_emov_db),
+    "esd": CorpusEntry(esd.INFO, esd.load_esd),
+    "subesco": CorpusEntry(subesco.INFO, subesco.load_subesco),
+    "urdu": CorpusEntry(urdu.INFO, urdu.load_urdu),
+    "emozionalmente": CorpusEntry(emozionalmente.INFO, emozionalmente.load_emozionalmente),
+    "msp_podcast": CorpusEntry(msp_podcast.INFO, msp_podcast.load_msp_podcast),
+    "manifest": CorpusEntry(manifest.INFO, manifest.load_manifest),
+    "hub": CorpusEntry(hub.INFO, hub.load_hub),
+}
+
+
+def get_corpus(name: str) -> CorpusEntry:
+    """Look a corpus up by registry name; the error lists the valid names."""
+    try:
+        return CORPORA[name]
+    except KeyError:
+        raise KeyError(f"unknown corpus {name!r}; registered corpora: {sorted(CORPORA)}") from None
+
+
+def load_corpus(
+    name: str,
+    root: str | Path,
+    *,
+    label_set: LabelSet = "all",
+    label_map: Mapping[str, str | None] | None = None,
+    **options,
+) -> tuple[datasets.Dataset, SkipLog]:
+    """Load corpus ``name`` from ``root`` and return the dataset with its skip accounting."""
+    log = SkipLog()
+    ds = get_corpus(name).load(root, label_set=label_set, label_map=label_map, skip_log=log, **options)
+    return ds, log
+
+
+__all__ = [
+    "CANONICAL_LABELS",
+    "CORPORA",
+    "LABEL_SETS",
+    "CorpusEntry",
+    "CorpusInfo",
+    "CorpusLayoutError",
+    "SkipLog",
+    "SkippedFile",
+    "get_corpus",
+    "load_corpus",
+]

@@ -1,0 +1,206 @@
+"""Shared machinery for corpus loaders: clip records, skip accounting, and the Dataset builder.
+
+A corpus module parses its layout into ``Clip`` records (and ``SkippedFile`` entries for files it cannot
+parse), then calls ``build_dataset``, which applies the label set, reads each header, and returns a
+``datasets.Dataset`` in the canonical schema. Counts always reconcile:
+``found == used + skipped + excluded_by_label_set``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import datasets
+
+from hf_ser.audio import AudioError, read_info
+from hf_ser.corpora._labels import LabelSet, map_label, resolve_label_set
+from hf_ser.corpora._schema import FEATURES, GENDERS
+
+logger = logging.getLogger(__name__)
+
+
+class CorpusLayoutError(FileNotFoundError):
+    """The corpus root is missing or is not laid out as the corpus is distributed."""
+
+
+@dataclass(frozen=True)
+class CorpusInfo:
+    """Static facts about a corpus, shown by ``hf-ser corpora list`` and in model cards."""
+
+    name: str
+    title: str
+    languages: tuple[str, ...]
+    labels: tuple[str, ...]  # canonical labels the corpus has
+    license: str
+    url: str
+    redistributable: bool = False  # may a prepared copy be pushed to the Hub?
+    protocols: tuple[str, ...] = ()  # fold protocol names (see hf_ser.splits)
+
+
+@dataclass
+class Clip:
+    """One parsed clip before label-set filtering. ``emotion`` is the canonical label."""
+
+    path: Path
+    utt_id: str
+    emotion: str
+    orig_label: str
+    speaker: str
+    gender: str = "unknown"
+    language: str = ""
+    text: str = ""
+    session: str = ""
+    split: str = ""
+    valence: float = math.nan
+    arousal: float = math.nan
+    dominance: float = math.nan
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file left out of the dataset, with its path relative to the corpus root and why."""
+
+    path: str
+    reason: str
+
+
+class SkipLog:
+    """Accounts for every file a load found: used, skipped (with reason) or outside the label set."""
+
+    def __init__(self) -> None:
+        self.found = 0
+        self.used = 0
+        self.excluded_by_label_set = 0
+        self.skipped: list[SkippedFile] = []
+
+    def skip(self, path: str, reason: str, *, was_used: bool = False) -> None:
+        """Record a skipped file. ``was_used`` moves a file already counted as used (late audio checks)."""
+        self.skipped.append(SkippedFile(path=path, reason=reason))
+        if was_used:
+            self.used -= 1
+        logger.warning("skipping %s: %s", path, reason)
+
+    def reconciles(self) -> bool:
+        return self.found == self.used + len(self.skipped) + self.excluded_by_label_set
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "found": self.found,
+            "used": self.used,
+            "excluded_by_label_set": self.excluded_by_label_set,
+            "skipped": [asdict(s) for s in self.skipped],
+            "reason_counts": dict(Counter(s.reason.split(" (")[0] for s in self.skipped)),
+        }
+
+    def merge(self, other: SkipLog, prefix: str = "") -> None:
+        self.found += other.found
+        self.used += other.used
+        self.excluded_by_label_set += other.excluded_by_label_set
+        self.skipped.extend(SkippedFile(prefix + s.path, s.reason) for s in other.skipped)
+
+
+def require_root(root: str | Path, corpus: str, expected: str) -> Path:
+    """Fail at once when ``root`` does not exist, naming what the corpus root should contain."""
+    path = Path(root).expanduser()
+    if not path.is_dir():
+        raise CorpusLayoutError(f"{corpus}: corpus root {path} does not exist or is not a folder. Expected: {expected}")
+    return path.resolve()
+
+
+def iter_files(root: Path, pattern: str) -> Iterator[Path]:
+    """``root.rglob(pattern)`` in sorted order, without AppleDouble ``._*`` files and hidden folders."""
+    for p in sorted(root.rglob(pattern)):
+        rel = p.relative_to(root).parts
+        if any(part.startswith("._") or part == "__MACOSX" for part in rel):
+            continue
+        if p.is_file():
+            yield p
+
+
+def build_dataset(
+    corpus: str,
+    root: Path,
+    items: Iterable[Clip | SkippedFile],
+    *,
+    label_set: LabelSet = "all",
+    label_map: Mapping[str, str | None] | None = None,
+    skip_log: SkipLog | None = None,
+    expected: str = "",
+) -> datasets.Dataset:
+    """Turn parsed clips into a canonical ``datasets.Dataset``.
+
+    Args:
+        corpus: registry name, stored in the ``corpus`` column.
+        root: corpus root (absolute); ``rel_path`` is relative to it.
+        items: ``Clip`` records and ``SkippedFile`` entries from the corpus parser, in a stable order.
+        label_set: label-set name or list of canonical labels.
+        label_map: optional user map (see ``map_label``).
+        skip_log: receives the counts and skipped files; a fresh one is used when ``None``.
+        expected: layout description used in the error when nothing at all was found.
+
+    Raises:
+        CorpusLayoutError: no audio file at all was found under ``root``.
+        GitLfsPointerError: a file is a git-lfs pointer (the whole corpus is unusable, so fail loudly).
+    """
+    resolve_label_set(label_set)  # fail early on a bad label set, before touching files
+    log = skip_log if skip_log is not None else SkipLog()
+    rows: dict[str, list] = {name: [] for name in FEATURES}
+    seen: set[str] = set()
+    for item in items:
+        log.found += 1
+        if isinstance(item, SkippedFile):
+            log.skip(item.path, item.reason)
+            continue
+        rel = item.path.relative_to(root).as_posix()
+        if item.utt_id in seen:
+            # Repacks sometimes ship the same tree twice; the first copy wins.
+            log.skip(rel, f"duplicate of utterance {item.utt_id}")
+            continue
+        label = map_label(item.emotion, item.orig_label, label_set, label_map)
+        if label is None:
+            log.excluded_by_label_set += 1
+            continue
+        try:
+            info = read_info(item.path)
+        except AudioError as e:
+            log.skip(rel, e.reason)
+            continue
+        if info.frames == 0:
+            log.skip(rel, "empty audio (0 samples)")
+            continue
+        seen.add(item.utt_id)
+        log.used += 1
+        gender = item.gender if item.gender in GENDERS else "unknown"
+        row = {
+            "utt_id": item.utt_id,
+            "corpus": corpus,
+            "path": str(item.path),
+            "rel_path": rel,
+            "label": label,
+            "orig_label": item.orig_label,
+            "speaker": item.speaker,
+            "gender": gender,
+            "language": item.language,
+            "text": item.text,
+            "session": item.session,
+            "split": item.split,
+            "valence": item.valence,
+            "arousal": item.arousal,
+            "dominance": item.dominance,
+            "duration_s": info.duration_s,
+            "sample_rate": info.sample_rate,
+            "meta": json.dumps(item.meta, sort_keys=True, ensure_ascii=False),
+        }
+        for name in FEATURES:
+            rows[name].append(row[name])
+    if log.found == 0:
+        raise CorpusLayoutError(f"{corpus}: no audio files found under {root}. Expected: {expected}")
+    return datasets.Dataset.from_dict(rows, features=FEATURES)

@@ -1,0 +1,97 @@
+"""Canonical emotion labels, named label sets, and label mapping.
+
+Every corpus maps its own codes to the canonical names below in its module (``LABELS`` dict); label sets
+then choose which canonical labels a run uses and which are merged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+CANONICAL_LABELS: tuple[str, ...] = (
+    "anger",
+    "boredom",
+    "calm",
+    "contempt",
+    "disgust",
+    "excitement",
+    "fear",
+    "frustration",
+    "happiness",
+    "neutral",
+    "sadness",
+    "surprise",
+    "amusement",
+    "sleepiness",
+    "other",
+)
+
+# name -> {canonical label: label used in the run}. ``None`` means "every canonical label, no merging".
+LABEL_SETS: dict[str, dict[str, str] | None] = {
+    "all": None,
+    # SUPERB / most IEMOCAP papers: excitement is merged into happiness.
+    "4class": {
+        "anger": "anger",
+        "happiness": "happiness",
+        "excitement": "happiness",
+        "neutral": "neutral",
+        "sadness": "sadness",
+    },
+    "6class": {
+        name: name for name in ("anger", "disgust", "fear", "happiness", "neutral", "sadness")
+    },
+}
+
+LabelSet = str | Sequence[str]
+
+
+def resolve_label_set(label_set: LabelSet) -> dict[str, str] | None:
+    """Turn a label-set name or an explicit list of canonical labels into a mapping (``None`` = keep all).
+
+    Raises:
+        KeyError: unknown label-set name (the message lists the valid ones).
+        ValueError: a listed label is not canonical.
+    """
+    if isinstance(label_set, str):
+        if label_set not in LABEL_SETS:
+            raise KeyError(f"unknown label set {label_set!r}; valid: {sorted(LABEL_SETS)} or a list of labels")
+        return LABEL_SETS[label_set]
+    labels = list(label_set)
+    bad = [lab for lab in labels if lab not in CANONICAL_LABELS]
+    if bad:
+        raise ValueError(f"labels {bad} are not canonical; canonical labels: {list(CANONICAL_LABELS)}")
+    return {lab: lab for lab in labels}
+
+
+def map_label(
+    canonical: str,
+    orig: str,
+    label_set: LabelSet = "all",
+    label_map: Mapping[str, str | None] | None = None,
+) -> str | None:
+    """Map one clip's label through the user's map and the label set.
+
+    Args:
+        canonical: the corpus module's canonical label for the clip.
+        orig: the corpus's own code (user maps may key on it, e.g. ``{"exc": "happiness"}``).
+        label_set: a name from ``LABEL_SETS`` or a list of canonical labels.
+        label_map: optional user map applied first; keys are original codes or canonical labels, values a
+            canonical label or ``None`` to drop the clip.
+
+    Returns:
+        The label used in the run, or ``None`` when the clip falls outside the label set.
+    """
+    label: str | None = canonical
+    if label_map:
+        if orig in label_map:
+            label = label_map[orig]
+        elif canonical in label_map:
+            label = label_map[canonical]
+        if label is not None and label not in CANONICAL_LABELS:
+            raise ValueError(f"label_map maps to {label!r}, which is not canonical: {list(CANONICAL_LABELS)}")
+    if label is None:
+        return None
+    mapping = resolve_label_set(label_set)
+    if mapping is None:
+        return label
+    return mapping.get(label)

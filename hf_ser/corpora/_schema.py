@@ -1,0 +1,37 @@
+"""The canonical schema every corpus loader returns.
+
+One row is one clip. Columns that a corpus does not have hold ``""`` (strings) or NaN (floats), so datasets
+from different corpora concatenate without casting. Corpus-specific extras (RAVDESS intensity, EMO-DB
+text code, ...) go into ``meta`` as a JSON object so that the columns stay the same everywhere.
+"""
+
+from __future__ import annotations
+
+import datasets
+
+GENDERS = ("female", "male", "unknown")
+
+FEATURES = datasets.Features(
+    {
+        "utt_id": datasets.Value("string"),  # unique within the corpus, e.g. "03-01-05-01-02-01-18"
+        "corpus": datasets.Value("string"),  # registry name, e.g. "ravdess"
+        "path": datasets.Value("string"),  # absolute path of the audio file as loaded
+        "rel_path": datasets.Value("string"),  # path relative to the corpus root (what manifests store)
+        "label": datasets.Value("string"),  # canonical emotion after the label set / user map
+        "orig_label": datasets.Value("string"),  # the corpus's own code, e.g. "05", "W", "rab", "ANG"
+        "speaker": datasets.Value("string"),  # corpus-local speaker id, e.g. "18", "1001", "Ses01M"
+        "gender": datasets.Value("string"),  # one of GENDERS
+        "language": datasets.Value("string"),  # ISO 639-1, e.g. "en", "de", "it"
+        "text": datasets.Value("string"),  # transcript when known, else ""
+        "session": datasets.Value("string"),  # recording session (IEMOCAP "Ses01"), else ""
+        "split": datasets.Value("string"),  # official split name when the corpus defines one, else ""
+        "valence": datasets.Value("float32"),  # dimensional labels, NaN when absent
+        "arousal": datasets.Value("float32"),
+        "dominance": datasets.Value("float32"),
+        "duration_s": datasets.Value("float32"),  # from the file header
+        "sample_rate": datasets.Value("int32"),  # native header rate (loaders never assume it)
+        "meta": datasets.Value("string"),  # JSON object with corpus-specific fields
+    }
+)
+
+COLUMNS = tuple(FEATURES.keys())
