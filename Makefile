@@ -1,0 +1,35 @@
+# hf_ser developer entry points. `make demo` and `make test` are the two set-up commands of the README.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# No network is needed after setup: fail fast instead of waiting on the Hub, keep wandb local.
+OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 WANDB_MODE=offline
+
+.PHONY: setup demo test test-slow lint bench container clean-demo
+
+setup: $(STAMP)
+
+# Re-install only when the dependency list changes; quiet when already done.
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
+	@touch $(STAMP)
+
+demo: setup
+	$(OFFLINE) $(BIN)/accelerate launch --num_processes 1 --num_machines 1 --mixed_precision no --dynamo_backend no \
+		hf_ser/train.py recipes/demo/ravdess_tiny.yaml
+
+test: setup
+	$(BIN)/ruff check hf_ser tests scripts
+	$(OFFLINE) $(BIN)/python -m pytest -q
+
+test-slow: setup
+	$(OFFLINE) $(BIN)/python -m pytest -q -m slow
+
+lint: setup
+	$(BIN)/ruff check hf_ser tests scripts
+
+clean-demo:
+	rm -rf runs/demo

@@ -1,0 +1,277 @@
+"""Typed recipe schema and ``load_recipe(path, overrides)``.
+
+A recipe is a YAML file whose keys mirror the dataclasses below; anything not given keeps its default.
+Overrides are ``key=value`` strings with dotted keys (``train.lr=3.0e-5``, ``model.pooling=attention``,
+``folds=all``); values are parsed as YAML. Unknown keys and wrong types fail at load, naming the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+
+
+class RecipeError(ValueError):
+    """A recipe or override that does not fit the schema; the message names the key."""
+
+
+@dataclass
+class CorpusSpec:
+    """One corpus of a run."""
+
+    name: str
+    """Registry name (``hf-ser corpora list``), e.g. ``ravdess``."""
+    root: str
+    """Folder the corpus was unpacked to (relative paths resolve against the working directory)."""
+    label_map: dict[str, Any] = field(default_factory=dict)
+    """Extra label mapping applied before the label set (``{calm: neutral}``; ``null`` drops a label)."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """Loader options, e.g. ``{vocal_channel: both}`` for RAVDESS."""
+
+
+@dataclass
+class DataConfig:
+    corpora: list[CorpusSpec] = field(default_factory=list)
+    """Training corpora; several are concatenated (speakers stay apart per corpus)."""
+    label_set: Union[str, list[str]] = "all"
+    """``all``, ``4class``, ``6class`` or an explicit list of canonical labels."""
+    protocol: str = "holdout_speakers"
+    """Fold protocol from ``hf_ser.splits.PROTOCOLS`` (e.g. ``ravdess_luna5``, ``iemocap_session_loso``)."""
+    protocol_options: dict[str, Any] = field(default_factory=dict)
+    """Options for the protocol (``num_folds``, ``test_fraction``, ``strict``, ...)."""
+    valid_fraction: float = 0.2
+    """Fraction of the training speakers held out for validation (model selection never sees test)."""
+    eval_corpora: list[CorpusSpec] = field(default_factory=list)
+    """Cross-corpus targets, tested after training on the labels they share with the model."""
+    cache_dir: Union[str, None] = None
+    """Where decoded 16 kHz audio is stored (default ``$HF_SER_CACHE`` or ``~/.cache/hf_ser``)."""
+    max_duration_s: float = 20.0
+    """Training clips longer than this are randomly cropped (evaluation always sees whole clips)."""
+    augment: list[dict[str, Any]] = field(default_factory=list)
+    """Training-only augmentations, e.g. ``[{name: word_swap, mode: ravdess, p: 0.5}]``."""
+
+
+@dataclass
+class ModelConfig:
+    kind: str = "wav2vec2"
+    """Model family (``wav2vec2`` covers every wav2vec2-style encoder)."""
+    backbone: str = "facebook/wav2vec2-large-xlsr-53"
+    """Hub name, local path, or ``shape:<name>`` for a random-initialised shape written in code."""
+    num_frozen_layers: int = 0
+    """Bottom transformer layers run without autograd (plus the CNN when ``freeze_feature_encoder``)."""
+    freeze_feature_encoder: bool = True
+    layers: Union[str, int] = "last"
+    """Which hidden states feed the head: ``last``, a layer index, or ``weighted`` (SUPERB)."""
+    pooling: str = "mean"
+    pooling_kwargs: dict[str, Any] = field(default_factory=dict)
+    head_hidden_size: Union[int, None] = None
+    dropout: float = 0.1
+    task: Literal["classification", "regression", "multitask"] = "classification"
+    dims: list[str] = field(default_factory=list)
+    """Dimensional targets for regression / multitask: ``valence``, ``arousal``, ``dominance``."""
+    label_smoothing: float = 0.0
+    class_weights: Union[str, None] = None
+    """``balanced`` weights the loss by inverse class frequency of the training split."""
+    layerdrop: float = 0.0
+    gradient_checkpointing: bool = False
+    mask_time_prob: Union[float, None] = None
+    options: dict[str, Any] = field(default_factory=dict)
+    """Options for non-wav2vec2 model kinds."""
+
+
+@dataclass
+class TrainConfig:
+    output_dir: str = "runs/default"
+    epochs: int = 10
+    max_steps: Union[int, None] = None
+    """Stop after this many optimizer steps (overrides ``epochs`` when set)."""
+    batch_size: int = 8
+    """Clips per batch per process."""
+    max_batch_audio_s: Union[float, None] = None
+    """Alternative to ``batch_size``: padded audio seconds per batch (token-budget batching)."""
+    grad_accum_steps: int = 1
+    lr: float = 1.0e-4
+    """Learning rate of the backbone."""
+    head_lr: Union[float, None] = None
+    """Learning rate of the pooling head and classifier (default: ``lr``)."""
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    scheduler: Literal["linear", "cosine", "constant"] = "linear"
+    max_grad_norm: float = 1.0
+    mixed_precision: Literal["auto", "no", "bf16", "fp16"] = "auto"
+    """``auto``: bf16 on a GPU that supports it, fp16 on other GPUs, fp32 on CPU."""
+    seed: int = 0
+    eval_every_n_steps: Union[int, None] = None
+    """Validate every N optimizer steps (default: at the end of each epoch)."""
+    select_metric: Literal["ua", "wa", "macro_f1", "loss"] = "ua"
+    early_stopping_patience: Union[int, None] = None
+    """Stop after this many validations without improvement."""
+    checkpoint_every_n_steps: Union[int, None] = None
+    """Write a resumable checkpoint every N steps (also at every epoch end)."""
+    keep_checkpoints: int = 2
+    bucket_by_length: bool = True
+    balanced_sampling: bool = False
+    num_workers: int = 0
+    log_every_n_steps: int = 10
+
+
+@dataclass
+class TrackingConfig:
+    report_to: list[str] = field(default_factory=list)
+    """Accelerate trackers: ``wandb``, ``tensorboard``, ... (empty: none)."""
+    project: str = "hf_ser"
+    run_name: Union[str, None] = None
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RecipeConfig:
+    name: str = "run"
+    description: str = ""
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    folds: str = "0"
+    """Folds of the protocol to run: ``all``, one index, or a list such as ``0,3``."""
+    resume: bool = False
+    """Continue from the newest checkpoint in the run directory."""
+    push_to_hub: bool = False
+    hub_repo_id: Union[str, None] = None
+    hub_private: bool = False
+
+
+def load_recipe(path: str | Path | None, overrides: list[str] | None = None) -> RecipeConfig:
+    """Read a YAML recipe, apply ``key=value`` overrides, and validate everything against the schema.
+
+    Raises:
+        RecipeError: unknown key, wrong type, or malformed override (the message names the key).
+    """
+    raw: dict[str, Any] = {}
+    if path is not None:
+        text = Path(path).read_text()
+        raw = yaml.safe_load(text) or {}
+        if not isinstance(raw, dict):
+            raise RecipeError(f"{path}: a recipe must be a mapping of keys, got {type(raw).__name__}")
+    for item in overrides or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise RecipeError(f"override {item!r} is not of the form key=value")
+        _set_dotted(raw, key.strip(), yaml.safe_load(value) if value != "" else "")
+    return _build(RecipeConfig, raw, "")
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """The recipe as plain data (what ``recipe.resolved.yaml`` holds)."""
+    return dataclasses.asdict(cfg)
+
+
+def dump_recipe(cfg: RecipeConfig, path: str | Path) -> None:
+    Path(path).write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False, allow_unicode=True))
+
+
+def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = raw
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise RecipeError(f"override {key!r}: {part!r} is not a section")
+        node = child
+    node[parts[-1]] = value
+
+
+def _build(cls: type, raw: Any, where: str) -> Any:
+    if not isinstance(raw, dict):
+        raise RecipeError(f"{where or 'recipe'}: expected a mapping, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - names)
+    if unknown:
+        key = f"{where}.{unknown[0]}" if where else unknown[0]
+        raise RecipeError(f"unknown recipe key {key!r}; valid keys here: {sorted(names)}")
+    kwargs = {}
+    for name, value in raw.items():
+        key = f"{where}.{name}" if where else name
+        kwargs[name] = _convert(hints[name], value, key)
+    missing = [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.name not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise RecipeError(f"{where or 'recipe'}: missing required key(s) {missing}")
+    return cls(**kwargs)
+
+
+def _convert(tp: Any, value: Any, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, key)
+    if origin in (Union, types.UnionType):
+        errors = []
+        # Try None first so that `null` works, then the declared order.
+        for arg in sorted(args, key=lambda a: a is not type(None)):
+            try:
+                return _convert(arg, value, key)
+            except RecipeError as e:
+                errors.append(str(e))
+        raise RecipeError(f"{key}: {value!r} fits none of {_type_name(tp)}")
+    if origin is Literal:
+        if value not in args:
+            raise RecipeError(f"{key}: {value!r} is not one of {list(args)}")
+        return value
+    if origin is list:
+        if isinstance(value, str) and args and args[0] is str and "," in value:
+            value = [v.strip() for v in value.split(",")]
+        if not isinstance(value, list):
+            raise RecipeError(f"{key}: expected a list, got {value!r}")
+        return [_convert(args[0], v, f"{key}[{i}]") for i, v in enumerate(value)] if args else value
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise RecipeError(f"{key}: expected a mapping, got {value!r}")
+        return dict(value)
+    if tp is type(None):
+        if value is not None:
+            raise RecipeError(f"{key}: expected null")
+        return None
+    if tp is Any:
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise RecipeError(f"{key}: expected true/false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise RecipeError(f"{key}: expected an integer, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool):
+            raise RecipeError(f"{key}: expected a number, got {value!r}")
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            # PyYAML reads `1e-5` (no dot) as a string; accept it for float fields.
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise RecipeError(f"{key}: expected a number, got {value!r}")
+    if tp is str:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and key.endswith("folds"):
+            return str(value)  # `folds=3` parses as an int
+        if not isinstance(value, str):
+            raise RecipeError(f"{key}: expected a string, got {value!r}")
+        return value
+    raise RecipeError(f"{key}: unsupported schema type {tp!r}")
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")

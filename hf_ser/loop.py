@@ -1,0 +1,162 @@
+"""Pieces of the training loop that ``train.py`` calls: optimizer, schedule, evaluation, checkpoints.
+
+The loop itself stays visible in ``hf_ser/train.py``; this module holds what it delegates to.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from accelerate import Accelerator
+from transformers import get_scheduler
+
+from hf_ser.metrics import classification_metrics
+
+logger = logging.getLogger(__name__)
+
+STATE_FILE = "trainer_state.json"
+
+
+@dataclass
+class TrainerState:
+    """Everything besides model/optimizer/scheduler/RNG that a resumed run needs (saved as JSON)."""
+
+    epoch: int = 0
+    step: int = 0  # optimizer steps taken
+    batches_done: int = 0  # global batches of ``epoch`` consumed (all processes together)
+    best_metric: float | None = None
+    best_step: int = -1
+    bad_evals: int = 0  # validations since the last improvement (early stopping)
+    history: list[dict] = field(default_factory=list)
+    done: bool = False
+
+
+def build_optimizer(model: torch.nn.Module, *, lr: float, head_lr: float | None, weight_decay: float) -> torch.optim.Optimizer:
+    """AdamW with one learning rate for the backbone and another for everything after it (pooling, head).
+
+    Biases and norm weights get no weight decay. The fused kernel is used on CUDA.
+    """
+    groups: dict[tuple[bool, bool], list[torch.nn.Parameter]] = {}
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        is_backbone = name.startswith("backbone.") or ".backbone." in name
+        no_decay = param.ndim < 2
+        groups.setdefault((is_backbone, no_decay), []).append(param)
+    param_groups = [
+        {
+            "params": params,
+            "lr": lr if is_backbone else (head_lr if head_lr is not None else lr),
+            "weight_decay": 0.0 if no_decay else weight_decay,
+        }
+        for (is_backbone, no_decay), params in sorted(groups.items())
+    ]
+    fused = torch.cuda.is_available()
+    return torch.optim.AdamW(param_groups, lr=lr, fused=fused)
+
+
+def build_scheduler(optimizer: torch.optim.Optimizer, *, name: str, total_steps: int, warmup_ratio: float):
+    warmup = int(math.ceil(total_steps * warmup_ratio))
+    kind = "constant_with_warmup" if name == "constant" else name
+    return get_scheduler(kind, optimizer, num_warmup_steps=warmup, num_training_steps=max(total_steps, 1))
+
+
+@dataclass
+class EvalOutput:
+    """Predictions over a split, in dataset order (duplicates from uneven sharding removed)."""
+
+    indices: np.ndarray
+    logits: np.ndarray  # (clips, num_labels)
+    labels: np.ndarray  # (clips,) reference ids, -100 where the clip's label is not one of the model's
+    loss: float
+
+
+@torch.no_grad()
+def predict(accelerator: Accelerator, model: torch.nn.Module, loader) -> EvalOutput:
+    """Run ``model`` over a prepared evaluation loader and gather every clip's logits on all processes."""
+    model.eval()
+    all_idx, all_logits, all_labels, losses = [], [], [], []
+    for batch in loader:
+        labels = batch["labels"]
+        out = model(input_values=batch["input_values"], attention_mask=batch["attention_mask"])
+        logits = out.logits.float()
+        valid = labels >= 0
+        if valid.any():
+            losses.append(torch.nn.functional.cross_entropy(logits[valid], labels[valid], reduction="sum").item())
+        idx, logits, labels = accelerator.gather_for_metrics((batch["index"], logits, labels))
+        all_idx.append(idx.cpu().numpy())
+        all_logits.append(logits.cpu().numpy())
+        all_labels.append(labels.cpu().numpy())
+    idx = np.concatenate(all_idx) if all_idx else np.zeros(0, dtype=np.int64)
+    order = np.argsort(idx, kind="stable")
+    logits = np.concatenate(all_logits)[order] if all_logits else np.zeros((0, 0))
+    labels = np.concatenate(all_labels)[order] if all_labels else np.zeros(0, dtype=np.int64)
+    total_loss = accelerator.reduce(torch.tensor(sum(losses), device=accelerator.device), reduction="sum").item()
+    n_valid = max(1, int((labels >= 0).sum()))
+    return EvalOutput(indices=idx[order], logits=logits, labels=labels, loss=total_loss / n_valid)
+
+
+def score(output: EvalOutput, label_names: list[str], *, allowed: list[int] | None = None) -> dict:
+    """Metrics of ``output``; ``allowed`` masks the model's other classes out of the argmax."""
+    logits = output.logits
+    if allowed is not None:
+        mask = np.full(logits.shape[1], -np.inf)
+        mask[allowed] = 0.0
+        logits = logits + mask
+    keep = output.labels >= 0
+    preds = logits.argmax(axis=1)[keep]
+    refs = output.labels[keep]
+    names = label_names if allowed is None else [label_names[i] for i in sorted(allowed)]
+    if allowed is not None:
+        remap = {old: new for new, old in enumerate(sorted(allowed))}
+        # Unmasked predictions of an absent class stay errors: map them past the end.
+        preds = np.array([remap.get(int(p), len(names)) for p in preds], dtype=np.int64)
+        refs = np.array([remap[int(r)] for r in refs], dtype=np.int64)
+    metrics = classification_metrics(refs.tolist(), preds.tolist(), names)
+    metrics["loss"] = output.loss
+    return metrics
+
+
+# ---------------------------------------------------------------------------------------------- checkpoints
+def save_checkpoint(accelerator: Accelerator, fold_dir: Path, state: TrainerState, *, keep: int) -> Path:
+    """Write model/optimizer/scheduler/RNG states plus ``trainer_state.json`` atomically; keep the newest ``keep``.
+
+    The state goes to ``checkpoints/.tmp-step_N`` and is renamed to ``step_N`` only when complete, so a run
+    killed while saving resumes from the previous checkpoint.
+    """
+    ckpt_root = fold_dir / "checkpoints"
+    final = ckpt_root / f"step_{state.step:08d}"
+    tmp = ckpt_root / f".tmp-step_{state.step:08d}"
+    if accelerator.is_main_process:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True, exist_ok=True)
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(tmp), safe_serialization=True)
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        (tmp / STATE_FILE).write_text(json.dumps(state.__dict__, indent=1))
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+        for old in sorted(ckpt_root.glob("step_*"))[:-keep]:
+            shutil.rmtree(old, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    return final
+
+
+def latest_checkpoint(fold_dir: Path) -> Path | None:
+    """Newest complete checkpoint of a fold, or ``None``."""
+    done = sorted(p for p in (fold_dir / "checkpoints").glob("step_*") if (p / STATE_FILE).is_file())
+    return done[-1] if done else None
+
+
+def load_checkpoint(accelerator: Accelerator, path: Path) -> TrainerState:
+    accelerator.load_state(str(path))
+    return TrainerState(**json.loads((path / STATE_FILE).read_text()))

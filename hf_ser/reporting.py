@@ -1,0 +1,163 @@
+"""What a training run writes and prints: run info, summary tables, plots, and the fold aggregate.
+
+Every number printed names its corpus, split, protocol and metric (WA = accuracy, UA = unweighted average
+recall, macro-F1).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hf_ser import __version__
+
+METRICS = ("ua", "wa", "macro_f1")
+METRIC_NAMES = {"ua": "UA", "wa": "WA", "macro_f1": "macro-F1"}
+
+
+def write_json(path: Path, obj: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=_jsonable))
+    tmp.replace(path)
+
+
+def run_info(cfg, data_fingerprint: str, num_processes: int) -> dict:
+    """Versions, git commit and data fingerprint: what a run needs to be reproduced."""
+    import accelerate
+    import datasets
+    import torch
+    import transformers
+
+    return {
+        "hf_ser": __version__,
+        "git_commit": _git_commit(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "datasets": datasets.__version__,
+        "accelerate": accelerate.__version__,
+        "cuda": torch.cuda.is_available(),
+        "num_processes": num_processes,
+        "data_fingerprint": data_fingerprint,
+        "recipe": cfg.name,
+    }
+
+
+def metric_line(metrics: dict, where: str) -> str:
+    parts = [f"{METRIC_NAMES[m]} {100 * metrics[m]:.2f}%" for m in METRICS if metrics.get(m) is not None]
+    return f"{where}: " + ", ".join(parts) + f" (n={metrics.get('n', '?')})"
+
+
+def summary_table(metrics: dict, run_dir: Path) -> str:
+    """The end-of-run table: one row per evaluated split and corpus, with the protocol above it."""
+    p = metrics["protocol"]
+    independence = "speaker-independent" if p["speaker_independent"] else "SPEAKER-DEPENDENT"
+    lines = [
+        "",
+        f"Run {run_dir}: trained on {' + '.join(p['corpora'])}, protocol {p['protocol']} fold {p['fold']} "
+        f"({independence}), label set {p['label_set']} = {', '.join(p['labels'])}",
+        f"held-out test speakers: {', '.join(p['test_speakers']) or '-'}; validation speakers: {', '.join(p['valid_speakers']) or '-'}",
+        "",
+        f"| {'evaluated on':<28} | {'n':>5} | {'UA %':>6} | {'WA %':>6} | {'macro-F1 %':>10} |",
+        f"|{'-' * 30}|{'-' * 7}|{'-' * 8}|{'-' * 8}|{'-' * 12}|",
+    ]
+    for key, m in metrics["results"].items():
+        lines.append(
+            f"| {key:<28} | {m['n']:>5} | {100 * m['ua']:>6.2f} | {100 * m['wa']:>6.2f} | {100 * m['macro_f1']:>10.2f} |"
+        )
+    lines += [
+        "",
+        "valid = model selection only; test = held-out speakers; cross = other corpus on the labels it shares with "
+        "the model (other classes masked); cross_unmasked = all model classes allowed.",
+        f"Outputs: {run_dir / 'model'} (saved model), {run_dir / 'metrics.json'}, {run_dir / 'recipe.resolved.yaml'}, "
+        f"confusion PNGs and curves.png in {run_dir}",
+    ]
+    return "\n".join(lines)
+
+
+def save_confusions(run_dir: Path, results: dict) -> list[Path]:
+    """One row-normalised confusion heatmap per evaluated split and corpus."""
+    from hf_ser.evaluation.plots import plot_confusion
+
+    paths = []
+    for key, m in results.items():
+        if "confusion" not in m:
+            continue
+        path = run_dir / f"confusion_{key.replace('/', '_')}.png"
+        plot_confusion(m["confusion"], m["labels"], path, normalize=True, title=f"{key} (row-normalised, n={m['n']})")
+        paths.append(path)
+    return paths
+
+
+def save_curves(path: Path, history: list[dict]) -> None:
+    from hf_ser.evaluation.plots import plot_curves
+
+    if history:
+        plot_curves(history, path)
+
+
+def aggregate_folds(run_dir: Path, fold_metrics: dict[int, dict], *, protocol: str, speaker_independent: bool) -> dict:
+    """Write ``aggregate.json`` (mean and sample std of every metric over folds) and ``aggregate.md``."""
+    keys = sorted({k for m in fold_metrics.values() for k in m["results"]})
+    agg: dict[str, Any] = {
+        "protocol": protocol,
+        "speaker_independent": speaker_independent,
+        "folds": sorted(fold_metrics),
+        "std": "sample standard deviation over folds (ddof=1); 0 for one fold",
+        "results": {},
+    }
+    for key in keys:
+        agg["results"][key] = {}
+        for metric in METRICS:
+            values = [fold_metrics[f]["results"][key][metric] for f in sorted(fold_metrics) if key in fold_metrics[f]["results"]]
+            arr = np.asarray(values, dtype=float)
+            agg["results"][key][metric] = {
+                "mean": float(arr.mean()),
+                "std": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0,
+                "per_fold": values,
+            }
+    write_json(run_dir / "aggregate.json", agg)
+    lines = [
+        f"# {run_dir.name}: {len(fold_metrics)} folds of `{protocol}` "
+        f"({'speaker-independent' if speaker_independent else 'speaker-DEPENDENT'})",
+        "",
+    ]
+    for key in keys:
+        lines += [f"## {key}", "", "| fold | " + " | ".join(METRIC_NAMES[m] + " %" for m in METRICS) + " |", "|---" * (len(METRICS) + 1) + "|"]
+        for f in sorted(fold_metrics):
+            r = fold_metrics[f]["results"].get(key)
+            if r:
+                lines.append(f"| {f} | " + " | ".join(f"{100 * r[m]:.2f}" for m in METRICS) + " |")
+        a = agg["results"][key]
+        lines.append("| mean ± std | " + " | ".join(f"{100 * a[m]['mean']:.2f} ± {100 * a[m]['std']:.2f}" for m in METRICS) + " |")
+        lines.append("")
+    (run_dir / "aggregate.md").write_text("\n".join(lines))
+    return agg
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, cwd=Path(__file__).parent
+        )
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")

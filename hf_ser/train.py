@@ -1,0 +1,417 @@
+"""Fine-tune a speech emotion model on a recipe.
+
+    accelerate launch hf_ser/train.py recipes/demo/ravdess_tiny.yaml [key=value ...] [--resume]
+    python -m hf_ser.train recipes/demo/ravdess_tiny.yaml train.epochs=2
+
+Reads top to bottom: recipe -> Accelerator -> corpora (decoded once) -> folds -> per fold: model, optimizer,
+``prepare``, the training loop with validation-based model selection, test and cross-corpus evaluation,
+save (and push) -> aggregate over folds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from accelerate import Accelerator, DistributedDataParallelKwargs
+from accelerate.utils import set_seed
+from tqdm.auto import tqdm
+
+from hf_ser.config import RecipeConfig, dump_recipe, load_recipe, to_dict
+from hf_ser.data.batching import BucketBatchSampler, ClipDataset, Collator
+from hf_ser.data.prepare import PreparedData, prepare_corpora
+from hf_ser.loop import (
+    TrainerState,
+    build_optimizer,
+    build_scheduler,
+    latest_checkpoint,
+    load_checkpoint,
+    predict,
+    save_checkpoint,
+    score,
+)
+from hf_ser.models import build_feature_extractor, build_model
+from hf_ser.reporting import (
+    aggregate_folds,
+    metric_line,
+    run_info,
+    save_confusions,
+    save_curves,
+    summary_table,
+    write_json,
+)
+from hf_ser.splits import PROTOCOLS, Fold, make_folds, split_fold, write_manifests
+
+logger = logging.getLogger("hf_ser.train")
+SAMPLE_RATE = 16_000
+
+
+def parse_args(argv: list[str] | None) -> tuple[RecipeConfig, argparse.Namespace]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("recipe", help="YAML recipe (see recipes/README.md)")
+    parser.add_argument("overrides", nargs="*", help="key=value overrides, e.g. train.lr=3.0e-5 folds=all")
+    parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
+    args = parser.parse_args(argv)
+    overrides = list(args.overrides) + (["resume=true"] if args.resume else [])
+    return load_recipe(args.recipe, overrides), args
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cfg, _ = parse_args(argv)
+    run_dir = Path(cfg.train.output_dir)
+    accelerator = Accelerator(
+        gradient_accumulation_steps=cfg.train.grad_accum_steps,
+        mixed_precision=_precision(cfg.train.mixed_precision),
+        log_with=cfg.tracking.report_to or None,
+        project_dir=str(run_dir),
+        # Frozen layers have requires_grad=False, so DDP never waits for their gradients.
+        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=False)],
+    )
+    set_seed(cfg.train.seed)
+    if accelerator.is_main_process:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        dump_recipe(cfg, run_dir / "recipe.resolved.yaml")
+
+    # Decode every corpus once (cached across runs); other processes wait and then read the cache.
+    with accelerator.main_process_first():
+        data = prepare_corpora(
+            cfg.data.corpora, label_set=cfg.data.label_set, cache_dir=cfg.data.cache_dir,
+            progress=accelerator.is_main_process,
+        )
+        targets = {
+            spec.name: prepare_corpora([spec], label_set="all", cache_dir=cfg.data.cache_dir, progress=False)
+            for spec in cfg.data.eval_corpora
+        }
+    _refuse_target_as_training(cfg)
+    if accelerator.is_main_process:
+        report = {"train": data.report(), "targets": {n: t.report() for n, t in targets.items()}}
+        write_json(run_dir / "data_report.json", report)
+        write_json(run_dir / "run_info.json", run_info(cfg, data.fingerprint(), accelerator.num_processes))
+
+    protocol = PROTOCOLS[cfg.data.protocol]
+    folds = make_folds(data.dataset, cfg.data.protocol, seed=cfg.train.seed, **cfg.data.protocol_options)
+    chosen = _select_folds(cfg.folds, len(folds))
+    if cfg.tracking.report_to:
+        accelerator.init_trackers(
+            cfg.tracking.project,
+            config=_flat(to_dict(cfg)),
+            init_kwargs={"wandb": {"name": cfg.tracking.run_name or cfg.name, "tags": cfg.tracking.tags, "dir": str(run_dir)}},
+        )
+    fold_metrics = {}
+    for k in chosen:
+        fold_dir = run_dir / f"fold_{k}" if len(folds) > 1 else run_dir
+        fold_metrics[k] = train_fold(cfg, accelerator, data, targets, folds[k], fold_dir, protocol.speaker_independent)
+        accelerator.free_memory()
+    if accelerator.is_main_process and len(folds) > 1:
+        aggregate_folds(run_dir, fold_metrics, protocol=cfg.data.protocol, speaker_independent=protocol.speaker_independent)
+    accelerator.end_training()
+    return 0
+
+
+def train_fold(
+    cfg: RecipeConfig,
+    accelerator: Accelerator,
+    data: PreparedData,
+    targets: dict[str, PreparedData],
+    fold: Fold,
+    fold_dir: Path,
+    speaker_independent: bool,
+) -> dict:
+    """Train, select on validation, test, and save one fold. Returns the fold's ``metrics.json`` content."""
+    tc = cfg.train
+    set_seed(tc.seed + fold.index)
+    split = split_fold(data.dataset, fold, valid_fraction=cfg.data.valid_fraction, seed=tc.seed, speaker_independent=speaker_independent)
+    if accelerator.is_main_process:
+        fold_dir.mkdir(parents=True, exist_ok=True)
+        write_manifests(data.dataset, split, fold_dir / "manifests")
+    all_labels = data.dataset["label"]
+    label_names = sorted({all_labels[i] for i in split.train})
+    label2id = {name: i for i, name in enumerate(label_names)}
+    ids = np.array([label2id.get(lab, -100) for lab in all_labels], dtype=np.int64)
+
+    # ------------------------------------------------------------------ model and data
+    model = build_model(
+        backbone=cfg.model.backbone,
+        id2label=dict(enumerate(label_names)),
+        num_frozen_layers=cfg.model.num_frozen_layers,
+        freeze_feature_encoder=cfg.model.freeze_feature_encoder,
+        layers=cfg.model.layers,
+        pooling=cfg.model.pooling,
+        pooling_kwargs=cfg.model.pooling_kwargs,
+        head_hidden_size=cfg.model.head_hidden_size,
+        dropout=cfg.model.dropout,
+        task=cfg.model.task,
+        dims=tuple(cfg.model.dims),
+        class_weights=_class_weights(ids[split.train], len(label_names)) if cfg.model.class_weights == "balanced" else None,
+        label_smoothing=cfg.model.label_smoothing,
+        layerdrop=cfg.model.layerdrop,
+        gradient_checkpointing=cfg.model.gradient_checkpointing,
+        mask_time_prob=cfg.model.mask_time_prob,
+        seed=tc.seed + fold.index,
+    )
+    feature_extractor = build_feature_extractor()
+    max_samples = int(cfg.data.max_duration_s * SAMPLE_RATE)
+    train_rows = data.dataset.select(split.train)
+    augment = _build_augment(cfg, train_rows, data, split.train, tc.seed)
+    train_set = ClipDataset(
+        lambda i: data.wave(split.train[i]), ids[split.train], max_samples=max_samples, augment=augment, seed=tc.seed,
+    )
+    train_lengths = [min(data.num_samples(i), max_samples) for i in split.train]
+    sampler = BucketBatchSampler(
+        train_lengths,
+        batch_size=tc.batch_size,
+        max_batch_samples=int(tc.max_batch_audio_s * SAMPLE_RATE) if tc.max_batch_audio_s else None,
+        num_replicas=accelerator.num_processes,
+        bucket=tc.bucket_by_length,
+        seed=tc.seed + fold.index,
+        weights=_balanced_weights(ids[split.train]) if tc.balanced_sampling else None,
+    )
+    train_loader = torch.utils.data.DataLoader(train_set, batch_sampler=sampler, collate_fn=Collator(), num_workers=tc.num_workers)
+    valid_loader = _eval_loader(data, split.valid, ids, tc)
+    test_loader = _eval_loader(data, split.test, ids, tc)
+
+    # ------------------------------------------------------------------ optimisation
+    batches_per_epoch = len(sampler.batches(0)) // accelerator.num_processes
+    steps_per_epoch = max(1, math.ceil(batches_per_epoch / tc.grad_accum_steps))
+    total_steps = tc.max_steps or steps_per_epoch * tc.epochs
+    optimizer = build_optimizer(model, lr=tc.lr, head_lr=tc.head_lr, weight_decay=tc.weight_decay)
+    scheduler = build_scheduler(optimizer, name=tc.scheduler, total_steps=total_steps, warmup_ratio=tc.warmup_ratio)
+    model, optimizer, train_loader, valid_loader, test_loader, scheduler = accelerator.prepare(
+        model, optimizer, train_loader, valid_loader, test_loader, scheduler
+    )
+    state = TrainerState()
+    ckpt = latest_checkpoint(fold_dir) if cfg.resume else None
+    if ckpt is not None:
+        state = load_checkpoint(accelerator, ckpt)
+        logger.info("resumed %s at epoch %d, step %d", ckpt, state.epoch, state.step)
+    best_dir = fold_dir / "model"
+    protocol_info = {
+        "corpora": [s.name for s in cfg.data.corpora],
+        "protocol": cfg.data.protocol,
+        "protocol_source": PROTOCOLS[cfg.data.protocol].source,
+        "fold": fold.index,
+        "speaker_independent": split.speaker_independent,
+        "label_set": cfg.data.label_set,
+        "labels": label_names,
+        "test_speakers": list(split.test_speakers),
+        "valid_speakers": list(split.valid_speakers),
+        "train_speakers": list(split.train_speakers),
+        "counts": {"train": len(split.train), "valid": len(split.valid), "test": len(split.test)},
+        "real_frame_fraction": round(sampler.real_frame_fraction(0), 4),
+    }
+
+    def validate() -> None:
+        """Score the validation split; keep the best model (selection never looks at test)."""
+        out = predict(accelerator, model, valid_loader)
+        metrics = score(out, label_names)
+        value = metrics[tc.select_metric] if tc.select_metric != "loss" else -metrics["loss"]
+        state.history.append({"step": state.step, "epoch": state.epoch, **{f"valid_{m}": metrics[m] for m in ("ua", "wa", "macro_f1", "loss")}})
+        accelerator.log({f"fold{fold.index}/valid_{m}": metrics[m] for m in ("ua", "wa", "macro_f1", "loss")}, step=state.step)
+        if state.best_metric is None or value > state.best_metric:
+            state.best_metric, state.best_step, state.bad_evals = value, state.step, 0
+            accelerator.wait_for_everyone()
+            if accelerator.is_main_process:
+                _save_model(accelerator.unwrap_model(model), feature_extractor, best_dir)
+            accelerator.wait_for_everyone()
+        else:
+            state.bad_evals += 1
+        if accelerator.is_main_process:
+            logger.info("fold %d step %d: %s", fold.index, state.step, metric_line(metrics, f"valid ({protocol_info['corpora']})"))
+
+    # ------------------------------------------------------------------ the training loop
+    progress = tqdm(total=total_steps, initial=state.step, disable=not accelerator.is_main_process, desc=f"fold {fold.index}", unit="step")
+    stop = state.done
+    t0, audio_s, running_loss = time.perf_counter(), 0.0, []
+    while not stop and state.epoch < (tc.epochs if tc.max_steps is None else 10**9):
+        train_loader.set_epoch(state.epoch)
+        sampler.set_epoch(state.epoch, start_batch=state.batches_done)
+        model.train()
+        for batch in train_loader:
+            with accelerator.accumulate(model):
+                inputs = {k: v for k, v in batch.items() if k in ("input_values", "attention_mask", "labels", "dims")}
+                loss = model(**inputs).loss
+                accelerator.backward(loss)
+                if accelerator.sync_gradients and tc.max_grad_norm:
+                    accelerator.clip_grad_norm_(model.parameters(), tc.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
+            state.batches_done += accelerator.num_processes
+            running_loss.append(loss.detach().float().item())
+            audio_s += batch["attention_mask"].sum().item() / SAMPLE_RATE * accelerator.num_processes
+            if not accelerator.sync_gradients:
+                continue
+            state.step += 1
+            progress.update(1)
+            if state.step % tc.log_every_n_steps == 0 or state.step == 1:
+                rate = audio_s / max(time.perf_counter() - t0, 1e-9)
+                mean_loss = float(np.mean(running_loss))
+                progress.set_postfix(loss=f"{mean_loss:.3f}", audio_s_per_s=f"{rate:.1f}")
+                accelerator.log({f"fold{fold.index}/train_loss": mean_loss, f"fold{fold.index}/lr": scheduler.get_last_lr()[0], f"fold{fold.index}/audio_s_per_s": rate}, step=state.step)
+                state.history.append({"step": state.step, "epoch": state.epoch, "train_loss": mean_loss})
+                running_loss = []
+            if tc.eval_every_n_steps and state.step % tc.eval_every_n_steps == 0:
+                validate()
+                model.train()
+            if tc.checkpoint_every_n_steps and state.step % tc.checkpoint_every_n_steps == 0:
+                save_checkpoint(accelerator, fold_dir, state, keep=tc.keep_checkpoints)
+            if state.step >= total_steps or (tc.early_stopping_patience and state.bad_evals >= tc.early_stopping_patience):
+                stop = True
+                break
+        if not stop:  # the epoch ran to its end
+            state.epoch += 1
+            state.batches_done = 0
+            if not tc.eval_every_n_steps:
+                validate()
+        if tc.early_stopping_patience and state.bad_evals >= tc.early_stopping_patience:
+            stop = True
+        state.done = stop or (tc.max_steps is None and state.epoch >= tc.epochs)
+        save_checkpoint(accelerator, fold_dir, state, keep=tc.keep_checkpoints)
+    progress.close()
+    if not any(h["step"] == state.step and "valid_ua" in h for h in state.history):
+        validate()  # stopped between validations (max_steps): score the final weights too
+
+    # ------------------------------------------------------------------ test and cross-corpus evaluation, best model
+    accelerator.wait_for_everyone()
+    best = type(accelerator.unwrap_model(model)).from_pretrained(best_dir)
+    model = accelerator.prepare(best)
+    results = {}
+    corpora_of = np.array(data.dataset["corpus"])
+    for split_name, loader, idx in (("valid", valid_loader, split.valid), ("test", test_loader, split.test)):
+        out = predict(accelerator, model, loader)
+        for corpus in sorted(set(corpora_of[idx])):
+            sel = corpora_of[idx][out.indices] == corpus if len(idx) else np.zeros(0, dtype=bool)
+            results[f"{split_name}/{corpus}"] = score(_subset(out, sel), label_names)
+    for name, target in targets.items():
+        results.update(_cross_corpus(accelerator, model, target, name, label_names, tc))
+    metrics = {"protocol": protocol_info, "best_step": state.best_step, "results": results}
+    if accelerator.is_main_process:
+        write_json(fold_dir / "metrics.json", metrics)
+        save_confusions(fold_dir, results)
+        save_curves(fold_dir / "curves.png", state.history)
+        accelerator.print(summary_table(metrics, fold_dir))
+        if cfg.push_to_hub:
+            from hf_ser.hub import push_run
+
+            push_run(fold_dir, cfg.hub_repo_id or cfg.name, private=cfg.hub_private)
+    accelerator.wait_for_everyone()
+    return metrics
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def _cross_corpus(accelerator, model, target: PreparedData, name: str, label_names: list[str], tc) -> dict:
+    """Test on a target corpus on the labels it shares with the model (masked), and unmasked as a second figure."""
+    target_labels = target.dataset["label"]
+    label2id = {n: i for i, n in enumerate(label_names)}
+    ids = np.array([label2id.get(lab, -100) for lab in target_labels], dtype=np.int64)
+    shared = sorted({label2id[lab] for lab in target_labels if lab in label2id})
+    usable = np.flatnonzero(ids >= 0).tolist()
+    if not usable:
+        logger.warning("cross-corpus target %s shares no label with the model %s: skipped", name, label_names)
+        return {}
+    loader = accelerator.prepare(_eval_loader(target, usable, ids, tc))
+    out = predict(accelerator, model, loader)
+    masked = score(out, label_names, allowed=shared)
+    unmasked = score(out, label_names)
+    left_out = {lab: int(np.sum(np.array(target_labels) == lab)) for lab in sorted(set(target_labels) - set(label_names))}
+    for m in (masked, unmasked):
+        m["left_out_labels"] = left_out
+    masked["shared_labels"] = [label_names[i] for i in shared]
+    return {f"cross/{name}": masked, f"cross_unmasked/{name}": unmasked}
+
+
+def _eval_loader(data: PreparedData, indices: list[int], ids: np.ndarray, tc) -> torch.utils.data.DataLoader:
+    """Whole clips, sorted by length (little padding), fixed order."""
+    dataset = ClipDataset(lambda i: data.wave(indices[i]), ids[indices] if len(indices) else [])
+    lengths = [data.num_samples(i) for i in indices]
+    sampler = BucketBatchSampler(lengths, batch_size=tc.batch_size, shuffle=False) if indices else None
+    if sampler is None:
+        return torch.utils.data.DataLoader(dataset, batch_size=1, collate_fn=Collator())
+    return torch.utils.data.DataLoader(dataset, batch_sampler=sampler, collate_fn=Collator(), num_workers=tc.num_workers)
+
+
+def _subset(out, sel: np.ndarray):
+    from hf_ser.loop import EvalOutput
+
+    return EvalOutput(indices=out.indices[sel], logits=out.logits[sel], labels=out.labels[sel], loss=out.loss)
+
+
+def _build_augment(cfg: RecipeConfig, train_rows, data: PreparedData, train_idx: list[int], seed: int):
+    if not cfg.data.augment:
+        return None
+    from hf_ser.augment import build_augmentation
+
+    # Donors come only from this fold's training rows: validation and test audio is never touched.
+    return build_augmentation(cfg.data.augment, train_rows=train_rows, get_wave=lambda i: data.wave(train_idx[i]), alignments=None, seed=seed)
+
+
+def _save_model(model, feature_extractor, out_dir: Path) -> None:
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    import shutil
+
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp, safe_serialization=True)
+    feature_extractor.save_pretrained(tmp)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    tmp.rename(out_dir)
+
+
+def _class_weights(train_ids: np.ndarray, num_labels: int) -> list[float]:
+    counts = np.bincount(train_ids[train_ids >= 0], minlength=num_labels).astype(float)
+    weights = counts.sum() / (num_labels * np.maximum(counts, 1.0))
+    return weights.tolist()
+
+
+def _balanced_weights(train_ids: np.ndarray) -> list[float]:
+    counts = np.bincount(train_ids[train_ids >= 0])
+    return (1.0 / counts[train_ids]).tolist()
+
+
+def _select_folds(spec: str, n: int) -> list[int]:
+    if spec == "all":
+        return list(range(n))
+    chosen = [int(x) for x in str(spec).split(",") if x.strip() != ""]
+    bad = [k for k in chosen if not 0 <= k < n]
+    if bad:
+        raise ValueError(f"folds={spec}: the protocol has folds 0..{n - 1}")
+    return chosen
+
+
+def _precision(name: str) -> str:
+    if name != "auto":
+        return name
+    if torch.cuda.is_available():
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "no"
+
+
+def _refuse_target_as_training(cfg: RecipeConfig) -> None:
+    overlap = {s.name for s in cfg.data.corpora} & {s.name for s in cfg.data.eval_corpora}
+    if overlap:
+        raise ValueError(
+            f"corpora {sorted(overlap)} are both training/validation data and cross-corpus targets; "
+            "a target corpus must never be used for training or model selection"
+        )
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flat(v, key + "."))
+        else:
+            out[key] = json.dumps(v) if isinstance(v, (list, tuple)) else v
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
