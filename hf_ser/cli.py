@@ -54,27 +54,26 @@ COMMANDS: dict[str, tuple[str, Callable[[], ModuleType]]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``hf-ser`` parser; only ``command``'s module is imported to add its arguments."""
     parser = argparse.ArgumentParser(prog="hf-ser", description="Speech emotion recognition on the Hugging Face stack.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_line, loader) in COMMANDS.items():
         cmd = sub.add_parser(name, help=help_line, description=help_line)
         cmd.set_defaults(_loader=loader)
-        if name == "train":
-            # train parses its own arguments (recipe + key=value overrides); keep them verbatim.
-            cmd.add_argument("argv", nargs=argparse.REMAINDER)
-        else:
+        if name == command and name != "train":
             loader().add_arguments(cmd)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    argv = sys.argv[1:] if argv is None else argv
-    # Only import the chosen command's module when building its parser (cheap start-up for the others).
-    if argv and argv[0] in COMMANDS and argv[0] == "train":
-        return COMMANDS["train"][1]().main(argv[1:])
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = argv[0] if argv and argv[0] in COMMANDS else None
+    if command == "train":
+        # train parses its own arguments (recipe, key=value overrides, --resume).
+        return int(COMMANDS["train"][1]().main(argv[1:]) or 0)
+    args = build_parser(command).parse_args(argv)
     return int(args._loader().run(args) or 0)
 
 

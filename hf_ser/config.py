@@ -47,6 +47,9 @@ class DataConfig:
     """Options for the protocol (``num_folds``, ``test_fraction``, ``strict``, ...)."""
     valid_fraction: float = 0.2
     """Fraction of the training speakers held out for validation (model selection never sees test)."""
+    selection_split: Literal["valid", "test"] = "valid"
+    """Split used for model selection. ``test`` only replicates papers that selected on the test fold
+    (optimistic); every report of such a run says so."""
     eval_corpora: list[CorpusSpec] = field(default_factory=list)
     """Cross-corpus targets, tested after training on the labels they share with the model."""
     cache_dir: Union[str, None] = None
@@ -177,14 +180,25 @@ def dump_recipe(cfg: RecipeConfig, path: str | Path) -> None:
 
 
 def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``a.b.c`` in nested data; a numeric part indexes a list (``data.corpora.0.root=/data/RAVDESS``)."""
     parts = key.split(".")
-    node = raw
-    for part in parts[:-1]:
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            raise RecipeError(f"override {key!r}: {part!r} is not a section")
-        node = child
-    node[parts[-1]] = value
+    node: Any = raw
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise RecipeError(f"override {key!r}: {part!r} is not an index of a list of {len(node)}")
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise RecipeError(f"override {key!r}: {'.'.join(parts[:i])!r} is not a section")
 
 
 def _build(cls: type, raw: Any, where: str) -> Any:

@@ -69,3 +69,11 @@ def test_every_recipe_loads(path):
         assert spec.name in CORPORA
     assert cfg.data.protocol in PROTOCOLS
     assert cfg.model.pooling in POOLING
+
+
+def test_override_indexes_lists(tmp_path):
+    path = _write(tmp_path, "data: {corpora: [{name: ravdess, root: a}, {name: emodb, root: b}]}\n")
+    cfg = load_recipe(path, ["data.corpora.1.root=/data/EmoDB"])
+    assert [c.root for c in cfg.data.corpora] == ["a", "/data/EmoDB"]
+    with pytest.raises(RecipeError, match="index"):
+        load_recipe(path, ["data.corpora.5.root=x"])

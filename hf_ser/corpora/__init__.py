@@ -12,25 +12,27 @@ from pathlib import Path
 
 import datasets
 
-from hf_ser.corpora import aesdd
-from hf_ser.corpora import cafe
-from hf_ser.corpora import crema_d
-from hf_ser.corpora import emodb
-from hf_ser.corpora import emov_db
-from hf_ser.corpora import emovo
-from hf_ser.corpora import emozionalmente
-from hf_ser.corpora import esd
-from hf_ser.corpora import hub
-from hf_ser.corpora import iemocap
-from hf_ser.corpora import manifest
-from hf_ser.corpora import mesd
-from hf_ser.corpora import msp_podcast
-from hf_ser.corpora import ravdess
-from hf_ser.corpora import savee
-from hf_ser.corpora import shemo
-from hf_ser.corpora import subesco
-from hf_ser.corpora import tess
-from hf_ser.corpora import urdu
+from hf_ser.corpora import (
+    aesdd,
+    cafe,
+    crema_d,
+    emodb,
+    emov_db,
+    emovo,
+    emozionalmente,
+    esd,
+    hub,
+    iemocap,
+    manifest,
+    mesd,
+    msp_podcast,
+    ravdess,
+    savee,
+    shemo,
+    subesco,
+    tess,
+    urdu,
+)
 from hf_ser.corpora._base import CorpusInfo, CorpusLayoutError, SkipLog, SkippedFile
 from hf_ser.corpora._labels import CANONICAL_LABELS, LABEL_SETS, LabelSet
 

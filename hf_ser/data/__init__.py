@@ -1,0 +1,1 @@
+"""Data pipeline: the prepare-once audio store (``store``) and batching."""

