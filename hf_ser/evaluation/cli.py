@@ -1,0 +1,134 @@
+"""``hf-ser evaluate``: score a saved model on one or more (cross-corpus) target corpora and write a report.
+
+    hf-ser evaluate runs/ravdess_4class/model --corpus crema_d /data/CREMA-D --label-set 4class
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Register the ``evaluate`` arguments on ``parser``."""
+    parser.add_argument("model", help="saved model dir (a run's model/ or any save_pretrained output) or Hub id")
+    parser.add_argument(
+        "--corpus",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "ROOT"),
+        required=True,
+        help="target corpus (registry name and root folder); repeat for several targets",
+    )
+    parser.add_argument("--label-set", default="all", help="label set applied when loading the targets (default: all)")
+    parser.add_argument(
+        "--label-map",
+        default=None,
+        help='JSON object (or a .json file) renaming labels on both sides, e.g. \'{"calm": "neutral"}\'',
+    )
+    parser.add_argument("--output", default=None, help="report folder (default: <MODEL>/../eval_<corpora>)")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--device", default="cpu", help="torch device: cpu or cuda")
+    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for CIs (0: none)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    parser.add_argument(
+        "--allow-validation-target",
+        action="store_true",
+        help="evaluate even if a target corpus was the model's validation data (numbers are then optimistic)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def parse_label_map(text: str | None) -> dict[str, str | None]:
+    """Read ``--label-map``: inline JSON or a path to a JSON file, an object of str -> str or null."""
+    if not text:
+        return {}
+    path = Path(text)
+    raw = path.read_text() if not text.lstrip().startswith("{") and path.is_file() else text
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"--label-map is neither a JSON object nor a JSON file: {e}") from e
+    if not isinstance(value, dict) or not all(isinstance(v, (str, type(None))) for v in value.values()):
+        raise ValueError('--label-map must be a JSON object of label -> label or null, e.g. {"calm": "neutral"}')
+    return {str(k): v for k, v in value.items()}
+
+
+def default_output(model: str, corpora: list[str]) -> Path:
+    """``<model dir>/../eval_<a+b>`` for a local model; ``./eval_<a+b>`` for a Hub id."""
+    name = "eval_" + "+".join(corpora)
+    path = Path(model).expanduser()
+    return (path.resolve().parent / name) if path.is_dir() else Path(name)
+
+
+def _load_model(model: str, device: str):
+    from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
+
+    try:  # hf_ser's own model class registers itself with the Auto classes on import.
+        import hf_ser.models  # noqa: F401
+    except ImportError:
+        logger.debug("hf_ser.models not importable; only stock transformers models can be loaded")
+    loaded = AutoModelForAudioClassification.from_pretrained(model)
+    return loaded.to(device), AutoFeatureExtractor.from_pretrained(model)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate ``args.model`` on every ``--corpus`` and write the report; returns the exit code."""
+    from hf_ser.corpora import load_corpus
+    from hf_ser.evaluation.evaluator import evaluate_model
+    from hf_ser.evaluation.guard import CrossCorpusLeakError, check_not_validation
+    from hf_ser.evaluation.report import summary_table, write_report
+    from hf_ser.evaluation.run_protocol import read_run_protocol
+
+    label_map = parse_label_map(args.label_map)
+    names = [name for name, _ in args.corpus]
+    facts = read_run_protocol(args.model) if Path(args.model).expanduser().is_dir() else {}
+    if not args.allow_validation_target:
+        try:
+            check_not_validation(set(names), set(facts.get("validation_corpora") or []))
+        except CrossCorpusLeakError as e:
+            logger.error("%s (pass --allow-validation-target to evaluate anyway)", e)
+            return 2
+    model, feature_extractor = _load_model(args.model, args.device)
+    id2label = model.config.id2label
+    protocol: dict[str, Any] = {
+        "model": str(args.model),
+        "source_corpora": facts.get("source_corpora"),
+        "validation_corpora": facts.get("validation_corpora"),
+        "folds": facts.get("folds"),
+        "model_label_set": facts.get("model_label_set") or [id2label[i] for i in sorted(id2label)],
+        "target_corpora": names,
+        "target_split": f"all usable clips (label set {args.label_set})",
+        "label_set": args.label_set,
+        "label_map": label_map,
+        "bootstrap": {"n_boot": args.n_boot, "seed": args.seed, "alpha": 0.05},
+        "run_protocol": facts.get("run_protocol"),
+        "target_loading": {},
+    }
+    results = {}
+    for name, root in args.corpus:
+        dataset, skip_log = load_corpus(name, root, label_set=args.label_set)
+        protocol["target_loading"][name] = skip_log.to_dict()
+        logger.info("%s: %d clips loaded from %s", name, len(dataset), root)
+        results[name] = evaluate_model(
+            model,
+            feature_extractor,
+            dataset,
+            label_map=label_map,
+            batch_size=args.batch_size,
+            device=args.device,
+            progress=not args.no_progress,
+            n_boot=args.n_boot,
+            seed=args.seed,
+        )
+    out_dir = Path(args.output) if args.output else default_output(args.model, names)
+    paths = write_report(results, out_dir, protocol=protocol)
+    sys.stdout.write(summary_table(results, protocol) + "\n")
+    sys.stdout.write(f"report: {paths['report_md']}\n")
+    return 0

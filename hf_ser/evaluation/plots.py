@@ -1,0 +1,104 @@
+"""PNG plots: confusion heatmaps and training curves.
+
+Figures are built with ``matplotlib.figure.Figure`` on the Agg canvas, never through ``pyplot``: no global
+backend switch, no GUI, and nothing left open between calls (safe in tests and on headless servers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+# Panels of plot_curves: title -> predicate on a history key.
+CURVE_PANELS: dict[str, Any] = {
+    "loss": lambda key: "loss" in key,
+    "UA": lambda key: key == "ua" or key.endswith(("_ua", "/ua")),
+    "WA": lambda key: key == "wa" or key.endswith(("_wa", "/wa")),
+}
+_X_KEYS = ("step", "epoch")
+
+
+def _save(fig: Figure, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    FigureCanvasAgg(fig)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    return path
+
+
+def plot_confusion(
+    confusion: Sequence[Sequence[int]], labels: Sequence[str], path: str | Path, *, normalize: bool, title: str
+) -> Path:
+    """Write a confusion heatmap PNG.
+
+    Args:
+        confusion: ``(K, K)`` counts, rows = reference, columns = prediction.
+        labels: the K class names.
+        path: PNG file to write (folders are created).
+        normalize: divide each row by its total (cells become recall fractions; empty rows stay 0).
+        title: figure title; say corpus, split and masked/unmasked in it.
+
+    Returns:
+        ``path``.
+    """
+    counts = np.asarray(confusion, dtype=np.float64)
+    if counts.shape != (len(labels), len(labels)):
+        raise ValueError(f"confusion of shape {counts.shape} does not match {len(labels)} labels")
+    totals = counts.sum(axis=1, keepdims=True)
+    values = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0) if normalize else counts
+    size = 1.0 + 0.7 * max(len(labels), 2)
+    fig = Figure(figsize=(size + 1.5, size))
+    ax = fig.add_subplot()
+    image = ax.imshow(values, cmap="Blues", vmin=0, vmax=1 if normalize else max(values.max(), 1))
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    ax.set_xticks(range(len(labels)), labels=list(labels), rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels=list(labels))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("reference")
+    ax.set_title(title, fontsize=9)
+    threshold = values.max() / 2 if values.size else 0
+    for (r, c), v in np.ndenumerate(values):
+        text = f"{v:.2f}" if normalize else f"{int(v)}"
+        ax.text(c, r, text, ha="center", va="center", fontsize=7, color="white" if v > threshold else "black")
+    return _save(fig, path)
+
+
+def plot_curves(history: Sequence[dict[str, Any]], path: str | Path) -> Path:
+    """Write training/validation curves (loss, UA, WA) as one PNG with a panel each.
+
+    Args:
+        history: one dict per logging point with ``step`` and/or ``epoch`` plus metric keys, e.g.
+            ``{"step": 100, "epoch": 1.0, "train_loss": 1.2, "valid_loss": 1.3, "valid_ua": 0.4, "valid_wa": 0.5}``.
+            Keys containing ``loss`` go to the loss panel; keys ``ua``/``*_ua``/``*/ua`` to UA, ``wa``/... to
+            WA. Entries may miss keys (train and validation are logged at different steps).
+        path: PNG file to write.
+
+    Returns:
+        ``path``.
+
+    Raises:
+        ValueError: no entry has a numeric value for any panel.
+    """
+    x_key = next((k for k in _X_KEYS if any(k in h for h in history)), None)
+    keys = sorted({k for h in history for k, v in h.items() if k not in _X_KEYS and isinstance(v, (int, float))})
+    panels = {title: [k for k in keys if match(k)] for title, match in CURVE_PANELS.items()}
+    panels = {title: ks for title, ks in panels.items() if ks}
+    if not panels:
+        raise ValueError(f"history has no loss/UA/WA values to plot; keys seen: {keys}")
+    fig = Figure(figsize=(4.5 * len(panels), 3.5))
+    for n, (title, ks) in enumerate(panels.items(), start=1):
+        ax = fig.add_subplot(1, len(panels), n)
+        for key in ks:
+            pts = [(h.get(x_key, i) if x_key else i, h[key]) for i, h in enumerate(history) if key in h]
+            pts = [(x, y) for x, y in pts if y is not None]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", markersize=2, label=key)
+        ax.set_title(title)
+        ax.set_xlabel(x_key or "logging point")
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    return _save(fig, path)

@@ -1,0 +1,72 @@
+"""Percentile bootstrap confidence intervals for WA / UA / macro-F1, resampling clips.
+
+All resamples are drawn at once and scored from per-resample confusion matrices (one ``bincount``), so
+1000 resamples of a CREMA-D-sized test set take well under a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from hf_ser.metrics.scores import scores_from_confusion
+
+BOOTSTRAP_METRICS = ("wa", "ua", "macro_f1")
+# Resamples scored per chunk: bounds the (chunk, n) index array to ~64 MB for n = 8000.
+_CHUNK = 1000
+
+
+def bootstrap_ci(
+    references: Sequence[int],
+    predictions: Sequence[int],
+    labels: Sequence[str],
+    *,
+    metric: str = "ua",
+    n_boot: int = 1000,
+    seed: int = 0,
+    alpha: float = 0.05,
+) -> tuple[float, float]:
+    """Percentile bootstrap ``(1 - alpha)`` interval of ``metric``, resampling clips with replacement.
+
+    Args:
+        references: true class indices into ``labels``.
+        predictions: predicted class indices into ``labels``.
+        labels: class names (only their number is used).
+        metric: one of ``BOOTSTRAP_METRICS``.
+        n_boot: number of resamples.
+        seed: seed of the numpy generator; the same seed gives the same interval.
+        alpha: 0.05 gives a 95 % interval.
+
+    Returns:
+        ``(low, high)``; ``(nan, nan)`` for an empty input. Resamples where the metric is undefined
+        are ignored.
+
+    Raises:
+        KeyError: unknown metric (the message lists the valid ones).
+    """
+    if metric not in BOOTSTRAP_METRICS:
+        raise KeyError(f"unknown bootstrap metric {metric!r}; valid: {list(BOOTSTRAP_METRICS)}")
+    refs = np.asarray(references, dtype=np.int64).reshape(-1)
+    preds = np.asarray(predictions, dtype=np.int64).reshape(-1)
+    if refs.shape != preds.shape:
+        raise ValueError(f"{refs.size} references but {preds.size} predictions")
+    n, k = refs.size, len(labels)
+    if n == 0 or n_boot < 1:
+        return float("nan"), float("nan")
+    pair = refs * k + preds  # one code per clip: its confusion cell
+    rng = np.random.default_rng(seed)
+    values = []
+    for start in range(0, n_boot, _CHUNK):
+        b = min(_CHUNK, n_boot - start)
+        idx = rng.integers(0, n, size=(b, n))
+        # Offset each resample's cells so that one bincount yields all b confusion matrices.
+        codes = pair[idx] + (np.arange(b) * k * k)[:, None]
+        conf = np.bincount(codes.ravel(), minlength=b * k * k).reshape(b, k, k)
+        values.append(scores_from_confusion(conf)[metric])
+    vals = np.concatenate(values)
+    vals = vals[~np.isnan(vals)]
+    if vals.size == 0:
+        return float("nan"), float("nan")
+    low, high = np.quantile(vals, [alpha / 2, 1 - alpha / 2])
+    return float(low), float(high)
