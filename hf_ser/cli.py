@@ -38,6 +38,12 @@ def _push() -> ModuleType:
     return cli
 
 
+def _matrix() -> ModuleType:
+    from hf_ser import cross_corpus
+
+    return cross_corpus
+
+
 def _train() -> ModuleType:
     from hf_ser import train
 
@@ -50,6 +56,7 @@ COMMANDS: dict[str, tuple[str, Callable[[], ModuleType]]] = {
     "corpora": ("list the supported corpora or inspect one on disk", _corpora),
     "evaluate": ("evaluate a saved model on one or more (cross-corpus) targets", _evaluate),
     "predict": ("label audio files or folders with a saved model", _predict),
+    "matrix": ("train on each source set and test on each target corpus: one cross-corpus table", _matrix),
     "push": ("push a run's model to the Hugging Face Hub with a model card", _push),
 }
 

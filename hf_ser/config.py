@@ -251,6 +251,8 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
     if origin is dict:
         if not isinstance(value, dict):
             raise RecipeError(f"{key}: expected a mapping, got {value!r}")
+        if len(args) == 2 and args[1] is not Any:
+            return {k: _convert(args[1], v, f"{key}.{k}") for k, v in value.items()}
         return dict(value)
     if tp is type(None):
         if value is not None:

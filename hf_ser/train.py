@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 from hf_ser.config import RecipeConfig, dump_recipe, load_recipe, to_dict
 from hf_ser.data.batching import BucketBatchSampler, ClipDataset, Collator
 from hf_ser.data.prepare import PreparedData, prepare_corpora
+from hf_ser.evaluation.guard import check_not_validation
 from hf_ser.loop import (
     TrainerState,
     build_optimizer,
@@ -401,12 +402,8 @@ def _precision(name: str) -> str:
 
 
 def _refuse_target_as_training(cfg: RecipeConfig) -> None:
-    overlap = {s.name for s in cfg.data.corpora} & {s.name for s in cfg.data.eval_corpora}
-    if overlap:
-        raise ValueError(
-            f"corpora {sorted(overlap)} are both training/validation data and cross-corpus targets; "
-            "a target corpus must never be used for training or model selection"
-        )
+    # Validation speakers come from the training corpora, so a target among them would steer model selection.
+    check_not_validation({s.name for s in cfg.data.eval_corpora}, {s.name for s in cfg.data.corpora})
 
 
 def _flat(d: dict, prefix: str = "") -> dict:

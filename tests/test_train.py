@@ -131,5 +131,5 @@ def test_two_process_cpu_run_with_all_folds(tmp_path):
 def test_target_corpus_is_refused_as_training_data(tmp_path):
     from hf_ser.train import main
 
-    with pytest.raises(ValueError, match="never be used for training"):
+    with pytest.raises(ValueError, match="also used as validation data"):
         main([str(DEMO_RECIPE), f"train.output_dir={tmp_path}", "data.eval_corpora=[{name: ravdess, root: hf_ser/demo_data/ravdess}]"])

@@ -1,0 +1,162 @@
+"""Cross-corpus matrix: train on each source set, test on each target corpus, one table.
+
+A matrix file names a base recipe, the source sets, the targets and the label sets to try::
+
+    base: recipes/demo/ravdess_tiny.yaml
+    output_dir: runs/demo_matrix
+    label_sets: [all, 6class]
+    sources:
+      ravdess: [{name: ravdess, root: hf_ser/demo_data/ravdess}]
+      ravdess+emodb: [{name: ravdess, root: ...}, {name: emodb, root: ...}]
+    targets: [{name: crema_d, root: hf_ser/demo_data/crema_d}]
+    overrides: [train.epochs=20]
+
+Every cell is a normal training run (``hf_ser.train``) whose model is selected on the validation speakers of
+its own source corpora only; a target is never part of its training or validation data (a target that is
+also a source of a row is left out of that row). ``matrix.json`` and ``matrix.md`` hold the table:
+rows = source set x label set, columns = targets (masked to the shared labels, and unmasked).
+
+    hf-ser matrix recipes/demo/multilingual_matrix.yaml
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hf_ser.config import CorpusSpec, RecipeError, _convert
+from hf_ser.reporting import write_json
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class MatrixConfig:
+    base: str
+    """Recipe every cell trains with (its ``data.corpora`` and ``data.eval_corpora`` are replaced)."""
+    output_dir: str
+    sources: dict[str, list[CorpusSpec]]
+    targets: list[CorpusSpec]
+    label_sets: list[str] = field(default_factory=lambda: ["all"])
+    overrides: list[str] = field(default_factory=list)
+
+
+def load_matrix(path: str | Path) -> MatrixConfig:
+    raw = yaml.safe_load(Path(path).read_text()) or {}
+    try:
+        cfg = _convert(MatrixConfig, raw, "matrix")
+    except RecipeError as e:
+        raise RecipeError(f"{path}: {e}") from e
+    if not cfg.sources or not cfg.targets:
+        raise RecipeError(f"{path}: a matrix needs at least one source set and one target")
+    return cfg
+
+
+def run_matrix(cfg: MatrixConfig, *, extra_overrides: list[str] | None = None) -> dict[str, Any]:
+    """Train every (source set, label set) cell and collect the target results into ``matrix.json``/``.md``."""
+    from hf_ser.train import main as train_main
+
+    out = Path(cfg.output_dir)
+    rows = []
+    for label_set in cfg.label_sets:
+        for source_name, sources in cfg.sources.items():
+            source_names = {s.name for s in sources}
+            targets = [t for t in cfg.targets if t.name not in source_names]
+            run_dir = out / f"{source_name.replace('+', '_')}__{label_set}"
+            overrides = [
+                f"train.output_dir={run_dir}",
+                f"data.label_set={label_set}",
+                f"data.corpora={json.dumps([_spec(s) for s in sources])}",
+                f"data.eval_corpora={json.dumps([_spec(t) for t in targets])}",
+                *cfg.overrides,
+                *(extra_overrides or []),
+            ]
+            start = time.perf_counter()
+            train_main([cfg.base, *overrides])
+            seconds = time.perf_counter() - start
+            metrics = json.loads((run_dir / "metrics.json").read_text())
+            rows.append(_row(source_name, label_set, metrics, [t.name for t in cfg.targets], seconds))
+    table = {
+        "base_recipe": cfg.base,
+        "targets": [t.name for t in cfg.targets],
+        "selection": "validation speakers of the source corpora only; targets never seen in training",
+        "rows": rows,
+    }
+    write_json(out / "matrix.json", table)
+    (out / "matrix.md").write_text(matrix_markdown(table))
+    return table
+
+
+def matrix_markdown(table: dict[str, Any]) -> str:
+    targets = table["targets"]
+    head = "| source (train) | label set | in-corpus test UA / WA | " + " | ".join(
+        f"{t} UA / WA (shared labels) | {t} UA / WA (all labels, unmasked)" for t in targets
+    ) + " | train time |"
+    lines = [
+        f"Cross-corpus matrix: rows train on the source corpora ({table['selection']}); columns test zero-shot on "
+        "each target. UA = unweighted average recall, WA = accuracy, both in %.",
+        "",
+        head,
+        "|" + "---|" * (head.count("|") - 1),
+    ]
+    for r in table["rows"]:
+        cells = [r["source"], r["label_set"], _pair(r.get("in_corpus"))]
+        for t in targets:
+            cells += [_pair(r["targets"].get(t, {}).get("masked")), _pair(r["targets"].get(t, {}).get("unmasked"))]
+        cells.append(f"{r['train_seconds']:.0f} s")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("matrix", help="matrix YAML (see hf_ser/cross_corpus.py)")
+    parser.add_argument("overrides", nargs="*", help="key=value overrides applied to every cell")
+
+
+def run(args: argparse.Namespace) -> int:
+    table = run_matrix(load_matrix(args.matrix), extra_overrides=args.overrides)
+    logger.info("\n%s", matrix_markdown(table))
+    return 0
+
+
+def _row(source: str, label_set: str, metrics: dict, targets: list[str], seconds: float) -> dict:
+    results = metrics["results"]
+    tests = [v for k, v in results.items() if k.startswith("test/")]
+    row: dict[str, Any] = {
+        "source": source,
+        "label_set": label_set,
+        "labels": metrics["protocol"]["labels"],
+        "in_corpus": _mean_pair(tests),
+        "targets": {},
+        "train_seconds": seconds,
+    }
+    for t in targets:
+        if f"cross/{t}" in results:
+            row["targets"][t] = {
+                "masked": {m: results[f"cross/{t}"][m] for m in ("ua", "wa", "macro_f1", "n")},
+                "unmasked": {m: results[f"cross_unmasked/{t}"][m] for m in ("ua", "wa", "macro_f1", "n")},
+                "shared_labels": results[f"cross/{t}"].get("shared_labels"),
+            }
+    return row
+
+
+def _mean_pair(results: list[dict]) -> dict | None:
+    if not results:
+        return None
+    n = sum(r["n"] for r in results)
+    return {m: sum(r[m] * r["n"] for r in results) / n for m in ("ua", "wa")} | {"n": n}
+
+
+def _pair(m: dict | None) -> str:
+    return "-" if not m else f"{100 * m['ua']:.1f} / {100 * m['wa']:.1f}"
+
+
+def _spec(s: CorpusSpec) -> dict:
+    return {"name": s.name, "root": s.root, "label_map": s.label_map, "options": s.options}
