@@ -1,0 +1,36 @@
+"""hf_ser models: SerConfig, SerForSequenceClassification, pooling heads, backbone shapes, builders.
+
+Importing this package registers the model with the Auto classes (``AutoConfig``, ``AutoModel``,
+``AutoModelForAudioClassification``) so that ``from_pretrained`` / ``pipeline("audio-classification")`` load a
+saved model without ``trust_remote_code``; ``register_for_auto_class`` makes ``save_pretrained`` also write the
+model's code next to the weights for processes where hf_ser is not installed.
+"""
+
+from transformers import AutoConfig, AutoModel, AutoModelForAudioClassification
+
+from hf_ser.models.builder import DEFAULT_BACKBONE, SAMPLING_RATE, build_feature_extractor, build_model
+from hf_ser.models.configuration_ser import SerConfig
+from hf_ser.models.modeling_ser import SerForSequenceClassification, SerOutput, concordance_correlation_loss
+from hf_ser.models.pooling import POOLING, build_pooling
+from hf_ser.models.shapes import BACKBONE_SHAPES, shape_config
+
+AutoConfig.register(SerConfig.model_type, SerConfig, exist_ok=True)
+AutoModel.register(SerConfig, SerForSequenceClassification, exist_ok=True)
+AutoModelForAudioClassification.register(SerConfig, SerForSequenceClassification, exist_ok=True)
+SerConfig.register_for_auto_class()
+SerForSequenceClassification.register_for_auto_class("AutoModelForAudioClassification")
+
+__all__ = [
+    "BACKBONE_SHAPES",
+    "DEFAULT_BACKBONE",
+    "POOLING",
+    "SAMPLING_RATE",
+    "SerConfig",
+    "SerForSequenceClassification",
+    "SerOutput",
+    "build_feature_extractor",
+    "build_model",
+    "build_pooling",
+    "concordance_correlation_loss",
+    "shape_config",
+]

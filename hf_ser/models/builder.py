@@ -1,0 +1,151 @@
+"""build_model / build_feature_extractor: flat, typed builders that the training recipe maps onto."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+from transformers import AutoConfig, AutoModel, PretrainedConfig, Wav2Vec2FeatureExtractor
+
+from hf_ser.models.configuration_ser import SerConfig
+from hf_ser.models.modeling_ser import SerForSequenceClassification
+from hf_ser.models.shapes import SHAPE_PREFIX, shape_config
+
+logger = logging.getLogger(__name__)
+
+SAMPLING_RATE = 16_000
+DEFAULT_BACKBONE = "facebook/wav2vec2-large-xlsr-53"
+
+
+def _backbone_config(
+    backbone: str, *, layers: str | int, layerdrop: float, mask_time_prob: float | None
+) -> PretrainedConfig:
+    """The backbone config with our overrides applied (depth cut for an int ``layers``, layerdrop, SpecAugment)."""
+    if backbone.startswith(SHAPE_PREFIX):
+        config = shape_config(backbone)
+    else:
+        config = AutoConfig.from_pretrained(backbone)
+    if getattr(config, "gradient_checkpointing", False):
+        logger.warning(
+            "%s config carries gradient_checkpointing=true; ignored (use gradient_checkpointing=True to ask)",
+            backbone,
+        )
+    if hasattr(config, "gradient_checkpointing"):
+        delattr(config, "gradient_checkpointing")
+    if getattr(config, "layerdrop", 0.0) != layerdrop:
+        if getattr(config, "layerdrop", 0.0) > 0 and layerdrop == 0.0:
+            logger.warning(
+                "%s config carries layerdrop=%s; set to 0 (random layer skipping breaks DDP and fixed shapes; "
+                "use layerdrop=... to ask)",
+                backbone,
+                config.layerdrop,
+            )
+        config.layerdrop = layerdrop
+    if mask_time_prob is not None:
+        config.mask_time_prob = mask_time_prob
+    if isinstance(layers, int):
+        if not 1 <= layers <= config.num_hidden_layers:
+            raise ValueError(f"layers={layers} outside 1..{config.num_hidden_layers} for {backbone}")
+        # Layers above the selected one are neither run nor kept: fewer parameters, and none unused under DDP.
+        config.num_hidden_layers = layers
+    return config
+
+
+def build_model(
+    *,
+    backbone: str,
+    id2label: dict[int, str],
+    num_frozen_layers: int = 0,
+    freeze_feature_encoder: bool = True,
+    layers: str | int = "last",
+    pooling: str = "mean",
+    pooling_kwargs: dict[str, Any] | None = None,
+    head_hidden_size: int | None = None,
+    dropout: float = 0.1,
+    task: str = "classification",
+    dims: tuple[str, ...] = (),
+    class_weights: list[float] | None = None,
+    label_smoothing: float = 0.0,
+    regression_loss_weight: float = 1.0,
+    layerdrop: float = 0.0,
+    gradient_checkpointing: bool = False,
+    mask_time_prob: float | None = None,
+    seed: int | None = None,
+) -> SerForSequenceClassification:
+    """Build a speech emotion recognition model.
+
+    Args:
+        backbone: Hub name or local path of a wav2vec2-family encoder (pretrained weights are loaded), or
+            "shape:<name>" (random init, see ``shapes.BACKBONE_SHAPES``). Real recipes use
+            "facebook/wav2vec2-large-xlsr-53".
+        id2label: class names by id (task "classification" / "multitask"); for task "regression" pass
+            ``{i: dim}`` or an empty dict (then the dims are used as labels).
+        num_frozen_layers: bottom transformer layers frozen and run without autograd.
+        freeze_feature_encoder: freeze the CNN (must be True when ``num_frozen_layers > 0``).
+        layers: "last", "weighted" or an int k (hidden state k; layers above k are dropped).
+        pooling: key of ``hf_ser.models.pooling.POOLING``.
+        pooling_kwargs: options of the pooling head.
+        head_hidden_size: hidden ReLU layer width between pooling and outputs; None: linear outputs.
+        dropout: dropout on the pooled vector.
+        task: "classification", "regression" or "multitask".
+        dims: regressed dimensions, e.g. ("valence", "arousal", "dominance").
+        class_weights: cross-entropy class weights by label id.
+        label_smoothing: cross-entropy label smoothing.
+        regression_loss_weight: weight of the CCC loss in the multitask loss.
+        layerdrop: probability of skipping each trainable layer in training (0: off, the default).
+        gradient_checkpointing: recompute the trainable layers in backward.
+        mask_time_prob: SpecAugment time-mask probability; None keeps the backbone config's value.
+        seed: seed for the random initialisation (head, and the backbone for shapes).
+
+    Returns:
+        The model, in train mode, with frozen parameters set to ``requires_grad=False``.
+    """
+    if seed is not None:
+        torch.manual_seed(seed)
+    if task == "regression" and not id2label:
+        id2label = dict(enumerate(dims))
+    backbone_config = _backbone_config(
+        backbone, layers=layers, layerdrop=layerdrop, mask_time_prob=mask_time_prob
+    )
+    config = SerConfig(
+        backbone_config=backbone_config,
+        num_frozen_layers=num_frozen_layers,
+        freeze_feature_encoder=freeze_feature_encoder,
+        layers=layers,
+        pooling=pooling,
+        pooling_kwargs=pooling_kwargs,
+        head_hidden_size=head_hidden_size,
+        classifier_dropout=dropout,
+        task=task,
+        dims=dims,
+        class_weights=class_weights,
+        label_smoothing=label_smoothing,
+        regression_loss_weight=regression_loss_weight,
+        use_gradient_checkpointing=gradient_checkpointing,
+        id2label={int(i): str(name) for i, name in id2label.items()},
+        label2id={str(name): int(i) for i, name in id2label.items()},
+    )
+    model = SerForSequenceClassification(config)
+    if not backbone.startswith(SHAPE_PREFIX):
+        pretrained = AutoModel.from_pretrained(backbone, config=backbone_config)
+        model.backbone.load_state_dict(pretrained.state_dict())
+        del pretrained
+        model.config.backbone_config._name_or_path = backbone
+    model.train()
+    return model
+
+
+def build_feature_extractor(*, sampling_rate: int = SAMPLING_RATE) -> Wav2Vec2FeatureExtractor:
+    """The feature extractor saved with every model: per-clip zero-mean / unit-variance, attention masks.
+
+    ``return_attention_mask=True`` matters for the layer-norm (XLSR, XLS-R, large) backbones: without it a padded
+    clip's frames attend to padding.
+    """
+    return Wav2Vec2FeatureExtractor(
+        feature_size=1,
+        sampling_rate=sampling_rate,
+        padding_value=0.0,
+        do_normalize=True,
+        return_attention_mask=True,
+    )

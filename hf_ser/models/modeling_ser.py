@@ -1,0 +1,345 @@
+"""SerForSequenceClassification: a wav2vec2-family encoder, truly frozen lower layers, a pooling head, outputs.
+
+The forward drives the Hugging Face backbone's own submodules (``feature_extractor``, ``feature_projection``,
+``encoder.pos_conv_embed``, ``encoder.layer_norm``, ``encoder.layers[i]``) instead of calling the backbone as a
+whole, so that everything below the freezing cut runs under ``torch.no_grad()``:
+
+    waveform -> CNN -> feature projection -> positional conv -> [layer norm] -> layers[0:k]  | cut |  layers[k:] -> pool
+
+Below the cut autograd records nothing, so the backward pass stops at the cut instead of flowing through the
+frozen layers into the (otherwise trainable) feature projection, positional conv and SpecAugment embedding. The
+frozen part also runs in eval mode (no dropout): it is a fixed feature extractor, and its output could be cached.
+
+This module is saved next to the model weights and imported by ``trust_remote_code`` loaders, so it imports
+only ``torch``, ``transformers`` and its two siblings, relatively.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.checkpoint import checkpoint
+from transformers import AutoModel, PreTrainedModel
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+from .configuration_ser import SerConfig
+from .pooling import build_pooling
+
+try:  # transformers >= 4.53
+    from transformers.masking_utils import create_bidirectional_mask
+except ImportError:  # pragma: no cover - older transformers
+    create_bidirectional_mask = None
+    from transformers.modeling_attn_mask_utils import _prepare_4d_attention_mask
+
+logger = logging.getLogger(__name__)
+
+# WavLM layers take the 2-D padding mask and pass a relative position bias from layer to layer.
+_RELATIVE_POSITION_BIAS_MODEL_TYPES = frozenset({"wavlm"})
+
+
+@dataclass
+class SerOutput(SequenceClassifierOutput):
+    """``SequenceClassifierOutput`` plus ``dims: (batch, n_dims)`` predictions for regression / multitask.
+
+    For task="regression", ``logits`` holds the dims predictions too, so generic code that reads ``.logits`` works.
+    """
+
+    dims: torch.FloatTensor | None = None
+
+
+def concordance_correlation_loss(predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """1 - concordance correlation coefficient (Lin 1989), averaged over dimensions.
+
+    Args:
+        predictions: (batch, n_dims).
+        targets: (batch, n_dims).
+
+    Returns:
+        Scalar loss in [0, 2].
+    """
+    targets = targets.to(predictions.dtype)
+    pred_mean, target_mean = predictions.mean(dim=0), targets.mean(dim=0)
+    pred_var = predictions.var(dim=0, unbiased=False)
+    target_var = targets.var(dim=0, unbiased=False)
+    covariance = ((predictions - pred_mean) * (targets - target_mean)).mean(dim=0)
+    # eps: a batch of identical targets (or batch size 1) has zero variance.
+    ccc = 2.0 * covariance / (pred_var + target_var + (pred_mean - target_mean) ** 2 + 1e-8)
+    return (1.0 - ccc).mean()
+
+
+class SerForSequenceClassification(PreTrainedModel):
+    """Speech emotion recognition model: backbone -> layer selection -> pooling -> classification / regression.
+
+    Args:
+        config: a ``SerConfig`` (its ``backbone_config`` builds the encoder with random weights; ``build_model``
+            then loads pretrained weights, ``from_pretrained`` loads saved ones).
+    """
+
+    config_class = SerConfig
+    base_model_prefix = "backbone"
+    main_input_name = "input_values"
+    _supports_sdpa = True
+    # Our own option (use_gradient_checkpointing) checkpoints only the trainable layers; a legacy
+    # "gradient_checkpointing" key in a loaded config must not switch transformers' version on.
+    supports_gradient_checkpointing = False
+
+    def __init__(self, config: SerConfig) -> None:
+        super().__init__(config)
+        if config.backbone_config is None:
+            raise ValueError("SerConfig.backbone_config is required")
+        if getattr(config.backbone_config, "add_adapter", False):
+            raise ValueError("backbones with add_adapter=True are not supported")
+        self.backbone = AutoModel.from_config(config.backbone_config)
+        if getattr(config.backbone_config, "gradient_checkpointing", False):
+            # A legacy key from an old config.json; our use_gradient_checkpointing replaces it.
+            logger.warning("backbone config carries gradient_checkpointing=true; ignored")
+            self.backbone.gradient_checkpointing_disable()
+        hidden_size = config.backbone_config.hidden_size
+        num_layers = config.backbone_config.num_hidden_layers
+        if isinstance(config.layers, int) and config.layers != num_layers:
+            raise ValueError(
+                f"layers={config.layers} but the backbone has {num_layers} layers; build with build_model, "
+                "which keeps only the bottom `layers` layers"
+            )
+        self.layer_weights = nn.Parameter(torch.zeros(num_layers + 1)) if config.layers == "weighted" else None
+        self.pooling = build_pooling(config.pooling, hidden_size, **config.pooling_kwargs)
+        self.dropout = nn.Dropout(config.classifier_dropout)
+        width = self.pooling.output_size
+        self.projector = None
+        if config.head_hidden_size:
+            self.projector = nn.Sequential(
+                nn.Linear(width, config.head_hidden_size), nn.ReLU(), nn.Dropout(config.classifier_dropout)
+            )
+            width = config.head_hidden_size
+        has_classes = config.task in ("classification", "multitask")
+        has_dims = config.task in ("regression", "multitask")
+        self.classifier = nn.Linear(width, config.num_labels) if has_classes else None
+        self.regressor = nn.Linear(width, len(config.dims)) if has_dims else None
+        self.post_init()
+        self._apply_freezing()
+
+    # ----------------------------------------------------------------------------------------------- freezing
+    @property
+    def _is_stable_layer_norm(self) -> bool:
+        return bool(getattr(self.backbone.config, "do_stable_layer_norm", False))
+
+    @property
+    def _spec_augment_enabled(self) -> bool:
+        cfg = self.backbone.config
+        return getattr(cfg, "apply_spec_augment", True) and (
+            getattr(cfg, "mask_time_prob", 0.0) > 0 or getattr(cfg, "mask_feature_prob", 0.0) > 0
+        )
+
+    def _frozen_modules(self) -> list[nn.Module]:
+        """The backbone submodules below the cut (run under no_grad, in eval mode)."""
+        backbone, encoder = self.backbone, self.backbone.encoder
+        frozen: list[nn.Module] = []
+        if self.config.freeze_feature_encoder:
+            frozen.append(backbone.feature_extractor)
+        if self.config.num_frozen_layers > 0:
+            frozen += [backbone.feature_projection, encoder.pos_conv_embed, encoder.dropout]
+            if not self._is_stable_layer_norm:  # post-norm models normalise before the first layer
+                frozen.append(encoder.layer_norm)
+            frozen += list(encoder.layers[: self.config.num_frozen_layers])
+            if self.config.num_frozen_layers == len(encoder.layers) and self._is_stable_layer_norm:
+                frozen.append(encoder.layer_norm)
+        return frozen
+
+    def _apply_freezing(self) -> None:
+        for module in self._frozen_modules():
+            for param in module.parameters():
+                param.requires_grad = False
+        if self.config.freeze_feature_encoder:
+            self.backbone.feature_extractor._freeze_parameters()
+        # A trainable parameter that the forward never uses makes DDP fail ("unused parameters"), so freeze the
+        # SpecAugment embedding when masking is off.
+        masked_spec_embed = getattr(self.backbone, "masked_spec_embed", None)
+        if masked_spec_embed is not None and not self._spec_augment_enabled:
+            masked_spec_embed.requires_grad = False
+        self.train(self.training)
+
+    @classmethod
+    def from_pretrained(cls, *args, **kwargs):
+        model = super().from_pretrained(*args, **kwargs)
+        # Loading swaps in new Parameter objects (requires_grad=True), so freezing is applied again.
+        if isinstance(model, tuple):  # output_loading_info=True
+            model[0]._apply_freezing()
+        else:
+            model._apply_freezing()
+        return model
+
+    def train(self, mode: bool = True) -> SerForSequenceClassification:
+        super().train(mode)
+        # The frozen part is a fixed feature extractor: dropout there would only add noise to fixed features.
+        for module in self._frozen_modules() if hasattr(self, "backbone") else ():
+            module.eval()
+        return self
+
+    # ------------------------------------------------------------------------------------------------ encoder
+    def _positional_embedding(self, hidden_states: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor:
+        """Positional conv embedding. hidden_states: (batch, frames, hidden) with padding zeroed."""
+        pos_conv = self.backbone.encoder.pos_conv_embed
+        if not hasattr(pos_conv, "layers"):
+            return pos_conv(hidden_states)
+        # data2vec-audio stacks several convs: re-zero padding between them, else the second conv reads
+        # non-zero padding and the frames next to it depend on how much padding the batch has.
+        keep = frame_mask.unsqueeze(1)
+        values = hidden_states.transpose(1, 2)
+        for layer in pos_conv.layers:
+            values = layer(values).masked_fill(~keep, 0.0)
+        return values.transpose(1, 2)
+
+    def _layer_attention_mask(self, hidden_states: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor | None:
+        """The mask each encoder layer expects, or None when no frame is padding."""
+        if bool(frame_mask.all()):
+            return None
+        cfg = self.backbone.config
+        if cfg.model_type in _RELATIVE_POSITION_BIAS_MODEL_TYPES:
+            return frame_mask.long()
+        if create_bidirectional_mask is not None:
+            return create_bidirectional_mask(config=cfg, inputs_embeds=hidden_states, attention_mask=frame_mask)
+        return _prepare_4d_attention_mask(frame_mask.long(), hidden_states.dtype)  # pragma: no cover
+
+    def _run_layer(self, index: int, hidden_states, attention_mask, position_bias):
+        layer = self.backbone.encoder.layers[index]
+        if self.backbone.config.model_type in _RELATIVE_POSITION_BIAS_MODEL_TYPES:
+            outputs = layer(hidden_states, attention_mask=attention_mask, position_bias=position_bias, index=index)
+            return outputs[0], outputs[1]
+        outputs = layer(hidden_states, attention_mask=attention_mask)
+        return (outputs[0] if isinstance(outputs, tuple) else outputs), None
+
+    def encode(
+        self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Frame features that feed the pooling head.
+
+        Args:
+            input_values: (batch, samples) float waveform, 16 kHz.
+            attention_mask: (batch, samples), 1 on real samples; None: no padding.
+
+        Returns:
+            features: (batch, frames, hidden), the selected layer (or weighted sum of layers).
+            frame_mask: (batch, frames) bool, True on real frames.
+        """
+        cfg = self.config
+        backbone, encoder = self.backbone, self.backbone.encoder
+        cut = cfg.num_frozen_layers
+        num_layers = len(encoder.layers)
+        below_cut = torch.no_grad if cut > 0 else contextlib.nullcontext
+        collect = self.layer_weights is not None
+
+        with torch.no_grad() if cfg.freeze_feature_encoder else contextlib.nullcontext():
+            extracted = backbone.feature_extractor(input_values).transpose(1, 2)  # (batch, frames, conv_dim)
+        if attention_mask is None:
+            frame_mask = torch.ones(extracted.shape[:2], dtype=torch.bool, device=extracted.device)
+        else:
+            frame_mask = backbone._get_feature_vector_attention_mask(extracted.shape[1], attention_mask)
+
+        with below_cut():
+            projected = backbone.feature_projection(extracted)
+            hidden = projected[0] if isinstance(projected, tuple) else projected
+            if cut == 0 and self.training and self._spec_augment_enabled:
+                hidden = backbone._mask_hidden_states(hidden, attention_mask=frame_mask)
+            hidden = hidden.masked_fill(~frame_mask.unsqueeze(-1), 0.0)
+            hidden = hidden + self._positional_embedding(hidden, frame_mask)
+            if not self._is_stable_layer_norm:
+                hidden = encoder.layer_norm(hidden)
+            hidden = encoder.dropout(hidden)
+            layer_mask = self._layer_attention_mask(hidden, frame_mask)
+
+        hidden_states = [hidden] if collect else []
+        position_bias = None
+        for index in range(num_layers + 1):
+            if index == cut and cut > 0 and self.training and self._spec_augment_enabled:
+                # SpecAugment at the cut, not after the CNN: masking below the cut would need the mask embedding's
+                # gradient to flow back through the frozen layers (the graph we avoid), and it would make the
+                # frozen part's output random, so it could no longer be cached.
+                hidden = backbone._mask_hidden_states(hidden.clone(), attention_mask=frame_mask)
+            if index == num_layers:
+                break
+            if index < cut:
+                with torch.no_grad():
+                    hidden, position_bias = self._run_layer(index, hidden, layer_mask, position_bias)
+            else:
+                hidden, position_bias = self._run_trainable_layer(index, hidden, layer_mask, position_bias)
+            if collect:
+                hidden_states.append(hidden)
+
+        if self._is_stable_layer_norm:
+            # No no_grad needed even when it is frozen: autograd records nothing unless SpecAugment at the cut
+            # (cut == depth) made `hidden` require grad.
+            hidden = encoder.layer_norm(hidden)
+            if collect:  # as transformers' hidden_states: the last entry is normalised
+                hidden_states[-1] = hidden
+
+        if collect:
+            weights = torch.softmax(self.layer_weights, dim=0)
+            stacked = torch.stack(hidden_states, dim=0)  # (layers + 1, batch, frames, hidden)
+            hidden = (stacked * weights.view(-1, 1, 1, 1)).sum(dim=0)
+        return hidden, frame_mask
+
+    def _run_trainable_layer(self, index: int, hidden, layer_mask, position_bias):
+        layerdrop = getattr(self.backbone.config, "layerdrop", 0.0)
+        # Layer 0 always runs: WavLM computes its relative position bias there.
+        if self.training and index > 0 and layerdrop > 0 and float(torch.rand([])) < layerdrop:
+            return hidden, position_bias
+        if self.config.use_gradient_checkpointing and self.training and torch.is_grad_enabled():
+            return checkpoint(self._run_layer, index, hidden, layer_mask, position_bias, use_reentrant=False)
+        return self._run_layer(index, hidden, layer_mask, position_bias)
+
+    # ------------------------------------------------------------------------------------------------ forward
+    def forward(
+        self,
+        input_values: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        dims: torch.Tensor | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ) -> SerOutput | tuple:
+        """Classify (and/or regress) a batch of waveforms.
+
+        Args:
+            input_values: (batch, samples) float waveform, 16 kHz (normalised by the feature extractor).
+            attention_mask: (batch, samples), 1 on real samples, 0 on padding.
+            labels: (batch,) int class ids (task "classification" / "multitask").
+            dims: (batch, n_dims) float targets in ``config.dims`` order (task "regression" / "multitask").
+            return_dict: False returns a tuple.
+
+        Returns:
+            ``SerOutput`` with ``loss`` (when targets are given), ``logits: (batch, num_labels)`` and
+            ``dims: (batch, n_dims)`` (regression / multitask).
+        """
+        features, frame_mask = self.encode(input_values, attention_mask)
+        pooled = self.dropout(self.pooling(features, frame_mask))
+        if self.projector is not None:
+            pooled = self.projector(pooled)
+        logits = self.classifier(pooled) if self.classifier is not None else None
+        dims_pred = self.regressor(pooled) if self.regressor is not None else None
+
+        loss = None
+        if labels is not None and logits is not None:
+            weight = None
+            if self.config.class_weights is not None:
+                weight = torch.tensor(self.config.class_weights, dtype=logits.dtype, device=logits.device)
+            loss = F.cross_entropy(
+                logits, labels.view(-1).long(), weight=weight, label_smoothing=self.config.label_smoothing
+            )
+        if dims is not None and dims_pred is not None:
+            dims_loss = concordance_correlation_loss(dims_pred, dims)
+            if loss is None:
+                loss = dims_loss if self.classifier is None else self.config.regression_loss_weight * dims_loss
+            else:
+                loss = loss + self.config.regression_loss_weight * dims_loss
+        if logits is None:
+            logits = dims_pred
+
+        output = SerOutput(loss=loss, logits=logits, dims=dims_pred)
+        if return_dict is False:
+            return output.to_tuple()
+        return output

@@ -1,0 +1,148 @@
+"""Backbone shapes written in code: random-initialised encoders for offline use (``backbone="shape:<name>"``).
+
+``xlsr-53`` and ``xls-r-300m`` are the exact architectures of ``facebook/wav2vec2-large-xlsr-53`` and
+``facebook/wav2vec2-xls-r-300m`` (only the weights differ): 7-layer CNN with layer norm (512 channels, kernels
+10,3,3,3,3,2,2, strides 5,2,2,2,2,2,2, conv bias), 24 pre-norm ("stable layer norm") transformer layers,
+hidden 1024, FFN 4096, 16 heads, positional conv kernel 128 in 16 groups, GELU, layer-norm eps 1e-5. Checked
+against copies of the checkpoints' config.json found with the project's code search (fairseq's ``xlsr_large``
+settings and downstream configs with ``"transformers_version": "4.7.0.dev0"``). The regularisation values
+(dropouts, ``mask_time_prob``, ``layerdrop``) are the checkpoints' pretraining values as we recall them
+[unverified]; ``build_model`` overrides ``layerdrop`` and, when given, ``mask_time_prob``.
+
+The ``tiny*`` shapes keep each family's architecture with tiny sizes (hidden 32, 4 layers, 2 heads), fast on CPU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from transformers import (
+    Data2VecAudioConfig,
+    HubertConfig,
+    PretrainedConfig,
+    Wav2Vec2Config,
+    WavLMConfig,
+)
+
+_LARGE_CNN = {
+    "conv_dim": (512,) * 7,
+    "conv_kernel": (10, 3, 3, 3, 3, 2, 2),
+    "conv_stride": (5, 2, 2, 2, 2, 2, 2),
+    "conv_bias": True,
+    "feat_extract_norm": "layer",
+    "feat_extract_activation": "gelu",
+}
+_LARGE_TRANSFORMER = {
+    "hidden_size": 1024,
+    "num_hidden_layers": 24,
+    "intermediate_size": 4096,
+    "num_attention_heads": 16,
+    "hidden_act": "gelu",
+    "layer_norm_eps": 1e-5,
+    "do_stable_layer_norm": True,
+    "num_conv_pos_embeddings": 128,
+    "num_conv_pos_embedding_groups": 16,
+}
+_LARGE_REGULARISATION = {
+    "hidden_dropout": 0.1,
+    "attention_dropout": 0.1,
+    "activation_dropout": 0.0,
+    "feat_proj_dropout": 0.1,
+    "layerdrop": 0.1,
+    "mask_time_length": 10,
+}
+
+# Tiny sizes. The CNN keeps the real total stride (5 * 8 * 8 = 320 samples, 50 frames per 16 kHz second), so
+# frame counts and masks behave as with the real models.
+_TINY_CNN = {
+    "conv_dim": (32, 32, 32),
+    "conv_kernel": (10, 8, 4),
+    "conv_stride": (5, 8, 8),
+    "conv_bias": True,
+    "feat_extract_activation": "gelu",
+}
+_TINY_TRANSFORMER = {
+    "hidden_size": 32,
+    "num_hidden_layers": 4,
+    "intermediate_size": 64,
+    "num_attention_heads": 2,
+    "num_conv_pos_embeddings": 16,
+    "num_conv_pos_embedding_groups": 2,
+    "layerdrop": 0.0,
+    "mask_time_prob": 0.05,
+    "mask_time_length": 2,
+}
+
+
+def _xlsr_53() -> PretrainedConfig:
+    return Wav2Vec2Config(**_LARGE_CNN, **_LARGE_TRANSFORMER, **_LARGE_REGULARISATION, mask_time_prob=0.05)
+
+
+def _xls_r_300m() -> PretrainedConfig:
+    return Wav2Vec2Config(**_LARGE_CNN, **_LARGE_TRANSFORMER, **_LARGE_REGULARISATION, mask_time_prob=0.075)
+
+
+def _tiny() -> PretrainedConfig:
+    """XLSR architecture (layer-norm CNN, stable layer norm), tiny sizes."""
+    return Wav2Vec2Config(**_TINY_CNN, **_TINY_TRANSFORMER, feat_extract_norm="layer", do_stable_layer_norm=True)
+
+
+def _tiny_wav2vec2_base() -> PretrainedConfig:
+    """wav2vec2-base architecture (group-norm CNN, post-norm transformer), tiny sizes."""
+    return Wav2Vec2Config(
+        **_TINY_CNN, **_TINY_TRANSFORMER, feat_extract_norm="group", do_stable_layer_norm=False
+    )
+
+
+def _tiny_hubert() -> PretrainedConfig:
+    """hubert-large architecture (layer-norm CNN, stable layer norm, feature-projection layer norm), tiny."""
+    return HubertConfig(
+        **_TINY_CNN,
+        **_TINY_TRANSFORMER,
+        feat_extract_norm="layer",
+        do_stable_layer_norm=True,
+        feat_proj_layer_norm=True,
+    )
+
+
+def _tiny_wavlm() -> PretrainedConfig:
+    """wavlm-large architecture (layer-norm CNN, stable layer norm, gated relative position bias), tiny."""
+    return WavLMConfig(
+        **_TINY_CNN,
+        **_TINY_TRANSFORMER,
+        feat_extract_norm="layer",
+        do_stable_layer_norm=True,
+        num_buckets=32,
+        max_bucket_distance=64,
+    )
+
+
+def _tiny_data2vec_audio() -> PretrainedConfig:
+    """data2vec-audio architecture (layer-norm CNN, post-norm, stacked positional convs), tiny."""
+    settings = {**_TINY_TRANSFORMER, "num_conv_pos_embeddings": 2}  # number of stacked pos convs here
+    return Data2VecAudioConfig(**_TINY_CNN, **settings, conv_pos_kernel_size=7)
+
+
+BACKBONE_SHAPES: dict[str, Callable[[], PretrainedConfig]] = {
+    "xlsr-53": _xlsr_53,
+    "xls-r-300m": _xls_r_300m,
+    "tiny": _tiny,
+    "tiny-wav2vec2-base": _tiny_wav2vec2_base,
+    "tiny-hubert": _tiny_hubert,
+    "tiny-wavlm": _tiny_wavlm,
+    "tiny-data2vec-audio": _tiny_data2vec_audio,
+}
+
+SHAPE_PREFIX = "shape:"
+
+
+def shape_config(name: str) -> PretrainedConfig:
+    """The backbone config of a named shape (``name`` with or without the "shape:" prefix).
+
+    Raises:
+        KeyError: unknown shape (the message lists the valid ones).
+    """
+    key = name.removeprefix(SHAPE_PREFIX)
+    if key not in BACKBONE_SHAPES:
+        raise KeyError(f"Unknown backbone shape {name!r}; choose one of {sorted(BACKBONE_SHAPES)}")
+    return BACKBONE_SHAPES[key]()

@@ -1,0 +1,85 @@
+import os
+import subprocess
+import sys
+import sysconfig
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+from tiny_models import ID2LABEL
+from transformers import pipeline
+
+from hf_ser.models import build_feature_extractor, build_model
+
+
+@pytest.fixture
+def saved_model(tmp_path):
+    model = build_model(
+        backbone="shape:tiny", id2label=ID2LABEL, num_frozen_layers=2, pooling="attention", layers="weighted", seed=0
+    )
+    model_dir = tmp_path / "model"
+    model.save_pretrained(model_dir)
+    build_feature_extractor().save_pretrained(model_dir)
+    return model.eval(), model_dir
+
+
+def _clip() -> np.ndarray:
+    return np.random.default_rng(0).standard_normal(12_000).astype(np.float32)
+
+
+def test_saved_directory_has_code_and_feature_extractor(saved_model):
+    _, model_dir = saved_model
+    names = {path.name for path in model_dir.iterdir()}
+    assert {"configuration_ser.py", "modeling_ser.py", "pooling.py", "preprocessor_config.json"} <= names
+    # the saved code must not need hf_ser
+    for name in ("configuration_ser.py", "modeling_ser.py", "pooling.py"):
+        lines = (model_dir / name).read_text().splitlines()
+        assert not [line for line in lines if line.startswith(("from hf_ser", "import hf_ser"))]
+
+
+def test_pipeline_with_hf_ser_installed(saved_model):
+    model, model_dir = saved_model
+    classifier = pipeline("audio-classification", model=str(model_dir))
+    result = classifier(_clip(), top_k=len(ID2LABEL))
+    assert {row["label"] for row in result} == set(ID2LABEL.values())
+    # same scores as the model itself on the normalised input
+    inputs = build_feature_extractor()(_clip(), sampling_rate=16_000, return_tensors="pt")
+    with torch.no_grad():
+        probs = model(**inputs).logits.softmax(-1)[0]
+    expected = {ID2LABEL[i]: float(p) for i, p in enumerate(probs)}
+    assert {row["label"]: row["score"] for row in result} == pytest.approx(expected, abs=1e-5)
+
+
+def test_pipeline_with_remote_code_where_hf_ser_is_not_importable(saved_model, tmp_path):
+    _, model_dir = saved_model
+    script = textwrap.dedent(
+        """
+        import importlib.util, sys
+        import numpy as np
+        assert importlib.util.find_spec("hf_ser") is None, "hf_ser is importable"
+        from transformers import pipeline
+        classifier = pipeline("audio-classification", model=sys.argv[1], trust_remote_code=True)
+        print(type(classifier.model).__module__)
+        print(classifier(np.random.default_rng(0).standard_normal(12_000).astype(np.float32))[0]["label"])
+        """
+    )
+    # -S: no site processing, so the editable install's path hook is gone; site-packages is added by hand.
+    env = {
+        **os.environ,
+        "PYTHONPATH": sysconfig.get_paths()["purelib"],
+        "HF_HOME": str(tmp_path / "hf_home"),
+        "HF_HUB_OFFLINE": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", script, str(model_dir)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    module, label = done.stdout.strip().splitlines()[-2:]
+    assert module.startswith("transformers_modules.") and module.endswith("modeling_ser")
+    assert label in ID2LABEL.values()
