@@ -57,7 +57,10 @@ class DataConfig:
     max_duration_s: float = 20.0
     """Training clips longer than this are randomly cropped (evaluation always sees whole clips)."""
     augment: list[dict[str, Any]] = field(default_factory=list)
-    """Training-only augmentations, e.g. ``[{name: word_swap, mode: ravdess, p: 0.5}]``."""
+    """Training-only augmentations, e.g. ``[{name: word_swap, mode: ravdess, p: 0.5}, {name: noise, snr_db: [10, 30]}]``."""
+    alignment: dict[str, Any] = field(default_factory=dict)
+    """Word boundaries for word swap: ``{aligner: ctc|wdseg|textgrid|pause, min_score: ..., <aligner options>}``,
+    e.g. ``{aligner: ctc, model: facebook/wav2vec2-base-960h}``; computed once per corpus and cached."""
 
 
 @dataclass

@@ -14,6 +14,7 @@ import argparse
 import json
 import logging
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -68,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cfg, _ = parse_args(argv)
     run_dir = Path(cfg.train.output_dir)
+    _warn_single_process_cpu_launch()
     accelerator = Accelerator(
+        # Launched by torchrun (`accelerate launch --multi_gpu`) on a machine without CUDA: DDP over gloo.
+        cpu=not torch.cuda.is_available() and "LOCAL_RANK" in os.environ,
         gradient_accumulation_steps=cfg.train.grad_accum_steps,
         mixed_precision=_precision(cfg.train.mixed_precision),
         log_with=cfg.tracking.report_to or None,
@@ -97,6 +101,11 @@ def main(argv: list[str] | None = None) -> int:
         write_json(run_dir / "data_report.json", report)
         write_json(run_dir / "run_info.json", run_info(cfg, data.fingerprint(), accelerator.num_processes))
 
+    alignments = None
+    if any(spec.get("name") == "word_swap" for spec in cfg.data.augment):
+        with accelerator.main_process_first():
+            alignments = _alignments(cfg, data, progress=accelerator.is_main_process)
+
     protocol = PROTOCOLS[cfg.data.protocol]
     folds = make_folds(data.dataset, cfg.data.protocol, seed=cfg.train.seed, **cfg.data.protocol_options)
     chosen = _select_folds(cfg.folds, len(folds))
@@ -109,10 +118,15 @@ def main(argv: list[str] | None = None) -> int:
     fold_metrics = {}
     for k in chosen:
         fold_dir = run_dir / f"fold_{k}" if len(folds) > 1 else run_dir
-        fold_metrics[k] = train_fold(cfg, accelerator, data, targets, folds[k], fold_dir, protocol.speaker_independent)
+        fold_metrics[k] = train_fold(cfg, accelerator, data, targets, folds[k], fold_dir, protocol.speaker_independent, alignments)
         accelerator.free_memory()
     if accelerator.is_main_process and len(folds) > 1:
         aggregate_folds(run_dir, fold_metrics, protocol=cfg.data.protocol, speaker_independent=protocol.speaker_independent)
+    if accelerator.is_main_process and cfg.push_to_hub:
+        from hf_ser.hub import push_run
+
+        # Once per run, after the aggregate: the card shows every fold and mean ± std.
+        push_run(run_dir, cfg.hub_repo_id or cfg.name, private=cfg.hub_private)
     accelerator.end_training()
     return 0
 
@@ -125,6 +139,7 @@ def train_fold(
     fold: Fold,
     fold_dir: Path,
     speaker_independent: bool,
+    alignments=None,
 ) -> dict:
     """Train, select on validation, test, and save one fold. Returns the fold's ``metrics.json`` content."""
     tc = cfg.train
@@ -161,7 +176,7 @@ def train_fold(
     feature_extractor = build_feature_extractor()
     max_samples = int(cfg.data.max_duration_s * SAMPLE_RATE)
     train_rows = data.dataset.select(split.train)
-    augment = _build_augment(cfg, train_rows, data, split.train, tc.seed)
+    augment = _build_augment(cfg, train_rows, data, split, alignments, tc.seed)
     train_set = ClipDataset(
         lambda i: data.wave(split.train[i]), ids[split.train], max_samples=max_samples, augment=augment, seed=tc.seed,
     )
@@ -306,10 +321,6 @@ def train_fold(
         save_confusions(fold_dir, results)
         save_curves(fold_dir / "curves.png", state.history)
         accelerator.print(summary_table(metrics, fold_dir))
-        if cfg.push_to_hub:
-            from hf_ser.hub import push_run
-
-            push_run(fold_dir, cfg.hub_repo_id or cfg.name, private=cfg.hub_private)
     accelerator.wait_for_everyone()
     return metrics
 
@@ -352,13 +363,34 @@ def _subset(out, sel: np.ndarray):
     return EvalOutput(indices=out.indices[sel], logits=out.logits[sel], labels=out.labels[sel], loss=out.loss)
 
 
-def _build_augment(cfg: RecipeConfig, train_rows, data: PreparedData, train_idx: list[int], seed: int):
+def _build_augment(cfg: RecipeConfig, train_rows, data: PreparedData, split, alignments, seed: int):
     if not cfg.data.augment:
         return None
-    from hf_ser.augment import build_augmentation
+    from hf_ser.augment import assert_no_leakage, build_augmentation
 
     # Donors come only from this fold's training rows: validation and test audio is never touched.
-    return build_augmentation(cfg.data.augment, train_rows=train_rows, get_wave=lambda i: data.wave(train_idx[i]), alignments=None, seed=seed)
+    aug = build_augmentation(
+        cfg.data.augment, train_rows=train_rows, get_wave=lambda i: data.wave(split.train[i]), alignments=alignments, seed=seed
+    )
+    for other in (split.valid, split.test):
+        assert_no_leakage(train_rows, data.dataset.select(other))
+    return aug
+
+
+def _alignments(cfg: RecipeConfig, data: PreparedData, *, progress: bool):
+    """Word spans of every clip of the training corpora, computed once and cached beside the audio store."""
+    from hf_ser.augment.align import AlignmentCache, build_aligner
+    from hf_ser.data.store import default_cache_root
+
+    options = dict(cfg.data.alignment)
+    if "aligner" not in options:
+        raise ValueError("word_swap needs word boundaries: set data.alignment.aligner (ctc, wdseg, textgrid or pause)")
+    name, min_score = options.pop("aligner"), options.pop("min_score", None)
+    cache_root = Path(cfg.data.cache_dir) if cfg.data.cache_dir else default_cache_root()
+    return AlignmentCache.compute(
+        data.dataset, build_aligner(name, **options), get_wave=data.wave, cache_dir=cache_root / "alignments",
+        min_score=min_score, progress=progress,
+    )
 
 
 def _save_model(model, feature_extractor, out_dir: Path) -> None:
@@ -391,6 +423,16 @@ def _select_folds(spec: str, n: int) -> list[int]:
     if bad:
         raise ValueError(f"folds={spec}: the protocol has folds 0..{n - 1}")
     return chosen
+
+
+def _warn_single_process_cpu_launch() -> None:
+    # `accelerate launch --cpu --num_processes N` only starts N processes through mpirun (with a hostfile);
+    # without it accelerate starts one process and sets MASTER_ADDR, which is how we recognise the case.
+    if os.environ.get("ACCELERATE_USE_CPU", "").lower() in ("1", "true") and "MASTER_ADDR" in os.environ and "WORLD_SIZE" not in os.environ:
+        logger.warning(
+            "accelerate's --cpu launcher started ONE process (several CPU processes need mpirun). For N-process "
+            "CPU DDP run: accelerate launch --config_file recipes/accelerate/cpu_2proc.yaml hf_ser/train.py RECIPE"
+        )
 
 
 def _precision(name: str) -> str:

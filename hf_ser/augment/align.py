@@ -566,3 +566,19 @@ def _wave_loader(get_wave: Callable[[int], np.ndarray] | None, index: int) -> Ca
         return get_wave(index)
 
     return load
+
+
+# name -> builder of an aligner from recipe options (``data.alignment: {aligner: pause, min_pause_s: 0.08}``).
+ALIGNERS: dict[str, Callable[..., Any]] = {
+    "ctc": lambda model, device="cpu": CtcAligner.from_pretrained(model, device=device),
+    "wdseg": lambda: WdsegAligner(),
+    "textgrid": lambda root, tier="words": TextGridAligner(root, tier=tier),
+    "pause": lambda threshold_db=-35.0, min_pause_s=0.12: PauseAligner(threshold_db=threshold_db, min_pause_s=min_pause_s),
+}
+
+
+def build_aligner(name: str, **options: Any) -> Any:
+    """Build a registered aligner; unknown names fail with the list of valid ones."""
+    if name not in ALIGNERS:
+        raise KeyError(f"unknown aligner {name!r}; valid: {sorted(ALIGNERS)}")
+    return ALIGNERS[name](**options)

@@ -1,0 +1,42 @@
+# hf_ser training image: `accelerate launch hf_ser/train.py <recipe>` on a CUDA GPU (or CPU).
+#
+#   docker build -t hf-ser .
+#   docker run --gpus all -v $PWD/runs:/app/runs -v hf_home:/data/hf_home -e HF_TOKEN hf-ser recipes/<recipe>.yaml
+#
+# BASE_IMAGE must provide python3 (3.10-3.12) with venv support. Behind a TLS-intercepting proxy, mount the
+# proxy's CA bundle into the build and pass --build-arg PIP_CERT=<its path> (see docs/distribution.md).
+# Tokens (HF_TOKEN, WANDB_API_KEY) come from the runtime environment and are never baked into the image.
+ARG BASE_IMAGE=python:3.11-slim-bookworm
+
+# Stage 1, builder: a virtualenv with hf_ser and its pinned dependencies. torch==2.11 from PyPI ships its
+# CUDA runtime as nvidia-* wheels, so no CUDA base image is needed; the host only needs the NVIDIA driver.
+FROM ${BASE_IMAGE} AS builder
+ARG PIP_CERT=
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+RUN python3 -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+WORKDIR /src
+COPY pyproject.toml README* ./
+COPY hf_ser ./hf_ser
+# An empty PIP_CERT would be read by pip as a certificate path: only export it when set.
+RUN if [ -z "$PIP_CERT" ]; then unset PIP_CERT; fi \
+    && pip install --upgrade pip \
+    && pip install .
+
+# Stage 2, runtime: the virtualenv, the training script and the recipes, run as an unprivileged user.
+FROM ${BASE_IMAGE} AS runtime
+RUN groupadd --gid 1000 ser && useradd --uid 1000 --gid ser --create-home --shell /bin/bash ser \
+    && mkdir -p /app/runs /data/hf_home && chown -R ser:ser /app /data
+COPY --from=builder /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH \
+    HF_HOME=/data/hf_home \
+    PYTHONUNBUFFERED=1 \
+    OMP_NUM_THREADS=1
+WORKDIR /app
+# The entrypoint runs hf_ser/train.py by path (accelerate launch takes a script), so the source sits in /app.
+COPY --chown=ser:ser hf_ser ./hf_ser
+COPY --chown=ser:ser recipes ./recipes
+VOLUME ["/data/hf_home"]
+USER ser
+ENTRYPOINT ["accelerate", "launch", "hf_ser/train.py"]
+CMD ["--help"]

@@ -1,0 +1,446 @@
+"""Model card for a run directory: ``ModelCardData`` metadata plus a Jinja template filled from the run.
+
+Every section is computed here from the run's own files (``metrics.json``, ``recipe.resolved.yaml``,
+``run_info.json``, manifests, ``fold_<k>/``, the model's ``config.json``), so the card cannot claim anything
+the run did not produce. Rendering fails if the template names a variable that is not filled.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.meta
+import yaml
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE_PATH = Path(__file__).parent / "templates" / "model_card.md"
+METRIC_NAMES = {"wa": "WA (accuracy)", "ua": "UA (unweighted average recall)", "macro_f1": "Macro F1"}
+# model-index metric types the Hub knows: WA is accuracy, UA is macro-averaged recall.
+_METRIC_TYPES = {"wa": "accuracy", "ua": "recall", "macro_f1": "f1"}
+# Licence strings as corpora write them -> Hub licence identifiers.
+_HUB_LICENSES = {
+    "cc by-nc-sa 4.0": "cc-by-nc-sa-4.0",
+    "cc-by-nc-sa-4.0": "cc-by-nc-sa-4.0",
+    "cc by-nc-nd 4.0": "cc-by-nc-nd-4.0",
+    "cc-by-nc-nd-4.0": "cc-by-nc-nd-4.0",
+    "cc by 4.0": "cc-by-4.0",
+    "cc-by-4.0": "cc-by-4.0",
+    "cc by-sa 4.0": "cc-by-sa-4.0",
+    "cc by-nc 4.0": "cc-by-nc-4.0",
+    "odbl 1.0 + dbcl 1.0": "odbl",
+    "odbl": "odbl",
+    "apache-2.0": "apache-2.0",
+    "mit": "mit",
+}
+# Path parts that mark the built-in synthetic demo corpora (hf_ser/demo_data).
+_DEMO_MARKERS = ("demo_data",)
+
+
+@dataclass
+class CorpusFacts:
+    """What the card says about one training corpus."""
+
+    name: str
+    title: str
+    license: str
+    url: str
+    languages: tuple[str, ...]
+    redistributable: bool | None
+
+
+@dataclass
+class RunSummary:
+    """The facts of a run directory the card and the push need (missing files give empty fields)."""
+
+    run_dir: Path
+    model_dir: Path
+    model_note: str
+    recipe: dict[str, Any]
+    metrics: dict[str, Any]
+    run_info: dict[str, Any]
+    id2label: dict[int, str]
+    corpora: list[CorpusFacts]
+    folds: dict[str, dict[str, Any]] = field(default_factory=dict)  # fold_<k> -> its metrics.json
+    aggregate: dict[str, Any] | None = None
+    label_mapping: list[tuple[str, str, str, int]] = field(default_factory=list)  # corpus, orig, label, n
+    is_demo: bool = False
+
+    @property
+    def protocol(self) -> dict[str, Any]:
+        return self.metrics.get("protocol") or {}
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _corpus_facts(name: str) -> CorpusFacts:
+    # The corpus registry is filled by others and its fields may still be blank: read it defensively.
+    try:
+        from hf_ser.corpora import CORPORA
+
+        info = CORPORA[name].info
+    except Exception:  # unknown name, or a registry that fails to import
+        return CorpusFacts(name, name, "", "", (), None)
+    return CorpusFacts(
+        name=name,
+        title=getattr(info, "title", "") or name,
+        license=getattr(info, "license", "") or "",
+        url=getattr(info, "url", "") or "",
+        languages=tuple(getattr(info, "languages", ()) or ()),
+        redistributable=getattr(info, "redistributable", None),
+    )
+
+
+def run_file(run_dir: Path, name: str) -> Path:
+    """``run_dir/name``; for a ``fold_<k>`` directory, the parent's copy when the fold has none."""
+    own = run_dir / name
+    if not own.is_file() and run_dir.name.startswith("fold_") and (run_dir.parent / name).is_file():
+        return run_dir.parent / name
+    return own
+
+
+def find_model_dir(run_dir: Path) -> tuple[Path, str]:
+    """The ``model/`` folder to push: the run's own, else the first fold's (said in the card)."""
+    if (run_dir / "model" / "config.json").is_file():
+        return run_dir / "model", "the run's final model (`model/`)"
+    for fold in sorted(run_dir.glob("fold_*"), key=lambda p: p.name):
+        if (fold / "model" / "config.json").is_file():
+            return fold / "model", f"the model of `{fold.name}` (the run has no top-level `model/`)"
+    raise FileNotFoundError(f"{run_dir} has no model/config.json (nor fold_<k>/model/config.json): not a finished run")
+
+
+def _manifest_rows(run_dir: Path) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for manifest in sorted(run_dir.glob("manifests/*.jsonl")) + sorted(run_dir.glob("fold_*/manifests/*.jsonl")):
+        for line in manifest.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                rows.append(json.loads(line))
+    return rows
+
+
+def _looks_demo(recipe: dict[str, Any], run_info: dict[str, Any]) -> bool:
+    if recipe.get("demo") or run_info.get("demo"):
+        return True
+    data = recipe.get("data") or {}
+    for spec in list(data.get("corpora") or []) + list(data.get("eval_corpora") or []):
+        root = str((spec or {}).get("root", "")).replace("\\", "/")
+        if any(marker in root.split("/") for marker in _DEMO_MARKERS) or (spec or {}).get("options", {}).get("demo"):
+            return True
+    return False
+
+
+def load_run(run_dir: str | Path) -> RunSummary:
+    """Read everything the card needs from a run directory."""
+    run_dir = Path(run_dir)
+    model_dir, model_note = find_model_dir(run_dir)
+    recipe_path = run_file(run_dir, "recipe.resolved.yaml")
+    recipe = yaml.safe_load(recipe_path.read_text(encoding="utf-8")) if recipe_path.is_file() else {}
+    recipe = recipe or {}
+    metrics = _read_json(run_dir / "metrics.json")
+    run_info = _read_json(run_file(run_dir, "run_info.json"))
+    config = _read_json(model_dir / "config.json")
+    id2label = {int(k): v for k, v in (config.get("id2label") or {}).items()}
+
+    names = list((metrics.get("protocol") or {}).get("corpora") or [])
+    if not names:
+        names = [c.get("name") for c in (recipe.get("data") or {}).get("corpora") or [] if c.get("name")]
+    folds = {p.parent.name: _read_json(p) for p in sorted(run_dir.glob("fold_*/metrics.json"))}
+    if not metrics and folds:
+        metrics = next(iter(folds.values()))
+        names = names or list((metrics.get("protocol") or {}).get("corpora") or [])
+
+    mapping = Counter(
+        (str(r.get("corpus", "")), str(r.get("orig_label", "")), str(r.get("label", ""))) for r in _manifest_rows(run_dir)
+    )
+    aggregate = _read_json(run_dir / "aggregate.json") or None
+    return RunSummary(
+        run_dir=run_dir,
+        model_dir=model_dir,
+        model_note=model_note,
+        recipe=recipe,
+        metrics=metrics,
+        run_info=run_info,
+        id2label=id2label,
+        corpora=[_corpus_facts(n) for n in names],
+        folds=folds,
+        aggregate=aggregate,
+        label_mapping=sorted((c, o, lab, n) for (c, o, lab), n in mapping.items()),
+        is_demo=_looks_demo(recipe, run_info),
+    )
+
+
+# -- metadata -------------------------------------------------------------------------------------------------------
+
+
+def hub_license(corpora: list[CorpusFacts]) -> str:
+    """One Hub licence id for the model: the corpora's shared licence, else ``other`` (listed in the card)."""
+    ids = {_HUB_LICENSES.get(c.license.strip().lower()) for c in corpora}
+    if len(ids) == 1 and None not in ids:
+        return ids.pop()
+    return "other"
+
+
+def _base_model(recipe: dict[str, Any]) -> str | None:
+    backbone = str((recipe.get("model") or {}).get("backbone") or "")
+    # shape:<name> backbones are random-initialised from a config in code: there is no base model to cite.
+    if not backbone or backbone.startswith("shape:") or Path(backbone).is_absolute() or backbone.startswith("."):
+        return None
+    return backbone
+
+
+def _eval_results(summary: RunSummary, model_name: str) -> list[EvalResult]:
+    results = []
+    for key, values in sorted((summary.metrics.get("results") or {}).items()):
+        split, _, corpus = key.partition("/")
+        if split not in ("test", "cross"):
+            continue
+        for metric, metric_type in _METRIC_TYPES.items():
+            value = values.get(metric)
+            if not isinstance(value, (int, float)) or math.isnan(value):
+                continue
+            results.append(
+                EvalResult(
+                    task_type="audio-classification",
+                    task_name="Speech emotion recognition",
+                    dataset_type=corpus,
+                    dataset_name=f"{corpus} ({'cross-corpus' if split == 'cross' else 'held-out test speakers'})",
+                    dataset_split="test",
+                    metric_type=metric_type,
+                    metric_name=METRIC_NAMES[metric],
+                    metric_value=round(float(value), 4),
+                )
+            )
+    return results
+
+
+def build_card_data(summary: RunSummary, repo_id: str) -> ModelCardData:
+    """``ModelCardData`` (YAML front matter) for the run."""
+    languages = sorted({lang for c in summary.corpora for lang in c.languages})
+    if not languages:
+        languages = sorted({r.get("language") for r in _manifest_rows(summary.run_dir) if r.get("language")})
+    model_name = repo_id.split("/")[-1]
+    evals = _eval_results(summary, model_name)
+    return ModelCardData(
+        model_name=model_name,
+        base_model=_base_model(summary.recipe),
+        datasets=[c.name for c in summary.corpora] or None,
+        language=languages or None,
+        license=hub_license(summary.corpora),
+        library_name="transformers",
+        pipeline_tag="audio-classification",
+        tags=["audio-classification", "speech-emotion-recognition", "hf_ser"] + (["synthetic-demo"] if summary.is_demo else []),
+        metrics=sorted({e.metric_type for e in evals}) or None,
+        eval_results=evals or None,
+    )
+
+
+# -- sections ---------------------------------------------------------------------------------------------------------
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def _results_table(rows: list[tuple[str, dict[str, Any]]], first: str) -> str:
+    lines = [f"| {first} | WA | UA | Macro F1 | n |", "|---|---|---|---|---|"]
+    for name, r in rows:
+        lines.append(
+            f"| {name} | {_fmt(r.get('wa', '-'))} | {_fmt(r.get('ua', '-'))} | {_fmt(r.get('macro_f1', '-'))} | {r.get('n', '-')} |"
+        )
+    return "\n".join(lines)
+
+
+def _corpora_section(s: RunSummary) -> str:
+    if not s.corpora:
+        return "The run's files name no training corpus."
+    lines = ["| Corpus | Languages | License | Source |", "|---|---|---|---|"]
+    for c in s.corpora:
+        lic = c.license or "not recorded in hf_ser: check the corpus's own terms before reuse"
+        lines.append(f"| {c.title} (`{c.name}`) | {', '.join(c.languages) or '-'} | {lic} | {c.url or '-'} |")
+    hub_lic = hub_license(s.corpora)
+    if hub_lic == "other":
+        lines.append(
+            "\nThe corpora do not share one known licence, so the card's licence is `other`: the weights derive "
+            "from data under each licence above and inherit their restrictions (e.g. non-commercial terms)."
+        )
+    else:
+        lines.append(f"\nThe weights derive from data under `{hub_lic}`, which is the card's licence.")
+    return "\n".join(lines)
+
+
+def _labels_section(s: RunSummary) -> str:
+    proto = s.protocol
+    label_set = proto.get("label_set") or (s.recipe.get("data") or {}).get("label_set") or "all"
+    lines = [f"Label set: `{label_set}`. Model outputs (`config.id2label`):", "", "| id | label |", "|---|---|"]
+    lines += [f"| {i} | {lab} |" for i, lab in sorted(s.id2label.items())]
+    if s.label_mapping and any(o for _, o, _, _ in s.label_mapping):
+        lines += ["", "Corpus labels mapped to these outputs (clips per mapping, over all splits and folds):", ""]
+        lines += ["| corpus | corpus label | model label | clips |", "|---|---|---|---|"]
+        lines += [f"| {c} | {o or '-'} | {lab} | {n} |" for c, o, lab, n in s.label_mapping]
+    elif s.label_mapping:
+        lines += ["", "Clips per corpus and label in the run's manifests (over all splits and folds):", ""]
+        lines += ["| corpus | model label | clips |", "|---|---|---|"]
+        lines += [f"| {c} | {lab} | {n} |" for c, _, lab, n in s.label_mapping]
+    custom = [c for c in (s.recipe.get("data") or {}).get("corpora") or [] if c.get("label_map")]
+    for c in custom:
+        lines.append(f"\nCustom label map for `{c.get('name')}`: `{json.dumps(c['label_map'], sort_keys=True)}`")
+    return "\n".join(lines)
+
+
+def _protocol_section(s: RunSummary) -> str:
+    p = s.protocol
+    name = p.get("protocol") or (s.recipe.get("data") or {}).get("protocol") or "unknown"
+    si = p.get("speaker_independent")
+    si_text = {True: "**speaker-independent** (no speaker appears in both training and test data)",
+               False: "**speaker-dependent** (test speakers also appear in training data; scores are optimistic)",
+               None: "of unrecorded speaker independence"}[si if isinstance(si, bool) else None]
+    lines = [f"Protocol `{name}`, {si_text}."]
+    if p.get("fold") is not None:
+        lines.append(f"Fold: {p['fold']}.")
+    if s.folds:
+        lines.append(f"Cross-validation over {len(s.folds)} folds ({', '.join(s.folds)}).")
+    if p.get("test_speakers"):
+        lines.append(f"Test speakers: {', '.join(map(str, p['test_speakers']))}.")
+    if p.get("valid_speakers"):
+        lines.append(f"Validation speakers: {', '.join(map(str, p['valid_speakers']))}.")
+    lines.append(f"Weights in this repository: {s.model_note}.")
+    return "\n".join(lines)
+
+
+def _mean_std(values: list[float]) -> str:
+    if len(values) < 2:
+        return _fmt(values[0]) if values else "-"
+    return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
+
+
+def _results_section(s: RunSummary) -> str:
+    results = s.metrics.get("results") or {}
+    own = [(k, v) for k, v in sorted(results.items()) if not k.startswith("cross")]
+    parts = []
+    if own:
+        parts.append(_results_table(own, "split/corpus"))
+    if s.folds:
+        keys = sorted({k for m in s.folds.values() for k in (m.get("results") or {}) if k.startswith("test/")})
+        for key in keys:
+            rows = [(fold, (m.get("results") or {}).get(key, {})) for fold, m in s.folds.items()]
+            parts.append(f"Per fold, `{key}`:\n\n" + _results_table(rows, "fold"))
+            vals = {m: [r[m] for _, r in rows if isinstance(r.get(m), (int, float))] for m in METRIC_NAMES}
+            parts.append(
+                f"Mean ± std over folds (sample std), `{key}`: "
+                + "; ".join(f"{METRIC_NAMES[m]} {_mean_std(v)}" for m, v in vals.items())
+            )
+        if s.aggregate:
+            parts.append("The run's own aggregate (`aggregate.json`) is uploaded under `eval/`.")
+    pngs = sorted(p.name for p in s.run_dir.glob("confusion_*.png"))
+    if pngs:
+        parts.append("Confusion matrices: " + ", ".join(f"[{n}](eval/{n})" for n in pngs) + ".")
+    if not parts:
+        return "The run recorded no evaluation results."
+    return "WA = accuracy, UA = unweighted average recall (mean of per-class recalls).\n\n" + "\n\n".join(parts)
+
+
+def _cross_section(s: RunSummary) -> str:
+    results = s.metrics.get("results") or {}
+    cross = [(k, v) for k, v in sorted(results.items()) if k.startswith("cross")]
+    if not cross:
+        return "This run evaluated no other corpus; performance on unseen corpora is unknown and usually much lower."
+    return (
+        "Trained as above, tested on whole other corpora (every speaker unseen). `cross/<corpus>` scores only the "
+        "labels the corpus shares with the model (other outputs masked); `cross_unmasked/<corpus>` allows every "
+        "model output.\n\n" + _results_table(cross, "split/corpus")
+    )
+
+
+def _limitations_section(s: RunSummary) -> str:
+    lines = []
+    if s.is_demo:
+        lines.append(
+            "> **Warning: trained on hf_ser's built-in synthetic demo data** (synthesised speech, not a real "
+            "emotion corpus). The scores show that the pipeline runs end to end; the model recognises no real "
+            "emotion and must not be used on real speech."
+        )
+    labels = ", ".join(s.id2label.values()) or "the labels above"
+    langs = sorted({lang for c in s.corpora for lang in c.languages})
+    lines.append(
+        f"Intended use: research on speech emotion recognition; the model predicts one of {labels} per clip. "
+        "Acted corpora carry exaggerated, prototypical emotions recorded in studio conditions: expect lower "
+        "accuracy on spontaneous speech, other languages"
+        + (f" (trained on: {', '.join(langs)})" if langs else "")
+        + ", other microphones and noise."
+    )
+    lines.append(
+        "Do not use it to make decisions about people (hiring, health, policing, surveillance): emotion is not "
+        "reliably inferable from voice alone and error rates differ between speakers and groups."
+    )
+    if any(c.license and "nc" in c.license.lower().replace("-", " ").split() for c in s.corpora):
+        lines.append("Some training data is licensed for non-commercial use only; so is use of these weights.")
+    return "\n\n".join(lines)
+
+
+def _versions_section(s: RunSummary) -> str:
+    versions = s.run_info.get("versions") if isinstance(s.run_info.get("versions"), dict) else {}
+    flat = {k: v for k, v in s.run_info.items() if isinstance(v, (str, int, float, bool)) and k != "versions"}
+    rows = {**{k: v for k, v in versions.items() if isinstance(v, (str, int, float, bool))}, **flat}
+    if not rows:
+        import huggingface_hub
+        import transformers
+
+        rows = {"transformers": transformers.__version__, "huggingface_hub": huggingface_hub.__version__}
+    return "\n".join(f"- {k}: {v}" for k, v in sorted(rows.items()))
+
+
+def render_model_card(run_dir: str | Path, repo_id: str, *, template_path: str | Path = TEMPLATE_PATH) -> ModelCard:
+    """Render the model card of a run.
+
+    Args:
+        run_dir: the run directory (see docs/architecture.md, "Run directory").
+        repo_id: the repository the card is for (``org/name``), used in the usage snippet.
+        template_path: Jinja template; every variable it names must be filled here.
+
+    Raises:
+        ValueError: the template names a variable this function does not fill.
+    """
+    summary = load_run(run_dir)
+    card_data = build_card_data(summary, repo_id)
+    recipe_text = run_file(Path(run_dir), "recipe.resolved.yaml")
+    sections = {
+        "model_title": repo_id.split("/")[-1],
+        "repo_id": repo_id,
+        "summary": (
+            f"Speech emotion recognition model fine-tuned with hf_ser on "
+            f"{', '.join(c.title for c in summary.corpora) or 'unrecorded corpora'}"
+            + (f", from `{_base_model(summary.recipe)}`." if _base_model(summary.recipe) else
+               f", from a randomly initialised `{(summary.recipe.get('model') or {}).get('backbone', 'unknown')}` backbone.")
+        ),
+        "corpora_section": _corpora_section(summary),
+        "labels_section": _labels_section(summary),
+        "protocol_section": _protocol_section(summary),
+        "results_section": _results_section(summary),
+        "cross_section": _cross_section(summary),
+        "limitations_section": _limitations_section(summary),
+        "recipe_yaml": recipe_text.read_text(encoding="utf-8").strip() if recipe_text.is_file() else "# no recipe recorded",
+        "versions_section": _versions_section(summary),
+    }
+    template_str = Path(template_path).read_text(encoding="utf-8")
+    wanted = jinja2.meta.find_undeclared_variables(jinja2.Environment().parse(template_str))
+    provided = set(sections) | set(card_data.to_dict()) | {"card_data"}
+    missing = wanted - provided
+    if missing:
+        raise ValueError(f"model card template {template_path} uses unfilled variables: {sorted(missing)}")
+    empty = [k for k, v in sections.items() if not str(v).strip()]
+    if empty:
+        raise ValueError(f"model card sections came out empty: {empty}")
+    return ModelCard.from_template(card_data, template_path=str(template_path), **sections)
