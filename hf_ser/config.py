@@ -115,7 +115,8 @@ class TrainConfig:
     seed: int = 0
     eval_every_n_steps: Union[int, None] = None
     """Validate every N optimizer steps (default: at the end of each epoch)."""
-    select_metric: Literal["ua", "wa", "macro_f1", "loss"] = "ua"
+    select_metric: Literal["ua", "wa", "macro_f1", "ccc", "loss"] = "ua"
+    """Validation metric that picks the best checkpoint (``ccc`` = mean concordance for regression)."""
     early_stopping_patience: Union[int, None] = None
     """Stop after this many validations without improvement."""
     checkpoint_every_n_steps: Union[int, None] = None

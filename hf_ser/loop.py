@@ -18,7 +18,7 @@ import torch
 from accelerate import Accelerator
 from transformers import get_scheduler
 
-from hf_ser.metrics import classification_metrics
+from hf_ser.metrics import classification_metrics, regression_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -77,13 +77,16 @@ class EvalOutput:
     logits: np.ndarray  # (clips, num_labels)
     labels: np.ndarray  # (clips,) reference ids, -100 where the clip's label is not one of the model's
     loss: float
+    dims_pred: np.ndarray | None = None  # (clips, n_dims) for regression / multitask models
+    dims_ref: np.ndarray | None = None
 
 
 @torch.no_grad()
 def predict(accelerator: Accelerator, model: torch.nn.Module, loader) -> EvalOutput:
     """Run ``model`` over a prepared evaluation loader and gather every clip's logits on all processes."""
     model.eval()
-    all_idx, all_logits, all_labels, losses = [], [], [], []
+    gathered: dict[str, list[np.ndarray]] = {"index": [], "logits": [], "labels": [], "dims_pred": [], "dims_ref": []}
+    losses = []
     for batch in loader:
         labels = batch["labels"]
         out = model(input_values=batch["input_values"], attention_mask=batch["attention_mask"])
@@ -91,21 +94,48 @@ def predict(accelerator: Accelerator, model: torch.nn.Module, loader) -> EvalOut
         valid = labels >= 0
         if valid.any():
             losses.append(torch.nn.functional.cross_entropy(logits[valid], labels[valid], reduction="sum").item())
-        idx, logits, labels = accelerator.gather_for_metrics((batch["index"], logits, labels))
-        all_idx.append(idx.cpu().numpy())
-        all_logits.append(logits.cpu().numpy())
-        all_labels.append(labels.cpu().numpy())
-    idx = np.concatenate(all_idx) if all_idx else np.zeros(0, dtype=np.int64)
+        parts = {"index": batch["index"], "logits": logits, "labels": labels}
+        if getattr(out, "dims", None) is not None and "dims" in batch:
+            parts.update(dims_pred=out.dims.float(), dims_ref=batch["dims"])
+        for name, value in accelerator.gather_for_metrics(parts).items():
+            gathered[name].append(value.cpu().numpy())
+    idx = np.concatenate(gathered["index"]) if gathered["index"] else np.zeros(0, dtype=np.int64)
     order = np.argsort(idx, kind="stable")
-    logits = np.concatenate(all_logits)[order] if all_logits else np.zeros((0, 0))
-    labels = np.concatenate(all_labels)[order] if all_labels else np.zeros(0, dtype=np.int64)
+    cat = {k: np.concatenate(v)[order] if v else None for k, v in gathered.items()}
+    labels = cat["labels"] if cat["labels"] is not None else np.zeros(0, dtype=np.int64)
     total_loss = accelerator.reduce(torch.tensor(sum(losses), device=accelerator.device), reduction="sum").item()
     n_valid = max(1, int((labels >= 0).sum()))
-    return EvalOutput(indices=idx[order], logits=logits, labels=labels, loss=total_loss / n_valid)
+    return EvalOutput(
+        indices=idx[order],
+        logits=cat["logits"] if cat["logits"] is not None else np.zeros((0, 0)),
+        labels=labels,
+        loss=total_loss / n_valid,
+        dims_pred=cat["dims_pred"],
+        dims_ref=cat["dims_ref"],
+    )
 
 
-def score(output: EvalOutput, label_names: list[str], *, allowed: list[int] | None = None) -> dict:
-    """Metrics of ``output``; ``allowed`` masks the model's other classes out of the argmax."""
+def score(output: EvalOutput, label_names: list[str], *, allowed: list[int] | None = None, dims: tuple[str, ...] = ()) -> dict:
+    """Metrics of ``output``; ``allowed`` masks the model's other classes out of the argmax.
+
+    Classification metrics (WA, UA, macro-F1, ...) are computed over clips with a label id; with ``dims``,
+    CCC / Pearson / Spearman / MAE per dimension are added under ``dims`` and their mean as ``ccc``.
+    """
+    metrics: dict = {}
+    if dims and output.dims_pred is not None:
+        finite = np.isfinite(output.dims_ref).all(axis=1)
+        metrics["dims"] = regression_metrics(output.dims_ref[finite], output.dims_pred[finite], dims)
+        metrics["ccc"] = metrics["dims"]["mean_ccc"]
+        metrics["n"] = int(finite.sum())
+    if not (output.labels >= 0).any() and dims:
+        metrics["loss"] = output.loss
+        return metrics  # a regression-only model
+    metrics.update(_classification(output, label_names, allowed))
+    metrics["loss"] = output.loss
+    return metrics
+
+
+def _classification(output: EvalOutput, label_names: list[str], allowed: list[int] | None) -> dict:
     logits = output.logits
     if allowed is not None:
         mask = np.full(logits.shape[1], -np.inf)
@@ -120,9 +150,7 @@ def score(output: EvalOutput, label_names: list[str], *, allowed: list[int] | No
         # Unmasked predictions of an absent class stay errors: map them past the end.
         preds = np.array([remap.get(int(p), len(names)) for p in preds], dtype=np.int64)
         refs = np.array([remap[int(r)] for r in refs], dtype=np.int64)
-    metrics = classification_metrics(refs.tolist(), preds.tolist(), names)
-    metrics["loss"] = output.loss
-    return metrics
+    return classification_metrics(refs.tolist(), preds.tolist(), names)
 
 
 # ---------------------------------------------------------------------------------------------- checkpoints

@@ -64,13 +64,13 @@ def summary_table(metrics: dict, run_dir: Path) -> str:
         f"({independence}), label set {p['label_set']} = {', '.join(p['labels'])}",
         f"held-out test speakers: {', '.join(p['test_speakers']) or '-'}; validation speakers: {', '.join(p['valid_speakers']) or '-'}",
         "",
-        f"| {'evaluated on':<28} | {'n':>5} | {'UA %':>6} | {'WA %':>6} | {'macro-F1 %':>10} |",
-        f"|{'-' * 30}|{'-' * 7}|{'-' * 8}|{'-' * 8}|{'-' * 12}|",
+        f"| {'evaluated on':<28} | {'n':>5} | {'UA %':>6} | {'WA %':>6} | {'macro-F1 %':>10} | {'CCC':>6} |",
+        f"|{'-' * 30}|{'-' * 7}|{'-' * 8}|{'-' * 8}|{'-' * 12}|{'-' * 8}|",
     ]
     for key, m in metrics["results"].items():
-        lines.append(
-            f"| {key:<28} | {m['n']:>5} | {100 * m['ua']:>6.2f} | {100 * m['wa']:>6.2f} | {100 * m['macro_f1']:>10.2f} |"
-        )
+        cells = [_pct(m.get("ua"), 6), _pct(m.get("wa"), 6), _pct(m.get("macro_f1"), 10)]
+        ccc = f"{m['ccc']:>6.3f}" if m.get("ccc") is not None else f"{'-':>6}"
+        lines.append(f"| {key:<28} | {m['n']:>5} | " + " | ".join(cells) + f" | {ccc} |")
     lines += [
         "",
         "valid = model selection only; test = held-out speakers; cross = other corpus on the labels it shares with "
@@ -79,6 +79,10 @@ def summary_table(metrics: dict, run_dir: Path) -> str:
         f"confusion PNGs and curves.png in {run_dir}",
     ]
     return "\n".join(lines)
+
+
+def _pct(value: float | None, width: int) -> str:
+    return f"{100 * value:>{width}.2f}" if value is not None else f"{'-':>{width}}"
 
 
 def save_confusions(run_dir: Path, results: dict) -> list[Path]:
@@ -114,8 +118,14 @@ def aggregate_folds(run_dir: Path, fold_metrics: dict[int, dict], *, protocol: s
     }
     for key in keys:
         agg["results"][key] = {}
-        for metric in METRICS:
-            values = [fold_metrics[f]["results"][key][metric] for f in sorted(fold_metrics) if key in fold_metrics[f]["results"]]
+        for metric in (*METRICS, "ccc"):
+            values = [
+                fold_metrics[f]["results"][key][metric]
+                for f in sorted(fold_metrics)
+                if fold_metrics[f]["results"].get(key, {}).get(metric) is not None
+            ]
+            if not values:
+                continue
             arr = np.asarray(values, dtype=float)
             agg["results"][key][metric] = {
                 "mean": float(arr.mean()),
@@ -133,9 +143,13 @@ def aggregate_folds(run_dir: Path, fold_metrics: dict[int, dict], *, protocol: s
         for f in sorted(fold_metrics):
             r = fold_metrics[f]["results"].get(key)
             if r:
-                lines.append(f"| {f} | " + " | ".join(f"{100 * r[m]:.2f}" for m in METRICS) + " |")
+                lines.append(f"| {f} | " + " | ".join(_pct(r.get(m), 0).strip() for m in METRICS) + " |")
         a = agg["results"][key]
-        lines.append("| mean ± std | " + " | ".join(f"{100 * a[m]['mean']:.2f} ± {100 * a[m]['std']:.2f}" for m in METRICS) + " |")
+        lines.append(
+            "| mean ± std | "
+            + " | ".join(f"{100 * a[m]['mean']:.2f} ± {100 * a[m]['std']:.2f}" if m in a else "-" for m in METRICS)
+            + " |"
+        )
         lines.append("")
     (run_dir / "aggregate.md").write_text("\n".join(lines))
     return agg

@@ -11,6 +11,7 @@ save (and push) -> aggregate over folds.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import math
@@ -30,6 +31,7 @@ from hf_ser.data.batching import BucketBatchSampler, ClipDataset, Collator
 from hf_ser.data.prepare import PreparedData, prepare_corpora
 from hf_ser.evaluation.guard import check_not_validation
 from hf_ser.loop import (
+    EvalOutput,
     TrainerState,
     build_optimizer,
     build_scheduler,
@@ -149,7 +151,11 @@ def train_fold(
         fold_dir.mkdir(parents=True, exist_ok=True)
         write_manifests(data.dataset, split, fold_dir / "manifests")
     all_labels = data.dataset["label"]
-    label_names = sorted({all_labels[i] for i in split.train})
+    dims = tuple(cfg.model.dims) if cfg.model.task != "classification" else ()
+    targets_dims = _dims_array(data, dims)
+    if dims:  # clips without dimensional labels cannot train or score a regression head
+        split = _keep_rows(split, np.isfinite(targets_dims).all(axis=1))
+    label_names = sorted({all_labels[i] for i in split.train}) if cfg.model.task != "regression" else []
     label2id = {name: i for i, name in enumerate(label_names)}
     ids = np.array([label2id.get(lab, -100) for lab in all_labels], dtype=np.int64)
 
@@ -165,7 +171,7 @@ def train_fold(
         head_hidden_size=cfg.model.head_hidden_size,
         dropout=cfg.model.dropout,
         task=cfg.model.task,
-        dims=tuple(cfg.model.dims),
+        dims=dims,
         class_weights=_class_weights(ids[split.train], len(label_names)) if cfg.model.class_weights == "balanced" else None,
         label_smoothing=cfg.model.label_smoothing,
         layerdrop=cfg.model.layerdrop,
@@ -178,7 +184,8 @@ def train_fold(
     train_rows = data.dataset.select(split.train)
     augment = _build_augment(cfg, train_rows, data, split, alignments, tc.seed)
     train_set = ClipDataset(
-        lambda i: data.wave(split.train[i]), ids[split.train], max_samples=max_samples, augment=augment, seed=tc.seed,
+        lambda i: data.wave(split.train[i]), ids[split.train], dims=targets_dims[split.train] if dims else None,
+        max_samples=max_samples, augment=augment, seed=tc.seed,
     )
     train_lengths = [min(data.num_samples(i), max_samples) for i in split.train]
     sampler = BucketBatchSampler(
@@ -193,8 +200,8 @@ def train_fold(
     train_loader = torch.utils.data.DataLoader(train_set, batch_sampler=sampler, collate_fn=Collator(), num_workers=tc.num_workers)
     # Selecting on the test fold only replicates papers that did so; the protocol in every report says it.
     select_idx = split.test if cfg.data.selection_split == "test" else split.valid
-    valid_loader = _eval_loader(data, select_idx, ids, tc)
-    test_loader = _eval_loader(data, split.test, ids, tc)
+    valid_loader = _eval_loader(data, select_idx, ids, tc, targets_dims if dims else None)
+    test_loader = _eval_loader(data, split.test, ids, tc, targets_dims if dims else None)
 
     # ------------------------------------------------------------------ optimisation
     batches_per_epoch = len(sampler.batches(0)) // accelerator.num_processes
@@ -211,6 +218,8 @@ def train_fold(
         state = load_checkpoint(accelerator, ckpt)
         logger.info("resumed %s at epoch %d, step %d", ckpt, state.epoch, state.step)
     best_dir = fold_dir / "model"
+    # A regression-only model has no class metrics to select on: select on the mean CCC.
+    select_metric = "ccc" if cfg.model.task == "regression" and tc.select_metric in ("ua", "wa", "macro_f1") else tc.select_metric
     protocol_info = {
         "corpora": [s.name for s in cfg.data.corpora],
         "protocol": cfg.data.protocol,
@@ -219,6 +228,8 @@ def train_fold(
         "speaker_independent": split.speaker_independent,
         "label_set": cfg.data.label_set,
         "labels": label_names,
+        "task": cfg.model.task,
+        "dims": list(dims),
         "test_speakers": list(split.test_speakers),
         "valid_speakers": list(split.valid_speakers),
         "train_speakers": list(split.train_speakers),
@@ -234,10 +245,11 @@ def train_fold(
     def validate() -> None:
         """Score the validation split; keep the best model (selection never looks at test)."""
         out = predict(accelerator, model, valid_loader)
-        metrics = score(out, label_names)
-        value = metrics[tc.select_metric] if tc.select_metric != "loss" else -metrics["loss"]
-        state.history.append({"step": state.step, "epoch": state.epoch, **{f"valid_{m}": metrics[m] for m in ("ua", "wa", "macro_f1", "loss")}})
-        accelerator.log({f"fold{fold.index}/valid_{m}": metrics[m] for m in ("ua", "wa", "macro_f1", "loss")}, step=state.step)
+        metrics = score(out, label_names, dims=dims)
+        value = metrics[select_metric] if select_metric != "loss" else -metrics["loss"]
+        logged = {f"valid_{m}": metrics[m] for m in ("ua", "wa", "macro_f1", "ccc", "loss") if m in metrics}
+        state.history.append({"step": state.step, "epoch": state.epoch, **logged})
+        accelerator.log({f"fold{fold.index}/{k}": v for k, v in logged.items()}, step=state.step)
         if state.best_metric is None or value > state.best_metric:
             state.best_metric, state.best_step, state.bad_evals = value, state.step, 0
             accelerator.wait_for_everyone()
@@ -299,7 +311,7 @@ def train_fold(
         state.done = stop or (tc.max_steps is None and state.epoch >= tc.epochs)
         save_checkpoint(accelerator, fold_dir, state, keep=tc.keep_checkpoints)
     progress.close()
-    if not any(h["step"] == state.step and "valid_ua" in h for h in state.history):
+    if not any(h["step"] == state.step and "valid_loss" in h for h in state.history):
         validate()  # stopped between validations (max_steps): score the final weights too
 
     # ------------------------------------------------------------------ test and cross-corpus evaluation, best model
@@ -312,8 +324,8 @@ def train_fold(
         out = predict(accelerator, model, loader)
         for corpus in sorted(set(corpora_of[idx])):
             sel = corpora_of[idx][out.indices] == corpus if len(idx) else np.zeros(0, dtype=bool)
-            results[f"{split_name}/{corpus}"] = score(_subset(out, sel), label_names)
-    for name, target in targets.items():
+            results[f"{split_name}/{corpus}"] = score(_subset(out, sel), label_names, dims=dims)
+    for name, target in targets.items() if cfg.model.task != "regression" else ():
         results.update(_cross_corpus(accelerator, model, target, name, label_names, tc))
     metrics = {"protocol": protocol_info, "best_step": state.best_step, "results": results}
     if accelerator.is_main_process:
@@ -347,9 +359,12 @@ def _cross_corpus(accelerator, model, target: PreparedData, name: str, label_nam
     return {f"cross/{name}": masked, f"cross_unmasked/{name}": unmasked}
 
 
-def _eval_loader(data: PreparedData, indices: list[int], ids: np.ndarray, tc) -> torch.utils.data.DataLoader:
+def _eval_loader(data: PreparedData, indices: list[int], ids: np.ndarray, tc, dims: np.ndarray | None = None) -> torch.utils.data.DataLoader:
     """Whole clips, sorted by length (little padding), fixed order."""
-    dataset = ClipDataset(lambda i: data.wave(indices[i]), ids[indices] if len(indices) else [])
+    dataset = ClipDataset(
+        lambda i: data.wave(indices[i]), ids[indices] if len(indices) else [],
+        dims=dims[indices] if dims is not None and len(indices) else None,
+    )
     lengths = [data.num_samples(i) for i in indices]
     sampler = BucketBatchSampler(lengths, batch_size=tc.batch_size, shuffle=False) if indices else None
     if sampler is None:
@@ -357,10 +372,29 @@ def _eval_loader(data: PreparedData, indices: list[int], ids: np.ndarray, tc) ->
     return torch.utils.data.DataLoader(dataset, batch_sampler=sampler, collate_fn=Collator(), num_workers=tc.num_workers)
 
 
-def _subset(out, sel: np.ndarray):
-    from hf_ser.loop import EvalOutput
+def _subset(out: EvalOutput, sel: np.ndarray) -> EvalOutput:
+    return EvalOutput(
+        indices=out.indices[sel], logits=out.logits[sel], labels=out.labels[sel], loss=out.loss,
+        dims_pred=None if out.dims_pred is None else out.dims_pred[sel],
+        dims_ref=None if out.dims_ref is None else out.dims_ref[sel],
+    )
 
-    return EvalOutput(indices=out.indices[sel], logits=out.logits[sel], labels=out.labels[sel], loss=out.loss)
+
+def _dims_array(data: PreparedData, dims: tuple[str, ...]) -> np.ndarray:
+    """``(rows, len(dims))`` float targets from the canonical valence / arousal / dominance columns."""
+    bad = [d for d in dims if d not in ("valence", "arousal", "dominance")]
+    if bad:
+        raise ValueError(f"model.dims {bad} are not dimensional columns; use valence, arousal, dominance")
+    if not dims:
+        return np.zeros((len(data.dataset), 0), dtype=np.float32)
+    return np.stack([np.asarray(data.dataset[d], dtype=np.float32) for d in dims], axis=1)
+
+
+def _keep_rows(split, keep: np.ndarray):
+    dropped = {side: sum(not keep[i] for i in getattr(split, side)) for side in ("train", "valid", "test")}
+    if any(dropped.values()):
+        logger.warning("clips without dimensional labels left out of the regression run: %s", dropped)
+    return dataclasses.replace(split, **{side: [i for i in getattr(split, side) if keep[i]] for side in dropped})
 
 
 def _build_augment(cfg: RecipeConfig, train_rows, data: PreparedData, split, alignments, seed: int):
