@@ -297,9 +297,8 @@ def _holdout_speakers(
     else:
         if not 0.0 < test_fraction < 1.0:
             raise ValueError(f"{protocol}: test_fraction must be in (0, 1), got {test_fraction}")
-        keys = sorted(all_keys)
-        random.Random(seed).shuffle(keys)
-        test = tuple(sorted(keys[: max(1, round(test_fraction * len(keys)))]))
+        count = max(1, round(test_fraction * len(all_keys)))
+        test = tuple(sorted(_gender_balanced_sample(sorted(all_keys), _speaker_genders(table), count, random.Random(seed))))
     valid = _resolve_keys(valid_speakers, all_keys, protocol) if valid_speakers else ()
     return [Fold(0, test, valid, protocol=protocol)]
 
@@ -636,7 +635,7 @@ def split_fold(
     if not valid and valid_fraction > 0:
         rng = random.Random(seed * 1_000 + fold.index)
         if independent:
-            drawn = _draw_speakers([spk[i] for i in rest], valid_fraction, rng, fold)
+            drawn = _draw_speakers([spk[i] for i in rest], valid_fraction, rng, fold, _speaker_genders(table))
             valid = [i for i in rest if spk[i] in drawn]
         else:
             valid = _draw_stratified(rest, table.label, valid_fraction, rng)
@@ -661,7 +660,9 @@ def split_fold(
     )
 
 
-def _draw_speakers(keys: Sequence[str], fraction: float, rng: random.Random, fold: Fold) -> set[str]:
+def _draw_speakers(
+    keys: Sequence[str], fraction: float, rng: random.Random, fold: Fold, genders: dict[str, str]
+) -> set[str]:
     candidates = sorted(set(keys))
     if len(candidates) < 2:
         raise ValueError(
@@ -669,7 +670,27 @@ def _draw_speakers(keys: Sequence[str], fraction: float, rng: random.Random, fol
             "speakers; pass valid_fraction=0 or use a protocol that fixes validation speakers"
         )
     count = min(len(candidates) - 1, max(1, round(fraction * len(candidates))))
-    return set(rng.sample(candidates, count))
+    return _gender_balanced_sample(candidates, genders, count, rng)
+
+
+def _gender_balanced_sample(keys: Sequence[str], genders: dict[str, str], count: int, rng: random.Random) -> set[str]:
+    """Draw ``count`` speakers, alternating genders as far as the pool allows.
+
+    Why: a held-out side of one gender only measures how emotion cues transfer across voices of the other
+    gender (pitch above all), which is not what a speaker-independent split is meant to measure.
+    """
+    pools = {}
+    for gender in ("female", "male", "unknown"):
+        group = sorted(k for k in keys if genders.get(k, "unknown") == gender)
+        rng.shuffle(group)
+        if group:
+            pools[gender] = group
+    drawn: list[str] = []
+    while len(drawn) < count and any(pools.values()):
+        # Take from the gender that is furthest below its share of the pool so far.
+        gender = max((g for g in pools if pools[g]), key=lambda g: (len(pools[g]), g))
+        drawn.append(pools[gender].pop())
+    return set(drawn)
 
 
 def _draw_stratified(rows: Sequence[int], labels: Sequence[str], fraction: float, rng: random.Random) -> list[int]:

@@ -93,6 +93,11 @@ PROSODY: dict[str, ProsodyCentre] = {
     "disgust": ProsodyCentre(-4, 120, 0.84, 2.0, 100, 0.10, ((".", 1.0),)),
     "surprise": ProsodyCentre(17, 185, 1.02, 1.0, 115, 0.05, (("?", 0.7), ("!", 0.3))),
 }
+# Every emotion's distance from neutral is scaled by this. A model trained from scratch on ~100 clips has to
+# find these cues in raw audio, with no pretrained features: at 1.0 a tiny XLSR-shaped model stayed at chance
+# on held-out voices, at 1.6 it learns (a feature-based logistic regression moves only from 44 % to 54 %,
+# so the classes still overlap).
+EMPHASIS = 1.6
 # Per-clip jitter (standard deviations) around the centre.
 JITTER = {"pitch": 3.5, "range_pct": 15.0, "rate": 0.06, "gap": 0.8, "amplitude": 12.0}
 
@@ -207,7 +212,7 @@ EMOVO_EMOTIONS = {
 # Demo design: which speakers say what.
 # ---------------------------------------------------------------------------------------------------------
 
-RAVDESS_ACTORS = range(1, 7)  # odd = male, even = female, as in the real corpus; 6 of 24 fit the budget
+RAVDESS_ACTORS = range(1, 13)  # odd = male, even = female, as in the real corpus; 12 of 24, 8 clips each
 # Each CREMA-D actor says IEO (at one of the real levels) and one other real sentence; the size budget
 # allows one clip per (actor, emotion).
 CREMA_D_PLAN = {
@@ -222,7 +227,7 @@ CREMA_D_PLAN = {
 # (speaker, emotion) says a01 or a02, alternating, so that across speakers each text covers every emotion.
 EMODB_SPEAKERS = ("03", "08", "10", "16")
 EMODB_TEXT_PAIR = ("a01", "a02")
-EMOVO_ACTORS = ("f1", "m1", "m2")
+EMOVO_ACTORS = ("f1", "m1")
 EMOVO_SENTENCE = "d2"
 
 
@@ -239,9 +244,9 @@ def make_speaker(key: str, voice: str, male: bool, index: int) -> Speaker:
         key=key,
         voice=voice,
         variant=variant,
-        base_pitch=float(rng.uniform(38, 60)),
-        rate_wpm=float(rng.uniform(185, 215)),
-        range_factor=float(rng.uniform(0.85, 1.15)),
+        base_pitch=float(rng.uniform(45, 55)),
+        rate_wpm=float(rng.uniform(192, 208)),
+        range_factor=float(rng.uniform(0.92, 1.08)),
     )
 
 
@@ -251,7 +256,7 @@ def draw_prosody(clip: Clip, rng: np.random.Generator) -> dict[str, float | str]
 
     def scaled(field: str) -> float:
         base = getattr(neutral, field)
-        return base + clip.intensity * (getattr(centre, field) - base)
+        return base + EMPHASIS * clip.intensity * (getattr(centre, field) - base)
 
     spk = clip.speaker
     pitch = spk.base_pitch + scaled("pitch") + rng.normal(0, JITTER["pitch"])
@@ -349,16 +354,21 @@ def trim_silence(wave: np.ndarray, sample_rate: int, rel_db: float = -35.0, marg
 
 
 def ravdess_clips() -> list[Clip]:
-    """6 actors x 8 emotions x 2 statements, normal intensity, repetition 01 (neutral has no strong take)."""
+    """12 actors x 8 emotions, one statement each (alternating), normal intensity, repetition 01.
+
+    More speakers with fewer clips each beat fewer speakers with more: a model must learn emotion across voices
+    to generalise to held-out speakers. Statements alternate with actor and emotion so that across actors
+    every emotion is spoken with both statements.
+    """
     clips = []
     for actor in RAVDESS_ACTORS:
         male = actor % 2 == 1
         spk = make_speaker(f"ravdess/{actor:02d}", "en-us", male, (actor - 1) // 2)
-        for emo_code, emotion in RAVDESS_EMOTIONS.items():
-            for stmt, text in RAVDESS_STATEMENTS.items():
-                name = f"03-01-{emo_code}-01-{stmt}-01-{actor:02d}.wav"
-                rel = f"ravdess/Audio_Speech_Actors_01-24/Actor_{actor:02d}/{name}"
-                clips.append(Clip(rel, spk, text, emotion, 1.0, DEMO_SR))
+        for e, (emo_code, emotion) in enumerate(RAVDESS_EMOTIONS.items()):
+            stmt = "01" if (actor + e) % 2 == 0 else "02"
+            name = f"03-01-{emo_code}-01-{stmt}-01-{actor:02d}.wav"
+            rel = f"ravdess/Audio_Speech_Actors_01-24/Actor_{actor:02d}/{name}"
+            clips.append(Clip(rel, spk, RAVDESS_STATEMENTS[stmt], emotion, 1.0, DEMO_SR))
     return clips
 
 

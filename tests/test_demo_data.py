@@ -64,11 +64,14 @@ def test_ravdess_names_layout_and_rules():
         rel = path.relative_to(demo_root("ravdess")).parts
         assert rel == ("Audio_Speech_Actors_01-24", f"Actor_{actor}", path.name)
         seen[actor].add((emotion, statement))
-    full = {(f"{e:02d}", s) for e in range(1, 9) for s in ("01", "02")}
-    assert len(seen) >= 6
+    emotions = {f"{e:02d}" for e in range(1, 9)}
+    assert len(seen) >= 12
     assert {int(a) % 2 for a in seen} == {0, 1}, "both genders (odd = male, even = female)"
     for actor, combos in seen.items():
-        assert combos == full, f"Actor_{actor} lacks emotion x statement combinations"
+        assert {e for e, _ in combos} == emotions, f"Actor_{actor} lacks an emotion"
+    # Across actors, every emotion is spoken with both statements.
+    pairs = set().union(*seen.values())
+    assert pairs == {(e, s) for e in emotions for s in ("01", "02")}
 
 
 def test_crema_d_names_rules_and_demographics():
@@ -127,7 +130,7 @@ def test_emovo_names_and_coverage():
         emotion, actor, _sentence = m.groups()
         assert path.parent.name == actor and path.parent.parent == demo_root("emovo")
         emotions[actor].add(emotion)
-    assert len(emotions) >= 3
+    assert len(emotions) >= 2
     assert {a[0] for a in emotions} == {"f", "m"}
     assert all(v == {"dis", "gio", "neu", "pau", "rab", "sor", "tri"} for v in emotions.values())
 

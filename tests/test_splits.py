@@ -292,3 +292,17 @@ def test_manifests_are_relative_deterministic_and_summarised(tmp_path):
     # 19 training speakers -> round(0.2 * 19) = 4 drawn as validation; 4 clips each.
     assert summary["counts"] == {"train": 60, "valid": 16, "test": 20}
     assert summary["speakers"]["test"] == [f"ravdess/{s}" for s in ("10", "11", "12", "19", "20")]
+
+
+def test_holdout_and_validation_draws_balance_genders():
+    rows = [
+        {**r, "gender": "male" if int(r["speaker"]) % 2 else "female"}
+        for r in corpus_rows("ravdess", [f"{a:02d}" for a in range(1, 13)])
+    ]
+    ds = make_dataset(rows)
+    gender = {f"ravdess/{r['speaker']}": r["gender"] for r in rows}
+    for seed in range(10):
+        (fold,) = splits.make_folds(ds, "holdout_speakers", test_fraction=0.17, seed=seed)
+        assert sorted(gender[k] for k in fold.test_speakers) == ["female", "male"]
+        split = splits.split_fold(ds, fold, valid_fraction=0.2, seed=seed)
+        assert sorted(gender[k] for k in split.valid_speakers) == ["female", "male"]

@@ -87,6 +87,24 @@ def _tiny() -> PretrainedConfig:
     return Wav2Vec2Config(**_TINY_CNN, **_TINY_TRANSFORMER, feat_extract_norm="layer", do_stable_layer_norm=True)
 
 
+def _small() -> PretrainedConfig:
+    """XLSR architecture at CPU-demo size: the real 7-layer CNN geometry (25 ms receptive field, enough to
+    resolve pitch periods) with 64 channels, and 2 transformer layers of width 64."""
+    return Wav2Vec2Config(
+        **{**_LARGE_CNN, "conv_dim": (64,) * 7},
+        hidden_size=64,
+        num_hidden_layers=2,
+        intermediate_size=128,
+        num_attention_heads=2,
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=2,
+        layerdrop=0.0,
+        mask_time_prob=0.05,
+        mask_time_length=2,
+        do_stable_layer_norm=True,
+    )
+
+
 def _tiny_wav2vec2_base() -> PretrainedConfig:
     """wav2vec2-base architecture (group-norm CNN, post-norm transformer), tiny sizes."""
     return Wav2Vec2Config(
@@ -127,6 +145,7 @@ BACKBONE_SHAPES: dict[str, Callable[[], PretrainedConfig]] = {
     "xlsr-53": _xlsr_53,
     "xls-r-300m": _xls_r_300m,
     "tiny": _tiny,
+    "small": _small,
     "tiny-wav2vec2-base": _tiny_wav2vec2_base,
     "tiny-hubert": _tiny_hubert,
     "tiny-wavlm": _tiny_wavlm,
