@@ -5,7 +5,7 @@ import pytest
 from hf_ser.config import RecipeConfig, RecipeError, dump_recipe, load_recipe
 
 RECIPES = sorted((Path(__file__).parents[1] / "recipes").rglob("*.yaml"))
-RECIPES = [p for p in RECIPES if "accelerate" not in p.parts]
+RECIPES = [p for p in RECIPES if "accelerate" not in p.parts and "matrix" not in p.name]
 
 
 def _write(tmp_path, text):
@@ -77,3 +77,14 @@ def test_override_indexes_lists(tmp_path):
     assert [c.root for c in cfg.data.corpora] == ["a", "/data/EmoDB"]
     with pytest.raises(RecipeError, match="index"):
         load_recipe(path, ["data.corpora.5.root=x"])
+
+
+def test_matrix_recipes_load():
+    from hf_ser.corpora import CORPORA
+    from hf_ser.cross_corpus import load_matrix
+
+    for path in sorted((Path(__file__).parents[1] / "recipes").rglob("*matrix*.yaml")):
+        cfg = load_matrix(path)
+        assert Path(cfg.base).is_file()
+        for specs in [*cfg.sources.values(), cfg.targets]:
+            assert all(s.name in CORPORA for s in specs)

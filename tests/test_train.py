@@ -41,7 +41,7 @@ def test_smoke_run_writes_everything(tmp_path):
 
     out = tmp_path / "run"
     os.environ["HF_SER_CACHE"] = str(tmp_path / "cache")
-    assert main([str(DEMO_RECIPE), f"train.output_dir={out}", *FAST, "train.max_steps=3"]) == 0
+    assert main([str(DEMO_RECIPE), f"train.output_dir={out}", *FAST, "train.max_steps=3", "tracking.report_to=[wandb, tensorboard]"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     proto = metrics["protocol"]
     assert proto["corpora"] == ["ravdess"] and proto["speaker_independent"] is True
@@ -60,6 +60,10 @@ def test_smoke_run_writes_everything(tmp_path):
     assert any("1076_MTI_SAD_XX" in s["path"] for s in crema["skipped"])  # the known silent clip, with reason
     for log in [report["train"]["ravdess"], crema]:
         assert log["found"] == log["used"] + len(log["skipped"]) + log["excluded_by_label_set"]
+    # Trackers through Accelerate: wandb offline run and tensorboard events inside the run directory.
+    assert list((out / "wandb").glob("offline-run-*")), "no offline wandb run"
+    assert list(out.rglob("events.out.tfevents.*")), "no tensorboard events"
+    assert (out / "curves.png").is_file()
     manifests = [json.loads(line) for line in (out / "manifests" / "test.jsonl").read_text().splitlines()]
     assert manifests and not any(Path(m["rel_path"]).is_absolute() for m in manifests)
 
