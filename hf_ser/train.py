@@ -69,6 +69,8 @@ def parse_args(argv: list[str] | None) -> tuple[RecipeConfig, argparse.Namespace
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Accelerate logs every file of every checkpoint at INFO; the progress bar already says where we are.
+    logging.getLogger("accelerate").setLevel(logging.WARNING)
     cfg, _ = parse_args(argv)
     run_dir = Path(cfg.train.output_dir)
     _warn_single_process_cpu_launch()
