@@ -162,25 +162,8 @@ def train_fold(
     ids = np.array([label2id.get(lab, -100) for lab in all_labels], dtype=np.int64)
 
     # ------------------------------------------------------------------ model and data
-    model = build_model(
-        backbone=cfg.model.backbone,
-        id2label=dict(enumerate(label_names)),
-        num_frozen_layers=cfg.model.num_frozen_layers,
-        freeze_feature_encoder=cfg.model.freeze_feature_encoder,
-        layers=cfg.model.layers,
-        pooling=cfg.model.pooling,
-        pooling_kwargs=cfg.model.pooling_kwargs,
-        head_hidden_size=cfg.model.head_hidden_size,
-        dropout=cfg.model.dropout,
-        task=cfg.model.task,
-        dims=dims,
-        class_weights=_class_weights(ids[split.train], len(label_names)) if cfg.model.class_weights == "balanced" else None,
-        label_smoothing=cfg.model.label_smoothing,
-        layerdrop=cfg.model.layerdrop,
-        gradient_checkpointing=cfg.model.gradient_checkpointing,
-        mask_time_prob=cfg.model.mask_time_prob,
-        seed=tc.seed + fold.index,
-    )
+    class_weights = _class_weights(ids[split.train], len(label_names)) if cfg.model.class_weights == "balanced" else None
+    model = _build_model(cfg, dict(enumerate(label_names)), dims, class_weights, seed=tc.seed + fold.index)
     feature_extractor = build_feature_extractor()
     max_samples = int(cfg.data.max_duration_s * SAMPLE_RATE)
     train_rows = data.dataset.select(split.train)
@@ -199,7 +182,9 @@ def train_fold(
         seed=tc.seed + fold.index,
         weights=_balanced_weights(ids[split.train]) if tc.balanced_sampling else None,
     )
-    train_loader = torch.utils.data.DataLoader(train_set, batch_sampler=sampler, collate_fn=Collator(), num_workers=tc.num_workers)
+    train_loader = torch.utils.data.DataLoader(
+        train_set, batch_sampler=sampler, collate_fn=Collator(), num_workers=tc.num_workers, generator=_loader_generator(tc.seed)
+    )
     # Selecting on the test fold only replicates papers that did so; the protocol in every report says it.
     select_idx = split.test if cfg.data.selection_split == "test" else split.valid
     valid_loader = _eval_loader(data, select_idx, ids, tc, targets_dims if dims else None)
@@ -269,7 +254,7 @@ def train_fold(
     t0, audio_s, running_loss = time.perf_counter(), 0.0, []
     while not stop and state.epoch < (tc.epochs if tc.max_steps is None else 10**9):
         train_loader.set_epoch(state.epoch)
-        sampler.set_epoch(state.epoch, start_batch=state.batches_done)
+        sampler.resume_at(state.epoch, start_batch=state.batches_done)
         model.train()
         for batch in train_loader:
             with accelerator.accumulate(model):
@@ -340,6 +325,28 @@ def train_fold(
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+def _build_model(cfg: RecipeConfig, id2label: dict[int, str], dims: tuple[str, ...], class_weights, *, seed: int):
+    """``model.kind`` picks the family: ``wav2vec2`` (any wav2vec2-style encoder) or a baseline of
+    ``hf_ser.baselines.BASELINES``; both give a ``PreTrainedModel`` with the same forward and outputs."""
+    m = cfg.model
+    if m.kind == "wav2vec2":
+        return build_model(
+            backbone=m.backbone, id2label=id2label, num_frozen_layers=m.num_frozen_layers,
+            freeze_feature_encoder=m.freeze_feature_encoder, layers=m.layers, pooling=m.pooling,
+            pooling_kwargs=m.pooling_kwargs, head_hidden_size=m.head_hidden_size, dropout=m.dropout, task=m.task,
+            dims=dims, class_weights=class_weights, label_smoothing=m.label_smoothing, layerdrop=m.layerdrop,
+            gradient_checkpointing=m.gradient_checkpointing, mask_time_prob=m.mask_time_prob, seed=seed,
+        )
+    from hf_ser.baselines import BASELINES, build_baseline
+
+    if m.kind not in BASELINES:
+        raise KeyError(f"unknown model.kind {m.kind!r}; valid: ['wav2vec2', {', '.join(repr(k) for k in sorted(BASELINES))}]")
+    return build_baseline(
+        m.kind, id2label=id2label, task=m.task, dims=dims, options=m.options, dropout=m.dropout,
+        class_weights=class_weights, label_smoothing=m.label_smoothing, seed=seed,
+    )
+
+
 def _cross_corpus(accelerator, model, target: PreparedData, name: str, label_names: list[str], tc) -> dict:
     """Test on a target corpus on the labels it shares with the model (masked), and unmasked as a second figure."""
     target_labels = target.dataset["label"]
@@ -370,8 +377,16 @@ def _eval_loader(data: PreparedData, indices: list[int], ids: np.ndarray, tc, di
     lengths = [data.num_samples(i) for i in indices]
     sampler = BucketBatchSampler(lengths, batch_size=tc.batch_size, shuffle=False) if indices else None
     if sampler is None:
-        return torch.utils.data.DataLoader(dataset, batch_size=1, collate_fn=Collator())
-    return torch.utils.data.DataLoader(dataset, batch_sampler=sampler, collate_fn=Collator(), num_workers=tc.num_workers)
+        return torch.utils.data.DataLoader(dataset, batch_size=1, collate_fn=Collator(), generator=_loader_generator(tc.seed))
+    return torch.utils.data.DataLoader(
+        dataset, batch_sampler=sampler, collate_fn=Collator(), num_workers=tc.num_workers, generator=_loader_generator(tc.seed)
+    )
+
+
+def _loader_generator(seed: int) -> torch.Generator:
+    # Every DataLoader iterator draws a base seed from its generator; from the global RNG (the default) that
+    # draw would shift the dropout stream of a run resumed mid-epoch away from the uninterrupted run's.
+    return torch.Generator().manual_seed(seed)
 
 
 def _subset(out: EvalOutput, sel: np.ndarray) -> EvalOutput:

@@ -68,6 +68,9 @@ def test_every_recipe_loads(path):
     for spec in cfg.data.corpora + cfg.data.eval_corpora:
         assert spec.name in CORPORA
     assert cfg.data.protocol in PROTOCOLS
+    from hf_ser.baselines import BASELINES
+
+    assert cfg.model.kind == "wav2vec2" or cfg.model.kind in BASELINES
     assert cfg.model.pooling in POOLING
 
 

@@ -148,7 +148,15 @@ class BucketBatchSampler(torch.utils.data.Sampler[list[int]]):
         self.epoch = 0
         self.start_batch = 0  # batches of this epoch already consumed (resume)
 
-    def set_epoch(self, epoch: int, start_batch: int = 0) -> None:
+    def set_epoch(self, epoch: int) -> None:
+        """Select the epoch's batches. Accelerate calls this at every iteration start, so a resume offset set
+        with ``resume_at`` for the same epoch is kept."""
+        if epoch != self.epoch:
+            self.start_batch = 0
+        self.epoch = epoch
+
+    def resume_at(self, epoch: int, start_batch: int) -> None:
+        """Continue ``epoch`` after its first ``start_batch`` batches (all processes together)."""
         self.epoch = epoch
         self.start_batch = start_batch
 

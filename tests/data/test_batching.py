@@ -47,9 +47,13 @@ def test_resume_mid_epoch_yields_the_remaining_batches():
     lengths = _lengths()
     s = BucketBatchSampler(lengths, batch_size=8, seed=0, num_replicas=2)
     full = s.batches(2)
-    s.set_epoch(2, start_batch=6)
+    s.resume_at(2, start_batch=6)
+    s.set_epoch(2)  # what accelerate does at each iteration start: the offset survives
     assert list(s) == full[6:]
     assert list(s) == full  # the offset applies to one pass only
+    s.resume_at(2, start_batch=6)
+    s.set_epoch(3)  # a new epoch starts from its first batch
+    assert list(s) == s.batches(3)
 
 
 def test_eval_order_is_sorted_and_fixed():
