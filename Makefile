@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # No network is needed after setup: fail fast instead of waiting on the Hub, keep wandb local.
 OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 WANDB_MODE=offline
 
-.PHONY: setup demo test test-slow lint bench container clean-demo
+.PHONY: setup demo test test-slow test-slow-container lint bench clean-demo
 
 setup: $(STAMP)
 
@@ -27,6 +27,13 @@ test: setup
 
 test-slow: setup
 	$(OFFLINE) $(BIN)/python -m pytest -q -m slow
+
+# hf_ser's training path against the HF Trainer baseline (figures in docs/performance.md), ~15 min on 2 cores.
+bench: setup
+	$(OFFLINE) $(BIN)/hf-ser bench --out runs/bench/bench.json
+
+test-slow-container: setup
+	$(OFFLINE) $(BIN)/python -m pytest -q -m slow tests/test_container.py
 
 lint: setup
 	$(BIN)/ruff check hf_ser tests scripts

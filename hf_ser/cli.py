@@ -44,6 +44,12 @@ def _matrix() -> ModuleType:
     return cross_corpus
 
 
+def _bench() -> ModuleType:
+    from hf_ser.bench import cli
+
+    return cli
+
+
 def _train() -> ModuleType:
     from hf_ser import train
 
@@ -57,6 +63,7 @@ COMMANDS: dict[str, tuple[str, Callable[[], ModuleType]]] = {
     "evaluate": ("evaluate a saved model on one or more (cross-corpus) targets", _evaluate),
     "predict": ("label audio files or folders with a saved model", _predict),
     "matrix": ("train on each source set and test on each target corpus: one cross-corpus table", _matrix),
+    "bench": ("time hf_ser's training path against the HF Trainer baseline on the same work", _bench),
     "push": ("push a run's model to the Hugging Face Hub with a model card", _push),
 }
 

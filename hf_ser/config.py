@@ -122,6 +122,9 @@ class TrainConfig:
     checkpoint_every_n_steps: Union[int, None] = None
     """Write a resumable checkpoint every N steps (also at every epoch end)."""
     keep_checkpoints: int = 2
+    frozen_cache_mb: float = 0.0
+    """RAM budget for caching the frozen part's output across epochs (0 = off). Used only when layers are
+    frozen, no waveform augmentation runs, and the clip is not randomly cropped (its waveform never changes)."""
     bucket_by_length: bool = True
     balanced_sampling: bool = False
     num_workers: int = 0

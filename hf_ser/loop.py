@@ -153,6 +153,25 @@ def _classification(output: EvalOutput, label_names: list[str], allowed: list[in
     return classification_metrics(refs.tolist(), preds.tolist(), names)
 
 
+def subset(output: EvalOutput, sel: np.ndarray) -> EvalOutput:
+    """The clips of ``output`` where ``sel`` is True (e.g. one corpus of a mixed split)."""
+    return EvalOutput(
+        indices=output.indices[sel], logits=output.logits[sel], labels=output.labels[sel], loss=output.loss,
+        dims_pred=None if output.dims_pred is None else output.dims_pred[sel],
+        dims_ref=None if output.dims_ref is None else output.dims_ref[sel],
+    )
+
+
+def save_model(model, feature_extractor, out_dir: Path) -> None:
+    """``save_pretrained`` the model and its feature extractor into ``out_dir``, atomically (temp dir + rename)."""
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp, safe_serialization=True)
+    feature_extractor.save_pretrained(tmp)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    tmp.rename(out_dir)
+
+
 # ---------------------------------------------------------------------------------------------- checkpoints
 def save_checkpoint(accelerator: Accelerator, fold_dir: Path, state: TrainerState, *, keep: int) -> Path:
     """Write model/optimizer/scheduler/RNG states plus ``trainer_state.json`` atomically; keep the newest ``keep``.

@@ -11,7 +11,6 @@ save (and push) -> aggregate over folds.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import math
@@ -26,12 +25,17 @@ from accelerate import Accelerator, DistributedDataParallelKwargs
 from accelerate.utils import set_seed
 from tqdm.auto import tqdm
 
+from hf_ser.augment.align import compute_alignments
+from hf_ser.baselines.targets import dims_array
 from hf_ser.config import RecipeConfig, dump_recipe, load_recipe, to_dict
+from hf_ser.cross_corpus import evaluate_target
 from hf_ser.data.batching import BucketBatchSampler, ClipDataset, Collator
+from hf_ser.data.frozen_cache import FrozenCacheModel, FrozenOutputCache, cacheable_clips
+from hf_ser.data.loaders import balanced_weights, class_weights, eval_loader, keep_rows, loader_generator
 from hf_ser.data.prepare import PreparedData, prepare_corpora
+from hf_ser.data.store import default_cache_root
 from hf_ser.evaluation.guard import check_not_validation
 from hf_ser.loop import (
-    EvalOutput,
     TrainerState,
     build_optimizer,
     build_scheduler,
@@ -39,9 +43,12 @@ from hf_ser.loop import (
     load_checkpoint,
     predict,
     save_checkpoint,
+    save_model,
     score,
+    subset,
 )
-from hf_ser.models import build_feature_extractor, build_model
+from hf_ser.model_kinds import build_model_of_kind
+from hf_ser.models import build_feature_extractor
 from hf_ser.reporting import (
     aggregate_folds,
     metric_line,
@@ -107,8 +114,12 @@ def main(argv: list[str] | None = None) -> int:
 
     alignments = None
     if any(spec.get("name") == "word_swap" for spec in cfg.data.augment):
+        # Word boundaries of every clip, computed once per corpus (not per fold) and cached.
         with accelerator.main_process_first():
-            alignments = _alignments(cfg, data, progress=accelerator.is_main_process)
+            alignments = compute_alignments(
+                data.dataset, cfg.data.alignment, get_wave=data.wave, progress=accelerator.is_main_process,
+                cache_root=Path(cfg.data.cache_dir) if cfg.data.cache_dir else default_cache_root(),
+            )
 
     protocol = PROTOCOLS[cfg.data.protocol]
     folds = make_folds(data.dataset, cfg.data.protocol, seed=cfg.train.seed, **cfg.data.protocol_options)
@@ -154,16 +165,16 @@ def train_fold(
         write_manifests(data.dataset, split, fold_dir / "manifests")
     all_labels = data.dataset["label"]
     dims = tuple(cfg.model.dims) if cfg.model.task != "classification" else ()
-    targets_dims = _dims_array(data, dims)
+    targets_dims = dims_array(data.dataset, dims) if dims else None
     if dims:  # clips without dimensional labels cannot train or score a regression head
-        split = _keep_rows(split, np.isfinite(targets_dims).all(axis=1))
+        split = keep_rows(split, np.isfinite(targets_dims).all(axis=1))
     label_names = sorted({all_labels[i] for i in split.train}) if cfg.model.task != "regression" else []
     label2id = {name: i for i, name in enumerate(label_names)}
     ids = np.array([label2id.get(lab, -100) for lab in all_labels], dtype=np.int64)
 
     # ------------------------------------------------------------------ model and data
-    class_weights = _class_weights(ids[split.train], len(label_names)) if cfg.model.class_weights == "balanced" else None
-    model = _build_model(cfg, dict(enumerate(label_names)), dims, class_weights, seed=tc.seed + fold.index)
+    weights = class_weights(ids[split.train], len(label_names)) if cfg.model.class_weights == "balanced" else None
+    model = build_model_of_kind(cfg.model, id2label=dict(enumerate(label_names)), dims=dims, class_weights=weights, seed=tc.seed + fold.index)
     feature_extractor = build_feature_extractor()
     max_samples = int(cfg.data.max_duration_s * SAMPLE_RATE)
     train_rows = data.dataset.select(split.train)
@@ -180,20 +191,26 @@ def train_fold(
         num_replicas=accelerator.num_processes,
         bucket=tc.bucket_by_length,
         seed=tc.seed + fold.index,
-        weights=_balanced_weights(ids[split.train]) if tc.balanced_sampling else None,
+        weights=balanced_weights(ids[split.train]) if tc.balanced_sampling else None,
     )
     train_loader = torch.utils.data.DataLoader(
-        train_set, batch_sampler=sampler, collate_fn=Collator(), num_workers=tc.num_workers, generator=_loader_generator(tc.seed)
+        train_set, batch_sampler=sampler, collate_fn=Collator(), num_workers=tc.num_workers, generator=loader_generator(tc.seed)
     )
     # Selecting on the test fold only replicates papers that did so; the protocol in every report says it.
     select_idx = split.test if cfg.data.selection_split == "test" else split.valid
-    valid_loader = _eval_loader(data, select_idx, ids, tc, targets_dims if dims else None)
-    test_loader = _eval_loader(data, split.test, ids, tc, targets_dims if dims else None)
+    valid_loader = eval_loader(data, select_idx, ids, batch_size=tc.batch_size, num_workers=tc.num_workers, seed=tc.seed, dims=targets_dims)
+    test_loader = eval_loader(data, split.test, ids, batch_size=tc.batch_size, num_workers=tc.num_workers, seed=tc.seed, dims=targets_dims)
 
     # ------------------------------------------------------------------ optimisation
     batches_per_epoch = len(sampler.batches(0)) // accelerator.num_processes
     steps_per_epoch = max(1, math.ceil(batches_per_epoch / tc.grad_accum_steps))
     total_steps = tc.max_steps or steps_per_epoch * tc.epochs
+    # Frozen-output cache: run the frozen lower part once per clip, then only the trainable part (epochs 2+).
+    cacheable = None
+    if tc.frozen_cache_mb and augment is None and getattr(model, "frozen_output_cacheable", lambda: "n/a")() is None:
+        dtype = "bfloat16" if accelerator.mixed_precision == "bf16" else "float16"
+        model = FrozenCacheModel(model, FrozenOutputCache(budget_bytes=int(tc.frozen_cache_mb * 2**20), dtype=dtype))
+        cacheable = cacheable_clips([data.num_samples(i) for i in split.train], max_samples=max_samples, augmented=False)
     optimizer = build_optimizer(model, lr=tc.lr, head_lr=tc.head_lr, weight_decay=tc.weight_decay)
     scheduler = build_scheduler(optimizer, name=tc.scheduler, total_steps=total_steps, warmup_ratio=tc.warmup_ratio)
     model, optimizer, train_loader, valid_loader, test_loader, scheduler = accelerator.prepare(
@@ -241,7 +258,7 @@ def train_fold(
             state.best_metric, state.best_step, state.bad_evals = value, state.step, 0
             accelerator.wait_for_everyone()
             if accelerator.is_main_process:
-                _save_model(accelerator.unwrap_model(model), feature_extractor, best_dir)
+                save_model(_inner(accelerator.unwrap_model(model)), feature_extractor, best_dir)
             accelerator.wait_for_everyone()
         else:
             state.bad_evals += 1
@@ -259,6 +276,9 @@ def train_fold(
         for batch in train_loader:
             with accelerator.accumulate(model):
                 inputs = {k: v for k, v in batch.items() if k in ("input_values", "attention_mask", "labels", "dims")}
+                if cacheable is not None:
+                    keys = batch["index"].tolist()
+                    inputs.update(cache_keys=keys, cacheable=[cacheable[i] for i in keys])
                 loss = model(**inputs).loss
                 accelerator.backward(loss)
                 if accelerator.sync_gradients and tc.max_grad_norm:
@@ -303,7 +323,8 @@ def train_fold(
 
     # ------------------------------------------------------------------ test and cross-corpus evaluation, best model
     accelerator.wait_for_everyone()
-    best = type(accelerator.unwrap_model(model)).from_pretrained(best_dir)
+    model_for_cache = model
+    best = type(_inner(accelerator.unwrap_model(model))).from_pretrained(best_dir)
     model = accelerator.prepare(best)
     results = {}
     corpora_of = np.array(data.dataset["corpus"])
@@ -311,10 +332,13 @@ def train_fold(
         out = predict(accelerator, model, loader)
         for corpus in sorted(set(corpora_of[idx])):
             sel = corpora_of[idx][out.indices] == corpus if len(idx) else np.zeros(0, dtype=bool)
-            results[f"{split_name}/{corpus}"] = score(_subset(out, sel), label_names, dims=dims)
+            results[f"{split_name}/{corpus}"] = score(subset(out, sel), label_names, dims=dims)
     for name, target in targets.items() if cfg.model.task != "regression" else ():
-        results.update(_cross_corpus(accelerator, model, target, name, label_names, tc))
+        results.update(evaluate_target(accelerator, model, target, name, label_names, batch_size=tc.batch_size, seed=tc.seed))
     metrics = {"protocol": protocol_info, "best_step": state.best_step, "results": results}
+    if cacheable is not None:
+        stats = accelerator.unwrap_model(model_for_cache).cache.stats
+        metrics["frozen_cache"] = {"hits": stats.hits, "misses": stats.misses, "rejected": stats.rejected}
     if accelerator.is_main_process:
         write_json(fold_dir / "metrics.json", metrics)
         save_confusions(fold_dir, results)
@@ -325,93 +349,9 @@ def train_fold(
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def _build_model(cfg: RecipeConfig, id2label: dict[int, str], dims: tuple[str, ...], class_weights, *, seed: int):
-    """``model.kind`` picks the family: ``wav2vec2`` (any wav2vec2-style encoder) or a baseline of
-    ``hf_ser.baselines.BASELINES``; both give a ``PreTrainedModel`` with the same forward and outputs."""
-    m = cfg.model
-    if m.kind == "wav2vec2":
-        return build_model(
-            backbone=m.backbone, id2label=id2label, num_frozen_layers=m.num_frozen_layers,
-            freeze_feature_encoder=m.freeze_feature_encoder, layers=m.layers, pooling=m.pooling,
-            pooling_kwargs=m.pooling_kwargs, head_hidden_size=m.head_hidden_size, dropout=m.dropout, task=m.task,
-            dims=dims, class_weights=class_weights, label_smoothing=m.label_smoothing, layerdrop=m.layerdrop,
-            gradient_checkpointing=m.gradient_checkpointing, mask_time_prob=m.mask_time_prob, seed=seed,
-        )
-    from hf_ser.baselines import BASELINES, build_baseline
-
-    if m.kind not in BASELINES:
-        raise KeyError(f"unknown model.kind {m.kind!r}; valid: ['wav2vec2', {', '.join(repr(k) for k in sorted(BASELINES))}]")
-    return build_baseline(
-        m.kind, id2label=id2label, task=m.task, dims=dims, options=m.options, dropout=m.dropout,
-        class_weights=class_weights, label_smoothing=m.label_smoothing, seed=seed,
-    )
-
-
-def _cross_corpus(accelerator, model, target: PreparedData, name: str, label_names: list[str], tc) -> dict:
-    """Test on a target corpus on the labels it shares with the model (masked), and unmasked as a second figure."""
-    target_labels = target.dataset["label"]
-    label2id = {n: i for i, n in enumerate(label_names)}
-    ids = np.array([label2id.get(lab, -100) for lab in target_labels], dtype=np.int64)
-    shared = sorted({label2id[lab] for lab in target_labels if lab in label2id})
-    usable = np.flatnonzero(ids >= 0).tolist()
-    if not usable:
-        logger.warning("cross-corpus target %s shares no label with the model %s: skipped", name, label_names)
-        return {}
-    loader = accelerator.prepare(_eval_loader(target, usable, ids, tc))
-    out = predict(accelerator, model, loader)
-    masked = score(out, label_names, allowed=shared)
-    unmasked = score(out, label_names)
-    left_out = {lab: int(np.sum(np.array(target_labels) == lab)) for lab in sorted(set(target_labels) - set(label_names))}
-    for m in (masked, unmasked):
-        m["left_out_labels"] = left_out
-    masked["shared_labels"] = [label_names[i] for i in shared]
-    return {f"cross/{name}": masked, f"cross_unmasked/{name}": unmasked}
-
-
-def _eval_loader(data: PreparedData, indices: list[int], ids: np.ndarray, tc, dims: np.ndarray | None = None) -> torch.utils.data.DataLoader:
-    """Whole clips, sorted by length (little padding), fixed order."""
-    dataset = ClipDataset(
-        lambda i: data.wave(indices[i]), ids[indices] if len(indices) else [],
-        dims=dims[indices] if dims is not None and len(indices) else None,
-    )
-    lengths = [data.num_samples(i) for i in indices]
-    sampler = BucketBatchSampler(lengths, batch_size=tc.batch_size, shuffle=False) if indices else None
-    if sampler is None:
-        return torch.utils.data.DataLoader(dataset, batch_size=1, collate_fn=Collator(), generator=_loader_generator(tc.seed))
-    return torch.utils.data.DataLoader(
-        dataset, batch_sampler=sampler, collate_fn=Collator(), num_workers=tc.num_workers, generator=_loader_generator(tc.seed)
-    )
-
-
-def _loader_generator(seed: int) -> torch.Generator:
-    # Every DataLoader iterator draws a base seed from its generator; from the global RNG (the default) that
-    # draw would shift the dropout stream of a run resumed mid-epoch away from the uninterrupted run's.
-    return torch.Generator().manual_seed(seed)
-
-
-def _subset(out: EvalOutput, sel: np.ndarray) -> EvalOutput:
-    return EvalOutput(
-        indices=out.indices[sel], logits=out.logits[sel], labels=out.labels[sel], loss=out.loss,
-        dims_pred=None if out.dims_pred is None else out.dims_pred[sel],
-        dims_ref=None if out.dims_ref is None else out.dims_ref[sel],
-    )
-
-
-def _dims_array(data: PreparedData, dims: tuple[str, ...]) -> np.ndarray:
-    """``(rows, len(dims))`` float targets from the canonical valence / arousal / dominance columns."""
-    bad = [d for d in dims if d not in ("valence", "arousal", "dominance")]
-    if bad:
-        raise ValueError(f"model.dims {bad} are not dimensional columns; use valence, arousal, dominance")
-    if not dims:
-        return np.zeros((len(data.dataset), 0), dtype=np.float32)
-    return np.stack([np.asarray(data.dataset[d], dtype=np.float32) for d in dims], axis=1)
-
-
-def _keep_rows(split, keep: np.ndarray):
-    dropped = {side: sum(not keep[i] for i in getattr(split, side)) for side in ("train", "valid", "test")}
-    if any(dropped.values()):
-        logger.warning("clips without dimensional labels left out of the regression run: %s", dropped)
-    return dataclasses.replace(split, **{side: [i for i in getattr(split, side) if keep[i]] for side in dropped})
+def _inner(model):
+    """The saved model inside a frozen-output cache wrapper (or the model itself)."""
+    return model.model if isinstance(model, FrozenCacheModel) else model
 
 
 def _build_augment(cfg: RecipeConfig, train_rows, data: PreparedData, split, alignments, seed: int):
@@ -426,44 +366,6 @@ def _build_augment(cfg: RecipeConfig, train_rows, data: PreparedData, split, ali
     for other in (split.valid, split.test):
         assert_no_leakage(train_rows, data.dataset.select(other))
     return aug
-
-
-def _alignments(cfg: RecipeConfig, data: PreparedData, *, progress: bool):
-    """Word spans of every clip of the training corpora, computed once and cached beside the audio store."""
-    from hf_ser.augment.align import AlignmentCache, build_aligner
-    from hf_ser.data.store import default_cache_root
-
-    options = dict(cfg.data.alignment)
-    if "aligner" not in options:
-        raise ValueError("word_swap needs word boundaries: set data.alignment.aligner (ctc, wdseg, textgrid or pause)")
-    name, min_score = options.pop("aligner"), options.pop("min_score", None)
-    cache_root = Path(cfg.data.cache_dir) if cfg.data.cache_dir else default_cache_root()
-    return AlignmentCache.compute(
-        data.dataset, build_aligner(name, **options), get_wave=data.wave, cache_dir=cache_root / "alignments",
-        min_score=min_score, progress=progress,
-    )
-
-
-def _save_model(model, feature_extractor, out_dir: Path) -> None:
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    import shutil
-
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp, safe_serialization=True)
-    feature_extractor.save_pretrained(tmp)
-    shutil.rmtree(out_dir, ignore_errors=True)
-    tmp.rename(out_dir)
-
-
-def _class_weights(train_ids: np.ndarray, num_labels: int) -> list[float]:
-    counts = np.bincount(train_ids[train_ids >= 0], minlength=num_labels).astype(float)
-    weights = counts.sum() / (num_labels * np.maximum(counts, 1.0))
-    return weights.tolist()
-
-
-def _balanced_weights(train_ids: np.ndarray) -> list[float]:
-    counts = np.bincount(train_ids[train_ids >= 0])
-    return (1.0 / counts[train_ids]).tolist()
 
 
 def _select_folds(spec: str, n: int) -> list[int]:

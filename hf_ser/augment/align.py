@@ -582,3 +582,22 @@ def build_aligner(name: str, **options: Any) -> Any:
     if name not in ALIGNERS:
         raise KeyError(f"unknown aligner {name!r}; valid: {sorted(ALIGNERS)}")
     return ALIGNERS[name](**options)
+
+
+def compute_alignments(
+    rows, options: Mapping[str, Any], *, get_wave: Callable[[int], np.ndarray], cache_root: Path, progress: bool = True
+) -> AlignmentCache:
+    """Word spans of every row from recipe options ``{aligner: ..., min_score: ..., <aligner options>}``,
+    computed once and cached under ``cache_root/alignments``.
+
+    Raises:
+        ValueError: no ``aligner`` given.
+    """
+    options = dict(options)
+    if "aligner" not in options:
+        raise ValueError("word_swap needs word boundaries: set data.alignment.aligner (ctc, wdseg, textgrid or pause)")
+    name, min_score = options.pop("aligner"), options.pop("min_score", None)
+    return AlignmentCache.compute(
+        rows, build_aligner(name, **options), get_wave=get_wave, cache_dir=Path(cache_root) / "alignments",
+        min_score=min_score, progress=progress,
+    )

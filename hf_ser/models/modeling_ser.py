@@ -226,10 +226,23 @@ class SerForSequenceClassification(PreTrainedModel):
             features: (batch, frames, hidden), the selected layer (or weighted sum of layers).
             frame_mask: (batch, frames) bool, True on real frames.
         """
+        hidden, frame_mask, hidden_states, position_bias = self._encode_below_cut(input_values, attention_mask)
+        return self._encode_above_cut(hidden, frame_mask, hidden_states, position_bias), frame_mask
+
+    def _encode_below_cut(
+        self, input_values: torch.Tensor, attention_mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor] | None, torch.Tensor | None]:
+        """CNN -> projection -> positional conv -> layers[0:cut]: the hidden states at the cut.
+
+        Returns:
+            hidden: (batch, frames, hidden), the input of layer ``cut`` (no graph when ``cut > 0``).
+            frame_mask: (batch, frames) bool, True on real frames.
+            hidden_states: the states below the cut for layers="weighted", else None.
+            position_bias: WavLM's relative position bias from the layers below the cut, else None.
+        """
         cfg = self.config
         backbone, encoder = self.backbone, self.backbone.encoder
         cut = cfg.num_frozen_layers
-        num_layers = len(encoder.layers)
         below_cut = torch.no_grad if cut > 0 else contextlib.nullcontext
         collect = self.layer_weights is not None
 
@@ -250,23 +263,37 @@ class SerForSequenceClassification(PreTrainedModel):
             if not self._is_stable_layer_norm:
                 hidden = encoder.layer_norm(hidden)
             hidden = encoder.dropout(hidden)
-            layer_mask = self._layer_attention_mask(hidden, frame_mask)
+            layer_mask = self._layer_attention_mask(hidden, frame_mask) if cut > 0 else None
 
-        hidden_states = [hidden] if collect else []
+        hidden_states = [hidden] if collect else None
         position_bias = None
-        for index in range(num_layers + 1):
-            if index == cut and cut > 0 and self.training and self._spec_augment_enabled:
-                # SpecAugment at the cut, not after the CNN: masking below the cut would need the mask embedding's
-                # gradient to flow back through the frozen layers (the graph we avoid), and it would make the
-                # frozen part's output random, so it could no longer be cached.
-                hidden = backbone._mask_hidden_states(hidden.clone(), attention_mask=frame_mask)
-            if index == num_layers:
-                break
-            if index < cut:
-                with torch.no_grad():
-                    hidden, position_bias = self._run_layer(index, hidden, layer_mask, position_bias)
-            else:
-                hidden, position_bias = self._run_trainable_layer(index, hidden, layer_mask, position_bias)
+        for index in range(cut):
+            with torch.no_grad():
+                hidden, position_bias = self._run_layer(index, hidden, layer_mask, position_bias)
+            if collect:
+                hidden_states.append(hidden)
+        return hidden, frame_mask, hidden_states, position_bias
+
+    def _encode_above_cut(
+        self,
+        hidden: torch.Tensor,
+        frame_mask: torch.Tensor,
+        hidden_states: list[torch.Tensor] | None,
+        position_bias: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """SpecAugment at the cut, layers[cut:], final layer norm, layer selection. Returns (batch, frames, hidden)."""
+        backbone, encoder = self.backbone, self.backbone.encoder
+        cut = self.config.num_frozen_layers
+        num_layers = len(encoder.layers)
+        collect = hidden_states is not None
+        layer_mask = self._layer_attention_mask(hidden, frame_mask)
+        if cut > 0 and self.training and self._spec_augment_enabled:
+            # SpecAugment at the cut, not after the CNN: masking below the cut would need the mask embedding's
+            # gradient to flow back through the frozen layers (the graph we avoid), and it would make the
+            # frozen part's output random, so it could no longer be cached.
+            hidden = backbone._mask_hidden_states(hidden.clone(), attention_mask=frame_mask)
+        for index in range(cut, num_layers):
+            hidden, position_bias = self._run_trainable_layer(index, hidden, layer_mask, position_bias)
             if collect:
                 hidden_states.append(hidden)
 
@@ -281,7 +308,71 @@ class SerForSequenceClassification(PreTrainedModel):
             weights = torch.softmax(self.layer_weights, dim=0)
             stacked = torch.stack(hidden_states, dim=0)  # (layers + 1, batch, frames, hidden)
             hidden = (stacked * weights.view(-1, 1, 1, 1)).sum(dim=0)
+        return hidden
+
+    # ------------------------------------------------------------------------------- frozen-output caching
+    def frozen_output_cacheable(self) -> str | None:
+        """Why the output at the cut cannot be cached across epochs, or None when it can.
+
+        The output at the cut is a pure function of the waveform when there is a cut, the frozen part runs in
+        eval mode (always, see ``train``), and nothing below the cut is passed on besides the hidden states.
+        """
+        if self.config.num_frozen_layers <= 0:
+            return "no frozen layers (num_frozen_layers=0)"
+        if not self.config.freeze_feature_encoder:
+            return "the feature encoder trains"
+        if self.layer_weights is not None:
+            return "layers='weighted' needs every hidden state below the cut"
+        if self.backbone.config.model_type in _RELATIVE_POSITION_BIAS_MODEL_TYPES:
+            return f"{self.backbone.config.model_type} passes a position bias across the cut"
+        return None
+
+    @torch.no_grad()
+    def frozen_features(
+        self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The frozen part's output: the input of the first trainable layer, without autograd.
+
+        Args:
+            input_values: (batch, samples) float waveform, 16 kHz (normalised).
+            attention_mask: (batch, samples), 1 on real samples; None: no padding.
+
+        Returns:
+            hidden: (batch, frames, hidden) at the cut (padding frames are not meaningful).
+            frame_mask: (batch, frames) bool, True on real frames.
+
+        Raises:
+            ValueError: the model's cut output is not cacheable (see ``frozen_output_cacheable``).
+        """
+        reason = self.frozen_output_cacheable()
+        if reason is not None:
+            raise ValueError(f"frozen features are not available: {reason}")
+        hidden, frame_mask, _, _ = self._encode_below_cut(input_values, attention_mask)
         return hidden, frame_mask
+
+    def forward_from_frozen(
+        self,
+        hidden: torch.Tensor,
+        frame_mask: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        dims: torch.Tensor | None = None,
+        return_dict: bool | None = None,
+    ) -> SerOutput | tuple:
+        """``forward`` from the frozen part's output (``frozen_features``, e.g. read from a cache).
+
+        Args:
+            hidden: (batch, frames, hidden) at the cut.
+            frame_mask: (batch, frames) bool, True on real frames.
+            labels, dims, return_dict: as in ``forward``.
+
+        Returns:
+            As ``forward``.
+        """
+        reason = self.frozen_output_cacheable()
+        if reason is not None:
+            raise ValueError(f"cannot run from frozen features: {reason}")
+        features = self._encode_above_cut(hidden, frame_mask, None, None)
+        return self._head(features, frame_mask, labels, dims, return_dict)
 
     def _run_trainable_layer(self, index: int, hidden, layer_mask, position_bias):
         layerdrop = getattr(self.backbone.config, "layerdrop", 0.0)
@@ -316,6 +407,10 @@ class SerForSequenceClassification(PreTrainedModel):
             ``dims: (batch, n_dims)`` (regression / multitask).
         """
         features, frame_mask = self.encode(input_values, attention_mask)
+        return self._head(features, frame_mask, labels, dims, return_dict)
+
+    def _head(self, features, frame_mask, labels, dims, return_dict) -> SerOutput | tuple:
+        """Pooling, outputs and losses over ``features: (batch, frames, hidden)``."""
         pooled = self.dropout(self.pooling(features, frame_mask))
         if self.projector is not None:
             pooled = self.projector(pooled)

@@ -1,0 +1,211 @@
+"""Run the whole benchmark in one process: data, shared init, baseline, hf_ser, one ablation per speed feature."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import platform
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import psutil
+import torch
+import transformers
+
+from hf_ser.bench.baseline import run_baseline
+from hf_ser.bench.data import build_bench_data
+from hf_ser.bench.hf_path import VARIANTS, prepare_store, run_hf_ser
+from hf_ser.bench.measure import PathResult
+from hf_ser.bench.models import (
+    BENCH_MODELS,
+    PEAK_BF16_TFLOPS,
+    bench_config,
+    train_gflops_per_audio_s,
+    write_init,
+)
+from hf_ser.data.batching import BucketBatchSampler
+
+logger = logging.getLogger(__name__)
+
+IEMOCAP_4CLASS_CLIPS = 5531  # docs/corpora.md: the size at which bucketing's real-frame fraction is quoted
+
+
+@dataclass
+class BenchSettings:
+    """What both paths share. ``model=None`` picks ``xls-r-300m`` (24 layers, 12 frozen, bf16) on a GPU and
+    ``xlsr-cpu`` (8 layers, 4 frozen, fp32) on a CPU; ``num_layers``/``num_frozen_layers`` None: that default."""
+
+    model: str | None = None
+    num_layers: int | None = None
+    num_frozen_layers: int | None = None
+    clips: int = 150
+    epochs: int = 3
+    ablation_epochs: int = 1
+    ablations: tuple[str, ...] = ("no_cache", "no_bucketing", "naive_freezing")
+    batch_size: int = 8
+    lr: float = 5e-4
+    warmup_ratio: float = 0.1
+    seed: int = 0
+    max_length_s: float = 20.0
+    cache_budget_mb: float = 2048.0
+    work_dir: str | None = None
+
+    def resolved(self) -> BenchSettings:
+        gpu = torch.cuda.is_available()
+        model = self.model or ("xls-r-300m" if gpu else "xlsr-cpu")
+        layers = self.num_layers or (24 if model == "xls-r-300m" else 8 if model == "xlsr-cpu" else None)
+        frozen = self.num_frozen_layers if self.num_frozen_layers is not None else (layers or 4) // 2
+        if model not in BENCH_MODELS:
+            raise KeyError(f"unknown benchmark model {model!r}; choose one of {sorted(BENCH_MODELS)}")
+        unknown = sorted(set(self.ablations) - set(VARIANTS))
+        if unknown:
+            raise KeyError(f"unknown ablations {unknown}; choose from {sorted(set(VARIANTS) - {'full'})}")
+        return BenchSettings(**{**asdict(self), "model": model, "num_layers": layers, "num_frozen_layers": frozen})
+
+
+def run_benchmark(settings: BenchSettings) -> dict:
+    """Run the benchmark and return the report (see ``report.format_report`` for the printed table)."""
+    s = settings.resolved()
+    bf16 = torch.cuda.is_available()
+    with tempfile.TemporaryDirectory(prefix="hf_ser_bench_") as tmp:
+        work = Path(s.work_dir) if s.work_dir else Path(tmp)
+        data = build_bench_data(work / "clips", num_clips=s.clips, seed=s.seed)
+        config = bench_config(s.model, num_layers=s.num_layers)
+        init_dir = write_init(config, work / f"init-{s.model}-{config.num_hidden_layers}-{s.seed}", seed=s.seed)
+        shared = {
+            "init_dir": init_dir,
+            "num_frozen_layers": s.num_frozen_layers,
+            "batch_size": s.batch_size,
+            "lr": s.lr,
+            "warmup_ratio": s.warmup_ratio,
+            "seed": s.seed,
+            "max_length_s": s.max_length_s,
+            "bf16": bf16,
+        }
+        logger.info("bench: baseline, %d epochs", s.epochs)
+        baseline = run_baseline(data, epochs=s.epochs, **shared)
+        gc.collect()
+        store, keys, prepare_s = prepare_store(data, work / "store")
+        logger.info("bench: hf_ser, %d epochs", s.epochs)
+        ours = run_hf_ser(data, store, keys, variant=VARIANTS["full"], epochs=s.epochs, cache_budget_mb=s.cache_budget_mb, **shared)
+        ours.prepare_s = prepare_s
+        ablations: dict[str, PathResult] = {}
+        for name in s.ablations:
+            gc.collect()
+            logger.info("bench: ablation %s, %d epoch(s)", name, s.ablation_epochs)
+            ablations[name] = run_hf_ser(
+                data, store, keys, variant=VARIANTS[name], epochs=s.ablation_epochs,
+                cache_budget_mb=s.cache_budget_mb, evaluate=False, **shared,
+            )
+    lengths = [int(c.duration_s * 16_000) for c in data.train]
+    report = {
+        "date": date.today().isoformat(),
+        "machine": machine(),
+        "settings": asdict(s),
+        "data": data.describe(),
+        "model": {
+            "name": s.model,
+            "layers": config.num_hidden_layers,
+            "frozen_layers": s.num_frozen_layers,
+            "hidden": config.hidden_size,
+            "ffn": config.intermediate_size,
+            "heads": config.num_attention_heads,
+            "cnn_channels": config.conv_dim[0],
+            "precision": "bf16" if bf16 else "fp32",
+        },
+        "paths": {"baseline": baseline.to_dict(), "hf_ser": ours.to_dict()},
+        "ablations": {name: r.to_dict() for name, r in ablations.items()},
+        "features": feature_effects(baseline, ours, ablations, s),
+        "speedup": ours.train_audio_s_per_s / baseline.train_audio_s_per_s if baseline.train_audio_s_per_s else None,
+        "eval_speedup": ours.eval_audio_s_per_s / baseline.eval_audio_s_per_s if baseline.eval_audio_s_per_s else None,
+        "real_frame_fraction": ours.real_frame_fraction,
+        "real_frame_fraction_iemocap_size": simulated_real_frame_fraction(lengths, s.batch_size, s.seed),
+    }
+    if torch.cuda.is_available() and s.model == "xls-r-300m":
+        flops = train_gflops_per_audio_s(num_layers=config.num_hidden_layers, num_frozen_layers=s.num_frozen_layers)
+        report["mfu"] = {
+            name: r.train_audio_s_per_s * flops / (PEAK_BF16_TFLOPS * 1000)
+            for name, r in (("baseline", baseline), ("hf_ser", ours))
+        }
+    return report
+
+
+def feature_effects(baseline: PathResult, ours: PathResult, ablations: dict[str, PathResult], s: BenchSettings) -> dict:
+    """Each speed feature's effect on its own, from the runs that differ only in that feature."""
+    out: dict[str, dict] = {}
+    epochs = max(1, len(ours.epoch_times_s))
+    out["decode_once"] = {
+        "baseline_data_s_per_epoch": baseline.data_wait_s / max(1, len(baseline.epoch_times_s)),
+        "hf_ser_data_s_per_epoch": ours.data_wait_s / epochs,
+        "store_prepare_s_once": ours.prepare_s,
+    }
+    first_epoch_rate = _epoch_rate(ours, 0)
+    if "no_bucketing" in ablations:
+        other = ablations["no_bucketing"]
+        out["bucketing"] = {
+            "real_frame_fraction": [other.real_frame_fraction, ours.real_frame_fraction],
+            "epoch1_audio_s_per_s": [_epoch_rate(other, 0), first_epoch_rate],
+            "speedup": first_epoch_rate / _epoch_rate(other, 0),
+        }
+    if "no_cache" in ablations and "naive_freezing" in ablations:
+        naive, cut = ablations["naive_freezing"], ablations["no_cache"]
+        out["no_grad_cut"] = {
+            "epoch1_audio_s_per_s": [_epoch_rate(naive, 0), _epoch_rate(cut, 0)],
+            "speedup": _epoch_rate(cut, 0) / _epoch_rate(naive, 0),
+        }
+    if "no_cache" in ablations and len(ours.epoch_times_s) > 1:
+        uncached = ablations["no_cache"]
+        later = float(np.mean([_epoch_rate(ours, e) for e in range(1, len(ours.epoch_times_s))]))
+        out["frozen_output_cache"] = {
+            "later_epoch_audio_s_per_s": [_epoch_rate(uncached, 0), later],
+            "speedup": later / _epoch_rate(uncached, 0),
+            **ours.notes.get("cache", {}),
+        }
+    out["fused_optimizer"] = {"used": torch.cuda.is_available(), "note": "fused AdamW is CUDA-only"}
+    out["loader"] = {"num_workers": 0, "torch_threads": torch.get_num_threads(), "data_wait_s": ours.data_wait_s}
+    out["torch_compile"] = {"used": False, "note": "not implemented in the benchmark"}
+    return out
+
+
+def simulated_real_frame_fraction(lengths: list[int], batch_size: int, seed: int) -> dict:
+    """Real-frame fraction of bucketed vs random batches for an IEMOCAP-sized set with the same lengths."""
+    rng = np.random.default_rng(seed)
+    sim = rng.choice(np.asarray(lengths), size=IEMOCAP_4CLASS_CLIPS, replace=True)
+    sim = (sim * rng.uniform(0.9, 1.1, size=sim.size)).astype(np.int64)  # jitter: no exact repeats
+    return {
+        "clips": IEMOCAP_4CLASS_CLIPS,
+        "bucketed": BucketBatchSampler(sim, batch_size=batch_size, seed=seed).real_frame_fraction(0),
+        "random": BucketBatchSampler(sim, batch_size=batch_size, seed=seed, bucket=False).real_frame_fraction(0),
+    }
+
+
+def machine() -> dict:
+    """A description of this machine for the report."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    info = {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "torch_threads": torch.get_num_threads(),
+    }
+    return info
+
+
+def _epoch_rate(result: PathResult, epoch: int) -> float:
+    """Audio-seconds per second of one epoch (every epoch sees the same audio: no crop at 20 s)."""
+    per_epoch_audio = result.train_audio_s / max(1, len(result.epoch_times_s))
+    return per_epoch_audio / result.epoch_times_s[epoch] if result.epoch_times_s else 0.0

@@ -1,0 +1,79 @@
+"""Evaluation loaders, loader RNG, sampling and loss weights: the data plumbing of one fold.
+
+``train.py`` builds the training loader itself (it is part of the visible loop); everything here is the
+same for every fold and every evaluated split.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from hf_ser.data.batching import BucketBatchSampler, ClipDataset, Collator
+from hf_ser.data.prepare import PreparedData
+
+logger = logging.getLogger(__name__)
+
+
+def loader_generator(seed: int) -> torch.Generator:
+    """A private generator for a DataLoader.
+
+    Every DataLoader iterator draws a base seed from its generator; from the global RNG (the default) that
+    draw would shift the dropout stream of a run resumed mid-epoch away from the uninterrupted run's.
+    """
+    return torch.Generator().manual_seed(seed)
+
+
+def eval_loader(
+    data: PreparedData,
+    indices: Sequence[int],
+    label_ids: np.ndarray,
+    *,
+    batch_size: int,
+    num_workers: int = 0,
+    seed: int = 0,
+    dims: np.ndarray | None = None,
+) -> torch.utils.data.DataLoader:
+    """Whole clips of ``data`` rows ``indices``, sorted by length (little padding), in a fixed order.
+
+    Args:
+        label_ids: class id of every row of ``data`` (-100 where the row's label is not a model class).
+        dims: ``(rows, n_dims)`` dimensional targets of every row, for regression / multitask models.
+    """
+    indices = list(indices)
+    dataset = ClipDataset(
+        lambda i: data.wave(indices[i]),
+        label_ids[indices] if indices else [],
+        dims=dims[indices] if dims is not None and indices else None,
+    )
+    if not indices:
+        return torch.utils.data.DataLoader(dataset, batch_size=1, collate_fn=Collator(), generator=loader_generator(seed))
+    sampler = BucketBatchSampler([data.num_samples(i) for i in indices], batch_size=batch_size, shuffle=False)
+    return torch.utils.data.DataLoader(
+        dataset, batch_sampler=sampler, collate_fn=Collator(), num_workers=num_workers, generator=loader_generator(seed)
+    )
+
+
+def keep_rows(split, keep: np.ndarray):
+    """The split without the rows where ``keep`` is False (e.g. clips without dimensional labels)."""
+    sides = ("train", "valid", "test")
+    dropped = {side: sum(not keep[i] for i in getattr(split, side)) for side in sides}
+    if any(dropped.values()):
+        logger.warning("clips without dimensional labels left out of the regression run: %s", dropped)
+    return dataclasses.replace(split, **{side: [i for i in getattr(split, side) if keep[i]] for side in sides})
+
+
+def class_weights(train_ids: np.ndarray, num_labels: int) -> list[float]:
+    """Inverse-frequency loss weights (``n / (classes * count)``), as sklearn's ``balanced``."""
+    counts = np.bincount(train_ids[train_ids >= 0], minlength=num_labels).astype(float)
+    return (counts.sum() / (num_labels * np.maximum(counts, 1.0))).tolist()
+
+
+def balanced_weights(train_ids: np.ndarray) -> list[float]:
+    """Per-clip sampling weights that make every class equally likely (class-balanced sampling)."""
+    counts = np.bincount(train_ids[train_ids >= 0])
+    return (1.0 / counts[train_ids]).tolist()

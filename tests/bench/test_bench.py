@@ -1,0 +1,80 @@
+import argparse
+import json
+
+import pytest
+
+from hf_ser.bench import cli
+from hf_ser.bench.report import format_report
+from hf_ser.bench.runner import BenchSettings, run_benchmark
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    settings = BenchSettings(
+        model="tiny", num_layers=4, num_frozen_layers=2, clips=10, epochs=2, batch_size=4,
+        work_dir=str(tmp_path_factory.mktemp("bench")),
+    )
+    return run_benchmark(settings)
+
+
+def test_both_paths_train_on_the_same_audio(report):
+    base, ours = report["paths"]["baseline"], report["paths"]["hf_ser"]
+    # Same clips, same epochs, no crop (clips are shorter than 20 s): the same real audio, resampler aside.
+    assert ours["train_audio_s"] == pytest.approx(base["train_audio_s"], rel=1e-3)
+    assert ours["eval_audio_s"] == pytest.approx(base["eval_audio_s"], rel=1e-3)
+    assert report["data"]["clips_train"] + report["data"]["clips_test"] == 10
+    assert 48_000 in report["data"]["native_rates"]  # the baseline has to resample
+
+
+def test_report_has_the_promised_figures(report):
+    ours = report["paths"]["hf_ser"]
+    assert report["speedup"] == pytest.approx(
+        ours["train_audio_s_per_s"] / report["paths"]["baseline"]["train_audio_s_per_s"]
+    )
+    assert report["real_frame_fraction"] == ours["real_frame_fraction"]
+    for path in report["paths"].values():
+        assert 0 < path["real_frame_fraction"] <= 1
+        assert path["peak_memory_mb"] > 0 and path["train_time_s"] > 0
+        assert 0 <= path["wa"] <= 1 and 0 <= path["ua"] <= 1
+    assert len(ours["epoch_times_s"]) == 2
+    # Epoch 2 is served from the cache: every training clip once.
+    assert ours["notes"]["cache"]["hits"] == report["data"]["clips_train"]
+    assert set(report["ablations"]) == {"no_cache", "no_bucketing", "naive_freezing"}
+    assert report["ablations"]["no_bucketing"]["real_frame_fraction"] <= ours["real_frame_fraction"] + 1e-9
+    sim = report["real_frame_fraction_iemocap_size"]
+    assert sim["bucketed"] > sim["random"]
+    json.dumps(report)  # serialisable as one JSON object
+
+
+def test_table_prints_every_section(report):
+    text = format_report(report)
+    for needle in ("train audio-s / s", "real / computed frames", "waiting for data", "peak memory", "final test UA",
+                   "speedup", "length buckets", "no autograd below the cut", "frozen-output cache"):
+        assert needle in text
+
+
+def test_cli_arguments_map_to_settings():
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    args = parser.parse_args(["--json", "--layers", "6", "--frozen-layers", "3", "--no-ablations"])
+    assert args.json and args.layers == 6 and args.frozen_layers == 3 and args.no_ablations
+
+
+def test_unknown_model_and_ablation_fail_listing_valid_names():
+    with pytest.raises(KeyError, match="xlsr-cpu"):
+        run_benchmark(BenchSettings(model="nope"))
+    with pytest.raises(KeyError, match="no_cache"):
+        BenchSettings(ablations=("typo",)).resolved()
+
+
+def test_json_output_is_one_clean_json_object(tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    args = parser.parse_args([
+        "--json", "--model", "tiny", "--layers", "2", "--frozen-layers", "1", "--clips", "6", "--epochs", "1",
+        "--batch-size", "3", "--no-ablations", "--work-dir", str(tmp_path), "--out", str(tmp_path / "r.json"),
+    ])
+    assert cli.run(args) == 0
+    printed = json.loads(capsys.readouterr().out)  # nothing else on stdout (the Trainer prints by default)
+    assert printed == json.loads((tmp_path / "r.json").read_text())
+    assert printed["ablations"] == {} and printed["speedup"] > 0
