@@ -336,6 +336,8 @@ def train_fold(
     for name, target in targets.items() if cfg.model.task != "regression" else ():
         results.update(evaluate_target(accelerator, model, target, name, label_names, batch_size=tc.batch_size, seed=tc.seed))
     metrics = {"protocol": protocol_info, "best_step": state.best_step, "results": results}
+    if augment is not None:
+        metrics["augmentation"] = augment.report()  # this process's counts (each process augments its batches)
     if cacheable is not None:
         stats = accelerator.unwrap_model(model_for_cache).cache.stats
         metrics["frozen_cache"] = {"hits": stats.hits, "misses": stats.misses, "rejected": stats.rejected}

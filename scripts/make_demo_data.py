@@ -293,14 +293,18 @@ def prosodic_text(text: str, pause_prob: float, ending: str, rng: np.random.Gene
     return " ".join(out) + ending
 
 
-def synthesise(clip: Clip, out_root: Path, work_dir: Path) -> float:
-    """Speak one clip with espeak-ng, trim silence, resample, write 16-bit PCM. Returns its duration (s)."""
+def clip_settings(clip: Clip) -> tuple[dict[str, float | str], str]:
+    """The clip's drawn espeak-ng settings and its prosodic text (real words, drawn pauses and final mark)."""
     rng = clip_rng(clip.rel_path)
     p = draw_prosody(clip, rng)
     text = prosodic_text(clip.text, float(p["pause_prob"]), str(p["ending"]), rng)
+    return p, text
+
+
+def espeak_command(clip: Clip, p: dict[str, float | str], text: str, raw: Path) -> list[str]:
+    """The espeak-ng command that speaks ``text`` with settings ``p`` in the clip's voice into ``raw``."""
     ssml = f'<speak><prosody range="{p["range_pct"]:.0f}%">{escape(text)}</prosody></speak>'
-    raw = work_dir / "espeak.wav"
-    cmd = [
+    return [
         ESPEAK,
         "-m",  # the input is SSML
         "-v",
@@ -317,12 +321,27 @@ def synthesise(clip: Clip, out_root: Path, work_dir: Path) -> float:
         str(raw),
         ssml,
     ]
+
+
+def speak(cmd: list[str]) -> tuple[np.ndarray, int]:
+    """Run an ``espeak_command`` and read back what it wrote: ``((samples,) float waveform, sample rate)``."""
     subprocess.run(cmd, check=True, capture_output=True)
-    wave, sr = load_audio(raw, target_sr=None)
-    wave = resample(trim_silence(wave, sr), sr, clip.sample_rate)
+    return load_audio(cmd[cmd.index("-w") + 1], target_sr=None)
+
+
+def finish(wave: np.ndarray, sr: int, sample_rate: int) -> np.ndarray:
+    """espeak's ``(samples,)`` output at ``sr`` -> the stored clip: trimmed, resampled, kept below full scale."""
+    wave = resample(trim_silence(wave, sr), sr, sample_rate)
     peak = float(np.max(np.abs(wave)))
     if peak > 0.98:  # loud settings can reach full scale after resampling: avoid PCM clipping
         wave = wave * (0.98 / peak)
+    return wave
+
+
+def synthesise(clip: Clip, out_root: Path, work_dir: Path) -> float:
+    """Speak one clip with espeak-ng, trim silence, resample, write 16-bit PCM. Returns its duration (s)."""
+    p, text = clip_settings(clip)
+    wave = finish(*speak(espeak_command(clip, p, text, work_dir / "espeak.wav")), clip.sample_rate)
     dest = out_root / clip.rel_path
     dest.parent.mkdir(parents=True, exist_ok=True)
     sf.write(str(dest), wave, clip.sample_rate, subtype="PCM_16")
@@ -341,16 +360,22 @@ def trim_silence(wave: np.ndarray, sample_rate: int, rel_db: float = -35.0, marg
     Returns:
         ``(trimmed_samples,)``.
     """
+    start, stop = trim_bounds(wave, sample_rate, rel_db, margin_s)
+    return wave[start:stop]
+
+
+def trim_bounds(wave: np.ndarray, sample_rate: int, rel_db: float = -35.0, margin_s: float = 0.02) -> tuple[int, int]:
+    """``(start, stop)`` sample indices that ``trim_silence`` keeps (same arguments)."""
     hop = max(1, sample_rate // 100)
     n_frames = len(wave) // hop
     if n_frames == 0:
-        return wave
+        return 0, len(wave)
     rms = np.sqrt(np.mean(wave[: n_frames * hop].reshape(n_frames, hop) ** 2, axis=1) + 1e-12)
     loud = np.flatnonzero(20 * np.log10(rms / rms.max()) > rel_db)
     margin = int(margin_s * sample_rate)
     start = max(0, loud[0] * hop - margin)
     stop = min(len(wave), (loud[-1] + 1) * hop + margin)
-    return wave[start:stop]
+    return int(start), int(stop)
 
 
 def ravdess_clips() -> list[Clip]:

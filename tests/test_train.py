@@ -52,6 +52,7 @@ def test_smoke_run_writes_everything(tmp_path):
         assert {"wa", "ua", "macro_f1", "n"} <= set(metrics["results"][key]), key
     # CREMA-D lacks calm and surprise: the masked figure is on the shared labels only.
     assert "calm" not in metrics["results"]["cross/crema_d"]["shared_labels"]
+    assert metrics["augmentation"]["applied"].get("noise", 0) > 0  # the recipe's training-only noise ran
     resolved = yaml.safe_load((out / "recipe.resolved.yaml").read_text())
     assert resolved["train"]["max_steps"] == 3
     assert (out / "model" / "config.json").is_file()

@@ -64,6 +64,10 @@ class AlignmentError(Exception):
     """A clip that an aligner cannot align; ``str(e)`` is the short reason counted in reports."""
 
 
+class MissingAlignmentFile(AlignmentError):
+    """The corpus or aligner output has no alignment file for a clip (retried on the next run, not cached)."""
+
+
 def utt_key(corpus: str, utt_id: str) -> str:
     """The clip key shared with the audio store and the splits: ``"<corpus>/<utt_id>"``."""
     return f"{corpus}/{utt_id}"
@@ -297,7 +301,7 @@ class WdsegAligner:
     def align_row(self, row: Mapping[str, Any], load_wave: Callable[[], np.ndarray]) -> list[WordSpan]:
         path = self.wdseg_path(row["path"])
         if not path.is_file():
-            raise AlignmentError("no .wdseg file")
+            raise MissingAlignmentFile("no .wdseg file")
         spans = read_wdseg(path)
         if not spans:
             raise AlignmentError("no words in .wdseg")
@@ -332,7 +336,7 @@ class TextGridAligner:
     def align_row(self, row: Mapping[str, Any], load_wave: Callable[[], np.ndarray]) -> list[WordSpan]:
         path = self.find(row)
         if path is None:
-            raise AlignmentError("no TextGrid file")
+            raise MissingAlignmentFile("no TextGrid file")
         try:
             spans = read_textgrid(path, tier=self.tier)
         except AlignmentFileError as e:
@@ -523,6 +527,7 @@ class AlignmentCache:
         for corpus, indices in by_corpus.items():
             path = cls.cache_path(cache_dir, corpus, aligner) if cache_dir is not None else None
             c_spans, c_failures = cls._read(path) if path is not None else ({}, {})
+            retry: dict[str, str] = {}
             todo = [
                 i
                 for i in indices
@@ -538,12 +543,15 @@ class AlignmentCache:
                     if bad is not None:
                         raise AlignmentError(bad)
                     c_spans[utt] = result
+                except MissingAlignmentFile as e:
+                    retry[utt] = str(e)
                 except (AlignmentError, AudioError, AlignmentFileError, OSError) as e:
                     c_failures[utt] = str(e) or type(e).__name__
             if path is not None and todo:
+                # A missing alignment file is not cached as a failure: once the file exists, the next run uses it.
                 cls._write(path, aligner, c_spans, c_failures)
             spans.update({utt_key(corpus, u): v for u, v in c_spans.items()})
-            failures.update({utt_key(corpus, u): r for u, r in c_failures.items()})
+            failures.update({utt_key(corpus, u): r for u, r in {**c_failures, **retry}.items()})
         cache = cls(spans, failures, min_score=min_score)
         keys = [
             utt_key(str(rows[i]["corpus"]), str(rows[i]["utt_id"])) for idx in by_corpus.values() for i in idx
