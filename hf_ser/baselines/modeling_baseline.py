@@ -13,7 +13,6 @@ multitask = cross-entropy + ``regression_loss_weight`` x (1 - CCC).
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from transformers import PreTrainedModel
 
@@ -26,6 +25,7 @@ from hf_ser.baselines.encoders import (
     mfcc_rnn,
 )
 from hf_ser.models import SerOutput, concordance_correlation_loss
+from hf_ser.models.modeling_ser import head_output
 
 # kind -> encoder builder ``(**options) -> nn.Module`` with ``output_size``; see ``encoders`` for the options.
 BASELINES = {
@@ -47,20 +47,8 @@ def build_encoder(kind: str, options: dict) -> nn.Module:
         raise TypeError(f"model.options for {kind!r}: {e}") from e
 
 
-def masked_ccc_loss(predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """(1 - CCC) over the rows whose targets are all finite.
-
-    Args:
-        predictions: (batch, n_dims).
-        targets: (batch, n_dims), NaN where a clip has no dimensional label.
-
-    Returns:
-        Scalar loss; 0 (still attached to the graph) when fewer than two rows have targets.
-    """
-    keep = torch.isfinite(targets).all(dim=1)
-    if int(keep.sum()) < 2:
-        return predictions.sum() * 0.0
-    return concordance_correlation_loss(predictions[keep], targets[keep])
+# A clip without dimensional labels (NaN targets) is left out of the CCC loss by the shared head.
+masked_ccc_loss = concordance_correlation_loss
 
 
 class BaselineForSequenceClassification(PreTrainedModel):
@@ -113,22 +101,4 @@ class BaselineForSequenceClassification(PreTrainedModel):
         logits = self.classifier(pooled) if self.classifier is not None else None
         dims_pred = self.regressor(pooled) if self.regressor is not None else None
 
-        loss = None
-        if labels is not None and logits is not None:
-            weight = None
-            if self.config.class_weights is not None:
-                weight = torch.tensor(self.config.class_weights, dtype=logits.dtype, device=logits.device)
-            loss = F.cross_entropy(
-                logits, labels.view(-1).long(), weight=weight, label_smoothing=self.config.label_smoothing
-            )
-        if dims is not None and dims_pred is not None:
-            dims_loss = masked_ccc_loss(dims_pred, dims.to(dims_pred.dtype))
-            weighted = dims_loss if self.classifier is None else self.config.regression_loss_weight * dims_loss
-            loss = weighted if loss is None else loss + weighted
-        if logits is None:
-            logits = dims_pred
-
-        output = SerOutput(loss=loss, logits=logits, dims=dims_pred)
-        if return_dict is False:
-            return output.to_tuple()
-        return output
+        return head_output(self.config, logits, dims_pred, labels, dims, return_dict)

@@ -55,21 +55,60 @@ class SerOutput(SequenceClassifierOutput):
 def concordance_correlation_loss(predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """1 - concordance correlation coefficient (Lin 1989), averaged over dimensions.
 
+    Rows whose targets are not all finite (a clip without dimensional labels) are left out, so one NaN never
+    poisons a batch.
+
     Args:
         predictions: (batch, n_dims).
-        targets: (batch, n_dims).
+        targets: (batch, n_dims), NaN where unknown.
 
     Returns:
-        Scalar loss in [0, 2].
+        Scalar loss in [0, 2]; 0 (still attached to the graph) when fewer than two rows have targets.
     """
     targets = targets.to(predictions.dtype)
+    keep = torch.isfinite(targets).all(dim=-1)
+    if int(keep.sum()) < 2:
+        return predictions.sum() * 0.0
+    predictions, targets = predictions[keep], targets[keep]
     pred_mean, target_mean = predictions.mean(dim=0), targets.mean(dim=0)
     pred_var = predictions.var(dim=0, unbiased=False)
     target_var = targets.var(dim=0, unbiased=False)
     covariance = ((predictions - pred_mean) * (targets - target_mean)).mean(dim=0)
-    # eps: a batch of identical targets (or batch size 1) has zero variance.
+    # eps: a batch of identical targets has zero variance.
     ccc = 2.0 * covariance / (pred_var + target_var + (pred_mean - target_mean) ** 2 + 1e-8)
     return (1.0 - ccc).mean()
+
+
+def head_output(
+    config,
+    logits: torch.Tensor | None,
+    dims_pred: torch.Tensor | None,
+    labels: torch.Tensor | None,
+    dims: torch.Tensor | None,
+    return_dict: bool | None,
+) -> SerOutput | tuple:
+    """Losses and outputs of a SER head, the same for every model family.
+
+    Cross-entropy (``config.class_weights``, ``config.label_smoothing``) on ``logits``; CCC loss on
+    ``dims_pred``; multitask adds ``config.regression_loss_weight`` times the CCC loss. For a regression-only
+    head, ``logits`` carries the dims predictions so code that reads ``.logits`` works.
+
+    Args:
+        logits: (batch, num_labels) or None (regression only).
+        dims_pred: (batch, n_dims) or None (classification only).
+    """
+    loss = None
+    if labels is not None and logits is not None:
+        weight = None
+        if config.class_weights is not None:
+            weight = torch.tensor(config.class_weights, dtype=logits.dtype, device=logits.device)
+        loss = F.cross_entropy(logits, labels.view(-1).long(), weight=weight, label_smoothing=config.label_smoothing)
+    if dims is not None and dims_pred is not None:
+        dims_loss = concordance_correlation_loss(dims_pred, dims)
+        weighted = dims_loss if logits is None else config.regression_loss_weight * dims_loss
+        loss = weighted if loss is None else loss + weighted
+    output = SerOutput(loss=loss, logits=logits if logits is not None else dims_pred, dims=dims_pred)
+    return output.to_tuple() if return_dict is False else output
 
 
 class SerForSequenceClassification(PreTrainedModel):
@@ -417,24 +456,4 @@ class SerForSequenceClassification(PreTrainedModel):
         logits = self.classifier(pooled) if self.classifier is not None else None
         dims_pred = self.regressor(pooled) if self.regressor is not None else None
 
-        loss = None
-        if labels is not None and logits is not None:
-            weight = None
-            if self.config.class_weights is not None:
-                weight = torch.tensor(self.config.class_weights, dtype=logits.dtype, device=logits.device)
-            loss = F.cross_entropy(
-                logits, labels.view(-1).long(), weight=weight, label_smoothing=self.config.label_smoothing
-            )
-        if dims is not None and dims_pred is not None:
-            dims_loss = concordance_correlation_loss(dims_pred, dims)
-            if loss is None:
-                loss = dims_loss if self.classifier is None else self.config.regression_loss_weight * dims_loss
-            else:
-                loss = loss + self.config.regression_loss_weight * dims_loss
-        if logits is None:
-            logits = dims_pred
-
-        output = SerOutput(loss=loss, logits=logits, dims=dims_pred)
-        if return_dict is False:
-            return output.to_tuple()
-        return output
+        return head_output(self.config, logits, dims_pred, labels, dims, return_dict)
