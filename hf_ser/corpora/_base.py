@@ -12,7 +12,7 @@ import json
 import logging
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,6 +113,30 @@ def require_root(root: str | Path, corpus: str, expected: str) -> Path:
     if not path.is_dir():
         raise CorpusLayoutError(f"{corpus}: corpus root {path} does not exist or is not a folder. Expected: {expected}")
     return path.resolve()
+
+
+def load_parsed(
+    corpus: str,
+    root: str | Path,
+    parse: Callable[[Path], Iterable[Clip | SkippedFile]],
+    *,
+    expected: str,
+    label_set: LabelSet = "all",
+    label_map: Mapping[str, str | None] | None = None,
+    skip_log: SkipLog | None = None,
+) -> datasets.Dataset:
+    """What every layout-parsing loader does: check the root, parse its layout, build the canonical dataset.
+
+    Args:
+        corpus: registry name.
+        root: the corpus root as the user gave it.
+        parse: yields the ``Clip`` / ``SkippedFile`` items of the resolved root.
+        expected: the layout, named in the error when the root is missing or holds no audio.
+    """
+    path = require_root(root, corpus, expected)
+    return build_dataset(
+        corpus, path, parse(path), label_set=label_set, label_map=label_map, skip_log=skip_log, expected=expected
+    )
 
 
 def iter_files(root: Path, pattern: str) -> Iterator[Path]:

@@ -37,9 +37,8 @@ from hf_ser.corpora._base import (
     CorpusInfo,
     SkipLog,
     SkippedFile,
-    build_dataset,
     iter_files,
-    require_root,
+    load_parsed,
 )
 from hf_ser.corpora._labels import LabelSet
 
@@ -102,15 +101,9 @@ def load_cafe(
     Raises:
         CorpusLayoutError: the root is missing or holds no audio file.
     """
-    path = require_root(root, "cafe", EXPECTED_LAYOUT)
-    return build_dataset(
-        "cafe",
-        path,
-        _iter_items(path),
-        label_set=label_set,
-        label_map=label_map,
-        skip_log=skip_log,
-        expected=EXPECTED_LAYOUT,
+    return load_parsed(
+        "cafe", root, _iter_items, expected=EXPECTED_LAYOUT,
+        label_set=label_set, label_map=label_map, skip_log=skip_log,
     )
 
 

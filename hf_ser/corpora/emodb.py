@@ -42,9 +42,8 @@ from hf_ser.corpora._base import (
     CorpusInfo,
     SkipLog,
     SkippedFile,
-    build_dataset,
     iter_files,
-    require_root,
+    load_parsed,
 )
 from hf_ser.corpora._labels import LabelSet
 
@@ -122,15 +121,9 @@ def load_emodb(
     Raises:
         CorpusLayoutError: the root is missing or holds no WAV file.
     """
-    path = require_root(root, "emodb", EXPECTED_LAYOUT)
-    return build_dataset(
-        "emodb",
-        path,
-        _iter_items(path),
-        label_set=label_set,
-        label_map=label_map,
-        skip_log=skip_log,
-        expected=EXPECTED_LAYOUT,
+    return load_parsed(
+        "emodb", root, _iter_items, expected=EXPECTED_LAYOUT,
+        label_set=label_set, label_map=label_map, skip_log=skip_log,
     )
 
 

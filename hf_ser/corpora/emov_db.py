@@ -37,9 +37,8 @@ from hf_ser.corpora._base import (
     CorpusInfo,
     SkipLog,
     SkippedFile,
-    build_dataset,
     iter_files,
-    require_root,
+    load_parsed,
 )
 from hf_ser.corpora._labels import LabelSet
 
@@ -141,13 +140,7 @@ def load_emov_db(
     Returns:
         The canonical clip dataset.
     """
-    path = require_root(root, "emov_db", EXPECTED)
-    return build_dataset(
-        "emov_db",
-        path,
-        _parse(path),
-        label_set=label_set,
-        label_map=label_map,
-        skip_log=skip_log,
-        expected=EXPECTED,
+    return load_parsed(
+        "emov_db", root, _parse, expected=EXPECTED,
+        label_set=label_set, label_map=label_map, skip_log=skip_log,
     )

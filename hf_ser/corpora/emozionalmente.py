@@ -37,9 +37,8 @@ from hf_ser.corpora._base import (
     CorpusLayoutError,
     SkipLog,
     SkippedFile,
-    build_dataset,
     iter_files,
-    require_root,
+    load_parsed,
 )
 from hf_ser.corpora._labels import LabelSet
 
@@ -142,13 +141,7 @@ def load_emozionalmente(
     Raises:
         CorpusLayoutError: the root, ``samples.csv`` or ``users.csv`` is missing or lacks required columns.
     """
-    path = require_root(root, "emozionalmente", EXPECTED)
-    return build_dataset(
-        "emozionalmente",
-        path,
-        _parse(path),
-        label_set=label_set,
-        label_map=label_map,
-        skip_log=skip_log,
-        expected=EXPECTED,
+    return load_parsed(
+        "emozionalmente", root, _parse, expected=EXPECTED,
+        label_set=label_set, label_map=label_map, skip_log=skip_log,
     )

@@ -42,9 +42,8 @@ from hf_ser.corpora._base import (
     CorpusInfo,
     SkipLog,
     SkippedFile,
-    build_dataset,
     iter_files,
-    require_root,
+    load_parsed,
 )
 from hf_ser.corpora._labels import LabelSet
 
@@ -190,13 +189,7 @@ def load_esd(
     Returns:
         The canonical clip dataset with ``split`` set for releases that have split sub-folders.
     """
-    path = require_root(root, "esd", EXPECTED)
-    return build_dataset(
-        "esd",
-        path,
-        _parse(path),
-        label_set=label_set,
-        label_map=label_map,
-        skip_log=skip_log,
-        expected=EXPECTED,
+    return load_parsed(
+        "esd", root, _parse, expected=EXPECTED,
+        label_set=label_set, label_map=label_map, skip_log=skip_log,
     )

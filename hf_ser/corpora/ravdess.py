@@ -45,9 +45,8 @@ from hf_ser.corpora._base import (
     CorpusInfo,
     SkipLog,
     SkippedFile,
-    build_dataset,
     iter_files,
-    require_root,
+    load_parsed,
 )
 from hf_ser.corpora._labels import LabelSet
 
@@ -118,15 +117,9 @@ def load_ravdess(
     """
     if vocal_channel not in ("speech", "song", "both"):
         raise ValueError(f"vocal_channel must be 'speech', 'song' or 'both', not {vocal_channel!r}")
-    path = require_root(root, "ravdess", EXPECTED_LAYOUT)
-    return build_dataset(
-        "ravdess",
-        path,
-        _iter_items(path, vocal_channel),
-        label_set=label_set,
-        label_map=label_map,
-        skip_log=skip_log,
-        expected=EXPECTED_LAYOUT,
+    return load_parsed(
+        "ravdess", root, lambda path: _iter_items(path, vocal_channel), expected=EXPECTED_LAYOUT,
+        label_set=label_set, label_map=label_map, skip_log=skip_log,
     )
 
 

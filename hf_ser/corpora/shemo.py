@@ -40,9 +40,8 @@ from hf_ser.corpora._base import (
     CorpusInfo,
     SkipLog,
     SkippedFile,
-    build_dataset,
     iter_files,
-    require_root,
+    load_parsed,
 )
 from hf_ser.corpora._labels import LabelSet
 
@@ -123,13 +122,7 @@ def load_shemo(
     Returns:
         The canonical clip dataset (see ``hf_ser.corpora._schema``).
     """
-    path = require_root(root, "shemo", EXPECTED)
-    return build_dataset(
-        "shemo",
-        path,
-        _parse(path),
-        label_set=label_set,
-        label_map=label_map,
-        skip_log=skip_log,
-        expected=EXPECTED,
+    return load_parsed(
+        "shemo", root, _parse, expected=EXPECTED,
+        label_set=label_set, label_map=label_map, skip_log=skip_log,
     )

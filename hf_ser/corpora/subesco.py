@@ -36,9 +36,8 @@ from hf_ser.corpora._base import (
     CorpusInfo,
     SkipLog,
     SkippedFile,
-    build_dataset,
     iter_files,
-    require_root,
+    load_parsed,
 )
 from hf_ser.corpora._labels import LabelSet
 
@@ -109,13 +108,7 @@ def load_subesco(
     Returns:
         The canonical clip dataset.
     """
-    path = require_root(root, "subesco", EXPECTED)
-    return build_dataset(
-        "subesco",
-        path,
-        _parse(path),
-        label_set=label_set,
-        label_map=label_map,
-        skip_log=skip_log,
-        expected=EXPECTED,
+    return load_parsed(
+        "subesco", root, _parse, expected=EXPECTED,
+        label_set=label_set, label_map=label_map, skip_log=skip_log,
     )
