@@ -43,6 +43,7 @@ import numpy as np
 import soundfile as sf
 
 from hf_ser.audio import load_audio, resample
+from hf_ser.corpora import crema_d, emodb, emovo, ravdess
 
 logger = logging.getLogger("make_demo_data")
 
@@ -119,7 +120,12 @@ class Clip:
 # emodb example). Sentence-final punctuation is left out (it is drawn per emotion) except for questions.
 # ---------------------------------------------------------------------------------------------------------
 
-RAVDESS_STATEMENTS = {"01": "Kids are talking by the door", "02": "Dogs are sitting by the door"}
+# The real sentences come from the loaders' corpus facts, so the demo and the loaders cannot drift apart.
+RAVDESS_STATEMENTS = ravdess.STATEMENTS
+CREMA_D_SENTENCES = crema_d.SENTENCES
+# Final punctuation is drawn per emotion, so the texts are used without their full stop (questions keep "?").
+EMODB_TEXTS = {code: text.removesuffix(".") for code, text in emodb.TEXTS.items()}
+EMOVO_SENTENCES = emovo.SENTENCES
 RAVDESS_EMOTIONS = {
     "01": "neutral",
     "02": "calm",
@@ -131,20 +137,6 @@ RAVDESS_EMOTIONS = {
     "08": "surprise",
 }
 
-CREMA_D_SENTENCES = {
-    "IEO": "It's eleven o'clock",
-    "TIE": "That is exactly what happened",
-    "IOM": "I'm on my way to the meeting",
-    "IWW": "I wonder what this is about",
-    "TAI": "The airplane is almost full",
-    "MTI": "Maybe tomorrow it will be cold",
-    "IWL": "I would like a new alarm clock",
-    "ITH": "I think I have a doctor's appointment",
-    "DFA": "Don't forget a jacket",
-    "ITS": "I think I've seen this before",
-    "TSI": "The surface is slick",
-    "WSI": "We'll stop in a couple of minutes",
-}
 CREMA_D_EMOTIONS = {"ANG": "angry", "DIS": "disgust", "FEA": "fear", "HAP": "happy", "NEU": "neutral", "SAD": "sad"}
 CREMA_D_LEVEL_INTENSITY = {"LO": 0.6, "MD": 1.0, "HI": 1.35, "XX": 1.0}
 # Real rows of VideoDemographics.csv (CheyneyComputerScience/CREMA-D at 98df52c) for the demo's actors.
@@ -159,18 +151,6 @@ CREMA_D_ACTORS = {
 }
 CREMA_D_SILENT = "1076_MTI_SAD_XX.wav"
 
-EMODB_TEXTS = {
-    "a01": "Der Lappen liegt auf dem Eisschrank",
-    "a02": "Das will sie am Mittwoch abgeben",
-    "a04": "Heute abend könnte ich es ihm sagen",
-    "a05": "Das schwarze Stück Papier befindet sich da oben neben dem Holzstück",
-    "a07": "In sieben Stunden wird es soweit sein",
-    "b01": "Was sind denn das für Tüten, die da unter dem Tisch stehen?",
-    "b02": "Sie haben es gerade hochgetragen und jetzt gehen sie wieder runter",
-    "b03": "An den Wochenenden bin ich jetzt immer nach Hause gefahren und habe Agnes besucht",
-    "b09": "Ich will das eben wegbringen und dann mit Karl was trinken gehen",
-    "b10": "Die wird auf dem Platz sein, wo wir sie immer hinlegen",
-}
 EMODB_EMOTIONS = {
     "W": "angry",
     "L": "boredom",
@@ -180,24 +160,8 @@ EMODB_EMOTIONS = {
     "T": "sad",
     "N": "neutral",
 }
-EMODB_MALE_SPEAKERS = {"03", "10", "11", "12", "15"}
+EMODB_MALE_SPEAKERS = {spk for spk, (gender, _age) in emodb.SPEAKERS.items() if gender == "male"}
 
-EMOVO_SENTENCES = {
-    "b1": "Gli operai si alzano presto",
-    "b2": "I vigili sono muniti di pistola",
-    "b3": "La cascata fa molto rumore",
-    "l1": "L'autunno prossimo Tony partirà per la Spagna nella prima metà di ottobre",
-    "l2": "Ora prendo la felpa di là ed esco per fare una passeggiata",
-    "l3": "Un attimo dopo s'è incamminato ... ed è inciampato",
-    "l4": "Vorrei il numero telefonico del Signor Piatti",
-    "n1": "La casa forte vuole col pane",
-    "n2": "La forza trova il passo e l'aglio rosso",
-    "n3": "Il gatto sta scorrendo nella pera",
-    "n4": "Insalata pastasciutta coscia d'agnello limoncello",
-    "n5": "Uno quarantatré dieci mille cinquantasette venti",
-    "d1": "Sabato sera cosa farà?",
-    "d2": "Porti con te quella cosa?",
-}
 EMOVO_EMOTIONS = {
     "dis": "disgust",
     "gio": "happy",
