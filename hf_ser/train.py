@@ -183,7 +183,8 @@ def train_fold(
         lambda i: data.wave(split.train[i]), ids[split.train], dims=targets_dims[split.train] if dims else None,
         max_samples=max_samples, augment=augment, seed=tc.seed,
     )
-    train_lengths = [min(data.num_samples(i), max_samples) for i in split.train]
+    clip_lengths = [data.num_samples(i) for i in split.train]
+    train_lengths = [min(n, max_samples) for n in clip_lengths]
     sampler = BucketBatchSampler(
         train_lengths,
         batch_size=tc.batch_size,
@@ -210,7 +211,7 @@ def train_fold(
     if tc.frozen_cache_mb and augment is None and getattr(model, "frozen_output_cacheable", lambda: "n/a")() is None:
         dtype = "bfloat16" if accelerator.mixed_precision == "bf16" else "float16"
         model = FrozenCacheModel(model, FrozenOutputCache(budget_bytes=int(tc.frozen_cache_mb * 2**20), dtype=dtype))
-        cacheable = cacheable_clips([data.num_samples(i) for i in split.train], max_samples=max_samples, augmented=False)
+        cacheable = cacheable_clips(clip_lengths, max_samples=max_samples, augmented=False)
     optimizer = build_optimizer(model, lr=tc.lr, head_lr=tc.head_lr, weight_decay=tc.weight_decay)
     scheduler = build_scheduler(optimizer, name=tc.scheduler, total_steps=total_steps, warmup_ratio=tc.warmup_ratio)
     model, optimizer, train_loader, valid_loader, test_loader, scheduler = accelerator.prepare(
@@ -323,7 +324,7 @@ def train_fold(
 
     # ------------------------------------------------------------------ test and cross-corpus evaluation, best model
     accelerator.wait_for_everyone()
-    model_for_cache = model
+    cache_stats = accelerator.unwrap_model(model).cache.stats if cacheable is not None else None
     best = type(_inner(accelerator.unwrap_model(model))).from_pretrained(best_dir)
     model = accelerator.prepare(best)
     results = {}
@@ -338,9 +339,8 @@ def train_fold(
     metrics = {"protocol": protocol_info, "best_step": state.best_step, "results": results}
     if augment is not None:
         metrics["augmentation"] = augment.report()  # this process's counts (each process augments its batches)
-    if cacheable is not None:
-        stats = accelerator.unwrap_model(model_for_cache).cache.stats
-        metrics["frozen_cache"] = {"hits": stats.hits, "misses": stats.misses, "rejected": stats.rejected}
+    if cache_stats is not None:
+        metrics["frozen_cache"] = {"hits": cache_stats.hits, "misses": cache_stats.misses, "rejected": cache_stats.rejected}
     if accelerator.is_main_process:
         write_json(fold_dir / "metrics.json", metrics)
         save_confusions(fold_dir, results)
