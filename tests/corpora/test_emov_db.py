@@ -75,3 +75,26 @@ def test_missing_root(tmp_path):
 
 def test_info():
     assert set(INFO.labels) == {"amusement", "anger", "disgust", "neutral", "sleepiness"}
+
+
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "bea_Amused/amused_141_168_0141.wav",
+        "josh_Amused/amused_74_84_0083.wav",
+        "josh_Sleepy/sleepiness_113_140_0113.wav",
+        "sam_Disgusted/Disgust_169_196_0183.wav",
+        "sam_Neutral/neutral_225_252_0238.wav",
+    ],
+)
+def test_underscore_range_names_of_the_distribution_are_read(tmp_path, rel):
+    # 282 distributed files write the batch range with "_" instead of "-"; they were skipped as unparseable.
+    write_wav(tmp_path / rel, sample_rate=16_000, seconds=0.1)
+    ds, log = load_corpus("emov_db", tmp_path)
+    assert log.skipped == [] and log.used == 1
+    (row,) = list(ds)
+    folder, name = rel.split("/")
+    code, a, b, sentence = name[:-4].lower().split("_")
+    assert row["speaker"] == folder.split("_")[0]
+    assert row["orig_label"] == code
+    assert json.loads(row["meta"]) == {"arctic_id": f"arctic_a{sentence}", "batch": f"{a}-{b}"}

@@ -55,3 +55,14 @@ def test_missing_root(tmp_path):
 
 def test_info():
     assert INFO.languages == ("bn",) and set(INFO.protocols) == {"subesco_emobox", "speaker_kfold"}
+
+
+def test_stray_bracket_of_the_distributed_copy_still_parses(tmp_path):
+    write_wav(tmp_path / "F_02_MONIKA_S_2_SURPRISE_3].wav", sample_rate=48_000, seconds=0.1)
+    ds, log = load_corpus("subesco", tmp_path)
+    assert log.skipped == [] and log.used == 1
+    (row,) = list(ds)
+    assert row["utt_id"] == "F_02_MONIKA_S_2_SURPRISE_3"
+    assert (row["speaker"], row["label"], row["gender"]) == ("F_02", "surprise", "female")
+    meta = json.loads(row["meta"])
+    assert (meta["sentence"], meta["take"], meta["speaker_name"]) == (2, 3, "MONIKA")
