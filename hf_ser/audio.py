@@ -10,6 +10,8 @@ Waveforms are float32 mono numpy arrays: ``wave: (samples,)``.
 
 from __future__ import annotations
 
+import os
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,18 +71,69 @@ def raise_if_lfs_pointer(path: str | Path) -> None:
         )
 
 
+def wav_frames(path: str | Path) -> tuple[int, int] | None:
+    """``(frames the header promises, whole frames the file holds)`` of a RIFF/WAVE file; ``None`` otherwise.
+
+    Why: libsndfile silently clamps a ``data`` chunk that runs past the end of the file, so a truncated copy
+    would be used at the shorter length. Streaming writers leave the size unset (0 or 0xFFFFFFFF); such files,
+    RF64 and non-WAV files give ``None`` (nothing to check).
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            block_align = 0
+            while True:
+                chunk = f.read(8)
+                if len(chunk) < 8:
+                    return None
+                cid, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+                if cid == b"fmt ":
+                    fmt = f.read(size)
+                    if len(fmt) >= 14:
+                        block_align = struct.unpack("<H", fmt[12:14])[0]
+                    if size % 2:
+                        f.seek(1, 1)
+                elif cid == b"data":
+                    if not block_align or size in (0, 0xFFFFFFFF):
+                        return None
+                    start = f.tell()
+                    f.seek(0, 2)
+                    held = f.tell() - start
+                    return size // block_align, min(size, held) // block_align
+                else:
+                    f.seek(size + size % 2, 1)
+    except OSError:
+        return None
+
+
+def _dangling_reason(path: str | Path) -> str | None:
+    p = Path(path)
+    if p.is_symlink() and not p.exists():
+        return f"dangling symbolic link (target {os.readlink(p)} does not exist)"
+    return None
+
+
 def read_info(path: str | Path) -> AudioInfo:
     """Read the header of an audio file without decoding it.
 
     Raises:
         GitLfsPointerError: the file is a git-lfs pointer.
-        AudioError: the file is missing or not readable as audio.
+        AudioError: the file is a dangling symbolic link, missing, not readable as audio, or a truncated WAV
+            (reason "truncated: header N frames, file holds M").
     """
+    dangling = _dangling_reason(path)
+    if dangling:
+        raise AudioError(dangling, path)
     raise_if_lfs_pointer(path)
     try:
         info = sf.info(str(path))
     except Exception as e:  # soundfile raises several types (LibsndfileError, RuntimeError, ...)
         raise AudioError(f"unreadable audio ({type(e).__name__}: {_short(e)})", path) from e
+    frames = wav_frames(path)
+    if frames is not None and frames[1] < frames[0]:
+        raise AudioError(f"truncated: header {frames[0]} frames, file holds {frames[1]}", path)
     return AudioInfo(sample_rate=int(info.samplerate), frames=int(info.frames), channels=int(info.channels))
 
 
@@ -105,6 +158,9 @@ def load_audio(path: str | Path, target_sr: int | None = TARGET_SR) -> tuple[np.
         GitLfsPointerError: the file is a git-lfs pointer.
         AudioError: unreadable, truncated or empty.
     """
+    dangling = _dangling_reason(path)
+    if dangling:
+        raise AudioError(dangling, path)
     raise_if_lfs_pointer(path)
     try:
         data, sr = sf.read(str(path), dtype="float32", always_2d=True)

@@ -9,7 +9,7 @@ outputs, so the training loop has no special case.
 from __future__ import annotations
 
 from hf_ser.config import ModelConfig
-from hf_ser.models import build_model
+from hf_ser.models import backbone_min_samples, build_model
 
 
 def build_model_of_kind(
@@ -41,3 +41,9 @@ def build_model_of_kind(
         m.kind, id2label=id2label, task=m.task, dims=dims, options=m.options, dropout=m.dropout,
         class_weights=class_weights, label_smoothing=m.label_smoothing, seed=seed,
     )
+
+
+def min_input_samples(m: ModelConfig) -> int:
+    """Shortest clip, in samples at 16 kHz, the model of a recipe accepts: its CNN's receptive field
+    (``hf_ser.models.receptive_field``); 1 for the classical baselines (they pool frame features)."""
+    return backbone_min_samples(m.backbone) if m.kind == "wav2vec2" else 1

@@ -47,7 +47,7 @@ from hf_ser.loop import (
     score,
     subset,
 )
-from hf_ser.model_kinds import build_model_of_kind
+from hf_ser.model_kinds import build_model_of_kind, min_input_samples
 from hf_ser.models import build_feature_extractor
 from hf_ser.reporting import (
     aggregate_folds,
@@ -98,13 +98,17 @@ def main(argv: list[str] | None = None) -> int:
         dump_recipe(cfg, run_dir / "recipe.resolved.yaml")
 
     # Decode every corpus once (cached across runs); other processes wait and then read the cache.
+    # Clips shorter than the CNN's receptive field give no frame: the loaders skip them as "too short".
+    min_samples = min_input_samples(cfg.model)
     with accelerator.main_process_first():
         data = prepare_corpora(
             cfg.data.corpora, label_set=cfg.data.label_set, cache_dir=cfg.data.cache_dir,
-            progress=accelerator.is_main_process,
+            progress=accelerator.is_main_process, min_samples=min_samples,
         )
         targets = {
-            spec.name: prepare_corpora([spec], label_set="all", cache_dir=cfg.data.cache_dir, progress=False)
+            spec.name: prepare_corpora(
+                [spec], label_set="all", cache_dir=cfg.data.cache_dir, progress=False, min_samples=min_samples
+            )
             for spec in cfg.data.eval_corpora
         }
     if accelerator.is_main_process:

@@ -82,10 +82,15 @@ def load_corpus(
     *,
     label_set: LabelSet = "all",
     label_map: Mapping[str, str | None] | None = None,
+    min_samples: int = 0,
     **options,
 ) -> tuple[datasets.Dataset, SkipLog]:
-    """Load corpus ``name`` from ``root`` and return the dataset with its skip accounting."""
-    log = SkipLog()
+    """Load corpus ``name`` from ``root`` and return the dataset with its skip accounting.
+
+    ``min_samples``: clips shorter than this at 16 kHz are skipped as "too short" (pass the model CNN's
+    receptive field, ``hf_ser.models.receptive_field``); 0 keeps every non-empty clip.
+    """
+    log = SkipLog(min_samples=min_samples)
     ds = get_corpus(name).load(root, label_set=label_set, label_map=label_map, skip_log=log, **options)
     return ds, log
 

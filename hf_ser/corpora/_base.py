@@ -4,13 +4,24 @@ A corpus module parses its layout into ``Clip`` records (and ``SkippedFile`` ent
 parse), then calls ``build_dataset``, which applies the label set, reads each header, and returns a
 ``datasets.Dataset`` in the canonical schema. Counts always reconcile:
 ``found == used + skipped + excluded_by_label_set``.
+
+What counts as a file of the corpus (``iter_files``): extensions match case-insensitively (``.WAV`` and
+``.Wav`` are ``.wav``); hidden files and folders (a name starting with ``.``, which includes AppleDouble
+``._*`` files) and ``__MACOSX`` folders are not part of the corpus and are never counted; a dangling symbolic
+link IS counted and reported as skipped. What is usable (``build_dataset``): a readable header, at least one
+sample, a WAV that holds every frame its header promises ("truncated: header N frames, file holds M"), and at
+least ``SkipLog.min_samples`` samples at 16 kHz ("too short: N samples < M", the model CNN's receptive
+field). Among clips with the same ``utt_id`` the first USABLE one in sorted path order wins; the others are
+reported as duplicates.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import logging
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -19,7 +30,7 @@ from typing import Any
 
 import datasets
 
-from hf_ser.audio import AudioError, read_info
+from hf_ser.audio import TARGET_SR, AudioError, read_info
 from hf_ser.corpora._labels import LabelSet, map_label, resolve_label_set
 from hf_ser.corpora._schema import FEATURES, GENDERS
 
@@ -73,9 +84,15 @@ class SkippedFile:
 
 
 class SkipLog:
-    """Accounts for every file a load found: used, skipped (with reason) or outside the label set."""
+    """Accounts for every file a load found: used, skipped (with reason) or outside the label set.
 
-    def __init__(self) -> None:
+    ``min_samples``: clips shorter than this many samples at 16 kHz are skipped as "too short" (0: no
+    minimum). Training and evaluation set it to the model CNN's receptive field
+    (``hf_ser.models.receptive_field``), below which the CNN yields no frame.
+    """
+
+    def __init__(self, min_samples: int = 0) -> None:
+        self.min_samples = int(min_samples)
         self.found = 0
         self.used = 0
         self.excluded_by_label_set = 0
@@ -97,7 +114,8 @@ class SkipLog:
             "used": self.used,
             "excluded_by_label_set": self.excluded_by_label_set,
             "skipped": [asdict(s) for s in self.skipped],
-            "reason_counts": dict(Counter(s.reason.split(" (")[0] for s in self.skipped)),
+            # Reasons carry per-file details after " (" or ": " ("truncated: header 9 frames, ..."); count the kind.
+            "reason_counts": dict(Counter(re.split(r" \(|: ", s.reason, maxsplit=1)[0] for s in self.skipped)),
         }
 
     def merge(self, other: SkipLog, prefix: str = "") -> None:
@@ -140,12 +158,21 @@ def load_parsed(
 
 
 def iter_files(root: Path, pattern: str) -> Iterator[Path]:
-    """``root.rglob(pattern)`` in sorted order, without AppleDouble ``._*`` files and hidden folders."""
-    for p in sorted(root.rglob(pattern)):
+    """Files under ``root`` whose name matches ``pattern`` case-insensitively (``*.wav`` finds ``a.WAV``), in
+    sorted path order.
+
+    Hidden files and folders (name starting with ``.``, AppleDouble ``._*`` included) and ``__MACOSX`` folders
+    are not part of a corpus and are left out uncounted. Dangling symbolic links are yielded, so that the
+    build reports them as skipped instead of losing them silently.
+    """
+    pattern = pattern.lower()
+    for p in sorted(root.rglob("*")):
         rel = p.relative_to(root).parts
-        if any(part.startswith("._") or part == "__MACOSX" for part in rel):
+        if any(part.startswith(".") or part == "__MACOSX" for part in rel):
             continue
-        if p.is_file():
+        if not fnmatch.fnmatchcase(p.name.lower(), pattern):
+            continue
+        if p.is_file() or (p.is_symlink() and not p.exists()):
             yield p
 
 
@@ -185,7 +212,8 @@ def build_dataset(
             continue
         rel = item.path.relative_to(root).as_posix()
         if item.utt_id in seen:
-            # Repacks sometimes ship the same tree twice; the first copy wins.
+            # Repacks sometimes ship the same tree twice; the first USABLE copy wins (a copy is only entered in
+            # `seen` once its header passed every check below).
             log.skip(rel, f"duplicate of utterance {item.utt_id}")
             continue
         label = map_label(item.emotion, item.orig_label, label_set, label_map)
@@ -200,6 +228,11 @@ def build_dataset(
         if info.frames == 0:
             log.skip(rel, "empty audio (0 samples)")
             continue
+        if log.min_samples:
+            samples = info.frames * TARGET_SR // info.sample_rate
+            if samples < log.min_samples:
+                log.skip(rel, f"too short: {samples} samples < {log.min_samples} (at 16 kHz; the model's CNN receptive field)")
+                continue
         seen.add(item.utt_id)
         log.used += 1
         gender = item.gender if item.gender in GENDERS else "unknown"

@@ -68,8 +68,12 @@ def prepare_corpora(
     label_set: LabelSet = "all",
     cache_dir: str | Path | None = None,
     progress: bool = True,
+    min_samples: int = 0,
 ) -> PreparedData:
     """Load every corpus of ``specs``, decode it once (cached), and concatenate the usable clips.
+
+    ``min_samples``: clips shorter than this at 16 kHz are skipped as "too short" (the model CNN's receptive
+    field, ``hf_ser.model_kinds.min_input_samples``).
 
     Raises:
         ValueError: ``specs`` is empty or a corpus is listed twice.
@@ -83,7 +87,10 @@ def prepare_corpora(
     cache_root = Path(cache_dir) if cache_dir else default_cache_root()
     parts, stores, logs = [], {}, {}
     for spec in specs:
-        ds, log = load_corpus(spec.name, spec.root, label_set=label_set, label_map=spec.label_map or None, **spec.options)
+        ds, log = load_corpus(
+            spec.name, spec.root, label_set=label_set, label_map=spec.label_map or None, min_samples=min_samples,
+            **spec.options,
+        )
         store, ds = AudioStore.prepare(ds, cache_root, skip_log=log, progress=progress)
         if not log.reconciles():
             raise AssertionError(f"{spec.name}: skip accounting does not reconcile: {json.dumps(log.to_dict())[:500]}")

@@ -12,6 +12,7 @@ from hf_ser.models.builder import DEFAULT_BACKBONE, SAMPLING_RATE, build_feature
 from hf_ser.models.configuration_ser import SerConfig
 from hf_ser.models.modeling_ser import SerForSequenceClassification, SerOutput, concordance_correlation_loss
 from hf_ser.models.pooling import POOLING, build_pooling
+from hf_ser.models.receptive_field import backbone_min_samples, receptive_field
 from hf_ser.models.shapes import BACKBONE_SHAPES, shape_config
 
 AutoConfig.register(SerConfig.model_type, SerConfig, exist_ok=True)
@@ -21,6 +22,8 @@ SerConfig.register_for_auto_class()
 SerForSequenceClassification.register_for_auto_class("AutoModelForAudioClassification")
 
 __all__ = [
+    "backbone_min_samples",
+    "receptive_field",
     "BACKBONE_SHAPES",
     "DEFAULT_BACKBONE",
     "POOLING",
