@@ -10,7 +10,8 @@ Four mini corpora, each in the exact directory and file-name layout of the real 
 * ``ravdess/Audio_Speech_Actors_01-24/Actor_NN/03-01-EE-II-SS-RR-NN.wav`` (English, 16 kHz; the real
   corpus is 48 kHz, the demo stores 16 kHz to stay small).
 * ``crema_d/AudioWAV/AAAA_SSS_EEE_LL.wav`` plus ``crema_d/VideoDemographics.csv`` (English, 16 kHz), with
-  the real corpus's known-bad ``1076_MTI_SAD_XX.wav`` as digital silence of normal length.
+  the real corpus's known-bad ``1076_MTI_SAD_XX.wav`` as digital silence of normal length, and simulated
+  crowd votes in ``crema_d/processedResults/{tabulatedVotes,summaryTable}.csv`` (real layouts).
 * ``emodb/wav/SSTTTEV.wav`` (German, 16 kHz).
 * ``emovo/<actor>/<emo>-<actor>-<sentence>.wav`` (Italian, native 48 kHz so that resampling is exercised).
 
@@ -24,6 +25,7 @@ Usage::
 
     python scripts/make_demo_data.py            # rewrites hf_ser/demo_data/{ravdess,crema_d,emodb,emovo}
     python scripts/make_demo_data.py --out /tmp/demo
+    python scripts/make_demo_data.py --votes-only  # only the CREMA-D vote tables (no espeak-ng needed)
 """
 
 from __future__ import annotations
@@ -428,6 +430,75 @@ def write_crema_d_extras(out_root: Path) -> None:
     sf.write(str(out_root / "crema_d" / "AudioWAV" / CREMA_D_SILENT), silent, DEMO_SR, subtype="PCM_16")
 
 
+# Crowd votes of the demo CREMA-D, in the layouts of processedResults/ in CheyneyComputerScience/CREMA-D.
+# Per stimulus type (queryType 1 voice, 2 face, 3 audio-visual): the chance a rater picks the acted emotion,
+# roughly the real corpus's audio < video < audio-visual agreement. The other votes spread unevenly over the
+# remaining emotions, so some clips are heard as another emotion and some end in a tie, as in the real tables.
+CREMA_D_VOTE_LETTERS = "ADFHNS"
+CREMA_D_VOTE_AGREEMENT = {1: 0.55, 2: 0.7, 3: 0.75}
+_TABULATED_MEANS = ("Anger", "Disgust", "Fear", "Happy", "Neutral", "Sad")
+TABULATED_HEADER = (
+    ["", *CREMA_D_VOTE_LETTERS, "fileName", "numResponses", "agreement", "emoVote", "meanEmoResp"]
+    + [f"mean{e}Resp" for e in _TABULATED_MEANS]
+    + ["medianEmoResp", "meanEmoRespNorm"]
+    + [f"mean{e}RespNorm" for e in _TABULATED_MEANS]
+    + ["medianEmoRespNorm"]
+)
+SUMMARY_HEADER = ["", "FileName", "VoiceVote", "VoiceLevel", "FaceVote", "FaceLevel", "MultiModalVote", "MultiModalLevel"]
+
+
+def _crema_d_votes(name: str, query_type: int) -> tuple[np.ndarray, np.ndarray]:
+    """Vote counts (A D F H N S) and the rating level of each vote for one clip and stimulus type."""
+    rng = np.random.default_rng([SEED, zlib.crc32(name.encode()), query_type])
+    acted = "ADFHNS".index(name.split("_")[2][0]) if not name.startswith("1076_MTI_SAD") else 5
+    weights = rng.dirichlet(np.full(6, 0.6)) * (1 - CREMA_D_VOTE_AGREEMENT[query_type])
+    weights[acted] = 0.0
+    weights = weights / weights.sum() * (1 - CREMA_D_VOTE_AGREEMENT[query_type])
+    weights[acted] = CREMA_D_VOTE_AGREEMENT[query_type]
+    raters = int(rng.integers(8, 13))
+    counts = rng.multinomial(raters, weights)
+    return counts, rng.integers(20, 100, size=raters)
+
+
+def _vote_cell(counts: np.ndarray, values: np.ndarray | None = None) -> tuple[str, str]:
+    """The majority letter(s), colon-joined on a tie, and the matching level cell."""
+    top = np.flatnonzero(counts == counts.max())
+    letters = ":".join(CREMA_D_VOTE_LETTERS[i] for i in top)
+    levels = ":".join(f"{values[i]:.2f}" for i in top) if values is not None else ""
+    return letters, levels
+
+
+def write_crema_d_votes(out_root: Path) -> None:
+    """processedResults/tabulatedVotes.csv and summaryTable.csv for every demo CREMA-D clip (no espeak needed)."""
+    names = sorted(Path(c.rel_path).stem for c in crema_d_clips()) + [Path(CREMA_D_SILENT).stem]
+    folder = out_root / "crema_d" / "processedResults"
+    folder.mkdir(parents=True, exist_ok=True)
+    summary: dict[str, list[str]] = {name: [] for name in names}
+    with open(folder / "tabulatedVotes.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+        writer.writerow(TABULATED_HEADER)
+        for query_type in (1, 2, 3):
+            for clip_num, name in enumerate(names, start=1):
+                counts, levels = _crema_d_votes(name, query_type)
+                # Each vote's level, grouped by the emotion it chose (votes are drawn in A..S order).
+                per_emotion = np.split(levels, np.cumsum(counts)[:-1])
+                means = np.array([g.mean() if len(g) else -1.0 for g in per_emotion])
+                vote, level = _vote_cell(counts, means)
+                summary[name] += [vote, level]
+                row_name = str(100000 * query_type + clip_num)
+                mean_cells = [round(float(m), 4) for m in means]
+                stats = [round(float(levels.mean()), 4), *mean_cells, float(np.median(levels))]
+                writer.writerow(
+                    [row_name, *map(int, counts), name, int(counts.sum()), round(counts.max() / counts.sum(), 6),
+                     vote, *stats, *stats]  # the demo repeats the raw means as the "normalised" ones
+                )
+    with open(folder / "summaryTable.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        writer.writerow(SUMMARY_HEADER)
+        for i, name in enumerate(names, start=1):
+            writer.writerow([str(i), name, *summary[name]])
+
+
 def check_espeak() -> str:
     """Return espeak-ng's version line, or exit with how to install it."""
     if shutil.which(ESPEAK) is None:
@@ -443,8 +514,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=repo_root / "hf_ser" / "demo_data", help="output root")
     parser.add_argument("--corpora", nargs="+", choices=CORPUS_DIRS, default=list(CORPUS_DIRS))
+    parser.add_argument(
+        "--votes-only", action="store_true", help="only rewrite crema_d/processedResults/ (needs no espeak-ng)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.votes_only:
+        write_crema_d_votes(args.out)
+        return
     logger.info("using %s", check_espeak())
 
     for corpus in args.corpora:
@@ -455,6 +532,7 @@ def main(argv: list[str] | None = None) -> None:
             seconds = sum(synthesise(clip, args.out, Path(tmp)) for clip in clips)
         if corpus == "crema_d":
             write_crema_d_extras(args.out)
+            write_crema_d_votes(args.out)
         size = sum(p.stat().st_size for p in (args.out / corpus).rglob("*") if p.is_file())
         logger.info("%-8s %4d clips, %6.1f s of speech, %5.2f MB", corpus, len(clips), seconds, size / 1e6)
 

@@ -138,6 +138,7 @@ def test_emovo_names_and_coverage():
 def test_no_stray_files():
     allowed = {DEMO_DATA_DIR / "__init__.py", DEMO_DATA_DIR / "README.md"}
     allowed.add(demo_root("crema_d") / "VideoDemographics.csv")
+    allowed |= {demo_root("crema_d") / "processedResults" / n for n in ("tabulatedVotes.csv", "summaryTable.csv")}
     stray = [
         p
         for p in DEMO_DATA_DIR.rglob("*")
@@ -145,6 +146,22 @@ def test_no_stray_files():
         and not (p.suffix == ".TextGrid" and p.is_relative_to(DEMO_DATA_DIR / "alignments"))
     ]
     assert stray == []
+
+
+def test_crema_d_vote_tables_match_the_clips_and_regenerate(tmp_path):
+    from hf_ser.corpora import load_corpus
+    from hf_ser.corpora._votes import NO_AGREEMENT
+
+    ds, _ = load_corpus("crema_d", demo_root("crema_d"))
+    assert all(r["n_raters"] >= 8 and sum(r["votes"]) == r["n_raters"] for r in ds)
+    perceived = [r["perceived_label"] for r in ds]
+    # The demo shows what the real tables show: ties and clips heard as another emotion than acted.
+    assert NO_AGREEMENT in perceived
+    assert any(p not in (r["label"], NO_AGREEMENT) for p, r in zip(perceived, ds))
+    _load_generator().main(["--out", str(tmp_path), "--votes-only"])
+    for name in ("tabulatedVotes.csv", "summaryTable.csv"):
+        made = (tmp_path / "crema_d" / "processedResults" / name).read_bytes()
+        assert made == (demo_root("crema_d") / "processedResults" / name).read_bytes(), name
 
 
 def test_sample_rates_and_format():

@@ -9,7 +9,7 @@ import datasets
 import pytest
 
 from hf_ser import splits
-from hf_ser.corpora._schema import FEATURES
+from hf_ser.corpora._schema import FEATURES, NO_VOTES
 
 _DEFAULTS = {
     "path": "",
@@ -25,6 +25,7 @@ _DEFAULTS = {
     "duration_s": 1.0,
     "sample_rate": 16_000,
     "meta": "{}",
+    **NO_VOTES,
 }
 LABELS = ("anger", "happiness", "neutral", "sadness")
 

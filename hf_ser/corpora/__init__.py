@@ -35,6 +35,7 @@ from hf_ser.corpora import (
 )
 from hf_ser.corpora._base import CorpusInfo, CorpusLayoutError, SkipLog, SkippedFile
 from hf_ser.corpora._labels import CANONICAL_LABELS, LABEL_SETS, LabelSet
+from hf_ser.corpora._votes import NO_AGREEMENT, VOTE_LABELS, vote_distribution, vote_matrix
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ __all__ = [
     "CANONICAL_LABELS",
     "CORPORA",
     "LABEL_SETS",
+    "NO_AGREEMENT",
+    "VOTE_LABELS",
     "CorpusEntry",
     "CorpusInfo",
     "CorpusLayoutError",
@@ -106,4 +109,6 @@ __all__ = [
     "SkippedFile",
     "get_corpus",
     "load_corpus",
+    "vote_distribution",
+    "vote_matrix",
 ]

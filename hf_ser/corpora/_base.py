@@ -33,6 +33,7 @@ import datasets
 from hf_ser.audio import TARGET_SR, AudioError, read_info
 from hf_ser.corpora._labels import LabelSet, map_label, resolve_label_set
 from hf_ser.corpora._schema import FEATURES, GENDERS
+from hf_ser.corpora._votes import map_perceived, vote_vector
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,9 @@ class Clip:
     arousal: float = math.nan
     dominance: float = math.nan
     meta: dict[str, Any] = field(default_factory=dict)
+    votes: dict[str, float] = field(default_factory=dict)  # canonical label -> rater votes (before mapping)
+    n_raters: int = 0
+    perceived: str = ""  # corpus-defined majority: canonical label, NO_AGREEMENT, or "" (none)
 
 
 @dataclass(frozen=True)
@@ -255,6 +259,9 @@ def build_dataset(
             "duration_s": info.duration_s,
             "sample_rate": info.sample_rate,
             "meta": json.dumps(item.meta, sort_keys=True, ensure_ascii=False),
+            "votes": vote_vector(item.votes, label_set, label_map),
+            "n_raters": item.n_raters,
+            "perceived_label": map_perceived(item.perceived, label_set, label_map),
         }
         for name in FEATURES:
             rows[name].append(row[name])

@@ -2,12 +2,15 @@
 
 One row is one clip. Columns that a corpus does not have hold ``""`` (strings) or NaN (floats), so datasets
 from different corpora concatenate without casting. Corpus-specific extras (RAVDESS intensity, EMO-DB
-text code, ...) go into ``meta`` as a JSON object so that the columns stay the same everywhere.
+text code, ...) go into ``meta`` as a JSON object so that the columns stay the same everywhere. The vote
+columns (``votes``, ``n_raters``, ``perceived_label``) are described in ``hf_ser.corpora._votes``.
 """
 
 from __future__ import annotations
 
 import datasets
+
+from hf_ser.corpora._labels import CANONICAL_LABELS
 
 GENDERS = ("female", "male", "unknown")
 
@@ -31,7 +34,15 @@ FEATURES = datasets.Features(
         "duration_s": datasets.Value("float32"),  # from the file header
         "sample_rate": datasets.Value("int32"),  # native header rate (loaders never assume it)
         "meta": datasets.Value("string"),  # JSON object with corpus-specific fields
+        # Annotator votes (hf_ser.corpora._votes): vote mass per canonical label in CANONICAL_LABELS order (all 0
+        # without votes), the number of raters (0 = unknown), the corpus-defined majority ("" = none).
+        "votes": datasets.Sequence(datasets.Value("float32"), length=len(CANONICAL_LABELS)),
+        "n_raters": datasets.Value("int32"),
+        "perceived_label": datasets.Value("string"),
     }
 )
 
 COLUMNS = tuple(FEATURES.keys())
+
+# The vote columns of a clip without annotator votes (what every corpus without vote files carries).
+NO_VOTES: dict[str, object] = {"votes": [0.0] * len(CANONICAL_LABELS), "n_raters": 0, "perceived_label": ""}

@@ -27,6 +27,16 @@ Corpus card
   (``1064_IEO_DIS_MD``, ``1064_TIE_SAD_XX``, ``1076_MTI_NEU_XX``) do not affect the WAVs and are kept.
   Other silent files are judged later by the audio store's signal-level check, not here.
 * ``meta``: sentence code, level, and the demographics columns when available.
+* Crowd votes (the ``votes`` / ``n_raters`` / ``perceived_label`` columns, see ``hf_ser.corpora._votes``):
+  ``processedResults/tabulatedVotes.csv`` (found by glob; the repository later moved it under
+  ``data/InfoAndStats/``). One row per clip and stimulus type; the unnamed first column is the row name
+  ``100000 * queryType + clipNum`` with queryType 1 voice only, 2 face only, 3 audio-visual (tabulateVotesV2.r);
+  columns ``A, D, F, H, N, S`` are vote counts, ``fileName``, ``numResponses`` (raters), ``emoVote`` the majority
+  letter, colon-joined on a tie (``"A:D"``, which loads as ``no_agreement``). Option ``votes``: ``"audio"``
+  (default, queryType 1: what listeners heard, the "VoiceVote"), ``"audiovisual"`` (3) or ``"video"`` (2).
+  Without ``tabulatedVotes.csv`` the perceived label comes from ``processedResults/summaryTable.csv``
+  (``FileName``, ``VoiceVote``, ``FaceVote``, ``MultiModalVote``) and the votes stay empty. Clips with no vote
+  row keep empty votes (counted in a warning); vote rows naming clips with no WAV are ignored.
 * Fold protocols: ``crema_d_tfds`` (TFDS speaker-disjoint 70/10/20), ``crema_d_speaker5`` (5 speaker
   folds), ``speaker_kfold``.
 """
@@ -53,6 +63,7 @@ from hf_ser.corpora._base import (
     require_root,
 )
 from hf_ser.corpora._labels import LabelSet
+from hf_ser.corpora._votes import NO_AGREEMENT
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +107,23 @@ _SEX = {"male": "male", "female": "female"}
 
 EXPECTED_LAYOUT = (
     "AudioWAV/AAAA_SSS_EEE_LL.wav (e.g. AudioWAV/1001_DFA_ANG_XX.wav) somewhere under the root, "
-    "optionally VideoDemographics.csv for speaker gender"
+    "optionally VideoDemographics.csv for speaker gender and processedResults/tabulatedVotes.csv for crowd votes"
 )
+# Vote letters of the crowd tables -> canonical labels; ``votes`` option -> tabulatedVotes queryType and the
+# summaryTable column of the same stimulus.
+VOTE_LETTERS: dict[str, str] = {
+    "A": "anger",
+    "D": "disgust",
+    "F": "fear",
+    "H": "happiness",
+    "N": "neutral",
+    "S": "sadness",
+}
+VOTE_MODALITIES: dict[str, tuple[int, str]] = {
+    "audio": (1, "VoiceVote"),
+    "video": (2, "FaceVote"),
+    "audiovisual": (3, "MultiModalVote"),
+}
 
 _NAME = re.compile(r"^(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{1,2})$")
 
@@ -108,28 +134,35 @@ def load_crema_d(
     label_set: LabelSet = "all",
     label_map: Mapping[str, str | None] | None = None,
     skip_log: SkipLog | None = None,
+    votes: str = "audio",
 ) -> datasets.Dataset:
-    """Load the CREMA-D ``AudioWAV`` clips.
+    """Load the CREMA-D ``AudioWAV`` clips with the crowd votes of one stimulus type.
 
     Args:
         root: the CREMA-D checkout (or any folder above ``AudioWAV/``).
         label_set: label-set name or list of canonical labels.
         label_map: optional user map applied before the label set.
         skip_log: receives found/used/skipped counts.
+        votes: which crowd votes fill the vote columns: ``"audio"`` (voice only, default),
+            ``"audiovisual"`` or ``"video"``.
 
     Returns:
-        A dataset in the canonical schema.
+        A dataset in the canonical schema; ``label`` is the acted (intended) emotion, ``perceived_label`` the
+        crowd's majority.
 
     Raises:
         CorpusLayoutError: the root is missing or holds no ``AudioWAV/*.wav``.
         GitLfsPointerError: the WAVs are git-lfs pointers (checkout without LFS content).
     """
+    if votes not in VOTE_MODALITIES:
+        raise ValueError(f"crema_d: votes={votes!r}; choose one of {sorted(VOTE_MODALITIES)}")
     path = require_root(root, "crema_d", EXPECTED_LAYOUT)
     demographics = _read_demographics(path)
+    crowd = read_crowd_votes(path, votes)
     return build_dataset(
         "crema_d",
         path,
-        _iter_items(path, demographics),
+        _iter_items(path, demographics, crowd),
         label_set=label_set,
         label_map=label_map,
         skip_log=skip_log,
@@ -168,7 +201,56 @@ def _read_demographics(root: Path) -> dict[str, dict[str, Any]]:
     return table
 
 
-def _iter_items(root: Path, demographics: Mapping[str, Mapping[str, Any]]) -> Iterator[Clip | SkippedFile]:
+def _perceived(vote: str) -> str:
+    """An ``emoVote`` / ``VoiceVote`` cell as a canonical label; a colon-joined tie is ``NO_AGREEMENT``."""
+    letters = [v.strip() for v in vote.split(":") if v.strip()]
+    if len(letters) > 1:
+        return NO_AGREEMENT
+    return VOTE_LETTERS.get(letters[0], "") if letters else ""
+
+
+def read_crowd_votes(root: Path, modality: str = "audio") -> dict[str, tuple[dict[str, float], int, str]]:
+    """Clip id -> (canonical label -> votes, raters, perceived label) for one stimulus type.
+
+    Reads the first ``processedResults/tabulatedVotes.csv`` under ``root``; without it, the perceived labels of
+    ``processedResults/summaryTable.csv`` (no counts). Empty when neither exists.
+    """
+    query_type, summary_column = VOTE_MODALITIES[modality]
+    out: dict[str, tuple[dict[str, float], int, str]] = {}
+    tables = [p for p in iter_files(root, "tabulatedVotes.csv") if p.parent.name == "processedResults"]
+    if tables:
+        with open(tables[0], newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            header = next(reader, [])
+            col = {name: i for i, name in enumerate(header)}
+            for row in reader:
+                if not row or not row[0].strip().isdigit() or int(row[0]) // 100000 != query_type:
+                    continue
+                counts = {VOTE_LETTERS[k]: float(row[col[k]]) for k in VOTE_LETTERS if k in col}
+                raters = (
+                    int(float(row[col["numResponses"]]))
+                    if "numResponses" in col
+                    else int(sum(counts.values()))
+                )
+                out[row[col["fileName"]].strip()] = (counts, raters, _perceived(row[col["emoVote"]]))
+        return out
+    summaries = [p for p in iter_files(root, "summaryTable.csv") if p.parent.name == "processedResults"]
+    if summaries:
+        with open(summaries[0], newline="", encoding="utf-8-sig") as f:
+            for row in csv.DictReader(f):
+                name = (row.get("FileName") or "").strip()
+                if name:
+                    out[name] = ({}, 0, _perceived(row.get(summary_column) or ""))
+    return out
+
+
+def _iter_items(
+    root: Path,
+    demographics: Mapping[str, Mapping[str, Any]],
+    crowd: Mapping[str, tuple[dict[str, float], int, str]] | None = None,
+) -> Iterator[Clip | SkippedFile]:
+    crowd = crowd or {}
+    no_votes: list[str] = []
     for audio_dir in _audio_dirs(root):
         for path in iter_files(audio_dir, "*.wav"):
             # Check every file: a partial `git lfs pull` can leave some pointers behind.
@@ -197,6 +279,10 @@ def _iter_items(root: Path, demographics: Mapping[str, Mapping[str, Any]]) -> It
             person = demographics.get(actor, {})
             meta = {"sentence": sentence, "level": level}
             meta.update({k: v for k, v in person.items() if k != "gender"})
+            # The legacy 1-char level is the vote tables' old spelling too.
+            counts, raters, perceived = crowd.get(utt_id) or crowd.get(path.stem) or ({}, 0, "")
+            if crowd and not perceived:
+                no_votes.append(utt_id)
             yield Clip(
                 path=path,
                 utt_id=utt_id,
@@ -207,4 +293,9 @@ def _iter_items(root: Path, demographics: Mapping[str, Mapping[str, Any]]) -> It
                 language="en",
                 text=SENTENCES[sentence],
                 meta=meta,
+                votes=counts,
+                n_raters=raters,
+                perceived=perceived,
             )
+    if no_votes:
+        logger.warning("crema_d: %d clips have no crowd-vote row (e.g. %s)", len(no_votes), no_votes[0])

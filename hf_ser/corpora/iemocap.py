@@ -19,8 +19,15 @@ Corpus card
 * EmoEvaluation format: header ``% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]``, then per
   utterance a tab-separated summary line ``[6.2901 - 8.2357]<TAB>Ses01F_impro01_F000<TAB>neu<TAB>[2.5000,
   2.5000, 2.5000]`` followed by rater lines (``C-E2:<TAB>Neutral;<TAB>()`` categorical, ``A-E3:<TAB>val 3;
-  act 2; dom  2;<TAB>()`` attributes) and a blank line. Only the summary line is used: its label is the
-  majority label, its [V, A, D] the mean attribute ratings (1-5 scale; ``valence``/``arousal``/``dominance``).
+  act 2; dom  2;<TAB>()`` attributes) and a blank line. The summary line gives the majority label and the
+  mean attribute ratings [V, A, D] (1-5 scale; ``valence``/``arousal``/``dominance``).
+* Votes (``votes`` / ``n_raters`` / ``perceived_label``, see ``hf_ser.corpora._votes``): every categorical
+  rater line of the block, ``C-E<n>`` (evaluators) and ``C-F<n>`` / ``C-M<n>`` (the female / male actor of the
+  dialog rating it), e.g. ``C-E2:<TAB>Frustration; Anger;<TAB>()``. A rater may name several categories;
+  each named category counts one vote, and ``n_raters`` counts the rater lines. Category words: Neutral
+  (also "Neutral state"), Anger, Frustration, Sadness, Happiness, Excited, Surprise, Fear, Disgust, Other
+  (anything after "Other" is free text); an unknown word counts as other. Option ``vote_raters="evaluators"``
+  keeps only the ``C-E`` lines. ``perceived_label`` is the summary label (``xxx`` -> ``no_agreement``).
 * Label codes -> canonical: ang anger, hap happiness, exc excitement, sad sadness, neu neutral,
   fru frustration, sur surprise, fea fear, dis disgust, oth other, xxx other (no majority among the raters).
   Option ``drop_no_majority=True`` (default) leaves the xxx clips out, counted as outside the label set (as
@@ -46,8 +53,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import datasets
@@ -62,6 +70,7 @@ from hf_ser.corpora._base import (
     require_root,
 )
 from hf_ser.corpora._labels import LabelSet
+from hf_ser.corpora._votes import NO_AGREEMENT
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +122,22 @@ _SUMMARY = re.compile(rf"^\[{_NUM} - {_NUM}\]\t(\w+)\t(\w+)\t\[{_NUM}, {_NUM}, {
 _TRANSCRIPT = re.compile(r"^(Ses\d\d[FM]_\w+?_[FM]\d{3})\s+\[[^\]]*\]:\s?(.*)$")
 _UTT = re.compile(r"^(Ses\d\d)[FM]_(.+)_([FM])\d{3}$")
 _GENDERS = {"F": "female", "M": "male"}
+_RATER = re.compile(r"^C-([A-Z]+)\d*:\s*(.*?)\s*(?:\(.*\))?\s*$")
+RATER_GROUPS: dict[str, frozenset[str]] = {"all": frozenset("EFM"), "evaluators": frozenset("E")}
+# Category words of the C- rater lines -> canonical labels (matched on the word's start, lower case).
+VOTE_WORDS: tuple[tuple[str, str], ...] = (
+    ("neutral", "neutral"),
+    ("anger", "anger"),
+    ("angry", "anger"),
+    ("frustrat", "frustration"),
+    ("sad", "sadness"),
+    ("happ", "happiness"),
+    ("excite", "excitement"),
+    ("surprise", "surprise"),
+    ("fear", "fear"),
+    ("disgust", "disgust"),
+    ("other", "other"),
+)
 
 
 @dataclass(frozen=True)
@@ -125,6 +150,8 @@ class _Evaluation:
     valence: float
     arousal: float
     dominance: float
+    votes: dict[str, float] = field(default_factory=dict)  # canonical label -> votes of the rater lines
+    n_raters: int = 0
 
 
 def load_iemocap(
@@ -135,6 +162,7 @@ def load_iemocap(
     skip_log: SkipLog | None = None,
     improvised_only: bool = False,
     drop_no_majority: bool = True,
+    vote_raters: str = "all",
 ) -> datasets.Dataset:
     """Load IEMOCAP utterances with their majority labels, V/A/D means and transcripts.
 
@@ -148,6 +176,7 @@ def load_iemocap(
         improvised_only: keep only the improvised dialogs.
         drop_no_majority: leave out clips labelled ``xxx`` (no majority), counted as outside the label set;
             this wins over a ``label_map`` entry for ``xxx``.
+        vote_raters: ``"all"`` rater lines (``C-E*``, ``C-F*``, ``C-M*``) or only the ``"evaluators"`` (``C-E*``).
 
     Returns:
         A dataset in the canonical schema with ``session`` and V/A/D filled.
@@ -155,6 +184,8 @@ def load_iemocap(
     Raises:
         CorpusLayoutError: the root is missing or holds no ``Session*/sentences/wav`` audio.
     """
+    if vote_raters not in RATER_GROUPS:
+        raise ValueError(f"iemocap: vote_raters={vote_raters!r}; choose one of {sorted(RATER_GROUPS)}")
     path = require_root(root, "iemocap", EXPECTED_LAYOUT)
     effective_map = dict(label_map or {})
     if drop_no_majority:
@@ -163,7 +194,7 @@ def load_iemocap(
     return build_dataset(
         "iemocap",
         path,
-        _iter_items(path, improvised_only),
+        _iter_items(path, improvised_only, RATER_GROUPS[vote_raters]),
         label_set=label_set,
         label_map=effective_map or None,
         skip_log=skip_log,
@@ -179,16 +210,44 @@ def _session_dirs(root: Path) -> list[Path]:
     return found
 
 
-def _parse_evaluation(path: Path) -> dict[str, _Evaluation]:
-    """Utterance id -> summary line of one ``EmoEvaluation/<dialog>.txt``."""
+def vote_word(word: str) -> str:
+    """One category word of a rater line as a canonical label (unknown words count as ``other``)."""
+    low = word.strip().lower()
+    for prefix, label in VOTE_WORDS:
+        if low.startswith(prefix):
+            return label
+    return "other"
+
+
+def _parse_evaluation(path: Path, raters: frozenset[str] = RATER_GROUPS["all"]) -> dict[str, _Evaluation]:
+    """Utterance id -> summary line of one ``EmoEvaluation/<dialog>.txt``, with its block's categorical votes."""
     out: dict[str, _Evaluation] = {}
+    current: str | None = None
+    votes: Counter[str] = Counter()
+    n_raters = 0
+
+    def close() -> None:
+        if current is not None:
+            out[current] = replace(out[current], votes=dict(votes), n_raters=n_raters)
+
     with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
-            match = _SUMMARY.match(line.rstrip("\r\n"))
-            if match is None:  # header, rater lines, blank separators
+            text = line.rstrip("\r\n")
+            match = _SUMMARY.match(text)
+            if match is not None:
+                close()
+                start, end, utt, label, val, act, dom = match.groups()
+                out[utt] = _Evaluation(float(start), float(end), label, float(val), float(act), float(dom))
+                current, votes, n_raters = utt, Counter(), 0
                 continue
-            start, end, utt, label, val, act, dom = match.groups()
-            out[utt] = _Evaluation(float(start), float(end), label, float(val), float(act), float(dom))
+            rater = _RATER.match(text)
+            if current is None or rater is None or rater.group(1) not in raters:
+                continue  # header, attribute lines, blank separators
+            words = [w for w in rater.group(2).split(";") if w.strip()]
+            if words:
+                n_raters += 1
+                votes.update(vote_word(w) for w in words)
+    close()
     return out
 
 
@@ -203,7 +262,9 @@ def _parse_transcription(path: Path) -> dict[str, str]:
     return out
 
 
-def _read_session(session_dir: Path) -> tuple[dict[str, _Evaluation], dict[str, str]]:
+def _read_session(
+    session_dir: Path, raters: frozenset[str] = RATER_GROUPS["all"]
+) -> tuple[dict[str, _Evaluation], dict[str, str]]:
     evaluations: dict[str, _Evaluation] = {}
     texts: dict[str, str] = {}
     dialog = session_dir / "dialog"
@@ -212,7 +273,7 @@ def _read_session(session_dir: Path) -> tuple[dict[str, _Evaluation], dict[str, 
         # Top level only: the sub-folders hold per-rater files with other formats.
         for path in sorted(eval_dir.glob("*.txt")):
             if path.is_file() and not path.name.startswith("._"):
-                evaluations.update(_parse_evaluation(path))
+                evaluations.update(_parse_evaluation(path, raters))
     trans_dir = dialog / "transcriptions"
     if trans_dir.is_dir():
         for path in sorted(trans_dir.glob("*.txt")):
@@ -221,9 +282,11 @@ def _read_session(session_dir: Path) -> tuple[dict[str, _Evaluation], dict[str, 
     return evaluations, texts
 
 
-def _iter_items(root: Path, improvised_only: bool) -> Iterator[Clip | SkippedFile]:
+def _iter_items(
+    root: Path, improvised_only: bool, raters: frozenset[str] = RATER_GROUPS["all"]
+) -> Iterator[Clip | SkippedFile]:
     for session_dir in _session_dirs(root):
-        evaluations, texts = _read_session(session_dir)
+        evaluations, texts = _read_session(session_dir, raters)
         wav_dir = session_dir / "sentences" / "wav"
         seen: set[str] = set()
         for path in iter_files(wav_dir, "*.wav") if wav_dir.is_dir() else ():
@@ -259,6 +322,9 @@ def _iter_items(root: Path, improvised_only: bool) -> Iterator[Clip | SkippedFil
                 valence=evaluation.valence,
                 arousal=evaluation.arousal,
                 dominance=evaluation.dominance,
+                votes=evaluation.votes,
+                n_raters=evaluation.n_raters,
+                perceived=NO_AGREEMENT if evaluation.label == NO_MAJORITY else LABELS[evaluation.label],
                 meta={
                     "dialog": dialog,
                     "mode": "improvised" if improvised else "scripted",

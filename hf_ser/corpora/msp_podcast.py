@@ -21,6 +21,23 @@ the dataset and counted as ``excluded_by_label_set`` (as most categorical SER wo
 ``False`` for dimensional (arousal/valence/dominance) work, which uses every clip; O and X then appear with
 label ``other``.
 
+Votes (``votes`` / ``n_raters`` / ``perceived_label``, see ``hf_ser.corpora._votes``): from the per-annotator
+file ``Labels/labels_detailed.csv`` or ``.json`` when present, in the layouts found in public code that reads
+it [secondary; the files themselves are licensed, not public]:
+
+* CSV, one row per annotator and file: ``FileName``, ``EmoClass_Major`` (the annotator's primary emotion as a
+  word: Angry, Sad, Happy, Surprise, Fear, Disgust, Contempt, Neutral, or Other, often ``Other-<free text>``),
+  ``EmoClass_Second`` (secondary emotions, comma-joined; not counted), ``EmoAct``/``EmoVal``/``EmoDom`` and a
+  worker id column;
+* CSV with ``FileName`` and ``EmoDetail`` cells ``WORKER00012345; Angry; Contempt,Disgusted; A:3.0; V:2.0;
+  D:4.0;`` (the second field is the primary emotion);
+* JSON ``{"<FileName>": {"<worker>": {"EmoClass_Major": ...}}}`` or ``{"<FileName>": {"Workers": [{"Name":
+  ..., "EmoClass_Major": ...}]}}``.
+
+Each annotator's primary emotion is one vote; "Other" (any ``Other-...`` text) is kept as ``other``, a one-
+letter code is read like ``EmoClass``. ``perceived_label`` is the consensus ``EmoClass`` (``X`` ->
+``no_agreement``, ``O`` -> ``other``): "no agreement" is a property of the consensus, not of an annotator.
+
 Dimensions: EmoAct -> ``arousal``, EmoVal -> ``valence``, EmoDom -> ``dominance``, floats on the 1-7 scale
 as distributed (not rescaled); NaN when blank.
 
@@ -44,6 +61,7 @@ import csv
 import json
 import logging
 import math
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -61,6 +79,7 @@ from hf_ser.corpora._base import (
     require_root,
 )
 from hf_ser.corpora._labels import LabelSet
+from hf_ser.corpora._votes import NO_AGREEMENT
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +116,24 @@ SPLITS: dict[str, str] = {
 }
 GENDERS: dict[str, str] = {"male": "male", "female": "female"}
 AUDIO_FOLDERS = ("Audios", "Audio")
+DETAILED_FILES = ("labels_detailed.csv", "labels_detailed.json")
+# Annotator emotion words -> canonical labels (lower case; "other-..." free text is "other").
+VOTE_WORDS: dict[str, str] = {
+    "angry": "anger",
+    "anger": "anger",
+    "sad": "sadness",
+    "sadness": "sadness",
+    "happy": "happiness",
+    "happiness": "happiness",
+    "surprise": "surprise",
+    "surprised": "surprise",
+    "fear": "fear",
+    "disgust": "disgust",
+    "disgusted": "disgust",
+    "contempt": "contempt",
+    "neutral": "neutral",
+    "other": "other",
+}
 LABEL_FILES = (
     "labels_consensus.csv",
     "labels_consensus.json",
@@ -142,9 +179,59 @@ def _speaker(value: Any) -> str:
     return text.removesuffix(".0")  # pandas-written CSVs store integer ids as floats
 
 
+def vote_word(word: Any) -> str | None:
+    """One annotator's primary emotion as a canonical label; ``None`` when blank."""
+    text = str(word or "").strip()
+    if not text:
+        return None
+    if text.upper() in LABELS and len(text) == 1:
+        return LABELS[text.upper()] if text.upper() != "X" else None
+    low = text.lower()
+    if low.startswith("other"):
+        return "other"
+    return VOTE_WORDS.get(low, "other")
+
+
+def _file_key(name: str) -> str:
+    return name.strip().removesuffix(".wav")
+
+
+def read_annotator_votes(path: Path) -> dict[str, Counter[str]]:
+    """File stem -> canonical label -> votes, from ``labels_detailed.csv`` / ``.json`` (layouts above)."""
+    votes: dict[str, Counter[str]] = {}
+
+    def add(name: Any, word: Any) -> None:
+        label = vote_word(word)
+        if name and label is not None:
+            votes.setdefault(_file_key(str(name)), Counter())[label] += 1
+
+    if path.suffix == ".csv":
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            for row in csv.DictReader(f):
+                if "EmoClass_Major" in row:
+                    add(row.get("FileName"), row["EmoClass_Major"])
+                elif "EmoDetail" in row:
+                    fields = [p.strip() for p in str(row["EmoDetail"] or "").split(";")]
+                    add(row.get("FileName"), fields[1] if len(fields) > 1 else "")
+        return votes
+    data = json.loads(path.read_text(encoding="utf-8-sig"))
+    for name, record in data.items():
+        workers = record.get("Workers") if isinstance(record, dict) else None
+        if isinstance(workers, list):
+            for worker in workers:
+                add(name, (worker or {}).get("EmoClass_Major"))
+        elif isinstance(record, dict):
+            for worker in record.values():
+                if isinstance(worker, dict):
+                    add(name, worker.get("EmoClass_Major"))
+    return votes
+
+
 def _parse(root: Path) -> Iterator[Clip | SkippedFile]:
     audio_dir = _find(root, AUDIO_FOLDERS, "audio folder")
     labels = _read_labels(_find(root / "Labels", LABEL_FILES, "consensus label file"))
+    detailed = next((root / "Labels" / n for n in DETAILED_FILES if (root / "Labels" / n).is_file()), None)
+    annotator_votes = read_annotator_votes(detailed) if detailed is not None else {}
     transcripts = root / "Transcripts"
     matched = 0
     for path in iter_files(audio_dir, "*.wav"):
@@ -162,6 +249,7 @@ def _parse(root: Path) -> Iterator[Clip | SkippedFile]:
             continue
         split_raw = str(record.get("Split_Set") or "").strip()
         text_file = transcripts / f"{path.stem}.txt"
+        clip_votes = annotator_votes.get(path.stem, Counter())
         yield Clip(
             path=path,
             utt_id=path.stem,
@@ -177,6 +265,9 @@ def _parse(root: Path) -> Iterator[Clip | SkippedFile]:
             arousal=_float(record.get("EmoAct")),
             valence=_float(record.get("EmoVal")),
             dominance=_float(record.get("EmoDom")),
+            votes=dict(clip_votes),
+            n_raters=sum(clip_votes.values()),
+            perceived=NO_AGREEMENT if code == "X" else LABELS[code],
         )
     if matched < len(labels):
         logger.warning("msp_podcast: %d label rows have no audio file", len(labels) - matched)

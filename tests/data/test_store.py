@@ -14,7 +14,7 @@ from audio_fixtures import write_corrupt, write_wav
 
 import hf_ser.audio
 from hf_ser.corpora._base import SkipLog
-from hf_ser.corpora._schema import FEATURES
+from hf_ser.corpora._schema import FEATURES, NO_VOTES
 from hf_ser.data.store import AudioStore, default_cache_root
 
 # name -> write_wav keyword arguments (None: a corrupt file)
@@ -40,6 +40,7 @@ def make_corpus(root: Path, corpus: str = "fake") -> datasets.Dataset:
                 "text": "", "session": "", "split": "", "valence": float("nan"), "arousal": float("nan"),
                 "dominance": float("nan"), "duration_s": 0.5, "sample_rate": (kwargs or {}).get("sample_rate", 0),
                 "meta": "{}",
+                **NO_VOTES,
             }
         )
     return datasets.Dataset.from_dict({k: [r[k] for r in rows] for k in FEATURES}, features=FEATURES)
