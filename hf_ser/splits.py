@@ -26,6 +26,8 @@ from typing import Any
 
 import datasets
 
+from hf_ser import emobox
+
 logger = logging.getLogger(__name__)
 
 _COLUMNS = ("utt_id", "corpus", "speaker", "gender", "label", "session", "split")
@@ -40,6 +42,10 @@ class SpeakerLeakError(ValueError):
 
 class MissingSpeakersError(ValueError):
     """A protocol lists speakers the dataset does not have (pass ``strict=False`` to drop them)."""
+
+
+class MissingClipsError(MissingSpeakersError):
+    """A clip-list protocol lists clips the dataset does not have (pass ``strict=False`` to drop them)."""
 
 
 @dataclass(frozen=True)
@@ -350,11 +356,87 @@ def _msp_podcast_official(
     ]
 
 
+def _emobox_lists(corpus: str) -> FoldMaker:
+    """A maker for EmoBox's published clip lists of ``corpus`` (``hf_ser.emobox``): fold k tests, trains (and
+    validates, where EmoBox lists a validation side) exactly the listed clips; clips of the data that EmoBox does
+    not list are left out of every side."""
+
+    def make(table: _Table, *, protocol: str, strict: bool = True, **_: Any) -> list[Fold]:
+        info = emobox.index()[corpus]
+        lists = emobox.fold_lists(corpus)
+        present = dict(zip(table.utt_id, table.speaker_keys()))
+        listed = {u for fold in lists for side in fold.values() for u in side}
+        absent = sorted(listed - set(present) - set(info.expected_absent))
+        if strict and absent:
+            raise MissingClipsError(
+                f"protocol {protocol!r}: {len(absent)} of the {len(listed)} clips EmoBox lists are not in the data "
+                f"(e.g. {absent[:5]}). Load the whole corpus with label_set {info.label_set} (and label_map "
+                f"{info.label_map}), or pass strict=False to run on the clips present (the folds then differ "
+                "from EmoBox's)."
+            )
+        unlisted = sorted(set(present) - listed)
+        if unlisted:
+            logger.warning("%s: %d clips of the data are in no EmoBox list (e.g. %s); left out", protocol,
+                           len(unlisted), unlisted[:5])
+        folds = []
+        for index, sides in enumerate(lists):
+            keys = {side: tuple(sorted(f"{corpus}/{u}" for u in ids if u in present)) for side, ids in sides.items()}
+            if not keys["test"] or not keys["train"]:
+                logger.warning("%s: fold %d has no %s clip in the data; omitted", protocol, index,
+                               "test" if not keys["test"] else "train")
+                continue
+            test_speakers = tuple(sorted({present[u] for u in sides["test"] if u in present}))
+            folds.append(Fold(index, test_speakers, protocol=protocol, test_clips=keys["test"],
+                              valid_clips=keys["valid"], train_clips=keys["train"]))
+        return folds
+
+    return make
+
+
+# TFDS crema_d leaves out four files that exist (its summaryTable join misses them) and keeps the silent
+# 1076_MTI_SAD_XX, which hf_ser never uses (the loader drops it as a known silent file).
+_TFDS_EXCLUDED = ("1006_TIE_NEU_XX", "1017_IWW_FEA_XX", "1013_WSI_DIS_XX", "1040_ITH_SAD_XX")
+_TFDS_TEST = ["1010", "1013", "1022", "1026", "1037", "1038", "1040", "1045", "1047", "1048", "1059", "1065", "1066",
+              "1068", "1071", "1073", "1084", "1086", "1088"]
+_TFDS_VALID = ["1015", "1020", "1021", "1030", "1050", "1070", "1079", "1089", "1090"]
+_crema_d_tfds_speakers = _fixed_speaker_folds("crema_d", [_TFDS_TEST], [_TFDS_VALID], rest_trains=True)
+
+
+def _crema_d_tfds_exact(table: _Table, *, protocol: str, strict: bool = True, **_: Any) -> list[Fold]:
+    folds = _crema_d_tfds_speakers(table, protocol=protocol, strict=strict)
+    excluded = {f"crema_d/{u}" for u in _TFDS_EXCLUDED}
+    out = []
+    for fold in folds:
+        sides: dict[str, list[str]] = {"test": [], "valid": [], "train": []}
+        test, valid = set(fold.test_speakers), set(fold.valid_speakers)
+        for key, spk in zip(table.clip_keys(), table.speaker_keys()):
+            if key not in excluded:
+                sides["test" if spk in test else "valid" if spk in valid else "train"].append(key)
+        out.append(Fold(fold.index, fold.test_speakers, fold.valid_speakers, protocol=protocol,
+                        test_clips=tuple(sorted(sides["test"])), valid_clips=tuple(sorted(sides["valid"])),
+                        train_clips=tuple(sorted(sides["train"]))))
+    return out
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Registry
 
 _LUNA = "Luna-Jiménez et al. 2022, Appl. Sci. 12(1):327, §3.1; repo cristinalunaj/MMEmotionRecognition @aeb7844 (actors_per_fold)"
 _EMOBOX = "Ma et al. 2024, EmoBox (Interspeech 2024); emo-box/EmoBox @08280f2 data/<corpus>/fold_k/*_test_fold_k.jsonl"
+
+
+def _emobox_protocol(corpus: str, info: emobox.EmoBoxCorpus) -> Protocol:
+    dependence = "speaker-DEPENDENT (a speaker on both sides)" if info.speaker_dependent else "speaker-independent"
+    return Protocol(
+        f"{corpus}_emobox",
+        corpus,
+        f"EmoBox's published folds for {corpus}, clip for clip: {info.num_folds} fold(s), {dependence}, "
+        f"{info.clips} clips listed" + (f"; {info.note}" if info.note else ""),
+        f"Ma et al. 2024, EmoBox; {info.source} @{info.commit[:7]} {', '.join(sorted({f.rsplit('/', 2)[0] for f in info.files}))}"
+        " (stored in hf_ser/splits_data/emobox/, see hf_ser.emobox)",
+        not info.speaker_dependent,
+        _emobox_lists(corpus),
+    )
 
 PROTOCOLS: dict[str, Protocol] = {
     p.name: p
@@ -428,41 +510,6 @@ PROTOCOLS: dict[str, Protocol] = {
             _fixed_speaker_folds("savee", [[s] for s in ("JE", "KL", "DC", "JK")]),
         ),
         Protocol(
-            "cafe_emobox",
-            "cafe",
-            "CaFE, EmoBox's 3 folds of 4 speakers",
-            _EMOBOX,
-            True,
-            _fixed_speaker_folds(
-                "cafe", [["01", "07", "08", "10"], ["02", "04", "09", "12"], ["03", "05", "06", "11"]]
-            ),
-        ),
-        Protocol(
-            "subesco_emobox",
-            "subesco",
-            "SUBESCO, EmoBox's 5 folds of 4 speakers (speaker ids matched on gender + number, e.g. F_03)",
-            _EMOBOX,
-            True,
-            _fixed_speaker_folds(
-                "subesco",
-                [["F_03", "M_03", "M_08", "M_09"], ["F_01", "F_04", "F_10", "M_07"], ["F_06", "F_08", "M_05", "M_06"],
-                 ["F_05", "F_07", "F_09", "M_04"], ["F_02", "M_01", "M_02", "M_10"]],
-                norm=_subesco_speaker,
-            ),
-        ),
-        Protocol(
-            "esd_emobox",
-            "esd",
-            "ESD, EmoBox's 5 folds of 4 speakers",
-            _EMOBOX,
-            True,
-            _fixed_speaker_folds(
-                "esd",
-                [["0005", "0011", "0016", "0018"], ["0012", "0014", "0015", "0019"], ["0003", "0004", "0006", "0009"],
-                 ["0007", "0008", "0013", "0020"], ["0001", "0002", "0010", "0017"]],
-            ),
-        ),
-        Protocol(
             "crema_d_tfds",
             "crema_d",
             "CREMA-D speaker-disjoint 70/10/20 of TFDS crema_d: one fold, 19 test and 9 validation speakers fixed",
@@ -487,6 +534,18 @@ PROTOCOLS: dict[str, Protocol] = {
             "docs/corpora.md §2.4",
             True,
             _crema_d_speaker5,
+        ),
+        Protocol(
+            "crema_d_tfds_exact",
+            "crema_d",
+            "CREMA-D, TFDS crema_d's clip lists: crema_d_tfds's speakers without the four files TFDS leaves out "
+            "although they exist (1006_TIE_NEU_XX, 1017_IWW_FEA_XX train; 1013_WSI_DIS_XX, 1040_ITH_SAD_XX test): "
+            "test 1556, validation and test identical to TFDS; train 5143 = TFDS's 5144 without the silent "
+            "1076_MTI_SAD_XX, which hf_ser never uses",
+            "tensorflow/datasets tensorflow_datasets/audio/crema_d.py @1aceae8 (speaker cut as crema_d_tfds; files "
+            "missing from its summaryTable join left out), docs/corpora.md",
+            True,
+            _crema_d_tfds_exact,
         ),
         Protocol(
             "msp_podcast_official",
@@ -520,14 +579,16 @@ PROTOCOLS: dict[str, Protocol] = {
         Protocol(
             "stratified_random",
             None,
-            "speaker-DEPENDENT: one fold, a seeded, per-label stratified test_fraction (default 25 %) of clips",
-            "EmoBox write_folds() for unbalanced or < 4-speaker corpora, EmoBox/utils/preprocess_utils.py @08280f2",
+            "speaker-DEPENDENT: one fold, a seeded, per-label stratified test_fraction (default 25 %) of clips; the "
+            "same RULE as EmoBox's single-fold corpora but not its clips (use <corpus>_emobox for those)",
+            "hf_ser generic protocol (rule of EmoBox write_folds() for unbalanced or < 4-speaker corpora)",
             False,
             _stratified_random,
             ("test_fraction",),
         ),
     )
 }
+PROTOCOLS.update({f"{c}_emobox": _emobox_protocol(c, info) for c, info in emobox.index().items()})
 
 
 def get_protocol(name: str) -> Protocol:

@@ -67,21 +67,7 @@ PUBLISHED = {
                    [[s] for s in ["03", "08", "09", "10", "11", "12", "13", "14", "15", "16"]]),
     "emovo_loso": ("emovo", ["f1", "f2", "f3", "m1", "m2", "m3"], [["f2"], ["m3"], ["m2"], ["f3"], ["f1"], ["m1"]]),
     "savee_loso": ("savee", ["DC", "JE", "JK", "KL"], [["JE"], ["KL"], ["DC"], ["JK"]]),
-    "cafe_emobox": ("cafe", [f"{i:02d}" for i in range(1, 13)],
-                    [["01", "07", "08", "10"], ["02", "04", "09", "12"], ["03", "05", "06", "11"]]),
-    # SUBESCO ids carry the speaker's name in the file names; the protocol matches on gender + number.
-    "subesco_emobox": (
-        "subesco",
-        [f"{g}_{i:02d}_NAME{i}" for g in "FM" for i in range(1, 11)],
-        [["F_03", "M_03", "M_08", "M_09"], ["F_01", "F_04", "F_10", "M_07"], ["F_06", "F_08", "M_05", "M_06"],
-         ["F_05", "F_07", "F_09", "M_04"], ["F_02", "M_01", "M_02", "M_10"]],
-    ),
-    "esd_emobox": (
-        "esd",
-        [f"{i:04d}" for i in range(1, 21)],
-        [["0005", "0011", "0016", "0018"], ["0012", "0014", "0015", "0019"], ["0003", "0004", "0006", "0009"],
-         ["0007", "0008", "0013", "0020"], ["0001", "0002", "0010", "0017"]],
-    ),
+    # cafe_emobox, subesco_emobox, esd_emobox: EmoBox's clip lists, tested clip for clip in test_emobox_protocols.py
 }
 
 
@@ -94,8 +80,6 @@ def test_published_protocol_partitions_speakers_exactly(protocol):
     corpus, speakers, expected = PUBLISHED[protocol]
     folds = splits.make_folds(make_dataset(corpus_rows(corpus, speakers)), protocol)
     got = [_local(f.test_speakers) for f in folds]
-    if protocol == "subesco_emobox":
-        got = [sorted(s.rsplit("_", 1)[0] for s in fold) for fold in got]
     assert got == [sorted(e) for e in expected]
     assert [f.index for f in folds] == list(range(len(expected)))
     flat = [s for fold in folds for s in fold.test_speakers]
@@ -271,7 +255,8 @@ def test_every_protocol_is_documented():
     for name, p in splits.PROTOCOLS.items():
         assert p.name == name and p.description and p.source
     assert not splits.PROTOCOLS["stratified_random"].speaker_independent
-    assert set(splits.protocols_for("ravdess")) == {"ravdess_luna5", "ravdess_emobox6"}
+    assert set(splits.protocols_for("ravdess")) == {"ravdess_luna5", "ravdess_emobox6", "ravdess_emobox"}
+    assert "EmoBox" not in splits.PROTOCOLS["stratified_random"].source.split("(")[0]  # a rule, not EmoBox's clips
 
 
 def test_manifests_are_relative_deterministic_and_summarised(tmp_path):

@@ -53,7 +53,7 @@ INFO = CorpusInfo(
     license="CC BY 4.0 (per a secondary source)",
     url="http://m3c.web.auth.gr/research/aesdd-speech-emotion-recognition/",
     redistributable=False,
-    protocols=("speaker_kfold",),
+    protocols=("aesdd_emobox", "speaker_kfold"),
 )
 
 LABELS: dict[str, str] = {

@@ -75,7 +75,7 @@ INFO = CorpusInfo(
     license="ODbL 1.0 + DbCL 1.0",
     url="https://github.com/CheyneyComputerScience/CREMA-D",
     redistributable=False,
-    protocols=("crema_d_tfds", "crema_d_speaker5", "speaker_kfold"),
+    protocols=("crema_d_tfds", "crema_d_tfds_exact", "crema_d_speaker5", "crema_d_emobox", "speaker_kfold"),
 )
 
 LABELS: dict[str, str] = {
@@ -174,8 +174,8 @@ def _audio_dirs(root: Path) -> list[Path]:
     dirs = [root] if root.name == "AudioWAV" else []
     for p in sorted(root.rglob("AudioWAV")):
         parts = p.relative_to(root).parts
-        # Same rule as iter_files: macOS zip debris is never audio.
-        if p.is_dir() and not any(part.startswith("._") or part == "__MACOSX" for part in parts):
+        # Same rule as iter_files: hidden folders and macOS zip debris are not part of the corpus.
+        if p.is_dir() and not any(part.startswith(".") or part == "__MACOSX" for part in parts):
             dirs.append(p)
     return dirs
 

@@ -57,7 +57,7 @@ INFO = CorpusInfo(
     license="free for research (license text unverified)",
     url="http://emodb.bilderbar.info",
     redistributable=False,
-    protocols=("emodb_loso", "speaker_kfold"),
+    protocols=("emodb_loso", "emodb_emobox", "speaker_kfold"),
 )
 
 LABELS: dict[str, str] = {

@@ -53,7 +53,7 @@ INFO = CorpusInfo(
     labels=("amusement", "anger", "disgust", "neutral", "sleepiness"),
     license="unknown (see github.com/numediart/EmoV-DB)",
     url="https://github.com/numediart/EmoV-DB",
-    protocols=("speaker_kfold",),
+    protocols=("emov_db_emobox", "speaker_kfold"),
 )
 
 LABELS: dict[str, str] = {

@@ -52,7 +52,7 @@ INFO = CorpusInfo(
     license="research use (unverified)",
     url="http://voice.fub.it/activities/corpora/emovo/index.html",
     redistributable=False,
-    protocols=("emovo_loso", "speaker_kfold"),
+    protocols=("emovo_loso", "emovo_emobox", "speaker_kfold"),
 )
 
 LABELS: dict[str, str] = {

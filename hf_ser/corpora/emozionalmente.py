@@ -51,7 +51,7 @@ INFO = CorpusInfo(
     labels=("anger", "disgust", "fear", "happiness", "neutral", "sadness", "surprise"),
     license="unknown (Zenodo 6569824; check the record)",
     url="https://zenodo.org/record/6569824",
-    protocols=("speaker_kfold",),
+    protocols=("emozionalmente_emobox", "speaker_kfold"),
 )
 
 LABELS: dict[str, str] = {

@@ -93,7 +93,7 @@ INFO = CorpusInfo(
     license="USC SAIL license agreement (release form required)",
     url="https://sail.usc.edu/iemocap/",
     redistributable=False,
-    protocols=("iemocap_session_loso", "iemocap_speaker_loso", "speaker_kfold"),
+    protocols=("iemocap_session_loso", "iemocap_speaker_loso", "iemocap_emobox", "speaker_kfold"),
 )
 
 LABELS: dict[str, str] = {

@@ -48,7 +48,7 @@ INFO = CorpusInfo(
     labels=("anger", "disgust", "fear", "happiness", "neutral", "sadness"),
     license="unknown (Mendeley Data; check the record)",
     url="https://data.mendeley.com/datasets/cy34mh68j9",
-    protocols=("speaker_kfold",),
+    protocols=("mesd_emobox", "speaker_kfold"),
 )
 
 LABELS: dict[str, str] = {

@@ -60,7 +60,7 @@ INFO = CorpusInfo(
     license="CC BY-NC-SA 4.0",
     url="https://zenodo.org/record/1188976",
     redistributable=False,
-    protocols=("ravdess_luna5", "ravdess_emobox6", "speaker_kfold"),
+    protocols=("ravdess_luna5", "ravdess_emobox6", "ravdess_emobox", "speaker_kfold"),
 )
 
 LABELS: dict[str, str] = {

@@ -51,7 +51,7 @@ INFO = CorpusInfo(
     license="research use after registration (University of Surrey)",
     url="http://kahlan.eps.surrey.ac.uk/savee/",
     redistributable=False,
-    protocols=("savee_loso", "speaker_kfold"),
+    protocols=("savee_loso", "savee_emobox", "speaker_kfold"),
 )
 
 LABELS: dict[str, str] = {

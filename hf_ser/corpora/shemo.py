@@ -52,7 +52,7 @@ INFO = CorpusInfo(
     labels=("anger", "fear", "happiness", "neutral", "sadness", "surprise"),
     license="unknown (research use; see the GitHub repository)",
     url="https://github.com/mansourehk/ShEMO",
-    protocols=("speaker_kfold",),
+    protocols=("shemo_emobox", "speaker_kfold"),
 )
 
 LABELS: dict[str, str] = {

@@ -49,7 +49,7 @@ INFO = CorpusInfo(
     license="CC BY-NC-ND 4.0",
     url="https://doi.org/10.5683/SP2/E8H2MF",
     redistributable=False,
-    protocols=("speaker_kfold",),
+    protocols=("tess_emobox", "speaker_kfold"),
 )
 
 LABELS: dict[str, str] = {

@@ -46,7 +46,7 @@ INFO = CorpusInfo(
     labels=("anger", "happiness", "neutral", "sadness"),
     license="research use only (see the repository README)",
     url="https://github.com/siddiquelatif/URDU-Dataset",
-    protocols=("speaker_kfold",),
+    protocols=("urdu_emobox", "speaker_kfold"),
 )
 
 LABELS: dict[str, str] = {"A": "anger", "H": "happiness", "N": "neutral", "S": "sadness"}

@@ -66,4 +66,4 @@ def test_wrong_layout(tmp_path):
 
 
 def test_info():
-    assert INFO.languages == ("el",) and INFO.protocols == ("speaker_kfold",)
+    assert INFO.languages == ("el",) and INFO.protocols == ("aesdd_emobox", "speaker_kfold")

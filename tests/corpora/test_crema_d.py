@@ -142,7 +142,7 @@ def test_wrong_layout(tmp_path):
 
 def test_info():
     assert INFO.labels == ("anger", "disgust", "fear", "happiness", "neutral", "sadness")
-    assert {"crema_d_tfds", "crema_d_speaker5", "speaker_kfold"} == set(INFO.protocols)
+    assert {"crema_d_tfds", "crema_d_tfds_exact", "crema_d_speaker5", "crema_d_emobox", "speaker_kfold"} == set(INFO.protocols)
 
 
 def test_legacy_and_renamed_spelling_keep_one_copy(tmp_path):

@@ -71,4 +71,4 @@ def test_wrong_layout(tmp_path):
 
 def test_info():
     assert INFO.languages == ("de",) and "boredom" in INFO.labels
-    assert set(INFO.protocols) == {"emodb_loso", "speaker_kfold"}
+    assert set(INFO.protocols) == {"emodb_loso", "emodb_emobox", "speaker_kfold"}

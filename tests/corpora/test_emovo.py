@@ -78,4 +78,4 @@ def test_wrong_layout(tmp_path):
 
 
 def test_info():
-    assert INFO.languages == ("it",) and set(INFO.protocols) == {"emovo_loso", "speaker_kfold"}
+    assert INFO.languages == ("it",) and set(INFO.protocols) == {"emovo_loso", "emovo_emobox", "speaker_kfold"}

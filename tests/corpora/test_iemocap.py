@@ -190,5 +190,5 @@ def test_wrong_layout(tmp_path):
 
 
 def test_info():
-    assert {"iemocap_session_loso", "iemocap_speaker_loso", "speaker_kfold"} == set(INFO.protocols)
+    assert {"iemocap_session_loso", "iemocap_speaker_loso", "iemocap_emobox", "speaker_kfold"} == set(INFO.protocols)
     assert "excitement" in INFO.labels

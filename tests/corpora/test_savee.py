@@ -66,4 +66,4 @@ def test_wrong_layout(tmp_path):
 
 
 def test_info():
-    assert set(INFO.protocols) == {"savee_loso", "speaker_kfold"}
+    assert set(INFO.protocols) == {"savee_loso", "savee_emobox", "speaker_kfold"}

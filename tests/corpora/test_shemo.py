@@ -71,4 +71,4 @@ def test_no_audio(tmp_path):
 
 
 def test_info():
-    assert INFO.languages == ("fa",) and len(INFO.labels) == 6 and INFO.protocols == ("speaker_kfold",)
+    assert INFO.languages == ("fa",) and len(INFO.labels) == 6 and INFO.protocols == ("shemo_emobox", "speaker_kfold")

@@ -84,4 +84,4 @@ def test_wrong_layout(tmp_path):
 
 
 def test_info():
-    assert INFO.protocols == ("speaker_kfold",)
+    assert INFO.protocols == ("tess_emobox", "speaker_kfold")
