@@ -50,6 +50,12 @@ def _bench() -> ModuleType:
     return cli
 
 
+def _benchmark() -> ModuleType:
+    from hf_ser import benchmark
+
+    return benchmark
+
+
 def _train() -> ModuleType:
     from hf_ser import train
 
@@ -63,6 +69,7 @@ COMMANDS: dict[str, tuple[str, Callable[[], ModuleType]]] = {
     "evaluate": ("evaluate a saved model on one or more (cross-corpus) targets", _evaluate),
     "predict": ("label audio files or folders with a saved model", _predict),
     "matrix": ("train on each source set and test on each target corpus: one cross-corpus table", _matrix),
+    "benchmark": ("reproduce a published benchmark's folds on the corpora you have: one comparable table", _benchmark),
     "bench": ("time hf_ser's training path against the HF Trainer baseline on the same work", _bench),
     "push": ("push a run's model to the Hugging Face Hub with a model card", _push),
 }

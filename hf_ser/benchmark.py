@@ -1,0 +1,183 @@
+"""``hf-ser benchmark emobox MODEL_OR_RECIPE --roots roots.yaml``: one table to set beside EmoBox's leaderboard.
+
+For every corpus EmoBox covers and hf_ser loads (``hf_ser.emobox``), when the user has it on disk: train and test
+with EmoBox's own folds (the ``<corpus>_emobox`` protocols, clip for clip) and EmoBox's label classes (IEMOCAP:
+excitement scored as happiness), then write one table in EmoBox's layout: WA, UA, micro-F1 and macro-F1 per
+corpus as the mean over folds, with each row's speaker dependence. Corpora not on disk are listed, not fatal.
+
+Outputs in ``--out``: ``<corpus>/`` (each corpus's run directory), ``emobox_folds.json`` (every fold's metrics)
+and ``emobox_table.md`` (the table, also printed).
+
+``micro-F1``: for single-label classification micro-averaged F1 equals accuracy, so it is WA; the column is
+kept because EmoBox's table has it. EmoBox's own numbers come from frozen upstream features with a small head
+(docs/corpora.md); compare like with like.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hf_ser import emobox
+
+logger = logging.getLogger("hf_ser.benchmark")
+DEFAULT_RECIPE = Path(__file__).resolve().parent.parent / "recipes" / "emobox" / "base.yaml"
+METRICS = ("wa", "ua", "micro_f1", "macro_f1")
+HEADERS = {"wa": "WA", "ua": "UA", "micro_f1": "micro-F1", "macro_f1": "macro-F1"}
+
+
+def read_roots(path: str | Path) -> dict[str, str]:
+    """``roots.yaml``: a mapping ``corpus name -> corpus root``.
+
+    Raises:
+        ValueError: not a mapping, or a name hf_ser has no EmoBox lists for (the message lists them).
+    """
+    raw = yaml.safe_load(Path(path).read_text()) or {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: expected a mapping 'corpus: root', got {type(raw).__name__}")
+    unknown = sorted(set(raw) - set(emobox.index()))
+    if unknown:
+        raise ValueError(f"{path}: no EmoBox lists for {unknown}; known: {sorted(emobox.index())}")
+    return {str(k): str(v) for k, v in raw.items()}
+
+
+def run_emobox(
+    model_or_recipe: str,
+    roots: dict[str, str],
+    out: str | Path,
+    *,
+    partial: bool = False,
+    folds: str = "all",
+    overrides: list[str] | None = None,
+) -> dict[str, Any]:
+    """Run every corpus of ``roots`` on disk with EmoBox's folds and write the table and per-fold JSON.
+
+    Args:
+        model_or_recipe: a recipe YAML, or a backbone (Hub id, local folder, ``shape:<name>``) trained with
+            ``recipes/emobox/base.yaml``.
+        roots: corpus name -> root (from ``read_roots``).
+        out: output folder.
+        partial: run on incomplete copies (``strict=False``: listed clips that are absent are dropped, and a
+            fold left without test or train clips is omitted); the table then says how many listed clips ran.
+        folds: ``all`` or fold positions (``"0"``, ``"0,2"``) of each corpus's folds, for quick checks.
+        overrides: extra recipe ``key=value`` overrides (e.g. ``train.max_steps=2``).
+
+    Returns:
+        ``{"rows": [...], "missing": {corpus: why}}`` as written to ``emobox_folds.json``.
+    """
+    from hf_ser.train import main as train_main
+
+    is_recipe = model_or_recipe.endswith((".yaml", ".yml"))
+    recipe = model_or_recipe if is_recipe else str(DEFAULT_RECIPE)
+    model = [] if is_recipe else [f"model.backbone={model_or_recipe}"]
+    out = Path(out)
+    rows, missing = [], {}
+    for corpus, info in sorted(emobox.index().items()):
+        root = roots.get(corpus)
+        if root is None:
+            missing[corpus] = "not in roots.yaml"
+            continue
+        if not Path(root).expanduser().is_dir():
+            missing[corpus] = f"root {root} is not a folder"
+            continue
+        run_dir = out / corpus
+        spec = {"name": corpus, "root": root, "label_map": info.label_map}
+        train_main([
+            recipe,
+            *model,
+            f"train.output_dir={run_dir}",
+            f"data.corpora={json.dumps([spec])}",
+            f"data.label_set={json.dumps(info.label_set)}",
+            f"data.protocol={corpus}_emobox",
+            f"data.protocol_options={json.dumps({'strict': not partial})}",
+            "data.eval_corpora=[]",
+            f"folds={folds}",
+            *(overrides or []),
+        ])
+        rows.append(_row(corpus, info, run_dir))
+    table = {
+        "source": f"EmoBox folds: {next(iter(emobox.index().values())).source}"
+        f" @{next(iter(emobox.index().values())).commit}",
+        "model_or_recipe": model_or_recipe,
+        "partial": partial,
+        "rows": rows,
+        "missing": missing,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "emobox_folds.json").write_text(json.dumps(table, indent=2, sort_keys=True) + "\n")
+    (out / "emobox_table.md").write_text(table_markdown(table))
+    return table
+
+
+def _row(corpus: str, info: emobox.EmoBoxCorpus, run_dir: Path) -> dict[str, Any]:
+    paths = sorted(run_dir.glob("fold_*/metrics.json"), key=lambda p: int(p.parent.name.split("_")[1]))
+    if not paths:
+        paths = [run_dir / "metrics.json"]
+    folds = []
+    for path in paths:
+        metrics = json.loads(path.read_text())
+        result = metrics["results"][f"test/{corpus}"]
+        protocol = metrics.get("protocol", {})
+        folds.append({
+            "fold": protocol.get("fold", path.parent.name),
+            "n": result.get("n"),
+            **{m: result.get("wa" if m == "micro_f1" else m) for m in METRICS},
+        })
+    means = {
+        m: (sum(f[m] for f in folds) / len(folds) if all(f[m] is not None for f in folds) else None) for m in METRICS
+    }
+    return {
+        "corpus": corpus,
+        "speaker_dependent": info.speaker_dependent,
+        "folds_run": len(folds),
+        "folds_published": info.num_folds,
+        "test_clips": sum(f["n"] or 0 for f in folds),
+        "mean": means,
+        "folds": folds,
+    }
+
+
+def table_markdown(table: dict[str, Any]) -> str:
+    """EmoBox's layout: one row per corpus, metrics in % as the mean over folds."""
+    lines = [
+        f"# EmoBox benchmark: {table['model_or_recipe']}",
+        "",
+        f"{table['source']}. Metrics in %, mean over folds; micro-F1 = WA for single-label classification."
+        + (" PARTIAL: incomplete corpus copies, folds differ from EmoBox's." if table["partial"] else ""),
+        "",
+        "| corpus | folds | speakers | test clips | " + " | ".join(HEADERS[m] for m in METRICS) + " |",
+        "|---|---|---|---|" + "---|" * len(METRICS),
+    ]
+    for row in table["rows"]:
+        folds = f"{row['folds_run']} of {row['folds_published']}"
+        speakers = "speaker-DEPENDENT" if row["speaker_dependent"] else "speaker-independent"
+        values = " | ".join("—" if row["mean"][m] is None else f"{100 * row['mean'][m]:.2f}" for m in METRICS)
+        lines.append(f"| {row['corpus']} | {folds} | {speakers} | {row['test_clips']} | {values} |")
+    if table["missing"]:
+        lines += ["", "Not run (not on disk): " + ", ".join(f"{c} ({why})" for c, why in sorted(table["missing"].items()))]
+    return "\n".join(lines) + "\n"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("suite", choices=["emobox"], help="the published benchmark to reproduce")
+    parser.add_argument("model_or_recipe", help="a recipe YAML, or a backbone (Hub id, local folder, shape:<name>)")
+    parser.add_argument("--roots", required=True, help="YAML mapping corpus name -> corpus root")
+    parser.add_argument("--out", default="runs/emobox", help="output folder (default runs/emobox)")
+    parser.add_argument("--partial", action="store_true",
+                        help="run incomplete corpus copies on the listed clips present (not comparable with EmoBox)")
+    parser.add_argument("--folds", default="all", help="'all' (default) or fold positions such as 0 or 0,2")
+    parser.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
+                        help="recipe overrides, e.g. --set train.max_steps=2 train.batch_size=4")
+
+
+def run(args: argparse.Namespace) -> int:
+    table = run_emobox(args.model_or_recipe, read_roots(args.roots), args.out, partial=args.partial,
+                       folds=args.folds, overrides=args.overrides)
+    sys.stdout.write(table_markdown(table))
+    return 0
