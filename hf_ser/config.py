@@ -83,7 +83,15 @@ class ModelConfig:
     """Dimensional targets for regression / multitask: ``valence``, ``arousal``, ``dominance``."""
     label_smoothing: float = 0.0
     class_weights: Union[str, None] = None
-    """``balanced`` weights the loss by inverse class frequency of the training split."""
+    """``balanced`` weights the loss by inverse class frequency of the training split (class-prior weights)."""
+    targets: Literal["hard", "soft"] = "hard"
+    """``hard``: one label per clip; ``soft``: the annotators' vote distribution (the ``votes`` column; clips
+    without votes fall back to their hard label). Cross-entropy against it is EMO-SUPERB's soft-label loss."""
+    loss: Literal["ce", "focal"] = "ce"
+    """Classification loss: cross-entropy or focal loss (with ``class_weights: balanced`` = focal loss with
+    class-prior weights)."""
+    focal_gamma: float = 2.0
+    """Focusing parameter of the focal loss (0 = weighted cross-entropy)."""
     layerdrop: float = 0.0
     gradient_checkpointing: bool = False
     mask_time_prob: Union[float, None] = None

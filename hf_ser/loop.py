@@ -18,7 +18,7 @@ import torch
 from accelerate import Accelerator
 from transformers import get_scheduler
 
-from hf_ser.metrics import classification_metrics, regression_metrics
+from hf_ser.metrics import classification_metrics, distribution_scores, regression_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -115,11 +115,21 @@ def predict(accelerator: Accelerator, model: torch.nn.Module, loader) -> EvalOut
     )
 
 
-def score(output: EvalOutput, label_names: list[str], *, allowed: list[int] | None = None, dims: tuple[str, ...] = ()) -> dict:
+def score(
+    output: EvalOutput,
+    label_names: list[str],
+    *,
+    allowed: list[int] | None = None,
+    dims: tuple[str, ...] = (),
+    votes: np.ndarray | None = None,
+) -> dict:
     """Metrics of ``output``; ``allowed`` masks the model's other classes out of the argmax.
 
     Classification metrics (WA, UA, macro-F1, ...) are computed over clips with a label id; with ``dims``,
-    CCC / Pearson / Spearman / MAE per dimension are added under ``dims`` and their mean as ``ccc``.
+    CCC / Pearson / Spearman / MAE per dimension are added under ``dims`` and their mean as ``ccc``. With
+    ``votes`` (``(clips, num_labels)`` annotator vote distributions in ``output`` order, all-zero rows = no
+    votes), the distribution scores of ``hf_ser.metrics.distribution_scores`` over the voted clips are added
+    under ``distribution``.
     """
     metrics: dict = {}
     if dims and output.dims_pred is not None:
@@ -132,6 +142,9 @@ def score(output: EvalOutput, label_names: list[str], *, allowed: list[int] | No
         return metrics  # a regression-only model
     metrics.update(_classification(output, label_names, allowed))
     metrics["loss"] = output.loss
+    if votes is not None and len(label_names) and output.logits.shape[1] == len(label_names):
+        voted = votes.sum(axis=1) > 0
+        metrics["distribution"] = distribution_scores(votes[voted], output.logits[voted], label_names)
     return metrics
 
 

@@ -28,10 +28,18 @@ from tqdm.auto import tqdm
 from hf_ser.augment.align import compute_alignments
 from hf_ser.baselines.targets import dims_array
 from hf_ser.config import RecipeConfig, dump_recipe, load_recipe, to_dict
+from hf_ser.corpora import vote_matrix
 from hf_ser.cross_corpus import evaluate_target
 from hf_ser.data.batching import BucketBatchSampler, ClipDataset, Collator
 from hf_ser.data.frozen_cache import FrozenCacheModel, FrozenOutputCache, cacheable_clips
-from hf_ser.data.loaders import balanced_weights, class_weights, eval_loader, keep_rows, loader_generator
+from hf_ser.data.loaders import (
+    balanced_weights,
+    class_weights,
+    eval_loader,
+    keep_rows,
+    loader_generator,
+    soft_targets,
+)
 from hf_ser.data.prepare import PreparedData, prepare_corpora
 from hf_ser.data.store import default_cache_root
 from hf_ser.evaluation.guard import check_not_validation
@@ -183,9 +191,10 @@ def train_fold(
     max_samples = int(cfg.data.max_duration_s * SAMPLE_RATE)
     train_rows = data.dataset.select(split.train)
     augment = _build_augment(cfg, train_rows, data, split, alignments, tc.seed)
+    soft, n_voted = soft_targets(train_rows, label_names, ids[split.train]) if cfg.model.targets == "soft" and label_names else (None, 0)
     train_set = ClipDataset(
         lambda i: data.wave(split.train[i]), ids[split.train], dims=targets_dims[split.train] if dims else None,
-        max_samples=max_samples, augment=augment, seed=tc.seed,
+        soft=soft, max_samples=max_samples, augment=augment, seed=tc.seed,
     )
     clip_lengths = [data.num_samples(i) for i in split.train]
     train_lengths = [min(n, max_samples) for n in clip_lengths]
@@ -239,6 +248,12 @@ def train_fold(
         "labels": label_names,
         "task": cfg.model.task,
         "dims": list(dims),
+        # What the classifier was trained against, stated in every report (metrics.json, card).
+        "targets": cfg.model.targets if label_names else None,
+        "targets_with_votes": n_voted if soft is not None else None,
+        "loss": cfg.model.loss if label_names else None,
+        "focal_gamma": cfg.model.focal_gamma if label_names and cfg.model.loss == "focal" else None,
+        "class_weights": cfg.model.class_weights,
         "test_speakers": list(split.test_speakers),
         "valid_speakers": list(split.valid_speakers),
         "train_speakers": list(split.train_speakers),
@@ -333,11 +348,15 @@ def train_fold(
     model = accelerator.prepare(best)
     results = {}
     corpora_of = np.array(data.dataset["corpus"])
+    # Annotator vote distributions over the model's classes: distribution scores next to the class metrics.
+    has_votes = label_names and "n_raters" in data.dataset.column_names and any(data.dataset["n_raters"])
+    vote_dist = vote_matrix(data.dataset["votes"], label_names)[0] if has_votes else None
     for split_name, loader, idx in (("valid", valid_loader, select_idx), ("test", test_loader, split.test)):
         out = predict(accelerator, model, loader)
         for corpus in sorted(set(corpora_of[idx])):
             sel = corpora_of[idx][out.indices] == corpus if len(idx) else np.zeros(0, dtype=bool)
-            results[f"{split_name}/{corpus}"] = score(subset(out, sel), label_names, dims=dims)
+            votes = vote_dist[np.asarray(idx)[out.indices][sel]] if vote_dist is not None else None
+            results[f"{split_name}/{corpus}"] = score(subset(out, sel), label_names, dims=dims, votes=votes)
     for name, target in targets.items() if cfg.model.task != "regression" else ():
         results.update(evaluate_target(accelerator, model, target, name, label_names, batch_size=tc.batch_size, seed=tc.seed))
     metrics = {"protocol": protocol_info, "best_step": state.best_step, "results": results}

@@ -49,6 +49,8 @@ def build_baseline(
     class_weights: list[float] | None = None,
     label_smoothing: float = 0.0,
     regression_loss_weight: float = 1.0,
+    loss: str = "ce",
+    focal_gamma: float = 2.0,
     seed: int | None = None,
 ) -> BaselineForSequenceClassification:
     """Build a randomly initialised baseline model.
@@ -64,6 +66,8 @@ def build_baseline(
         class_weights: cross-entropy class weights by label id.
         label_smoothing: cross-entropy label smoothing.
         regression_loss_weight: weight of the CCC loss in the multitask loss.
+        loss: classification loss, ``"ce"`` or ``"focal"`` (see ``hf_ser.models.classification_loss``).
+        focal_gamma: focusing parameter of the focal loss.
         seed: seed of the random initialisation.
 
     Returns:
@@ -87,6 +91,8 @@ def build_baseline(
         class_weights=class_weights,
         label_smoothing=label_smoothing,
         regression_loss_weight=regression_loss_weight,
+        loss=loss,
+        focal_gamma=focal_gamma,
         id2label={int(i): str(name) for i, name in id2label.items()},
         label2id={str(name): int(i) for i, name in id2label.items()},
     )

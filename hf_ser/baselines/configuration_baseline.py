@@ -35,6 +35,8 @@ class BaselineConfig(PretrainedConfig):
         class_weights: list[float] | None = None,
         label_smoothing: float = 0.0,
         regression_loss_weight: float = 1.0,
+        loss: str = "ce",
+        focal_gamma: float = 2.0,
         **kwargs: Any,
     ) -> None:
         self.kind = kind
@@ -45,6 +47,8 @@ class BaselineConfig(PretrainedConfig):
         self.class_weights = None if class_weights is None else [float(w) for w in class_weights]
         self.label_smoothing = float(label_smoothing)
         self.regression_loss_weight = float(regression_loss_weight)
+        self.loss = loss
+        self.focal_gamma = float(focal_gamma)
         super().__init__(**kwargs)
         if self.task not in TASKS:
             raise ValueError(f"Unknown task {self.task!r}; choose one of {list(TASKS)}")

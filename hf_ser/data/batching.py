@@ -24,6 +24,8 @@ class ClipDataset(torch.utils.data.Dataset):
         get_wave: returns the 16 kHz float32 waveform of item ``i``.
         label_ids: class index per item (``-100`` when unknown, e.g. a cross-corpus label outside the model).
         dims: optional ``(items, n_dims)`` float targets for regression / multitask.
+        soft: optional ``(items, num_labels)`` target distributions (soft labels); they replace the class ids as
+            the batch's ``labels``.
         max_samples: training crop length (random crop when longer); ``None`` keeps whole clips.
         augment: training-only augmentation ``f(wave, index, rng) -> wave``.
         seed: base seed of crops and augmentation.
@@ -35,6 +37,7 @@ class ClipDataset(torch.utils.data.Dataset):
         label_ids: Sequence[int],
         *,
         dims: np.ndarray | None = None,
+        soft: np.ndarray | None = None,
         max_samples: int | None = None,
         augment: AugmentFn | None = None,
         seed: int = 0,
@@ -42,6 +45,7 @@ class ClipDataset(torch.utils.data.Dataset):
         self.get_wave = get_wave
         self.label_ids = list(label_ids)
         self.dims = dims
+        self.soft = soft
         self.max_samples = max_samples
         self.augment = augment
         self.seed = seed
@@ -65,6 +69,8 @@ class ClipDataset(torch.utils.data.Dataset):
         item = {"wave": np.asarray(wave, dtype=np.float32), "label": self.label_ids[index], "index": index}
         if self.dims is not None:
             item["dims"] = self.dims[index]
+        if self.soft is not None:
+            item["soft"] = self.soft[index]
         return item
 
 
@@ -76,7 +82,8 @@ class Collator:
     does, so training sees exactly what the saved feature extractor gives the pipeline at inference time.
 
     Returns a dict with ``input_values: (batch, samples)``, ``attention_mask: (batch, samples)`` (1 = real),
-    ``labels: (batch,)``, ``index: (batch,)`` and, when present, ``dims: (batch, n_dims)``.
+    ``labels: (batch,)`` class ids, or ``(batch, num_labels)`` float distributions when the items carry soft
+    targets, ``index: (batch,)`` and, when present, ``dims: (batch, n_dims)``.
     """
 
     normalize: bool = True
@@ -100,6 +107,8 @@ class Collator:
             "labels": torch.tensor([it["label"] for it in items], dtype=torch.long),
             "index": torch.tensor([it["index"] for it in items], dtype=torch.long),
         }
+        if "soft" in items[0]:  # soft targets: the model's loss reads a 2-D ``labels`` as distributions
+            batch["labels"] = torch.tensor(np.stack([it["soft"] for it in items]), dtype=torch.float32)
         if "dims" in items[0]:
             batch["dims"] = torch.tensor(np.stack([it["dims"] for it in items]), dtype=torch.float32)
         return batch

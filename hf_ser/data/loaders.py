@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from hf_ser.corpora import vote_matrix
 from hf_ser.data.batching import BucketBatchSampler, ClipDataset, Collator
 from hf_ser.data.prepare import PreparedData
 
@@ -71,6 +72,21 @@ def class_weights(train_ids: np.ndarray, num_labels: int) -> list[float]:
     """Inverse-frequency loss weights (``n / (classes * count)``), as sklearn's ``balanced``."""
     counts = np.bincount(train_ids[train_ids >= 0], minlength=num_labels).astype(float)
     return (counts.sum() / (num_labels * np.maximum(counts, 1.0))).tolist()
+
+
+def soft_targets(dataset, label_names: Sequence[str], ids: np.ndarray) -> tuple[np.ndarray, int]:
+    """Per-row soft targets over ``label_names``: the vote distribution of the ``votes`` column.
+
+    Rows whose votes miss every run class (or that have no votes) fall back to the one-hot of their class id;
+    rows with id -100 and no votes get an all-zero row (no target). Returns ``(targets (n, K), rows with votes)``.
+    """
+    if "votes" not in dataset.column_names:
+        distributions, has = np.zeros((len(ids), len(label_names)), np.float32), np.zeros(len(ids), bool)
+    else:
+        distributions, has = vote_matrix(dataset["votes"], label_names)
+    fallback = ~has & (ids >= 0)
+    distributions[np.flatnonzero(fallback), ids[fallback]] = 1.0
+    return distributions, int(has.sum())
 
 
 def balanced_weights(train_ids: np.ndarray) -> list[float]:

@@ -15,6 +15,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from hf_ser.metrics.bootstrap import BOOTSTRAP_METRICS, bootstrap_ci
+from hf_ser.metrics.distribution import (
+    balanced_indices,
+    distribution_scores,
+    js_divergence,
+    kl_divergence,
+    multilabel_macro_f1,
+    softmax,
+)
 from hf_ser.metrics.loading import METRIC_MODULES, load_metric, metric_path
 
 
@@ -56,9 +64,15 @@ def regression_metrics(references: np.ndarray, predictions: np.ndarray, dims: Se
 __all__ = [
     "BOOTSTRAP_METRICS",
     "METRIC_MODULES",
+    "balanced_indices",
     "bootstrap_ci",
     "classification_metrics",
+    "distribution_scores",
+    "js_divergence",
+    "kl_divergence",
     "load_metric",
     "metric_path",
+    "multilabel_macro_f1",
     "regression_metrics",
+    "softmax",
 ]

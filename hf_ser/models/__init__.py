@@ -10,7 +10,12 @@ from transformers import AutoConfig, AutoModel, AutoModelForAudioClassification
 
 from hf_ser.models.builder import DEFAULT_BACKBONE, SAMPLING_RATE, build_feature_extractor, build_model
 from hf_ser.models.configuration_ser import SerConfig
-from hf_ser.models.modeling_ser import SerForSequenceClassification, SerOutput, concordance_correlation_loss
+from hf_ser.models.modeling_ser import (
+    SerForSequenceClassification,
+    SerOutput,
+    classification_loss,
+    concordance_correlation_loss,
+)
 from hf_ser.models.pooling import POOLING, build_pooling
 from hf_ser.models.receptive_field import backbone_min_samples, receptive_field
 from hf_ser.models.shapes import BACKBONE_SHAPES, shape_config
@@ -34,6 +39,7 @@ __all__ = [
     "build_feature_extractor",
     "build_model",
     "build_pooling",
+    "classification_loss",
     "concordance_correlation_loss",
     "shape_config",
 ]

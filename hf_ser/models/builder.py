@@ -68,6 +68,8 @@ def build_model(
     class_weights: list[float] | None = None,
     label_smoothing: float = 0.0,
     regression_loss_weight: float = 1.0,
+    loss: str = "ce",
+    focal_gamma: float = 2.0,
     layerdrop: float = 0.0,
     gradient_checkpointing: bool = False,
     mask_time_prob: float | None = None,
@@ -93,6 +95,8 @@ def build_model(
         class_weights: cross-entropy class weights by label id.
         label_smoothing: cross-entropy label smoothing.
         regression_loss_weight: weight of the CCC loss in the multitask loss.
+        loss: classification loss, ``"ce"`` (cross-entropy) or ``"focal"`` (``classification_loss``).
+        focal_gamma: focusing parameter of the focal loss.
         layerdrop: probability of skipping each trainable layer in training (0: off, the default).
         gradient_checkpointing: recompute the trainable layers in backward.
         mask_time_prob: SpecAugment time-mask probability; None keeps the backbone config's value.
@@ -122,6 +126,8 @@ def build_model(
         class_weights=class_weights,
         label_smoothing=label_smoothing,
         regression_loss_weight=regression_loss_weight,
+        loss=loss,
+        focal_gamma=focal_gamma,
         use_gradient_checkpointing=gradient_checkpointing,
         id2label={int(i): str(name) for i, name in id2label.items()},
         label2id={str(name): int(i) for i, name in id2label.items()},

@@ -47,6 +47,8 @@ class SerConfig(PretrainedConfig):
         class_weights: per-class cross-entropy weights, ordered by label id.
         label_smoothing: cross-entropy label smoothing.
         regression_loss_weight: weight of the (1 - CCC) loss in the multitask loss (classification weight is 1).
+        loss: classification loss, ``"ce"`` (cross-entropy) or ``"focal"`` (focal loss, Lin et al. 2017).
+        focal_gamma: focusing parameter of the focal loss (0 = cross-entropy).
         use_gradient_checkpointing: recompute trainable transformer layers in backward.
     """
 
@@ -70,6 +72,8 @@ class SerConfig(PretrainedConfig):
         label_smoothing: float = 0.0,
         regression_loss_weight: float = 1.0,
         use_gradient_checkpointing: bool = False,
+        loss: str = "ce",
+        focal_gamma: float = 2.0,
         **kwargs: Any,
     ) -> None:
         self.backbone_config = _backbone_config_from(backbone_config)
@@ -86,10 +90,14 @@ class SerConfig(PretrainedConfig):
         self.label_smoothing = float(label_smoothing)
         self.regression_loss_weight = float(regression_loss_weight)
         self.use_gradient_checkpointing = bool(use_gradient_checkpointing)
+        self.loss = loss
+        self.focal_gamma = float(focal_gamma)
         super().__init__(**kwargs)
         self._validate()
 
     def _validate(self) -> None:
+        if self.loss not in ("ce", "focal"):
+            raise ValueError(f"Unknown loss {self.loss!r}; choose 'ce' or 'focal'")
         if self.task not in TASKS:
             raise ValueError(f"Unknown task {self.task!r}; choose one of {list(TASKS)}")
         if self.task in ("regression", "multitask") and not self.dims:

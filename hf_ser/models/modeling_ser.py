@@ -79,6 +79,52 @@ def concordance_correlation_loss(predictions: torch.Tensor, targets: torch.Tenso
     return (1.0 - ccc).mean()
 
 
+LOSSES = ("ce", "focal")
+
+
+def classification_loss(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    weight: torch.Tensor | None = None,
+    label_smoothing: float = 0.0,
+    loss: str = "ce",
+    focal_gamma: float = 2.0,
+) -> torch.Tensor:
+    """Cross-entropy or focal loss against hard class ids or soft target distributions.
+
+    ``labels`` is either ``(batch,)`` class ids (``-100`` = no target) or ``(batch, num_labels)`` target
+    distributions (rows summing to 1; an all-zero row has no target). Soft targets give the cross-entropy
+    against the annotators' vote distribution (EMO-SUPERB, Wu et al. 2024, "distribution labels"); focal loss
+    (Lin et al. 2017) scales each class term by ``(1 - p_c) ** focal_gamma``. With per-class ``weight`` the
+    loss is ``sum_i sum_c w_c q'_ic (1 - p_ic)^gamma (-log p_ic) / sum_i sum_c w_c q_ic``, where ``q'`` is ``q``
+    smoothed towards uniform by ``label_smoothing``: for one-hot ``q`` and gamma 0 this is exactly
+    ``torch.nn.functional.cross_entropy`` with ``weight`` and ``label_smoothing`` (mean reduction), so soft
+    targets on unanimous votes and focal loss with gamma 0 both reduce to the weighted cross-entropy.
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {list(LOSSES)}")
+    num_labels = logits.shape[-1]
+    if labels.dim() == 1 or labels.shape[-1] != num_labels:
+        ids = labels.view(-1).long()
+        if loss == "ce":  # the common case stays torch's own kernel
+            return F.cross_entropy(logits, ids, weight=weight, label_smoothing=label_smoothing)
+        targets = F.one_hot(ids.clamp(min=0), num_labels).to(logits.dtype) * (ids >= 0).unsqueeze(-1)
+    else:
+        targets = labels.to(logits.dtype)
+    log_p = F.log_softmax(logits.float(), dim=-1).to(logits.dtype)
+    w = weight.to(logits.dtype) if weight is not None else torch.ones(num_labels, dtype=logits.dtype, device=logits.device)
+    has_target = targets.sum(dim=-1, keepdim=True) > 0
+    smoothed = targets * (1.0 - label_smoothing) + has_target * (label_smoothing / num_labels)
+    terms = -log_p
+    if loss == "focal" and focal_gamma:
+        terms = terms * (1.0 - log_p.exp()).clamp(min=0.0) ** focal_gamma
+    denominator = (targets * w).sum()
+    if float(denominator) <= 0:
+        return logits.sum() * 0.0  # no row has a target: a zero that keeps the graph
+    return (smoothed * w * terms).sum() / denominator
+
+
 def head_output(
     config,
     logits: torch.Tensor | None,
@@ -89,20 +135,31 @@ def head_output(
 ) -> SerOutput | tuple:
     """Losses and outputs of a SER head, the same for every model family.
 
-    Cross-entropy (``config.class_weights``, ``config.label_smoothing``) on ``logits``; CCC loss on
-    ``dims_pred``; multitask adds ``config.regression_loss_weight`` times the CCC loss. For a regression-only
-    head, ``logits`` carries the dims predictions so code that reads ``.logits`` works.
+    ``classification_loss`` on ``logits`` (``config.loss``: ``ce`` or ``focal`` with ``config.focal_gamma``;
+    ``config.class_weights``, ``config.label_smoothing``; ``labels`` as class ids or as soft target
+    distributions); CCC loss on ``dims_pred``; multitask adds ``config.regression_loss_weight`` times the CCC
+    loss. For a regression-only head, ``logits`` carries the dims predictions so code that reads ``.logits``
+    works.
 
     Args:
         logits: (batch, num_labels) or None (regression only).
         dims_pred: (batch, n_dims) or None (classification only).
+        labels: (batch,) class ids or (batch, num_labels) target distributions.
     """
     loss = None
     if labels is not None and logits is not None:
         weight = None
         if config.class_weights is not None:
             weight = torch.tensor(config.class_weights, dtype=logits.dtype, device=logits.device)
-        loss = F.cross_entropy(logits, labels.view(-1).long(), weight=weight, label_smoothing=config.label_smoothing)
+        loss = classification_loss(
+            logits,
+            labels,
+            weight=weight,
+            label_smoothing=config.label_smoothing,
+            # Configs saved before these options existed train and load as plain cross-entropy.
+            loss=getattr(config, "loss", "ce"),
+            focal_gamma=getattr(config, "focal_gamma", 2.0),
+        )
     if dims is not None and dims_pred is not None:
         dims_loss = concordance_correlation_loss(dims_pred, dims)
         weighted = dims_loss if logits is None else config.regression_loss_weight * dims_loss
@@ -437,7 +494,8 @@ class SerForSequenceClassification(PreTrainedModel):
         Args:
             input_values: (batch, samples) float waveform, 16 kHz (normalised by the feature extractor).
             attention_mask: (batch, samples), 1 on real samples, 0 on padding.
-            labels: (batch,) int class ids (task "classification" / "multitask").
+            labels: (batch,) int class ids, or (batch, num_labels) soft target distributions (task
+                "classification" / "multitask").
             dims: (batch, n_dims) float targets in ``config.dims`` order (task "regression" / "multitask").
             return_dict: False returns a tuple.
 
