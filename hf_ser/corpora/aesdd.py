@@ -13,7 +13,8 @@ Corpus card
   optional take letter. Irregular names (14 of 604) are accepted: ``f10 (01).wav`` (zero-padded speaker,
   read as ``int()`` -> speaker ``1``), ``a06 (5)b.wav`` / ``s01 (5)a.wav`` (take suffix), and stray spaces.
 * Emotion letters -> canonical: a anger, d disgust, f fear, h happiness, s sadness.
-* Speakers: 5 in v1.0 (3 F / 2 M) [secondary], but the id -> gender mapping is not published in a form we
+* Speakers: 6 ids (1-6) in the distributed list, 98-107 clips each [verified: EmoBox's list]; the HF card's
+  "5 actors, 3 F / 2 M" describes v1.0 [secondary]. The id -> gender mapping is not published in a form we
   could check, so gender is ``unknown``.
 * Text: 19 fixed Greek utterances + 1 improvised per actor and emotion; the texts are not shipped in a
   parseable form, so ``text`` is ``""``.
@@ -21,7 +22,7 @@ Corpus card
   to read is skipped by the header check, a silent one by the audio store).
 * ``utt_id`` is the file stem (names with spaces are kept as they are, so two distinct files never collapse).
 * ``meta``: utterance number, take letter.
-* Fold protocols: ``speaker_kfold`` only (EmoBox uses a speaker-dependent split).
+* Fold protocols: ``aesdd_emobox`` (EmoBox's speaker-dependent 25 % split, clip for clip), ``speaker_kfold``.
 """
 
 from __future__ import annotations

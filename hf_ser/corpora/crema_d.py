@@ -38,7 +38,8 @@ Corpus card
   (``FileName``, ``VoiceVote``, ``FaceVote``, ``MultiModalVote``) and the votes stay empty. Clips with no vote
   row keep empty votes (counted in a warning); vote rows naming clips with no WAV are ignored.
 * Fold protocols: ``crema_d_tfds`` (TFDS speaker-disjoint 70/10/20), ``crema_d_speaker5`` (5 speaker
-  folds), ``speaker_kfold``.
+  folds), ``crema_d_tfds_exact`` (TFDS's clip lists), ``crema_d_emobox`` (EmoBox's speaker-dependent
+  split, clip for clip), ``speaker_kfold``.
 """
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ Corpus card
 * Known broken files: none. The audformat v2 edition adds 281 low-agreement files with the same naming; they
   load like the rest.
 * ``meta``: text code, version letter, speaker age.
-* Fold protocols: ``emodb_loso`` (10 speaker folds), ``speaker_kfold``. EmoBox's 5 EmoDB folds are
-  speaker-dependent and not reproduced.
+* Fold protocols: ``emodb_loso`` (10 speaker folds), ``speaker_kfold``. ``emodb_emobox`` is EmoBox's
+  5 EmoDB folds, clip for clip: speaker-dependent (all 10 speakers in every fold), and declared so.
 """
 
 from __future__ import annotations

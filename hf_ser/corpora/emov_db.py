@@ -26,6 +26,8 @@ root, its prompt becomes ``text``.
 
 Language ``en``. Sample rates are mixed (5103 files at 16 kHz, 1784 at 44.1 kHz); each header is read.
 6887 files in EmoBox's copy. Source: github.com/numediart/EmoV-DB (audio on OpenSLR / mega). License unverified.
+
+Folds: ``emov_db_emobox`` (EmoBox's speaker-dependent 25 % stratified split, clip for clip), ``speaker_kfold``.
 """
 
 from __future__ import annotations

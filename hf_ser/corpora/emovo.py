@@ -20,7 +20,7 @@ Corpus card
   sentences, d1 "Sabato sera cosa farà?", d2 "Porti con te quella cosa?".
 * Known broken files: none.
 * ``meta``: sentence code.
-* Fold protocols: ``emovo_loso`` (6 speaker folds, EmoBox order f2, m3, m2, f3, f1, m1), ``speaker_kfold``.
+* Fold protocols: ``emovo_loso`` (6 speaker folds, EmoBox order f2, m3, m2, f3, f1, m1), ``emovo_emobox`` (the same folds as EmoBox's clip lists), ``speaker_kfold``.
 """
 
 from __future__ import annotations

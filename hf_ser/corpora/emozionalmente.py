@@ -20,6 +20,8 @@ Speakers: 431 crowd actors (``actor`` = ``username``); gender from ``users.csv``
 Sample rates are mixed: 6752 files at 16 kHz, 150 at 44.1 kHz [verified: EmoBox]; each header is read.
 License: Zenodo record 6569824 [license text unverified]. Home-recorded with consumer microphones, so
 channel quality varies a lot.
+
+Folds: ``emozionalmente_emobox`` (EmoBox's speaker-dependent 25 % stratified split, clip for clip), ``speaker_kfold``.
 """
 
 from __future__ import annotations

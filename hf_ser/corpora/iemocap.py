@@ -46,7 +46,7 @@ Corpus card
 * Option ``improvised_only=False``: keep only improvised dialogs (some papers train on those only); scripted
   files are then not part of the load.
 * Fold protocols: ``iemocap_session_loso`` (SUPERB: fold k tests Session k), ``iemocap_speaker_loso``
-  (10 speakers), ``speaker_kfold``.
+  (10 speakers), ``iemocap_emobox`` (EmoBox's session folds on the 4 classes, clip for clip), ``speaker_kfold``.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ may contain ``_``:
 
 Speakers: individual speakers are not coded anywhere in the distribution, so ``speaker`` is the voice group
 (``F``, ``M``, ``C``). A ``speaker_kfold`` split therefore has only 3 groups and is not speaker-independent
-in the strict sense; EmoBox uses a speaker-dependent 25 % stratified split.
+in the strict sense; ``mesd_emobox`` is EmoBox's speaker-dependent 25 % stratified split, clip for clip.
 
 Labels map one to one: Anger anger, Disgust disgust, Fear fear, Happiness happiness, Neutral neutral,
 Sadness sadness. Language ``es``. 48 kHz. 862 files (144 per voice x corpus, C_A has 142), 0.2-2.5 s each.

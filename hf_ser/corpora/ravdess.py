@@ -27,7 +27,7 @@ Corpus card
 * Known broken files: none. Unparseable names become skipped files with the reason.
 * ``meta``: modality, vocal_channel ("speech"/"song"), intensity ("normal"/"strong"), statement, repetition.
 * Fold protocols: ``ravdess_luna5`` (Luna-Jimenez et al. 2022, 5 actor folds), ``ravdess_emobox6`` (EmoBox,
-  6 x 4 actors), ``speaker_kfold``.
+  6 x 4 actors), ``ravdess_emobox`` (the same folds from EmoBox's clip lists), ``speaker_kfold``.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ Corpus card
   is ``""``.
 * Known broken files: none.
 * ``meta``: sentence number.
-* Fold protocols: ``savee_loso`` (4 speaker folds, EmoBox order JE, KL, DC, JK), ``speaker_kfold``.
+* Fold protocols: ``savee_loso`` (4 speaker folds, EmoBox order JE, KL, DC, JK), ``savee_emobox`` (the same folds as EmoBox's clip lists), ``speaker_kfold``.
 """
 
 from __future__ import annotations

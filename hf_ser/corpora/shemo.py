@@ -24,7 +24,7 @@ collapsed); ``text`` is ``""`` for clips without one.
 
 License: not stated in the files we could check [unverified]; distributed on GitHub mansourehk/ShEMO.
 Known issues: the paper reports 3000 clips, EmoBox loads 2838 [unverified which is the current release].
-Folds: no official split; EmoBox uses a speaker-dependent 25 % stratified split.
+Folds: no official split; ``shemo_emobox`` is EmoBox's speaker-dependent 25 % split, clip for clip.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ Corpus card
 * Text: 200 NU-6 target words in the carrier phrase "Say the word ___" (the ``text`` column).
 * Known broken files: none besides the 96 kHz header above.
 * ``meta``: target word.
-* Fold protocols: ``speaker_kfold`` only (2 speakers; EmoBox uses a speaker-dependent split).
+* Fold protocols: ``tess_emobox`` (EmoBox's speaker-dependent split, clip for clip), ``speaker_kfold`` (2
+  speakers).
 """
 
 from __future__ import annotations

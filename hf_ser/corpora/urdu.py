@@ -19,6 +19,8 @@ variable channel, unlike the acted corpora: expect a domain gap in cross-corpus 
 
 Speakers: the README says 38 (27 male, 11 female) [secondary] but the file names hold only 29 distinct ids.
 License: research use only [secondary: repository README]. No transcripts.
+
+Folds: ``urdu_emobox`` (EmoBox's speaker-dependent 25 % stratified split, clip for clip), ``speaker_kfold``.
 """
 
 from __future__ import annotations
