@@ -161,13 +161,14 @@ def load_parsed(
     )
 
 
-def iter_files(root: Path, pattern: str) -> Iterator[Path]:
+def iter_files(root: Path, pattern: str, *, dangling: bool = True) -> Iterator[Path]:
     """Files under ``root`` whose name matches ``pattern`` case-insensitively (``*.wav`` finds ``a.WAV``), in
     sorted path order.
 
     Hidden files and folders (name starting with ``.``, AppleDouble ``._*`` included) and ``__MACOSX`` folders
     are not part of a corpus and are left out uncounted. Dangling symbolic links are yielded, so that the
-    build reports them as skipped instead of losing them silently.
+    build reports them as skipped instead of losing them silently; ``dangling=False`` leaves them out (metadata
+    files, which are read, not counted).
     """
     pattern = pattern.lower()
     for p in sorted(root.rglob("*")):
@@ -176,7 +177,7 @@ def iter_files(root: Path, pattern: str) -> Iterator[Path]:
             continue
         if not fnmatch.fnmatchcase(p.name.lower(), pattern):
             continue
-        if p.is_file() or (p.is_symlink() and not p.exists()):
+        if p.is_file() or (dangling and p.is_symlink() and not p.exists()):
             yield p
 
 

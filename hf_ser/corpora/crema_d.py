@@ -183,7 +183,7 @@ def _audio_dirs(root: Path) -> list[Path]:
 
 def _read_demographics(root: Path) -> dict[str, dict[str, Any]]:
     """Actor id (4-char string) -> demographics, from the first ``VideoDemographics.csv`` under ``root``."""
-    csvs = list(iter_files(root, "VideoDemographics.csv"))
+    csvs = list(iter_files(root, "VideoDemographics.csv", dangling=False))
     if not csvs:
         logger.warning("crema_d: no VideoDemographics.csv under %s; speaker gender will be 'unknown'", root)
         return {}
@@ -218,7 +218,7 @@ def read_crowd_votes(root: Path, modality: str = "audio") -> dict[str, tuple[dic
     """
     query_type, summary_column = VOTE_MODALITIES[modality]
     out: dict[str, tuple[dict[str, float], int, str]] = {}
-    tables = [p for p in iter_files(root, "tabulatedVotes.csv") if p.parent.name == "processedResults"]
+    tables = [p for p in iter_files(root, "tabulatedVotes.csv", dangling=False) if p.parent.name == "processedResults"]
     if tables:
         with open(tables[0], newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f)
@@ -235,7 +235,7 @@ def read_crowd_votes(root: Path, modality: str = "audio") -> dict[str, tuple[dic
                 )
                 out[row[col["fileName"]].strip()] = (counts, raters, _perceived(row[col["emoVote"]]))
         return out
-    summaries = [p for p in iter_files(root, "summaryTable.csv") if p.parent.name == "processedResults"]
+    summaries = [p for p in iter_files(root, "summaryTable.csv", dangling=False) if p.parent.name == "processedResults"]
     if summaries:
         with open(summaries[0], newline="", encoding="utf-8-sig") as f:
             for row in csv.DictReader(f):

@@ -81,7 +81,7 @@ _ARCTIC = re.compile(r'^\(\s*(arctic_[ab]\d{4})\s+"(.*)"\s*\)\s*$')
 def _read_arctic_prompts(root: Path) -> dict[str, str]:
     """Map ``arctic_a0001`` -> prompt text from any ``cmuarctic.data`` under ``root``."""
     prompts: dict[str, str] = {}
-    for path in iter_files(root, "cmuarctic.data"):
+    for path in iter_files(root, "cmuarctic.data", dangling=False):
         for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
             m = _ARCTIC.match(line.strip())
             if m:

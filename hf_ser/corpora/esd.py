@@ -114,7 +114,7 @@ def _parse_transcript_line(line: str) -> tuple[str, str] | None:
 def _read_transcripts(root: Path) -> dict[str, str]:
     """Map ``SSSS_NNNNNN`` -> text from every ``<SSSS>.txt`` speaker file under ``root``."""
     texts: dict[str, str] = {}
-    for path in iter_files(root, "*.txt"):
+    for path in iter_files(root, "*.txt", dangling=False):
         if not re.fullmatch(r"\d{4}", path.stem):
             continue
         malformed = 0

@@ -74,7 +74,7 @@ _DIRECTION_MARKS = str.maketrans("", "", "\u200e\u200f\ufeff")
 def _read_transcripts(root: Path) -> dict[str, str]:
     """Map utterance stem -> transcript from every ``*.ort`` file under ``root``."""
     texts: dict[str, str] = {}
-    for path in iter_files(root, "*.ort"):
+    for path in iter_files(root, "*.ort", dangling=False):
         raw = path.read_bytes().decode("utf-8-sig", errors="replace")
         text = " ".join(raw.translate(_DIRECTION_MARKS).split())
         texts[path.stem.upper()] = text

@@ -102,3 +102,11 @@ def test_receptive_field_of_the_shapes(shape, expected):
     config = shape_config(shape)
     assert receptive_field(config) == expected
     assert receptive_field(type("Baseline", (), {})()) == 1  # no CNN: no minimum
+
+
+def test_dangling_metadata_link_is_ignored_not_read(tmp_path):
+    # Metadata files are read, not counted: a dangling one must neither crash the load nor count as a clip.
+    write_wav(tmp_path / "bea_Amused" / "amused_1-15_0001.wav", seconds=0.1)
+    os.symlink(tmp_path / "gone" / "cmuarctic.data", tmp_path / "cmuarctic.data")
+    ds, log = load_corpus("emov_db", tmp_path)
+    assert (log.found, log.used, log.skipped) == (1, 1, []) and ds[0]["text"] == ""
