@@ -69,15 +69,20 @@ def run_emobox(
         overrides: extra recipe ``key=value`` overrides (e.g. ``train.max_steps=2``).
 
     Returns:
-        ``{"rows": [...], "missing": {corpus: why}}`` as written to ``emobox_folds.json``.
+        ``{"rows": [...], "missing": {corpus: why}, "failed": {corpus: error}}`` as written to
+        ``emobox_folds.json``; a corpus whose copy does not fit (layout, git-lfs pointers, listed clips absent
+        without ``partial``) is reported under ``failed`` and the others still run.
     """
+    from hf_ser.audio import GitLfsPointerError
+    from hf_ser.corpora import CorpusLayoutError
+    from hf_ser.splits import MissingSpeakersError
     from hf_ser.train import main as train_main
 
     is_recipe = model_or_recipe.endswith((".yaml", ".yml"))
     recipe = model_or_recipe if is_recipe else str(DEFAULT_RECIPE)
     model = [] if is_recipe else [f"model.backbone={model_or_recipe}"]
     out = Path(out)
-    rows, missing = [], {}
+    rows, missing, failed = [], {}, {}
     for corpus, info in sorted(emobox.index().items()):
         root = roots.get(corpus)
         if root is None:
@@ -88,7 +93,7 @@ def run_emobox(
             continue
         run_dir = out / corpus
         spec = {"name": corpus, "root": root, "label_map": info.label_map}
-        train_main([
+        argv = [
             recipe,
             *model,
             f"train.output_dir={run_dir}",
@@ -99,7 +104,15 @@ def run_emobox(
             "data.eval_corpora=[]",
             f"folds={folds}",
             *(overrides or []),
-        ])
+        ]
+        try:
+            train_main(argv)
+        except (CorpusLayoutError, GitLfsPointerError, MissingSpeakersError) as e:
+            # The user's copy does not fit (layout, LFS pointers, clips EmoBox lists but the copy lacks): report
+            # it in the table and go on with the other corpora.
+            logger.error("%s: %s", corpus, e)
+            failed[corpus] = f"{type(e).__name__}: {e}"
+            continue
         rows.append(_row(corpus, info, run_dir))
     table = {
         "source": f"EmoBox folds: {next(iter(emobox.index().values())).source}"
@@ -108,6 +121,7 @@ def run_emobox(
         "partial": partial,
         "rows": rows,
         "missing": missing,
+        "failed": failed,
     }
     out.mkdir(parents=True, exist_ok=True)
     (out / "emobox_folds.json").write_text(json.dumps(table, indent=2, sort_keys=True) + "\n")
@@ -159,6 +173,8 @@ def table_markdown(table: dict[str, Any]) -> str:
         speakers = "speaker-DEPENDENT" if row["speaker_dependent"] else "speaker-independent"
         values = " | ".join("—" if row["mean"][m] is None else f"{100 * row['mean'][m]:.2f}" for m in METRICS)
         lines.append(f"| {row['corpus']} | {folds} | {speakers} | {row['test_clips']} | {values} |")
+    for corpus, why in sorted(table.get("failed", {}).items()):
+        lines += ["", f"FAILED {corpus}: {why}"]
     if table["missing"]:
         lines += ["", "Not run (not on disk): " + ", ".join(f"{c} ({why})" for c, why in sorted(table["missing"].items()))]
     return "\n".join(lines) + "\n"
@@ -180,4 +196,4 @@ def run(args: argparse.Namespace) -> int:
     table = run_emobox(args.model_or_recipe, read_roots(args.roots), args.out, partial=args.partial,
                        folds=args.folds, overrides=args.overrides)
     sys.stdout.write(table_markdown(table))
-    return 0
+    return 1 if table["failed"] else 0

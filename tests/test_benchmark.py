@@ -56,3 +56,12 @@ def test_roots_naming_a_corpus_without_emobox_lists_is_refused(tmp_path):
     roots.write_text("msp_podcast: /data/MSP\n")
     with pytest.raises(ValueError, match="no EmoBox lists for \\['msp_podcast'\\]"):
         benchmark.read_roots(roots)
+
+
+def test_a_copy_that_lacks_listed_clips_is_reported_and_the_others_still_run(tmp_path):
+    # Without --partial, the demo RAVDESS (96 of EmoBox's 1440 clips) cannot be run as EmoBox's folds.
+    roots = {"ravdess": str(demo_root("ravdess")), "savee": str(tmp_path / "none")}
+    table = benchmark.run_emobox("shape:tiny", roots, tmp_path / "out", overrides=["model.num_frozen_layers=0"])
+    assert table["rows"] == [] and "savee" in table["missing"]
+    assert table["failed"]["ravdess"].startswith("MissingClipsError: protocol 'ravdess_emobox': 1344 of the 1440")
+    assert "FAILED ravdess: MissingClipsError" in (tmp_path / "out" / "emobox_table.md").read_text()
