@@ -54,6 +54,9 @@ class DataConfig:
     """Cross-corpus targets, tested after training on the labels they share with the model."""
     cache_dir: Union[str, None] = None
     """Where decoded 16 kHz audio is stored (default ``$HF_SER_CACHE`` or ``~/.cache/hf_ser``)."""
+    store_dtype: Literal["float32", "int16"] = "float32"
+    """Sample format of the decoded-audio store: ``int16`` halves its disk and is exact for 16-bit PCM clips
+    already at 16 kHz mono (see ``hf_ser.data.store``)."""
     max_duration_s: float = 20.0
     """Training clips longer than this are randomly cropped (evaluation always sees whole clips)."""
     augment: list[dict[str, Any]] = field(default_factory=list)

@@ -27,6 +27,7 @@ from typing import Any
 import datasets
 
 from hf_ser import emobox
+from hf_ser.corpora._schema import read_columns
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ class _Table:
         missing = [c for c in _COLUMNS if c not in dataset.column_names]
         if missing:
             raise ValueError(f"dataset lacks the canonical columns {missing} (see hf_ser.corpora._schema)")
-        return cls(**{c: [str(v) for v in dataset[c]] for c in _COLUMNS})
+        return cls(**{c: [str(v) for v in values] for c, values in read_columns(dataset, _COLUMNS).items()})
 
     def speaker_keys(self) -> list[str]:
         return [f"{c}/{s}" for c, s in zip(self.corpus, self.speaker)]
@@ -792,7 +793,7 @@ def write_manifests(dataset: datasets.Dataset, split: Split, out_dir: str | Path
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    columns = {name: list(dataset[name]) for name in MANIFEST_FIELDS}
+    columns = read_columns(dataset, MANIFEST_FIELDS)
     paths: dict[str, Path] = {}
     labels: dict[str, dict[str, int]] = {}
     for side in ("train", "valid", "test"):

@@ -105,20 +105,22 @@ def main(argv: list[str] | None = None) -> int:
         run_dir.mkdir(parents=True, exist_ok=True)
         dump_recipe(cfg, run_dir / "recipe.resolved.yaml")
 
-    # Decode every corpus once (cached across runs); other processes wait and then read the cache.
+    # Decode every corpus once (cached across runs). Every process calls this: per cache folder one builds under
+    # a file lock and the others wait on the lock, not on a collective barrier, so a long first build on a
+    # node-local or shared disk cannot hit the process group's timeout.
     # Clips shorter than the CNN's receptive field give no frame: the loaders skip them as "too short".
     min_samples = min_input_samples(cfg.model)
-    with accelerator.main_process_first():
-        data = prepare_corpora(
-            cfg.data.corpora, label_set=cfg.data.label_set, cache_dir=cfg.data.cache_dir,
-            progress=accelerator.is_main_process, min_samples=min_samples,
+    data = prepare_corpora(
+        cfg.data.corpora, label_set=cfg.data.label_set, cache_dir=cfg.data.cache_dir,
+        progress=accelerator.is_main_process, min_samples=min_samples, store_dtype=cfg.data.store_dtype,
+    )
+    targets = {
+        spec.name: prepare_corpora(
+            [spec], label_set="all", cache_dir=cfg.data.cache_dir, progress=False, min_samples=min_samples,
+            store_dtype=cfg.data.store_dtype,
         )
-        targets = {
-            spec.name: prepare_corpora(
-                [spec], label_set="all", cache_dir=cfg.data.cache_dir, progress=False, min_samples=min_samples
-            )
-            for spec in cfg.data.eval_corpora
-        }
+        for spec in cfg.data.eval_corpora
+    }
     if accelerator.is_main_process:
         report = {"train": data.report(), "targets": {n: t.report() for n, t in targets.items()}}
         write_json(run_dir / "data_report.json", report)
@@ -175,7 +177,7 @@ def train_fold(
     if accelerator.is_main_process:
         fold_dir.mkdir(parents=True, exist_ok=True)
         write_manifests(data.dataset, split, fold_dir / "manifests")
-    all_labels = data.dataset["label"]
+    all_labels = data.column("label")
     dims = tuple(cfg.model.dims) if cfg.model.task != "classification" else ()
     targets_dims = dims_array(data.dataset, dims) if dims else None
     if dims:  # clips without dimensional labels cannot train or score a regression head
@@ -347,10 +349,10 @@ def train_fold(
     best = type(_inner(accelerator.unwrap_model(model))).from_pretrained(best_dir)
     model = accelerator.prepare(best)
     results = {}
-    corpora_of = np.array(data.dataset["corpus"])
+    corpora_of = np.array(data.column("corpus"))
     # Annotator vote distributions over the model's classes: distribution scores next to the class metrics.
-    has_votes = label_names and "n_raters" in data.dataset.column_names and any(data.dataset["n_raters"])
-    vote_dist = vote_matrix(data.dataset["votes"], label_names)[0] if has_votes else None
+    has_votes = label_names and "n_raters" in data.dataset.column_names and any(data.column("n_raters"))
+    vote_dist = vote_matrix(data.column("votes"), label_names)[0] if has_votes else None
     for split_name, loader, idx in (("valid", valid_loader, select_idx), ("test", test_loader, split.test)):
         out = predict(accelerator, model, loader)
         for corpus in sorted(set(corpora_of[idx])):

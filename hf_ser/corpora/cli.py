@@ -21,6 +21,7 @@ import datasets
 from hf_ser import splits
 from hf_ser.corpora import CORPORA, get_corpus, load_corpus
 from hf_ser.corpora._labels import LABEL_SETS, resolve_label_set
+from hf_ser.corpora._schema import read_columns
 
 logger = logging.getLogger(__name__)
 
@@ -102,13 +103,14 @@ def inspect_corpus(
 
         cache = Path(cache_root) if cache_root is not None else default_cache_root()
         _, dataset = AudioStore.prepare(dataset, cache, skip_log=log, progress=sys.stderr.isatty())
-    languages = list(entry.info.languages) or sorted(set(dataset["language"]) - {""})
+    cols = read_columns(dataset, ("language", "speaker", "label"))
+    languages = list(entry.info.languages) or sorted(set(cols["language"]) - {""})
     return {
         "corpus": name,
         "languages": languages,
         "clips": len(dataset),
-        "speakers": len(set(dataset["speaker"])),
-        "labels": dict(sorted(Counter(dataset["label"]).items())),
+        "speakers": len(set(cols["speaker"])),
+        "labels": dict(sorted(Counter(cols["label"]).items())),
         "skipped": [{"path": s.path, "reason": s.reason} for s in log.skipped],
         "folds": _folds_report(dataset, name, entry.info.protocols),
     }
@@ -118,8 +120,9 @@ def _folds_report(dataset: datasets.Dataset, name: str, declared: Sequence[str])
     report: dict[str, list[dict[str, Any]]] = {}
     if not len(dataset):
         return report
-    speakers = [f"{c}/{s}" for c, s in zip(dataset["corpus"], dataset["speaker"])]
-    clips = [f"{c}/{u}" for c, u in zip(dataset["corpus"], dataset["utt_id"])]
+    cols = read_columns(dataset, ("corpus", "speaker", "utt_id"))
+    speakers = [f"{c}/{s}" for c, s in zip(cols["corpus"], cols["speaker"])]
+    clips = [f"{c}/{u}" for c, u in zip(cols["corpus"], cols["utt_id"])]
     for protocol in sorted(set(splits.protocols_for(name)) | {p for p in declared if p in splits.PROTOCOLS}):
         try:
             # strict=False: a partial copy of a corpus still shows the folds it can fill.

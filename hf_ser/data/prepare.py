@@ -17,38 +17,58 @@ import datasets
 import numpy as np
 
 from hf_ser.config import CorpusSpec
-from hf_ser.corpora import SkipLog, load_corpus
+from hf_ser.corpora import SkipLog
 from hf_ser.corpora._labels import LabelSet
-from hf_ser.data.store import AudioStore, default_cache_root
+from hf_ser.corpora._schema import read_columns
+from hf_ser.data.corpus_cache import load_corpus_cached
+from hf_ser.data.store import AudioStore, StoreDtype, default_cache_root, store_key
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
 class PreparedData:
-    """Corpora ready for training: rows, decoded audio and the skip accounting."""
+    """Corpora ready for training: rows, decoded audio and the skip accounting.
+
+    Row-level access (``wave``, ``num_samples``, ``key``, ``column``) never goes through ``datasets`` rows:
+    the columns it needs are read once into plain lists / arrays (see ``read_columns``).
+    """
 
     dataset: datasets.Dataset
     stores: dict[str, AudioStore]
     skip_logs: dict[str, SkipLog]
 
+    def __post_init__(self) -> None:
+        self._columns: dict[str, list] = read_columns(self.dataset, ("corpus", "utt_id"))
+        # Stores are named by recipe entry, rows by their ``corpus`` value (a manifest's ``corpus_name``).
+        self._store_list = list(self.stores.values())
+        position = {c: i for i, store in enumerate(self._store_list) for c in store.corpora}
+        corpus, utt = self._columns["corpus"], self._columns["utt_id"]
+        self._store_of = np.array([position[c] for c in corpus], dtype=np.int32)
+        spans = [self._store_list[s].span(store_key(c, u)) for s, c, u in zip(self._store_of, corpus, utt)]
+        self._offset = np.array([o for o, _ in spans], dtype=np.int64)
+        self._length = np.array([n for _, n in spans], dtype=np.int64)
+
+    def column(self, name: str) -> list:
+        """Column ``name`` as a plain list (read once, then cached)."""
+        if name not in self._columns:
+            self._columns.update(read_columns(self.dataset, (name,)))
+        return self._columns[name]
+
     def key(self, index: int) -> str:
-        row = self.dataset[index]
-        return f"{row['corpus']}/{row['utt_id']}"
+        return store_key(self._columns["corpus"][index], self._columns["utt_id"][index])
 
     def wave(self, index: int) -> np.ndarray:
         """16 kHz float32 waveform of row ``index``."""
-        corpus = self._corpus[index]
-        return self.stores[corpus].get(f"{corpus}/{self._utt[index]}")
+        return self._store_list[self._store_of[index]].read(int(self._offset[index]), int(self._length[index]))
 
     def num_samples(self, index: int) -> int:
-        corpus = self._corpus[index]
-        return self.stores[corpus].num_samples(f"{corpus}/{self._utt[index]}")
+        return int(self._length[index])
 
-    def __post_init__(self) -> None:
-        # Column caches: indexing a datasets.Dataset row by row is slow in the data loader's hot path.
-        self._corpus = self.dataset["corpus"]
-        self._utt = self.dataset["utt_id"]
+    @property
+    def lengths(self) -> np.ndarray:
+        """Samples per row, ``(rows,)`` int64."""
+        return self._length
 
     def report(self) -> dict:
         """What ``data_report.json`` holds: per corpus found / used / excluded / skipped with reasons."""
@@ -57,7 +77,7 @@ class PreparedData:
     def fingerprint(self) -> str:
         """A short hash of the clips used (corpus, utt_id, label): names the data a run saw."""
         h = hashlib.sha256()
-        for c, u, lab in zip(self.dataset["corpus"], self.dataset["utt_id"], self.dataset["label"]):
+        for c, u, lab in zip(self._columns["corpus"], self._columns["utt_id"], self.column("label")):
             h.update(f"{c}/{u}:{lab}\n".encode())
         return h.hexdigest()[:16]
 
@@ -69,11 +89,17 @@ def prepare_corpora(
     cache_dir: str | Path | None = None,
     progress: bool = True,
     min_samples: int = 0,
+    store_dtype: StoreDtype = "float32",
 ) -> PreparedData:
     """Load every corpus of ``specs``, decode it once (cached), and concatenate the usable clips.
 
-    ``min_samples``: clips shorter than this at 16 kHz are skipped as "too short" (the model CNN's receptive
-    field, ``hf_ser.model_kinds.min_input_samples``).
+    Every process of a run may call this at once (no barrier needed): per cache folder one process loads and
+    decodes, the others wait on its file lock and reuse the result (see ``hf_ser.data.store``).
+
+    Args:
+        min_samples: clips shorter than this at 16 kHz are skipped as "too short" (the model CNN's receptive
+            field, ``hf_ser.model_kinds.min_input_samples``).
+        store_dtype: ``float32`` or ``int16`` samples in the audio store (``int16``: half the disk).
 
     Raises:
         ValueError: ``specs`` is empty or a corpus is listed twice.
@@ -87,11 +113,11 @@ def prepare_corpora(
     cache_root = Path(cache_dir) if cache_dir else default_cache_root()
     parts, stores, logs = [], {}, {}
     for spec in specs:
-        ds, log = load_corpus(
-            spec.name, spec.root, label_set=label_set, label_map=spec.label_map or None, min_samples=min_samples,
-            **spec.options,
+        ds, log = load_corpus_cached(
+            spec.name, spec.root, cache_root, label_set=label_set, label_map=spec.label_map or None,
+            min_samples=min_samples, **spec.options,
         )
-        store, ds = AudioStore.prepare(ds, cache_root, skip_log=log, progress=progress)
+        store, ds = AudioStore.prepare(ds, cache_root, dtype=store_dtype, skip_log=log, progress=progress)
         if not log.reconciles():
             raise AssertionError(f"{spec.name}: skip accounting does not reconcile: {json.dumps(log.to_dict())[:500]}")
         logger.info(

@@ -2,26 +2,47 @@
 
 The HF audio-classification example decodes and resamples every clip again on every epoch; here
 ``AudioStore.prepare`` decodes each file once through ``hf_ser.audio.load_audio`` (from the file's own header
-rate), drops unreadable, empty and silent clips, and writes all samples into one flat float32 ``.npy`` that
-training reads as zero-copy memory-mapped views.
+rate), drops unreadable, empty and silent clips, and writes all samples into one flat ``.npy`` that training
+reads as memory-mapped views: the store stays on disk (the page cache holds what is read), never whole in RAM.
 
 Cache layout (``cache_root/<fingerprint>/``)::
 
-    audio.npy    float32, shape (total_samples,): every kept clip back to back
+    audio.npy    float32 (default) or int16, shape (total_samples,): every kept clip back to back
     index.json   format version, settings, [key, offset, length] per kept clip, skipped clips with reasons
 
-The fingerprint covers every file's (rel_path, size, mtime_ns), the clip keys, the sample rate, the silence
-threshold and ``FORMAT_VERSION``, so touching a file or changing a setting gives a new cache and an unchanged
-corpus decodes nothing. float32, not int16 with a scale: ``get`` then returns the exact ``load_audio`` output
-as a view with no per-read conversion; the cost is twice the disk (64 KB per audio-second).
+Sample format (``dtype``):
 
-A cache is written into a private temporary folder and renamed into place, so a killed prepare never leaves a
-half cache and a second concurrent writer only wastes its own work (the first rename wins). Old fingerprints
-are never deleted automatically; remove ``cache_root`` to reclaim space.
+* ``float32``: ``get`` returns the exact ``load_audio`` output as a zero-copy view; 64 KB per audio-second.
+* ``int16``: half the disk (32 KB per audio-second). Stored as ``q = round(x * 32768)`` clipped to int16 and
+  read back as ``q / 32768`` (float32). For 16-bit PCM files already at 16 kHz and mono (what most SER corpora
+  ship) this reconstructs the decoded samples EXACTLY: libsndfile decodes 16-bit PCM as ``q / 32768``. Resampled,
+  down-mixed or float/24-bit sources are rounded to 16 bits (error at most 2**-16, below 16-bit PCM's own step);
+  ``index.json`` counts such clips in ``inexact_clips``.
+
+Fingerprint (the folder name): the store settings (``FORMAT_VERSION``, sample rate, silence threshold, dtype)
+and per clip its key and ``rel_path`` plus, when the dataset has the canonical ``duration_s`` and
+``sample_rate`` columns (every corpus loader fills them from the file header), those; otherwise each file's
+size. Never paths or mtimes: a corpus copied elsewhere or without its mtimes (``cp``, ``rsync`` without
+``-t``, object stores) reuses the same store, and a warm start opens and stats no audio file. What it cannot
+see: a file replaced by different audio of exactly the same name, length and rate; delete ``cache_root`` (or
+the one folder) after such an edit.
+
+Concurrency and several machines: a builder takes an exclusive file lock ``cache_root/<fingerprint>.lock``
+(``fcntl.flock``), checks again whether the store was published meanwhile, writes into a private temporary
+folder and publishes it with one atomic rename. So any number of processes may call ``prepare`` at once
+(several ranks, several nodes): per cache folder exactly one decodes; the others wait on the lock (no
+collective barrier, so no process-group timeout however long the build) and then read the published store.
+With node-local cache folders each node builds its own copy once; with ``cache_root`` on a shared filesystem
+the first node builds and every other node reuses it (NFSv4 and most cluster filesystems honour ``flock``; where
+locking is unsupported the lock is skipped with a warning and concurrent builders only duplicate work, the
+first rename wins). Old fingerprints are never deleted automatically; remove ``cache_root`` to reclaim space.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import hashlib
 import json
 import logging
@@ -29,8 +50,9 @@ import os
 import shutil
 import struct
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import datasets
 import numpy as np
@@ -38,12 +60,16 @@ from tqdm.auto import tqdm
 
 from hf_ser import audio
 from hf_ser.corpora._base import SkipLog, SkippedFile
+from hf_ser.corpora._schema import read_columns
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+StoreDtype = Literal["float32", "int16"]
+STORE_DTYPES: tuple[str, ...] = ("float32", "int16")
 _AUDIO = "audio.npy"
 _INDEX = "index.json"
+_INT16_SCALE = 32768.0  # libsndfile's 16-bit PCM <-> float scale
 # Fixed .npy header length (a multiple of 64, as the format asks): the header is written last, once the total
 # sample count is known, so the samples stream straight to disk in one pass.
 _NPY_HEADER_BYTES = 128
@@ -59,6 +85,29 @@ def store_key(corpus: str, utt_id: str) -> str:
     return f"{corpus}/{utt_id}"
 
 
+@contextlib.contextmanager
+def exclusive_lock(path: Path) -> Iterator[bool]:
+    """Hold an exclusive ``flock`` on ``path`` (created if needed) for the block; waits without a timeout.
+
+    Yields ``False`` (and logs a warning) on a filesystem without lock support: callers must then stay
+    correct without it (atomic publish), merely doing duplicate work.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        except OSError as e:
+            if e.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
+                raise
+            logger.warning("no file locking on %s (%s): concurrent builders may duplicate work", path.parent, e)
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class AudioStore:
     """Read access to a prepared store: ``get(key) -> (samples,)`` float32 at ``sample_rate``."""
 
@@ -70,6 +119,9 @@ class AudioStore:
             raise ValueError(f"{self.directory}: store format {index.get('format')}, expected {FORMAT_VERSION}")
         self.sample_rate: int = int(index["sample_rate"])
         self.silence_peak: float = float(index["silence_peak"])
+        self.dtype: str = index["dtype"]
+        self.inexact_clips: int = int(index.get("inexact_clips", 0))
+        self.total_samples: int = int(index["total_samples"])
         self.fingerprint: str = self.directory.name
         self._spans: dict[str, tuple[int, int]] = {key: (int(off), int(n)) for key, off, n in index["clips"]}
         self.skipped: tuple[tuple[str, SkippedFile], ...] = tuple(
@@ -85,6 +137,7 @@ class AudioStore:
         *,
         sample_rate: int = audio.TARGET_SR,
         silence_peak: float = audio.SILENCE_PEAK,
+        dtype: StoreDtype = "float32",
         skip_log: SkipLog | None = None,
         progress: bool = True,
     ) -> tuple[AudioStore, datasets.Dataset]:
@@ -95,6 +148,7 @@ class AudioStore:
             cache_root: folder holding one sub-folder per fingerprint (see ``default_cache_root``).
             sample_rate: rate of the stored samples; every file is resampled from its own header rate.
             silence_peak: clips whose absolute peak stays below this are dropped as silent.
+            dtype: ``float32`` or ``int16`` samples on disk (see the module docstring).
             skip_log: receives each dropped clip as ``skip(rel_path, reason, was_used=True)``, the same on a
                 cache hit; paths get a ``corpus/`` prefix when the dataset mixes corpora.
             progress: show a tqdm bar while decoding.
@@ -104,34 +158,46 @@ class AudioStore:
 
         Raises:
             GitLfsPointerError: a file is a git-lfs pointer (the corpus is unusable as a whole).
-            ValueError: two rows share a key.
+            ValueError: two rows share a key, or an unknown ``dtype``.
         """
-        keys = [store_key(c, u) for c, u in zip(dataset["corpus"], dataset["utt_id"])]
+        if dtype not in STORE_DTYPES:
+            raise ValueError(f"store dtype {dtype!r}: expected one of {list(STORE_DTYPES)}")
+        cols = read_columns(dataset, ("corpus", "utt_id", "path", "rel_path", "duration_s", "sample_rate"))
+        keys = [store_key(c, u) for c, u in zip(cols["corpus"], cols["utt_id"])]
         if len(set(keys)) != len(keys):
-            dupes = sorted({k for k in keys if keys.count(k) > 1})[:5]
+            seen: set[str] = set()
+            dupes = sorted({k for k in keys if k in seen or seen.add(k)})[:5]
             raise ValueError(f"clip keys must be unique (corpus/utt_id); duplicated: {dupes}")
-        paths = list(dataset["path"])
-        rel_paths = list(dataset["rel_path"])
         root = Path(cache_root).expanduser()
-        fingerprint = _fingerprint(keys, paths, rel_paths, sample_rate, silence_peak)
+        fingerprint = _fingerprint(keys, cols, sample_rate, silence_peak, dtype)
         directory = root / fingerprint
         if (directory / _INDEX).is_file():
             logger.info("audio store: reusing %s (%d clips)", directory, len(keys))
         else:
-            _build(directory, keys, paths, rel_paths, sample_rate, silence_peak, progress)
+            with exclusive_lock(root / f"{fingerprint}.lock"):
+                if (directory / _INDEX).is_file():  # published by another process while we waited
+                    logger.info("audio store: %s was built by another process; using it", directory)
+                else:
+                    _build(directory, keys, cols["path"], cols["rel_path"], sample_rate, silence_peak, dtype, progress)
         store = cls(directory)
-        skipped = {key for key, _ in store.skipped}
         if skip_log is not None:
-            prefix = len(set(dataset["corpus"])) > 1
+            prefix = len(set(cols["corpus"])) > 1
             for key, item in store.skipped:
                 path = f"{key.split('/', 1)[0]}/{item.path}" if prefix else item.path
                 skip_log.skip(path, item.reason, was_used=True)
-        kept = [i for i, key in enumerate(keys) if key not in skipped]
-        return store, (dataset if len(kept) == len(keys) else dataset.select(kept))
+        if not store.skipped:
+            return store, dataset
+        skipped = {key for key, _ in store.skipped}
+        return store, dataset.select([i for i, key in enumerate(keys) if key not in skipped])
 
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(self._spans)
+
+    @property
+    def corpora(self) -> frozenset[str]:
+        """The ``corpus`` values of the stored keys."""
+        return frozenset(key.split("/", 1)[0] for key in self._spans)
 
     def __len__(self) -> int:
         return len(self._spans)
@@ -139,29 +205,36 @@ class AudioStore:
     def __contains__(self, key: object) -> bool:
         return key in self._spans
 
-    def num_samples(self, key: str) -> int:
-        """Length of clip ``key`` in samples at ``sample_rate``."""
-        return self._span(key)[1]
-
-    def duration_s(self, key: str) -> float:
-        return self.num_samples(key) / self.sample_rate
-
-    def get(self, key: str) -> np.ndarray:
-        """The samples of clip ``key``: ``(samples,)`` float32, a read-only view (copy before editing)."""
-        offset, length = self._span(key)
-        return self._samples()[offset : offset + length]
-
-    def _span(self, key: str) -> tuple[int, int]:
+    def span(self, key: str) -> tuple[int, int]:
+        """``(offset, length)`` of clip ``key`` in samples (for ``read``)."""
         try:
             return self._spans[key]
         except KeyError:
             raise KeyError(f"clip {key!r} is not in the audio store {self.directory}") from None
 
+    def num_samples(self, key: str) -> int:
+        """Length of clip ``key`` in samples at ``sample_rate``."""
+        return self.span(key)[1]
+
+    def duration_s(self, key: str) -> float:
+        return self.num_samples(key) / self.sample_rate
+
+    def get(self, key: str) -> np.ndarray:
+        """The samples of clip ``key``: ``(samples,)`` float32; read-only for float32 stores (copy before editing)."""
+        return self.read(*self.span(key))
+
+    def read(self, offset: int, length: int) -> np.ndarray:
+        """``length`` samples from ``offset`` as float32 (a memory-map view for float32 stores)."""
+        samples = self._samples()[offset : offset + length]
+        if self.dtype == "int16":
+            return samples.astype(np.float32) / np.float32(_INT16_SCALE)
+        return samples
+
     def _samples(self) -> np.ndarray:
         # Opened lazily (and dropped when pickled) so DataLoader workers map the file instead of copying it.
         if self._audio is None:
-            total = sum(n for _, n in self._spans.values())
-            self._audio = np.load(self.directory / _AUDIO, mmap_mode="r") if total else np.zeros(0, np.float32)
+            empty = np.zeros(0, np.int16 if self.dtype == "int16" else np.float32)
+            self._audio = np.load(self.directory / _AUDIO, mmap_mode="r") if self.total_samples else empty
         return self._audio
 
     def __getstate__(self) -> dict[str, Any]:
@@ -170,25 +243,40 @@ class AudioStore:
         return state
 
 
-def _fingerprint(
-    keys: list[str], paths: list[str], rel_paths: list[str], sample_rate: int, silence_peak: float
-) -> str:
+def _fingerprint(keys: list[str], cols: dict[str, list], sample_rate: int, silence_peak: float, dtype: str) -> str:
     digest = hashlib.sha256()
-    digest.update(json.dumps([FORMAT_VERSION, sample_rate, repr(float(silence_peak))]).encode())
-    for key, path, rel in sorted(zip(keys, paths, rel_paths)):
-        try:
-            st = os.stat(path)
-            size, mtime = st.st_size, st.st_mtime_ns
-        except OSError:
-            size, mtime = -1, -1  # a missing file is fingerprinted too: it is skipped, and appearing changes it
-        digest.update(f"{key}\0{rel}\0{size}\0{mtime}\n".encode())
+    digest.update(json.dumps([FORMAT_VERSION, sample_rate, repr(float(silence_peak)), dtype]).encode())
+    if "duration_s" in cols and "sample_rate" in cols:
+        # The loader read each header: length and rate identify the audio without touching the file again.
+        identity = [f"{d!r}\0{r}" for d, r in zip(cols["duration_s"], cols["sample_rate"])]
+    else:
+        identity = [str(_size(p)) for p in cols["path"]]
+    for key, rel, ident in sorted(zip(keys, cols["rel_path"], identity)):
+        digest.update(f"{key}\0{rel}\0{ident}\n".encode())
     return digest.hexdigest()[:20]
 
 
-def _npy_header(total: int) -> bytes:
-    body = f"{{'descr': '<f4', 'fortran_order': False, 'shape': ({total},), }}"
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return -1  # a missing file is fingerprinted too: it is skipped, and appearing changes it
+
+
+def _npy_header(total: int, dtype: str) -> bytes:
+    descr = "<i2" if dtype == "int16" else "<f4"
+    body = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': ({total},), }}"
     body = body.ljust(_NPY_HEADER_BYTES - 10 - 1) + "\n"  # magic 6 + version 2 + length 2 bytes precede it
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(body)) + body.encode("latin1")
+
+
+def _encode(wave: np.ndarray, dtype: str) -> tuple[bytes, bool]:
+    """The clip's bytes on disk and whether reading them back gives ``wave`` exactly."""
+    if dtype == "float32":
+        return np.ascontiguousarray(wave, dtype="<f4").tobytes(), True
+    q = np.clip(np.round(wave.astype(np.float64) * _INT16_SCALE), -32768, 32767).astype("<i2")
+    exact = np.array_equal(q.astype(np.float32) / np.float32(_INT16_SCALE), wave)
+    return q.tobytes(), exact
 
 
 def _build(
@@ -198,6 +286,7 @@ def _build(
     rel_paths: list[str],
     sample_rate: int,
     silence_peak: float,
+    dtype: str,
     progress: bool,
 ) -> None:
     directory.parent.mkdir(parents=True, exist_ok=True)
@@ -205,7 +294,7 @@ def _build(
     try:
         clips: list[list[Any]] = []
         skipped: list[dict[str, str]] = []
-        offset = 0
+        offset = inexact = 0
         with open(tmp / _AUDIO, "wb") as out:
             out.write(b"\0" * _NPY_HEADER_BYTES)
             for key, path, rel in tqdm(
@@ -220,15 +309,19 @@ def _build(
                 if reason is not None:
                     skipped.append({"key": key, "path": rel, "reason": reason})
                     continue
-                out.write(np.ascontiguousarray(wave, dtype="<f4").tobytes())
+                data, exact = _encode(wave, dtype)
+                out.write(data)
+                inexact += not exact
                 clips.append([key, offset, int(wave.size)])
                 offset += int(wave.size)
             out.seek(0)
-            out.write(_npy_header(offset))
+            out.write(_npy_header(offset, dtype))
         index = {
             "format": FORMAT_VERSION,
             "sample_rate": sample_rate,
             "silence_peak": silence_peak,
+            "dtype": dtype,
+            "inexact_clips": inexact,
             "total_samples": offset,
             "clips": clips,
             "skipped": skipped,
@@ -238,14 +331,14 @@ def _build(
         try:
             os.rename(tmp, directory)
         except OSError:
-            # Another process finished the same fingerprint first; its cache is identical, keep it.
+            # Another process (without a working lock) finished the same fingerprint first; identical, keep it.
             if not (directory / _INDEX).is_file():
                 raise
             logger.info("audio store: %s was written concurrently; using it", directory)
             return
         logger.info(
-            "audio store: %d clips (%.1f s) into %s, %d skipped",
-            len(clips), offset / sample_rate, directory, len(skipped),
+            "audio store: %d clips (%.1f s, %s) into %s, %d skipped, %d not exact in %s",
+            len(clips), offset / sample_rate, dtype, directory, len(skipped), inexact, dtype,
         )
     finally:
         if tmp.exists():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import threading
 from pathlib import Path
 
@@ -107,19 +108,59 @@ def test_second_prepare_decodes_nothing_and_reports_the_same_skips(tmp_path, cou
     np.testing.assert_array_equal(second.get("fake/b48k"), first.get("fake/b48k"))
 
 
-def test_touching_a_file_or_changing_a_setting_invalidates(tmp_path, counted_loads):
+def with_column(ds: datasets.Dataset, name: str, values: list) -> datasets.Dataset:
+    return ds.remove_columns(name).add_column(name, values, feature=FEATURES[name]).select_columns(list(FEATURES))
+
+
+def test_fingerprint_ignores_mtimes_and_location_but_sees_length_and_settings(tmp_path, counted_loads):
     ds = make_corpus(tmp_path / "corpus")
     first, _ = AudioStore.prepare(ds, tmp_path / "cache", progress=False)
     path = tmp_path / "corpus" / "spk1" / "a16k.wav"
     st = path.stat()
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
-    second, _ = AudioStore.prepare(ds, tmp_path / "cache", progress=False)
-    assert second.directory != first.directory and len(counted_loads) == 2 * len(ds)
-    third, _ = AudioStore.prepare(ds, tmp_path / "cache", sample_rate=8_000, progress=False)
-    assert third.directory not in (first.directory, second.directory)
-    assert third.num_samples("fake/a16k") == 4_000
-    fourth, kept = AudioStore.prepare(ds, tmp_path / "cache", silence_peak=0.0, progress=False)
-    assert fourth.directory != second.directory and "d_silent" in kept["utt_id"]
+    # A copy made without mtimes, elsewhere: same clips, same store, nothing decoded again.
+    copy = tmp_path / "copy"
+    shutil.copytree(tmp_path / "corpus", copy, copy_function=shutil.copyfile)
+    moved = with_column(ds, "path", [p.replace(str(tmp_path / "corpus"), str(copy)) for p in ds["path"]])
+    second, _ = AudioStore.prepare(moved, tmp_path / "cache", progress=False)
+    assert second.directory == first.directory and len(counted_loads) == len(ds)
+    # A clip whose header length changed (the loader's duration_s) is new audio.
+    write_wav(path, sample_rate=16_000, seconds=0.75)
+    longer = with_column(ds, "duration_s", [0.75 if u == "a16k" else d for u, d in zip(ds["utt_id"], ds["duration_s"])])
+    third, _ = AudioStore.prepare(longer, tmp_path / "cache", progress=False)
+    assert third.directory != first.directory and third.num_samples("fake/a16k") == 12_000
+    # Without the header columns (e.g. the benchmark's rows) the file size stands in for them.
+    bare = ds.select_columns(["corpus", "utt_id", "path", "rel_path"])
+    fourth, _ = AudioStore.prepare(bare, tmp_path / "cache", progress=False)
+    write_wav(path, sample_rate=16_000, seconds=0.5)
+    fifth, _ = AudioStore.prepare(bare, tmp_path / "cache", progress=False)
+    assert fifth.directory != fourth.directory
+    settings = [
+        AudioStore.prepare(ds, tmp_path / "cache", sample_rate=8_000, progress=False)[0],
+        AudioStore.prepare(ds, tmp_path / "cache", silence_peak=0.0, progress=False)[0],
+        AudioStore.prepare(ds, tmp_path / "cache", dtype="int16", progress=False)[0],
+    ]
+    assert len({s.directory for s in settings} | {first.directory}) == 4
+    assert settings[0].num_samples("fake/a16k") == 4_000
+    assert "fake/d_silent" in settings[1]
+
+
+def test_int16_store_is_half_the_disk_and_exact_for_16k_pcm(tmp_path):
+    ds = make_corpus(tmp_path / "corpus")
+    f32, _ = AudioStore.prepare(ds, tmp_path / "cache", progress=False)
+    i16, kept = AudioStore.prepare(ds, tmp_path / "cache", dtype="int16", progress=False)
+    assert len(kept) == 3 and i16.dtype == "int16"
+    assert np.load(i16.directory / "audio.npy", mmap_mode="r").dtype == np.int16
+    assert (i16.directory / "audio.npy").stat().st_size * 2 - (f32.directory / "audio.npy").stat().st_size < 512
+    # 16-bit PCM at 16 kHz, mono: exactly what soundfile decodes.
+    decoded, _ = hf_ser.audio.load_audio(tmp_path / "corpus" / "spk1" / "a16k.wav")
+    assert i16.get("fake/a16k").dtype == np.float32
+    np.testing.assert_array_equal(i16.get("fake/a16k"), decoded)
+    # Resampled / down-mixed clips are rounded to 16 bits and counted.
+    assert i16.inexact_clips == 2
+    np.testing.assert_allclose(i16.get("fake/b48k"), f32.get("fake/b48k"), atol=2.0**-16)
+    with pytest.raises(ValueError, match="store dtype"):
+        AudioStore.prepare(ds, tmp_path / "cache", dtype="float16", progress=False)
 
 
 def test_killed_prepare_leaves_no_cache(tmp_path, monkeypatch):
@@ -136,13 +177,13 @@ def test_killed_prepare_leaves_no_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(hf_ser.audio, "load_audio", dies_on_second)
     with pytest.raises(KeyboardInterrupt):
         AudioStore.prepare(ds, tmp_path / "cache", progress=False)
-    assert list((tmp_path / "cache").iterdir()) == []
+    assert [p for p in (tmp_path / "cache").iterdir() if p.suffix != ".lock"] == []
     monkeypatch.setattr(hf_ser.audio, "load_audio", real)
     store, kept = AudioStore.prepare(ds, tmp_path / "cache", progress=False)
     assert len(store) == 3 and len(kept) == 3
 
 
-def test_concurrent_writers_are_harmless(tmp_path):
+def test_concurrent_writers_decode_once(tmp_path, counted_loads):
     ds = make_corpus(tmp_path / "corpus")
     results, errors = [], []
 
@@ -158,8 +199,9 @@ def test_concurrent_writers_are_harmless(tmp_path):
     for t in threads:
         t.join()
     assert not errors
+    assert len(counted_loads) == len(ds)  # the second waited on the lock and reused the first's store
     assert results[0].directory == results[1].directory
-    assert [p.name for p in (tmp_path / "cache").iterdir()] == [results[0].directory.name]
+    assert [p.name for p in (tmp_path / "cache").iterdir() if p.suffix != ".lock"] == [results[0].directory.name]
     np.testing.assert_array_equal(results[0].get("fake/a16k"), results[1].get("fake/a16k"))
 
 

@@ -1,0 +1,96 @@
+"""The loaded-corpus cache: a warm start reads no audio header; any change to the corpus folder reloads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from audio_fixtures import write_wav
+
+import hf_ser
+import hf_ser.audio
+from hf_ser.config import CorpusSpec
+from hf_ser.data.corpus_cache import load_corpus_cached, root_signature
+from hf_ser.data.prepare import prepare_corpora
+
+
+def write_manifest(root, names=("a", "b", "c"), labels=None):
+    lines = ["path,label,speaker"]
+    for n, name in enumerate(names):
+        if not (root / f"{name}.wav").exists():
+            write_wav(root / f"{name}.wav", seconds=0.3 + 0.1 * n, freq_hz=220.0 + 40 * n)
+        lines.append(f"{name}.wav,{(labels or {}).get(name, 'anger')},s{n}")
+    (root / "manifest.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def header_reads(monkeypatch):
+    calls = []
+    real = hf_ser.audio.sf.info
+
+    def counting(path, *args, **kwargs):
+        calls.append(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(hf_ser.audio.sf, "info", counting)
+    return calls
+
+
+def test_warm_load_reads_no_header_and_gives_the_same_rows_and_counts(tmp_path, header_reads):
+    write_manifest(tmp_path / "c")
+    first, log1 = load_corpus_cached("manifest", tmp_path / "c", tmp_path / "cache")
+    assert len(header_reads) == 3
+    second, log2 = load_corpus_cached("manifest", tmp_path / "c", tmp_path / "cache")
+    assert len(header_reads) == 3  # nothing opened again
+    assert second.to_pandas().equals(first.to_pandas()) and log2.to_dict() == log1.to_dict() and log2.reconciles()
+
+
+@pytest.mark.parametrize("change", ["label", "add_clip", "rename_clip", "options"])
+def test_any_change_to_the_corpus_reloads(tmp_path, header_reads, change):
+    root = tmp_path / "c"
+    write_manifest(root)
+    load_corpus_cached("manifest", root, tmp_path / "cache")
+    kwargs = {}
+    if change == "label":
+        write_manifest(root, labels={"b": "neutral"})
+    elif change == "add_clip":
+        write_manifest(root, names=("a", "b", "c", "d"))
+    elif change == "rename_clip":
+        (root / "c.wav").rename(root / "c2.wav")  # the manifest now points at a missing file
+    else:
+        kwargs = {"corpus_name": "other"}
+    ds, log = load_corpus_cached("manifest", root, tmp_path / "cache", **kwargs)
+    assert len(header_reads) > 3
+    if change == "label":
+        assert ds["label"] == ["anger", "neutral", "anger"]
+    if change == "rename_clip":
+        assert [s.reason for s in log.skipped] == ["missing file"]
+
+
+def test_signature_ignores_audio_mtimes_and_skips_non_local_roots(tmp_path):
+    write_manifest(tmp_path / "c")
+    before = root_signature(tmp_path / "c")
+    import os
+
+    os.utime(tmp_path / "c" / "a.wav", ns=(0, 0))
+    assert root_signature(tmp_path / "c") == before
+    assert root_signature("someone/some-hub-dataset") is None
+
+
+def test_prepared_data_reads_waves_through_plain_arrays(tmp_path):
+    write_manifest(tmp_path / "one")
+    demo = Path(hf_ser.__file__).parent / "demo_data" / "emodb"
+    specs = [CorpusSpec(name="manifest", root=str(tmp_path / "one"), options={"corpus_name": "one"}),
+             CorpusSpec(name="emodb", root=str(demo))]
+    for dtype in ("float32", "int16"):
+        data = prepare_corpora(specs, cache_dir=tmp_path / "cache", progress=False, store_dtype=dtype)
+        n = len(data.dataset)
+        assert n > 3 and data.column("corpus") == ["one"] * 3 + ["emodb"] * (n - 3)
+        for i in range(n):
+            key = data.key(i)
+            store = data.stores["manifest" if key.startswith("one/") else "emodb"]
+            np.testing.assert_array_equal(data.wave(i), store.get(key))
+            assert data.num_samples(i) == data.lengths[i] == store.num_samples(key)
+        decoded, _ = hf_ser.audio.load_audio(tmp_path / "one" / "b.wav")
+        np.testing.assert_array_equal(data.wave(1), decoded)  # int16: exact for 16-bit PCM at 16 kHz
