@@ -100,6 +100,9 @@ class ModelConfig:
     mask_time_prob: Union[float, None] = None
     options: dict[str, Any] = field(default_factory=dict)
     """Options for non-wav2vec2 model kinds."""
+    attn_implementation: Union[Literal["sdpa", "eager", "flash_attention_2"], None] = None
+    """Backbone attention kernel; None: transformers' default (SDPA where the backbone supports it: wav2vec2,
+    XLS-R, HuBERT; WavLM has only ``eager``)."""
 
 
 @dataclass
@@ -136,9 +139,18 @@ class TrainConfig:
     frozen_cache_mb: float = 0.0
     """RAM budget for caching the frozen part's output across epochs (0 = off). Used only when layers are
     frozen, no waveform augmentation runs, and the clip is not randomly cropped (its waveform never changes)."""
+    frozen_cache_device: Literal["cpu", "pinned", "device"] = "cpu"
+    """Where the frozen-output cache lives: RAM, page-locked RAM (fast non-blocking copies to a GPU), or the
+    accelerator's own memory (no copies; the budget must fit beside the model)."""
     bucket_by_length: bool = True
     balanced_sampling: bool = False
     num_workers: int = 0
+    """DataLoader worker processes (each runs with one torch thread); on CUDA, batches use pinned memory and
+    non-blocking copies whatever this is."""
+    compile: bool = False
+    """``torch.compile`` the model (inductor, static shapes). Batches are then padded to a fixed ladder of
+    lengths (``hf_ser.data.batching.pad_ladder``) so it compiles once per rung, not once per batch. Off by
+    default: the first steps pay the compilation, and on a CPU the gain is small."""
     log_every_n_steps: int = 10
 
 

@@ -32,7 +32,7 @@ def build_model_of_kind(
             pooling_kwargs=m.pooling_kwargs, head_hidden_size=m.head_hidden_size, dropout=m.dropout, task=m.task,
             dims=dims, class_weights=class_weights, label_smoothing=m.label_smoothing, layerdrop=m.layerdrop,
             gradient_checkpointing=m.gradient_checkpointing, mask_time_prob=m.mask_time_prob, seed=seed,
-            loss=m.loss, focal_gamma=m.focal_gamma,
+            loss=m.loss, focal_gamma=m.focal_gamma, attn_implementation=m.attn_implementation,
         )
     from hf_ser.baselines import BASELINES, build_baseline
 

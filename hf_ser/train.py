@@ -25,6 +25,7 @@ from accelerate import Accelerator, DistributedDataParallelKwargs
 from accelerate.utils import set_seed
 from tqdm.auto import tqdm
 
+from hf_ser.acceleration import accelerator_kwargs, compile_pad_lengths
 from hf_ser.augment.align import compute_alignments
 from hf_ser.baselines.targets import dims_array
 from hf_ser.config import RecipeConfig, dump_recipe, load_recipe, to_dict
@@ -38,6 +39,7 @@ from hf_ser.data.loaders import (
     eval_loader,
     keep_rows,
     loader_generator,
+    loader_kwargs,
     soft_targets,
 )
 from hf_ser.data.prepare import PreparedData, prepare_corpora
@@ -98,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         project_dir=str(run_dir),
         # Frozen layers have requires_grad=False, so DDP never waits for their gradients.
         kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=False)],
+        **accelerator_kwargs(cfg.train),  # non-blocking copies on CUDA, torch.compile when asked
     )
     set_seed(cfg.train.seed)
     _refuse_target_as_training(cfg)
@@ -209,13 +212,15 @@ def train_fold(
         seed=tc.seed + fold.index,
         weights=balanced_weights(ids[split.train]) if tc.balanced_sampling else None,
     )
+    pads = compile_pad_lengths(tc, int(data.lengths.min()), int(data.lengths.max()))  # () unless train.compile
     train_loader = torch.utils.data.DataLoader(
-        train_set, batch_sampler=sampler, collate_fn=Collator(), num_workers=tc.num_workers, generator=loader_generator(tc.seed)
+        train_set, batch_sampler=sampler, collate_fn=Collator(pad_lengths=pads), num_workers=tc.num_workers,
+        generator=loader_generator(tc.seed), **loader_kwargs(tc.num_workers),
     )
     # Selecting on the test fold only replicates papers that did so; the protocol in every report says it.
     select_idx = split.test if cfg.data.selection_split == "test" else split.valid
-    valid_loader = eval_loader(data, select_idx, ids, batch_size=tc.batch_size, num_workers=tc.num_workers, seed=tc.seed, dims=targets_dims)
-    test_loader = eval_loader(data, split.test, ids, batch_size=tc.batch_size, num_workers=tc.num_workers, seed=tc.seed, dims=targets_dims)
+    valid_loader = eval_loader(data, select_idx, ids, batch_size=tc.batch_size, num_workers=tc.num_workers, seed=tc.seed, dims=targets_dims, pad_lengths=pads)
+    test_loader = eval_loader(data, split.test, ids, batch_size=tc.batch_size, num_workers=tc.num_workers, seed=tc.seed, dims=targets_dims, pad_lengths=pads)
 
     # ------------------------------------------------------------------ optimisation
     batches_per_epoch = len(sampler.batches(0)) // accelerator.num_processes
@@ -225,7 +230,11 @@ def train_fold(
     cacheable = None
     if tc.frozen_cache_mb and augment is None and getattr(model, "frozen_output_cacheable", lambda: "n/a")() is None:
         dtype = "bfloat16" if accelerator.mixed_precision == "bf16" else "float16"
-        model = FrozenCacheModel(model, FrozenOutputCache(budget_bytes=int(tc.frozen_cache_mb * 2**20), dtype=dtype))
+        where = accelerator.device if tc.frozen_cache_device == "device" else "cpu"
+        cache = FrozenOutputCache(
+            budget_bytes=int(tc.frozen_cache_mb * 2**20), dtype=dtype, device=where, pin=tc.frozen_cache_device == "pinned"
+        )
+        model = FrozenCacheModel(model, cache)
         cacheable = cacheable_clips(clip_lengths, max_samples=max_samples, augmented=False)
     optimizer = build_optimizer(model, lr=tc.lr, head_lr=tc.head_lr, weight_decay=tc.weight_decay)
     scheduler = build_scheduler(optimizer, name=tc.scheduler, total_steps=total_steps, warmup_ratio=tc.warmup_ratio)

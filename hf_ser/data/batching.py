@@ -88,10 +88,16 @@ class Collator:
 
     normalize: bool = True
     pad_to_multiple_of: int = 320  # one wav2vec2 frame: keeps shapes on few distinct values
+    pad_lengths: tuple[int, ...] = ()
+    """Fixed lengths to pad to (the shortest that fits; see ``pad_ladder``): static shapes for torch.compile.
+    Longer batches fall back to ``pad_to_multiple_of``."""
 
     def __call__(self, items: list[dict]) -> dict[str, torch.Tensor]:
         longest = max(len(it["wave"]) for it in items)
-        if self.pad_to_multiple_of:
+        fits = [n for n in self.pad_lengths if n >= longest]
+        if fits:
+            longest = min(fits)
+        elif self.pad_to_multiple_of:
             longest = -(-longest // self.pad_to_multiple_of) * self.pad_to_multiple_of
         values = np.zeros((len(items), longest), dtype=np.float32)
         mask = np.zeros((len(items), longest), dtype=np.int64)
@@ -112,6 +118,18 @@ class Collator:
         if "dims" in items[0]:
             batch["dims"] = torch.tensor(np.stack([it["dims"] for it in items]), dtype=torch.float32)
         return batch
+
+
+def pad_ladder(longest: int, *, shortest: int = 16_000, ratio: float = 1.25, step: int = 320) -> tuple[int, ...]:
+    """Padded lengths from ``shortest`` up to ``longest`` samples, each ``ratio`` times the previous (rounded up
+    to ``step``, one wav2vec2 frame): a dozen shapes for 1-20 s, at most 25 % padding on top of bucketing."""
+    rungs, n = [], max(step, shortest)
+    while True:
+        n = -(-n // step) * step
+        rungs.append(n)
+        if n >= longest:
+            return tuple(rungs)
+        n = int(n * ratio)
 
 
 class BucketBatchSampler(torch.utils.data.Sampler[list[int]]):

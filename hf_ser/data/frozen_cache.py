@@ -48,18 +48,25 @@ class CacheStats:
 
 
 class FrozenOutputCache:
-    """Hidden states at the freezing cut per clip key, in RAM, under a byte budget.
+    """Hidden states at the freezing cut per clip key, under a byte budget.
 
     Args:
         budget_bytes: most bytes of stored tensors; clips beyond it are recomputed each epoch.
         dtype: storage dtype name, a key of ``STORAGE_DTYPES``.
+        device: where entries live: ``cpu`` (RAM) or the accelerator (no copies back each step).
+        pin: page-locked RAM for entries on the CPU (asynchronous copies to a GPU); ignored without CUDA.
     """
 
-    def __init__(self, *, budget_bytes: int, dtype: str = "float16"):
+    def __init__(
+        self, *, budget_bytes: int, dtype: str = "float16", device: str | torch.device = "cpu", pin: bool = False
+    ):
         if dtype not in STORAGE_DTYPES:
             raise KeyError(f"unknown cache dtype {dtype!r}; choose one of {sorted(STORAGE_DTYPES)}")
         self.budget_bytes = int(budget_bytes)
         self.dtype = STORAGE_DTYPES[dtype]
+        self.device = torch.device(device)
+        # Page-locked host memory makes the copy back to the GPU asynchronous; it needs CUDA.
+        self.pin = bool(pin) and self.device.type == "cpu" and torch.cuda.is_available()
         self.nbytes = 0
         self.stats = CacheStats()
         self._entries: dict[Hashable, torch.Tensor] = {}
@@ -71,14 +78,16 @@ class FrozenOutputCache:
         return key in self._entries
 
     def get(self, key: Hashable) -> torch.Tensor:
-        """The stored ``(frames, hidden)`` tensor of ``key`` (storage dtype, CPU)."""
+        """The stored ``(frames, hidden)`` tensor of ``key`` (storage dtype, on the cache's device)."""
         return self._entries[key]
 
     def put(self, key: Hashable, hidden: torch.Tensor) -> bool:
         """Store ``hidden: (frames, hidden)`` for ``key``; False when it does not fit or is not finite."""
         if key in self._entries:
             return True
-        stored = hidden.detach().to(device="cpu", dtype=self.dtype).contiguous()
+        stored = hidden.detach().to(device=self.device, dtype=self.dtype).contiguous()
+        if self.pin:
+            stored = stored.pin_memory()
         size = stored.numel() * stored.element_size()
         # float16 overflows above 65504: such a clip is recomputed rather than cached as inf.
         if self.nbytes + size > self.budget_bytes or not bool(torch.isfinite(stored).all()):
@@ -179,7 +188,7 @@ def pad_frames(rows: Sequence[torch.Tensor], *, like: torch.Tensor) -> tuple[tor
     hidden = torch.zeros(len(rows), longest, width, dtype=like.dtype, device=like.device)
     frame_mask = torch.zeros(len(rows), longest, dtype=torch.bool, device=like.device)
     for i, r in enumerate(rows):
-        hidden[i, : r.shape[0]] = r.to(device=like.device, dtype=like.dtype)
+        hidden[i, : r.shape[0]] = r.to(device=like.device, dtype=like.dtype, non_blocking=True)
         frame_mask[i, : r.shape[0]] = True
     return hidden, frame_mask
 

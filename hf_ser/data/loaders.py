@@ -9,11 +9,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
 from hf_ser.corpora import vote_matrix
+from hf_ser.corpora._schema import read_columns
 from hf_ser.data.batching import BucketBatchSampler, ClipDataset, Collator
 from hf_ser.data.prepare import PreparedData
 
@@ -29,6 +31,23 @@ def loader_generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def one_thread_worker(_worker_id: int) -> None:
+    """DataLoader ``worker_init_fn``: one intra-op thread per worker process (``num_workers`` workers each
+    spinning up every core's worth of intra-op threads starve the training process; fairseq#3342)."""
+    torch.set_num_threads(1)
+
+
+def loader_kwargs(num_workers: int) -> dict[str, Any]:
+    """Extra ``DataLoader(...)`` arguments: pinned batches on CUDA (copied with ``non_blocking``), one thread
+    per worker; empty on a CPU run without workers, so CPU figures do not move."""
+    kwargs: dict[str, Any] = {}
+    if torch.cuda.is_available():
+        kwargs["pin_memory"] = True
+    if num_workers > 0:
+        kwargs.update(worker_init_fn=one_thread_worker, persistent_workers=True)
+    return kwargs
+
+
 def eval_loader(
     data: PreparedData,
     indices: Sequence[int],
@@ -38,12 +57,14 @@ def eval_loader(
     num_workers: int = 0,
     seed: int = 0,
     dims: np.ndarray | None = None,
+    pad_lengths: tuple[int, ...] = (),
 ) -> torch.utils.data.DataLoader:
     """Whole clips of ``data`` rows ``indices``, sorted by length (little padding), in a fixed order.
 
     Args:
         label_ids: class id of every row of ``data`` (-100 where the row's label is not a model class).
         dims: ``(rows, n_dims)`` dimensional targets of every row, for regression / multitask models.
+        pad_lengths: fixed padded lengths (a compiled model's static shapes); see ``Collator``.
     """
     indices = list(indices)
     dataset = ClipDataset(
@@ -53,9 +74,10 @@ def eval_loader(
     )
     if not indices:
         return torch.utils.data.DataLoader(dataset, batch_size=1, collate_fn=Collator(), generator=loader_generator(seed))
-    sampler = BucketBatchSampler([data.num_samples(i) for i in indices], batch_size=batch_size, shuffle=False)
+    sampler = BucketBatchSampler(data.lengths[indices], batch_size=batch_size, shuffle=False)
     return torch.utils.data.DataLoader(
-        dataset, batch_sampler=sampler, collate_fn=Collator(), num_workers=num_workers, generator=loader_generator(seed)
+        dataset, batch_sampler=sampler, collate_fn=Collator(pad_lengths=pad_lengths), num_workers=num_workers,
+        generator=loader_generator(seed), **loader_kwargs(num_workers),
     )
 
 
@@ -83,7 +105,7 @@ def soft_targets(dataset, label_names: Sequence[str], ids: np.ndarray) -> tuple[
     if "votes" not in dataset.column_names:
         distributions, has = np.zeros((len(ids), len(label_names)), np.float32), np.zeros(len(ids), bool)
     else:
-        distributions, has = vote_matrix(dataset["votes"], label_names)
+        distributions, has = vote_matrix(read_columns(dataset, ("votes",))["votes"], label_names)
     fallback = ~has & (ids >= 0)
     distributions[np.flatnonzero(fallback), ids[fallback]] = 1.0
     return distributions, int(has.sum())

@@ -73,6 +73,7 @@ def build_model(
     layerdrop: float = 0.0,
     gradient_checkpointing: bool = False,
     mask_time_prob: float | None = None,
+    attn_implementation: str | None = None,
     seed: int | None = None,
 ) -> SerForSequenceClassification:
     """Build a speech emotion recognition model.
@@ -100,6 +101,7 @@ def build_model(
         layerdrop: probability of skipping each trainable layer in training (0: off, the default).
         gradient_checkpointing: recompute the trainable layers in backward.
         mask_time_prob: SpecAugment time-mask probability; None keeps the backbone config's value.
+        attn_implementation: backbone attention kernel (``sdpa``, ``eager``, ...); None: transformers' default.
         seed: seed for the random initialisation (head, and the backbone for shapes).
 
     Returns:
@@ -138,6 +140,10 @@ def build_model(
         model.backbone.load_state_dict(pretrained.state_dict())
         del pretrained
         model.config.backbone_config._name_or_path = backbone
+    if attn_implementation is not None:
+        # A run-time choice, not saved: a loaded model takes transformers' default (a backbone without the
+        # kernel, e.g. WavLM with sdpa, fails here with transformers' own message).
+        model.backbone.set_attn_implementation(attn_implementation)
     model.train()
     return model
 

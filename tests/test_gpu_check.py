@@ -1,0 +1,33 @@
+"""scripts/gpu_check.sh in its CPU mode (tiny shape): every part runs and prints its figures."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_gpu_check_cpu_mode_prints_every_figure(tmp_path):
+    env = {**os.environ, "GPU_CHECK_OUT": str(tmp_path), "PYTHON": sys.executable}
+    done = subprocess.run(
+        ["bash", "scripts/gpu_check.sh", "--cpu", "--variants", "sdpa,eager,cache", "--bench-clips", "8",
+         "--bench-epochs", "1"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    summary = done.stdout.split("--- summary", 1)[1]
+    for variant in ("sdpa", "eager", "cache"):
+        assert f"features {variant}" in summary
+    assert "effect   eager" in summary and "epoch 2 / epoch 1" in summary
+    assert "bench    baseline train audio-s/s" in summary and "bench    hf_ser   train audio-s/s" in summary
+    assert "speed-up" in summary
+    results = json.loads(next(tmp_path.glob("gpu_check_*.json")).read_text())
+    assert results["header"]["device"] == "cpu" and results["header"]["shape"]["backbone"] == "shape:tiny"
+    cache = next(r for r in results["features"] if r["variant"] == "cache")
+    assert len(cache["audio_s_per_s"]) == 2 and cache["epoch2_over_epoch1"] > 0
+    assert results["bench"]["paths"]["baseline"]["train_audio_s_per_s"] > 0
+    assert (tmp_path / next(tmp_path.glob("gpu_check_*.txt")).name).read_text().count("features") >= 3
