@@ -199,7 +199,7 @@ def summary_lines(results: dict) -> list[str]:
                      f"({r['uncompiled_audio_s_per_s']:.1f}); compile {r['compile_s']} s, padded lengths {r['pad_lengths']}")
         if "epoch2_over_epoch1" in r:
             extra = f"  epoch 2 / epoch 1 = x{r['epoch2_over_epoch1']:.2f} (cache {r['cache_mb']} MB)"
-        rates = " ".join(f"{x:.1f}" for x in r["audio_s_per_s"])
+        rates = " ".join(f"{x:.3g}" for x in r["audio_s_per_s"])
         lines.append(f"features {r['variant']:<8} audio-s/s per epoch {rates}  MFU {mfu}  peak {r['peak_memory_mb']:.0f} MB{extra}")
     ref = {r["variant"]: r for r in results.get("features", []) if "error" not in r}
     if "sdpa" in ref:

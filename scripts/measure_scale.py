@@ -11,8 +11,9 @@ Phases (each a new Python process, so peak memory is the phase's own; seconds ex
 * ``epoch``: one data-only training epoch of fold 0 (bucketed batches of up to ``--batch-audio-s`` seconds,
   collated, no model), audio-seconds per second.
 * ``train20``: ``python -m hf_ser.train`` with a tiny model for 20 steps on the warm cache. ``steps_s`` is the
-  wall time from the first training forward to the 20th optimizer step, ``eval_s`` the time inside evaluation
-  forwards; ``outside_s`` = total - steps - eval: what the run spends around its steps.
+  wall time from the first training forward to the 20th optimizer step, ``eval_s`` the time of the evaluation
+  passes (from the first to the last forward of each run of evaluation forwards: batches and forwards);
+  ``outside_s`` = total - steps - eval: the fixed start-up and shut-down around them.
 
 Every phase prints ``seconds``, the machine's 1-minute load average at its end, peak RSS (``VmHWM``) and peak ``RssAnon`` (sampled every 20 ms; the memory-mapped
 store's pages are file-backed and not in it). ``--scan`` prints a table over several corpora with the growth
@@ -170,19 +171,29 @@ def _train20(corpus: str, cache: str, dtype: str, work: Path) -> dict:
     from hf_ser import train
 
     marks = {"first_train_forward": None, "optimizer_steps": [], "eval_s": 0.0}
-    depth = [0, 0.0]  # nesting depth of module calls, start of the outermost eval call
+    depth = [0]  # nesting depth of module calls: only the outermost call of a forward counts
+    segment = {"start": None, "last_end": None}  # the current run of evaluation forwards
+
+    def close_segment() -> None:
+        if segment["start"] is not None and segment["last_end"] is not None:
+            marks["eval_s"] += segment["last_end"] - segment["start"]
+        segment["start"] = segment["last_end"] = None
 
     def pre(module, _args):
         if depth[0] == 0:
-            if module.training and marks["first_train_forward"] is None:
-                marks["first_train_forward"] = time.perf_counter()
-            depth[1] = time.perf_counter() if not module.training else -1.0
+            now = time.perf_counter()
+            if module.training:
+                close_segment()
+                if marks["first_train_forward"] is None:
+                    marks["first_train_forward"] = now
+            elif segment["start"] is None:
+                segment["start"] = now
         depth[0] += 1
 
     def post(module, _args, _out):
         depth[0] -= 1
-        if depth[0] == 0 and depth[1] >= 0:
-            marks["eval_s"] += time.perf_counter() - depth[1]
+        if depth[0] == 0 and not module.training:
+            segment["last_end"] = time.perf_counter()
 
     torch.nn.modules.module.register_module_forward_pre_hook(pre)
     torch.nn.modules.module.register_module_forward_hook(post)
@@ -204,6 +215,7 @@ def _train20(corpus: str, cache: str, dtype: str, work: Path) -> dict:
     watch, t0 = MemoryWatch(), time.perf_counter()
     train.main([str(recipe), "folds=0"])
     total = time.perf_counter() - t0
+    close_segment()
     steps = marks["optimizer_steps"]
     steps_s = steps[min(19, len(steps) - 1)] - marks["first_train_forward"]
     return {"phase": "train20", "seconds": total, "steps_s": steps_s, "eval_s": marks["eval_s"],

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from hf_ser.corpora._schema import read_columns
 from hf_ser.metrics import regression_metrics
 
 logger = logging.getLogger(__name__)
@@ -42,8 +43,10 @@ def dims_array(dataset, dims: Sequence[str]) -> np.ndarray:
     missing = [d for d in dims if d not in columns]
     if missing:
         raise KeyError(f"dataset has no column(s) {missing}")
+    # A datasets.Dataset is read whole-column through Arrow (indexing its lazy Column row by row is slow).
+    cols = read_columns(dataset, dims) if hasattr(dataset, "with_format") else {d: dataset[d] for d in dims}
     values = np.stack(
-        [np.array([np.nan if v is None else v for v in dataset[d]], dtype=np.float32) for d in dims], axis=1
+        [np.array([np.nan if v is None else v for v in cols[d]], dtype=np.float32) for d in dims], axis=1
     )
     empty = [d for j, d in enumerate(dims) if not np.isfinite(values[:, j]).any()]
     if empty:

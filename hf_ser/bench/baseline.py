@@ -7,7 +7,10 @@ What it does, as ``examples/pytorch/audio-classification/run_audio_classificatio
       ``torchaudio.functional.resample`` inside ``with_transform``: the same per-epoch work);
     * train transform: random crop to ``max_length_seconds`` (default 20 s), then the feature extractor
       normalises each clip on the CPU; evaluation: whole clips;
-    * ``DataCollatorWithPadding`` pads each batch to its longest clip; the sampler is random;
+    * ``DataCollatorWithPadding`` pads each batch to its longest clip; the sampler is random, or with
+      ``group_by_length=True`` the Trainer's ``LengthGroupedSampler`` (the example's ``--group_by_length``;
+      ``train_sampling_strategy="group_by_length"`` in transformers 5), which reads every clip's length once
+      through the transform at start-up, as it does for a user without a ``length`` column;
     * ``Wav2Vec2ForSequenceClassification`` (projector 256, mean pooling, linear) with
       ``freeze_feature_encoder()``; the lower layers are frozen the naive way (``requires_grad=False``);
     * the HF ``Trainer`` with its default optimizer and linear schedule, no evaluation during training, one
@@ -36,7 +39,7 @@ from transformers import (
 )
 
 from hf_ser.bench.data import BenchClip, BenchData
-from hf_ser.bench.measure import PathResult, PeakMemory, Stopwatch, synchronize
+from hf_ser.bench.measure import CpuClock, PathResult, PeakMemory, Stopwatch, synchronize
 from hf_ser.metrics import classification_metrics
 
 logger = logging.getLogger(__name__)
@@ -79,6 +82,32 @@ class _CountingCollator(DataCollatorWithPadding):
         return batch
 
 
+def trainer_arguments(
+    *, batch_size: int, epochs: int, lr: float, warmup_ratio: float, seed: int, bf16: bool, group_by_length: bool
+) -> dict:
+    """The ``TrainingArguments`` the baseline passes: the example's defaults plus the benchmark's shared
+    settings. Everything not listed is the ``TrainingArguments`` default, as in the example (AdamW, weight decay
+    0, ``max_grad_norm`` 1.0, ``gradient_accumulation_steps`` 1, dataloader workers 0)."""
+    return {
+        "per_device_train_batch_size": batch_size,
+        "per_device_eval_batch_size": batch_size,
+        "num_train_epochs": epochs,
+        "learning_rate": lr,
+        "warmup_steps": warmup_ratio,  # a float below 1 is a ratio of the total steps
+        "lr_scheduler_type": "linear",
+        "eval_strategy": "no",
+        "save_strategy": "no",
+        "logging_strategy": "no",
+        "report_to": "none",
+        "remove_unused_columns": False,  # the transform needs the "audio" column
+        "seed": seed,
+        "bf16": bf16,
+        "use_cpu": not torch.cuda.is_available(),
+        "disable_tqdm": True,
+        "train_sampling_strategy": "group_by_length" if group_by_length else "random",
+    }
+
+
 def _dataset(clips: tuple[BenchClip, ...], label2id: dict[str, int]) -> Dataset:
     ds = Dataset.from_dict({"audio": [c.path for c in clips], "label": [label2id[c.label] for c in clips]})
     return ds.cast_column("audio", Audio(decode=False))
@@ -96,6 +125,7 @@ def run_baseline(
     seed: int,
     max_length_s: float = 20.0,
     bf16: bool = False,
+    group_by_length: bool = False,
 ) -> PathResult:
     """Train and evaluate the baseline on ``data``; returns its figures.
 
@@ -106,8 +136,9 @@ def run_baseline(
         batch_size, epochs, lr, warmup_ratio, seed: as for hf_ser's path.
         max_length_s: training random-crop length (the example's default 20 s).
         bf16: bf16 mixed precision (GPU).
+        group_by_length: the example's ``--group_by_length`` (length-grouped batches).
     """
-    result = PathResult(name="baseline (HF Trainer)")
+    result = PathResult(name="baseline (HF Trainer, group_by_length)" if group_by_length else "baseline (HF Trainer)")
     label2id = {name: i for i, name in enumerate(data.labels)}
     torch.manual_seed(seed)
     model = Wav2Vec2ForSequenceClassification.from_pretrained(
@@ -143,31 +174,21 @@ def run_baseline(
     with tempfile.TemporaryDirectory(prefix="hf_ser_bench_trainer_") as out_dir:
         args = TrainingArguments(
             output_dir=out_dir,
-            per_device_train_batch_size=batch_size,
-            per_device_eval_batch_size=batch_size,
-            num_train_epochs=epochs,
-            learning_rate=lr,
-            warmup_steps=warmup_ratio,  # a float below 1 is a ratio of the total steps
-            lr_scheduler_type="linear",
-            eval_strategy="no",
-            save_strategy="no",
-            logging_strategy="no",
-            report_to="none",
-            remove_unused_columns=False,  # the transform needs the "audio" column
-            seed=seed,
-            bf16=bf16,
-            use_cpu=not torch.cuda.is_available(),
-            disable_tqdm=True,
+            **trainer_arguments(
+                batch_size=batch_size, epochs=epochs, lr=lr, warmup_ratio=warmup_ratio, seed=seed, bf16=bf16,
+                group_by_length=group_by_length,
+            ),
         )
         trainer = Trainer(
             model=model, args=args, train_dataset=train_ds, data_collator=collator, processing_class=feature_extractor
         )
         # With tqdm off the Trainer prints its logs to stdout, which would break `hf-ser bench --json`.
         trainer.remove_callback(PrinterCallback)
-        with PeakMemory() as memory:
+        with PeakMemory() as memory, CpuClock() as cpu:
             synchronize()
             out = trainer.train()
             synchronize()
+        result.train_cpu_s, result.machine_busy = cpu.cpu_s, cpu.machine_busy
         result.train_time_s = float(out.metrics["train_runtime"])
         result.train_loss = float(out.training_loss)
         result.real_samples, result.computed_samples = collator.real, collator.computed

@@ -28,7 +28,14 @@ class PathResult:
     wa: float = float("nan")
     ua: float = float("nan")
     prepare_s: float = 0.0  # one-time decode into the audio store (hf_ser only)
+    train_cpu_s: float = 0.0  # CPU time of this process (all its threads) during training
+    machine_busy: float = float("nan")  # whole machine's CPU use during training, 0-1 (1 = every core busy)
     notes: dict = field(default_factory=dict)
+
+    @property
+    def train_audio_s_per_cpu_s(self) -> float:
+        """Training audio-seconds per CPU-second of this process: steadier than wall time on a busy machine."""
+        return self.train_audio_s / self.train_cpu_s if self.train_cpu_s else 0.0
 
     @property
     def train_audio_s_per_s(self) -> float:
@@ -50,7 +57,9 @@ class PathResult:
 
     def to_dict(self) -> dict:
         out = asdict(self)
-        for name in ("train_audio_s_per_s", "eval_audio_s_per_s", "real_frame_fraction", "later_epoch_s"):
+        for name in (
+            "train_audio_s_per_s", "train_audio_s_per_cpu_s", "eval_audio_s_per_s", "real_frame_fraction", "later_epoch_s"
+        ):
             out[name] = getattr(self, name)
         return out
 
@@ -87,6 +96,21 @@ class PeakMemory:
         while not self._stop.is_set():
             self.peak_mb = max(self.peak_mb, process.memory_info().rss / 2**20)
             time.sleep(self.interval_s)
+
+
+class CpuClock:
+    """Process CPU seconds and the machine's CPU use (0-1, all cores) while the ``with`` block runs."""
+
+    def __enter__(self) -> CpuClock:
+        self.cpu_s = 0.0
+        self.machine_busy = float("nan")
+        psutil.cpu_percent(interval=None)  # starts the machine-wide interval
+        self._cpu0 = time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.cpu_s = time.process_time() - self._cpu0
+        self.machine_busy = psutil.cpu_percent(interval=None) / 100.0
 
 
 class Stopwatch:
