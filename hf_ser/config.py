@@ -16,9 +16,7 @@ from typing import Any, Literal, Union
 
 import yaml
 
-
-class RecipeError(ValueError):
-    """A recipe or override that does not fit the schema; the message names the key."""
+from hf_ser.errors import RecipeError
 
 
 @dataclass
@@ -68,6 +66,8 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
+    """The model of a run. Each field reaches the builder of ``kind`` by name (``hf_ser.model_kinds``)."""
+
     kind: str = "wav2vec2"
     """Model family (``wav2vec2`` covers every wav2vec2-style encoder)."""
     backbone: str = "facebook/wav2vec2-large-xlsr-53"
@@ -85,6 +85,8 @@ class ModelConfig:
     dims: list[str] = field(default_factory=list)
     """Dimensional targets for regression / multitask: ``valence``, ``arousal``, ``dominance``."""
     label_smoothing: float = 0.0
+    regression_loss_weight: float = 1.0
+    """Weight of the (1 - CCC) loss next to the cross-entropy in ``task: multitask``."""
     class_weights: Union[str, None] = None
     """``balanced`` weights the loss by inverse class frequency of the training split (class-prior weights)."""
     targets: Literal["hard", "soft"] = "hard"
@@ -180,14 +182,31 @@ class RecipeConfig:
     hub_private: bool = False
 
 
-def load_recipe(path: str | Path | None, overrides: list[str] | None = None) -> RecipeConfig:
-    """Read a YAML recipe, apply ``key=value`` overrides, and validate everything against the schema.
+def load_recipe(path: str | Path | None, overrides: list[str] | None = None, *, validate: bool = True) -> RecipeConfig:
+    """Read a YAML recipe, apply ``key=value`` overrides, and check it whole before any work.
+
+    The schema (keys, types) is checked here; ``validate=True`` (the default) then runs
+    ``hf_ser.validate.validate_recipe``: registry names, every option dict against its builder, value ranges.
+    ``validate=False`` is for tools that read a partial recipe (e.g. a matrix base whose corpora are replaced).
 
     Raises:
-        RecipeError: unknown key, wrong type, or malformed override (the message names the key).
+        RecipeError: unknown key, wrong type, malformed override, unknown registry name, unknown option or
+            out-of-range value (the message names the key and the valid choices).
     """
+    cfg = parse_recipe(path, overrides)
+    if validate:
+        from hf_ser.validate import validate_recipe  # the registries are imported only when a run is checked
+
+        validate_recipe(cfg)
+    return cfg
+
+
+def parse_recipe(path: str | Path | None, overrides: list[str] | None = None) -> RecipeConfig:
+    """The schema half of ``load_recipe``: YAML + overrides -> ``RecipeConfig`` (keys and types checked)."""
     raw: dict[str, Any] = {}
     if path is not None:
+        if not Path(path).is_file():
+            raise RecipeError(f"recipe {str(path)!r} does not exist; the recipes are listed in recipes/README.md")
         text = Path(path).read_text()
         raw = yaml.safe_load(text) or {}
         if not isinstance(raw, dict):

@@ -16,7 +16,7 @@ def _write(tmp_path, text):
 
 def test_defaults_and_overrides(tmp_path):
     cfg = load_recipe(
-        _write(tmp_path, "name: x\ntrain: {lr: 1.0e-4}\n"),
+        _write(tmp_path, "name: x\ndata: {corpora: [{name: ravdess, root: r}]}\ntrain: {lr: 1.0e-4}\n"),
         ["train.lr=1e-5", "model.pooling=attention", "folds=all", "train.max_steps=3", "data.label_set=[anger, sadness]"],
     )
     assert isinstance(cfg, RecipeConfig)

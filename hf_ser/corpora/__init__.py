@@ -34,7 +34,7 @@ from hf_ser.corpora import (
     urdu,
 )
 from hf_ser.corpora._base import CorpusInfo, CorpusLayoutError, SkipLog, SkippedFile
-from hf_ser.corpora._labels import CANONICAL_LABELS, LABEL_SETS, LabelSet
+from hf_ser.corpora._labels import CANONICAL_LABELS, LABEL_SETS, LabelSet, resolve_label_set
 from hf_ser.corpora._votes import NO_AGREEMENT, VOTE_LABELS, vote_distribution, vote_matrix
 
 
@@ -105,10 +105,12 @@ __all__ = [
     "CorpusEntry",
     "CorpusInfo",
     "CorpusLayoutError",
+    "LabelSet",
     "SkipLog",
     "SkippedFile",
     "get_corpus",
     "load_corpus",
+    "resolve_label_set",
     "vote_distribution",
     "vote_matrix",
 ]

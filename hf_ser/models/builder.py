@@ -17,6 +17,12 @@ logger = logging.getLogger(__name__)
 SAMPLING_RATE = 16_000
 DEFAULT_BACKBONE = "facebook/wav2vec2-large-xlsr-53"
 
+# build_model's parameters reach SerConfig under the same name, except these two (SerConfig's names are stored
+# in every saved config.json, so they stay). tests/test_model_options.py checks every parameter lands somewhere.
+SER_CONFIG_NAMES = {"dropout": "classifier_dropout", "gradient_checkpointing": "use_gradient_checkpointing"}
+# Parameters for the backbone (its config in ``_backbone_config``, or a run-time kernel choice), not SerConfig.
+BACKBONE_OPTIONS = ("backbone", "layerdrop", "mask_time_prob", "attn_implementation")
+
 
 def _backbone_config(
     backbone: str, *, layers: str | int, layerdrop: float, mask_time_prob: float | None
@@ -107,6 +113,8 @@ def build_model(
     Returns:
         The model, in train mode, with frozen parameters set to ``requires_grad=False``.
     """
+    # Every parameter by name (taken first, before any other local exists): they reach SerConfig below.
+    options = {k: v for k, v in locals().items() if k not in (*BACKBONE_OPTIONS, "id2label", "seed")}
     if seed is not None:
         torch.manual_seed(seed)
     if task == "regression" and not id2label:
@@ -116,21 +124,7 @@ def build_model(
     )
     config = SerConfig(
         backbone_config=backbone_config,
-        num_frozen_layers=num_frozen_layers,
-        freeze_feature_encoder=freeze_feature_encoder,
-        layers=layers,
-        pooling=pooling,
-        pooling_kwargs=pooling_kwargs,
-        head_hidden_size=head_hidden_size,
-        classifier_dropout=dropout,
-        task=task,
-        dims=dims,
-        class_weights=class_weights,
-        label_smoothing=label_smoothing,
-        regression_loss_weight=regression_loss_weight,
-        loss=loss,
-        focal_gamma=focal_gamma,
-        use_gradient_checkpointing=gradient_checkpointing,
+        **{SER_CONFIG_NAMES.get(name, name): value for name, value in options.items()},
         id2label={int(i): str(name) for i, name in id2label.items()},
         label2id={str(name): int(i) for i, name in id2label.items()},
     )
