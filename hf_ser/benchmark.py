@@ -1,4 +1,4 @@
-"""``hf-ser benchmark emobox MODEL_OR_RECIPE --roots roots.yaml``: one table to set beside EmoBox's leaderboard.
+"""One table to set beside EmoBox's leaderboard (the library half of ``hf-ser benchmark emobox``).
 
 For every corpus EmoBox covers and hf_ser loads (``hf_ser.emobox``), when the user has it on disk: train and test
 with EmoBox's own folds (the ``<corpus>_emobox`` protocols, clip for clip) and EmoBox's label classes (IEMOCAP:
@@ -15,10 +15,8 @@ kept because EmoBox's table has it. EmoBox's own numbers come from frozen upstre
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -178,22 +176,3 @@ def table_markdown(table: dict[str, Any]) -> str:
     if table["missing"]:
         lines += ["", "Not run (not on disk): " + ", ".join(f"{c} ({why})" for c, why in sorted(table["missing"].items()))]
     return "\n".join(lines) + "\n"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("suite", choices=["emobox"], help="the published benchmark to reproduce")
-    parser.add_argument("model_or_recipe", help="a recipe YAML, or a backbone (Hub id, local folder, shape:<name>)")
-    parser.add_argument("--roots", required=True, help="YAML mapping corpus name -> corpus root")
-    parser.add_argument("--out", default="runs/emobox", help="output folder (default runs/emobox)")
-    parser.add_argument("--partial", action="store_true",
-                        help="run incomplete corpus copies on the listed clips present (not comparable with EmoBox)")
-    parser.add_argument("--folds", default="all", help="'all' (default) or fold positions such as 0 or 0,2")
-    parser.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
-                        help="recipe overrides, e.g. --set train.max_steps=2 train.batch_size=4")
-
-
-def run(args: argparse.Namespace) -> int:
-    table = run_emobox(args.model_or_recipe, read_roots(args.roots), args.out, partial=args.partial,
-                       folds=args.folds, overrides=args.overrides)
-    sys.stdout.write(table_markdown(table))
-    return 1 if table["failed"] else 0

@@ -206,16 +206,25 @@ def parse_recipe(path: str | Path | None, overrides: list[str] | None = None) ->
     raw: dict[str, Any] = {}
     if path is not None:
         if not Path(path).is_file():
-            raise RecipeError(f"recipe {str(path)!r} does not exist; the recipes are listed in recipes/README.md")
-        text = Path(path).read_text()
-        raw = yaml.safe_load(text) or {}
+            raise FileNotFoundError(f"recipe {str(path)!r} does not exist; the recipes are listed in recipes/README.md")
+        try:
+            raw = yaml.safe_load(Path(path).read_text()) or {}
+        except yaml.YAMLError as e:
+            raise RecipeError(f"{path} is not valid YAML: {' '.join(str(e).split())}") from None
         if not isinstance(raw, dict):
             raise RecipeError(f"{path}: a recipe must be a mapping of keys, got {type(raw).__name__}")
     for item in overrides or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise RecipeError(f"override {item!r} is not of the form key=value")
-        _set_dotted(raw, key.strip(), yaml.safe_load(value) if value != "" else "")
+        try:
+            parsed = yaml.safe_load(value) if value != "" else ""
+        except yaml.YAMLError as e:
+            raise RecipeError(
+                f"override {item!r}: the value is not valid YAML ({getattr(e, 'problem', e)}); quote the whole "
+                "override in the shell, e.g. 'model.pooling_kwargs={num_heads: 2}'"
+            ) from None
+        _set_dotted(raw, key.strip(), parsed)
     return _build(RecipeConfig, raw, "")
 
 

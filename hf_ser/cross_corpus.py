@@ -16,12 +16,11 @@ its own source corpora only; a target is never part of its training or validatio
 also a source of a row is left out of that row). ``matrix.json`` and ``matrix.md`` hold the table:
 rows = source set x label set, columns = targets (masked to the shared labels, and unmasked).
 
-    hf-ser matrix recipes/demo/multilingual_matrix.yaml
+    hf-ser matrix recipes/demo/multilingual_matrix.yaml     (hf_ser.commands.matrix)
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import time
@@ -143,17 +142,6 @@ def evaluate_target(accelerator, model, target, name: str, label_names: list[str
         m["left_out_labels"] = left_out
     masked["shared_labels"] = [label_names[i] for i in shared]
     return {f"cross/{name}": masked, f"cross_unmasked/{name}": unmasked}
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("matrix", help="matrix YAML (see hf_ser/cross_corpus.py)")
-    parser.add_argument("overrides", nargs="*", help="key=value overrides applied to every cell")
-
-
-def run(args: argparse.Namespace) -> int:
-    table = run_matrix(load_matrix(args.matrix), extra_overrides=args.overrides)
-    logger.info("\n%s", matrix_markdown(table))
-    return 0
 
 
 def _row(source: str, label_set: str, metrics: dict, targets: list[str], seconds: float) -> dict:

@@ -1,4 +1,4 @@
-"""``hf-ser predict MODEL PATH... [--json]``: label audio files or folders with a saved model.
+"""Label audio files or folders with a saved model (the library half of ``hf-ser predict MODEL PATH... [--json]``).
 
 Works with any audio-classification model ``from_pretrained`` can load (a run's ``model/``, a Hub repo id),
 on any file soundfile reads, at any sample rate, mono or not: decoding goes through ``hf_ser.audio``.
@@ -9,11 +9,8 @@ windows' probabilities. Files that cannot be read are reported, not fatal.
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
-import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -207,52 +204,3 @@ def predict_files(
         if r.error:
             logger.warning("could not label %s: %s", r.path, r.error)
     return results
-
-
-# -- CLI -----------------------------------------------------------------------------------------------------------------
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", help="saved model folder (runs/<name>/model) or Hub repo id")
-    parser.add_argument("paths", nargs="+", help="audio files or folders (searched recursively)")
-    parser.add_argument("--json", action="store_true", help="print one JSON document instead of text lines")
-    parser.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
-    parser.add_argument("--device", default=None, help="torch device (default: cuda if available, else cpu)")
-    parser.add_argument("--window-s", type=float, default=10.0, help="window length for long recordings")
-    parser.add_argument("--max-length-s", type=float, default=20.0, help="recordings longer than this are windowed")
-
-
-def _format_text(results: list[FilePrediction]) -> str:
-    lines = []
-    for r in results:
-        if r.error:
-            lines.append(f"{r.path}\tFAILED\t{r.error}")
-            continue
-        top = ", ".join(f"{lab} {p:.3f}" for lab, p in list(r.scores.items())[:3])
-        lines.append(f"{r.path}\t{r.label}\t{top}\t({r.duration_s:.2f} s)")
-        for s in r.segments:
-            lines.append(f"  [{s.start_s:8.2f} - {s.end_s:8.2f} s]\t{s.label}\t{s.scores[s.label]:.3f}")
-    return "\n".join(lines) + "\n"
-
-
-def run(args: argparse.Namespace) -> int:
-    results = predict_files(
-        args.model,
-        args.paths,
-        batch_size=args.batch_size,
-        device=args.device,
-        window_s=args.window_s,
-        max_length_s=max(args.max_length_s, args.window_s),
-    )
-    # stdout is this command's product (a table or JSON); diagnostics go to logging (stderr).
-    if args.json:
-        sys.stdout.write(json.dumps([asdict(r) for r in results], indent=2) + "\n")
-    else:
-        sys.stdout.write(_format_text(results))
-    failed = [r.path for r in results if r.error]
-    ok = len(results) - len(failed)
-    if failed:
-        logger.warning("%d of %d files failed: %s", len(failed), len(results), ", ".join(failed))
-    if not results:
-        logger.error("no audio files found in %s", " ".join(map(str, args.paths)))
-    return 0 if ok > 0 else 1

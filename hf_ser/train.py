@@ -449,4 +449,8 @@ def _flat(d: dict, prefix: str = "") -> dict:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # As a script (accelerate launch hf_ser/train.py, python -m hf_ser.train) the command line is the
+    # `train` command's: the same arguments, user errors as one line (exit 2), --debug for the traceback.
+    from hf_ser.commands.train import main as command_main
+
+    sys.exit(command_main())

@@ -35,6 +35,7 @@ from hf_ser.corpora import (
 )
 from hf_ser.corpora._base import CorpusInfo, CorpusLayoutError, SkipLog, SkippedFile
 from hf_ser.corpora._labels import CANONICAL_LABELS, LABEL_SETS, LabelSet, resolve_label_set
+from hf_ser.corpora._schema import read_columns
 from hf_ser.corpora._votes import NO_AGREEMENT, VOTE_LABELS, vote_distribution, vote_matrix
 
 
@@ -110,6 +111,7 @@ __all__ = [
     "SkippedFile",
     "get_corpus",
     "load_corpus",
+    "read_columns",
     "resolve_label_set",
     "vote_distribution",
     "vote_matrix",

@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from hf_ser.bench import cli
 from hf_ser.bench.report import format_report
 from hf_ser.bench.runner import BenchSettings, run_benchmark
+from hf_ser.commands import bench as cli
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import json
 import pytest
 from audio_fixtures import write_corrupt, write_wav
 
-from hf_ser.corpora import cli
+from hf_ser.commands import corpora as cli
 
 
 def run_cli(argv: list[str], capsys) -> str:

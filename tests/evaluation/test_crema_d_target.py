@@ -7,7 +7,7 @@ import torch
 from audio_fixtures import write_wav
 from eval_fixtures import save_model, tiny_classifier
 
-from hf_ser.evaluation import cli
+from hf_ser.commands import evaluate as cli
 
 RAVDESS_LABELS = ["anger", "calm", "happiness", "neutral", "sadness"]
 CLIPS = [

@@ -6,7 +6,8 @@ import json
 import pytest
 import yaml
 
-from hf_ser.evaluation import cli, read_run_protocol
+from hf_ser.commands import evaluate as cli
+from hf_ser.evaluation import read_run_protocol
 from hf_ser.evaluation.report import speaker_independence
 
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from hf_ser.evaluation import cli
+from hf_ser.commands import evaluate as cli
 
 models = pytest.importorskip("hf_ser.models")
 

@@ -1,14 +1,12 @@
-"""``hf-ser corpora list`` and ``hf-ser corpora inspect NAME ROOT``: what hf_ser supports and what is on disk.
+"""What hf_ser supports and what is on disk: the reports behind ``hf-ser corpora list`` / ``inspect``.
 
-``inspect`` loads the corpus, runs the audio checks through the audio store (so silent or unreadable files are
-reported as skipped, and the decoded audio is cached for training), and shows the clips, speakers, label counts,
-skipped files and the folds of every protocol written for the corpus. ``--json`` prints exactly one JSON object.
+``inspect_corpus`` loads the corpus, runs the audio checks through the audio store (so silent or unreadable files
+are reported as skipped, and the decoded audio is cached for training), and summarises the clips, speakers, label
+counts, skipped files and the folds of every protocol written for the corpus.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import sys
 from collections import Counter
@@ -19,47 +17,14 @@ from typing import Any
 import datasets
 
 from hf_ser import splits
-from hf_ser.corpora import CORPORA, get_corpus, load_corpus
-from hf_ser.corpora._labels import LABEL_SETS, resolve_label_set
-from hf_ser.corpora._schema import read_columns
+from hf_ser.corpora import CORPORA, LABEL_SETS, get_corpus, load_corpus, read_columns, resolve_label_set
+from hf_ser.data.store import AudioStore, default_cache_root
 
 logger = logging.getLogger(__name__)
 
 GENERIC_NOTE = "generic protocols (any corpus or mix): " + ", ".join(
     name for name, p in splits.PROTOCOLS.items() if p.corpus is None
 )
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``list`` and ``inspect`` sub-commands to ``parser``."""
-    sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    sub.add_parser("list", help="the supported corpora: languages, label sets, fold protocols")
-    inspect = sub.add_parser("inspect", help="load a corpus from disk and report clips, labels, skips and folds")
-    inspect.add_argument("name", help=f"registry name: {', '.join(sorted(CORPORA))}")
-    inspect.add_argument("root", help="corpus root folder, as distributed")
-    inspect.add_argument(
-        "--label-set", default="all", help=f"label-set name ({', '.join(LABEL_SETS)}) or comma-separated labels"
-    )
-    inspect.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    inspect.add_argument(
-        "--no-audio-check", action="store_true", help="skip decoding (silent/corrupt files are then not found)"
-    )
-    inspect.add_argument(
-        "--cache-root", default=None, help="audio store cache (default: $HF_SER_CACHE or ~/.cache/hf_ser)"
-    )
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run the chosen action; returns the exit status."""
-    if args.action == "list":
-        sys.stdout.write(list_table() + "\n")
-        return 0
-    label_set: str | list[str] = args.label_set if "," not in args.label_set else args.label_set.split(",")
-    report = inspect_corpus(
-        args.name, args.root, label_set=label_set, audio_check=not args.no_audio_check, cache_root=args.cache_root
-    )
-    sys.stdout.write((json.dumps(report, ensure_ascii=False, indent=2) if args.json else report_tables(report)) + "\n")
-    return 0
 
 
 def list_table() -> str:
@@ -99,8 +64,6 @@ def inspect_corpus(
     entry = get_corpus(name)
     dataset, log = load_corpus(name, root, label_set=label_set)
     if audio_check and len(dataset):
-        from hf_ser.data.store import AudioStore, default_cache_root
-
         cache = Path(cache_root) if cache_root is not None else default_cache_root()
         _, dataset = AudioStore.prepare(dataset, cache, skip_log=log, progress=sys.stderr.isatty())
     cols = read_columns(dataset, ("language", "speaker", "label"))

@@ -1,0 +1,77 @@
+"""``hf-ser bench``: time hf_ser's training path against the HF example baseline on the same work.
+
+    hf-ser bench                 # the table (about 16 minutes on a busy 2-core CPU)
+    hf-ser bench --json          # one JSON object instead (includes ``speedup`` and ``real_frame_fraction``)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # Defaults live in hf_ser.bench.runner.BenchSettings (importing it here would import torch for --help).
+    parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    parser.add_argument("--out", type=Path, help="also write the JSON report here")
+    parser.add_argument("--model", help="a key of hf_ser.bench.models.BENCH_MODELS (default: xls-r-300m on a GPU, xlsr-cpu on a CPU)")
+    parser.add_argument("--layers", type=int, help="transformer layers (default: 24 on a GPU, 8 on a CPU)")
+    parser.add_argument("--frozen-layers", type=int, help="frozen bottom layers (default: half)")
+    parser.add_argument("--clips", type=int, help="benchmark clips, train + test")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--ablation-epochs", type=int)
+    parser.add_argument("--no-ablations", action="store_true", help="skip the per-feature ablation runs")
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--cache-budget-mb", type=float)
+    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
+    parser.add_argument("--work-dir", help="keep clips and stores here (default: a temporary folder)")
+
+
+def settings_from(args: argparse.Namespace):
+    """``BenchSettings`` from the command line: options not given keep BenchSettings' defaults."""
+    from hf_ser.bench.models import BENCH_MODELS
+    from hf_ser.bench.runner import BenchSettings
+
+    if args.model is not None and args.model not in BENCH_MODELS:
+        from hf_ser.errors import UserError
+
+        raise UserError(f"--model {args.model!r} is not a benchmark model; valid: {sorted(BENCH_MODELS)}")
+    given = {
+        "model": args.model,
+        "num_layers": args.layers,
+        "num_frozen_layers": args.frozen_layers,
+        "clips": args.clips,
+        "epochs": args.epochs,
+        "ablation_epochs": args.ablation_epochs,
+        "ablations": () if args.no_ablations else None,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "seed": args.seed,
+        "cache_budget_mb": args.cache_budget_mb,
+        "work_dir": args.work_dir,
+    }
+    return BenchSettings(**{k: v for k, v in given.items() if v is not None})
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from hf_ser.bench.report import format_report
+    from hf_ser.bench.runner import run_benchmark
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    settings = settings_from(args)
+    report = run_benchmark(settings)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=1))
+    sys.stdout.write((json.dumps(report) if args.json else format_report(report)) + "\n")
+    return 0

@@ -1,0 +1,64 @@
+"""The command line: every argparse wrapper in hf_ser.commands, --help without torch, user errors as one line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hf_ser.commands import COMMANDS
+
+REPO = Path(__file__).parents[1]
+DEMO = REPO / "recipes" / "demo" / "ravdess_tiny.yaml"
+
+
+def _python(code: str, *args: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_SER_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, *(["-c", code] if code else []), *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_help_answers_without_importing_torch(command, tmp_path):
+    argv = [command, "--help"] if command else ["--help"]
+    code = (
+        "import sys\nfrom hf_ser.commands import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "heavy = sorted(m for m in ('torch', 'transformers', 'datasets') if m in sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    result = _python(code, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "usage: hf-ser" in result.stdout
+
+
+def test_train_help_points_to_the_recipe_list(tmp_path):
+    result = _python("", "-m", "hf_ser.cli", "train", "--help", tmp_path=tmp_path)
+    assert "recipes/README.md" in result.stdout and "--debug" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "argv, message, fix",
+    [
+        (["-m", "hf_ser.cli", "train", str(DEMO), "data.protocol=nope"], "unknown fold protocol 'nope'", "recipe"),
+        (["-m", "hf_ser.train", str(DEMO), "data.augment=[{name: noise, snrdb: 3}]"], "'snrdb'", "recipe"),
+        (["-m", "hf_ser.cli", "train", "missing.yaml"], "does not exist", "check the path"),
+        (["-m", "hf_ser.train", str(DEMO), "model.pooling_kwargs={eps:"], "not valid YAML", "recipe"),
+        (["-m", "hf_ser.cli", "corpora", "inspect", "ravdess", "no/such/folder"], "does not exist", "corpora inspect"),
+    ],
+)
+def test_user_errors_are_one_line_plus_the_fix(argv, message, fix, tmp_path):
+    result = _python("", *argv, tmp_path=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if ": error: " in line or ": fix: " in line]
+    assert len(lines) == 2 and message in lines[0] and fix in lines[1], result.stderr
+    assert not (tmp_path / "cache").exists()  # refused before any audio store was written
+
+
+def test_debug_keeps_the_traceback(tmp_path):
+    result = _python("", "-m", "hf_ser.cli", "train", str(DEMO), "data.protocol=nope", "--debug", tmp_path=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "RecipeError" in result.stderr
