@@ -27,7 +27,7 @@ from typing import Any
 import datasets
 
 from hf_ser import emobox
-from hf_ser.corpora._schema import read_columns
+from hf_ser.corpora import read_columns
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from hf_ser.corpora._schema import read_columns
+from hf_ser.corpora import read_columns
 from hf_ser.metrics import regression_metrics
 
 logger = logging.getLogger(__name__)

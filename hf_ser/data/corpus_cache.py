@@ -32,8 +32,7 @@ from typing import Any
 import datasets
 
 import hf_ser.corpora as corpora_pkg
-from hf_ser.corpora import SkipLog, SkippedFile, load_corpus
-from hf_ser.corpora._labels import LabelSet
+from hf_ser.corpora import LabelSet, SkipLog, SkippedFile, load_corpus
 from hf_ser.data.store import exclusive_lock
 
 logger = logging.getLogger(__name__)

@@ -14,8 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from hf_ser.corpora import vote_matrix
-from hf_ser.corpora._schema import read_columns
+from hf_ser.corpora import read_columns, vote_matrix
 from hf_ser.data.batching import BucketBatchSampler, ClipDataset, Collator
 from hf_ser.data.prepare import PreparedData
 

@@ -17,9 +17,7 @@ import datasets
 import numpy as np
 
 from hf_ser.config import CorpusSpec
-from hf_ser.corpora import SkipLog
-from hf_ser.corpora._labels import LabelSet
-from hf_ser.corpora._schema import read_columns
+from hf_ser.corpora import LabelSet, SkipLog, read_columns
 from hf_ser.data.corpus_cache import load_corpus_cached
 from hf_ser.data.store import AudioStore, StoreDtype, default_cache_root, store_key
 

@@ -59,8 +59,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from hf_ser import audio
-from hf_ser.corpora._base import SkipLog, SkippedFile
-from hf_ser.corpora._schema import read_columns
+from hf_ser.corpora import SkipLog, SkippedFile, read_columns
 
 logger = logging.getLogger(__name__)
 
