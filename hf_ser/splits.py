@@ -27,7 +27,7 @@ from typing import Any
 import datasets
 
 from hf_ser import emobox
-from hf_ser.corpora import read_columns
+from hf_ser.corpora import clip_key, read_columns, speaker_key
 
 logger = logging.getLogger(__name__)
 
@@ -115,10 +115,10 @@ class _Table:
         return cls(**{c: [str(v) for v in values] for c, values in read_columns(dataset, _COLUMNS).items()})
 
     def speaker_keys(self) -> list[str]:
-        return [f"{c}/{s}" for c, s in zip(self.corpus, self.speaker)]
+        return [speaker_key(c, s) for c, s in zip(self.corpus, self.speaker)]
 
     def clip_keys(self) -> list[str]:
-        return [f"{c}/{u}" for c, u in zip(self.corpus, self.utt_id)]
+        return [clip_key(c, u) for c, u in zip(self.corpus, self.utt_id)]
 
 
 FoldMaker = Callable[..., list[Fold]]
@@ -135,16 +135,6 @@ class Protocol:
     speaker_independent: bool
     make: FoldMaker
     options: tuple[str, ...] = ()  # protocol-specific keyword options make_folds accepts
-
-
-def speaker_key(row: dict[str, Any]) -> str:
-    """``f"{corpus}/{speaker}"`` for a dataset row: the unit every split groups by."""
-    return f"{row['corpus']}/{row['speaker']}"
-
-
-def clip_key(row: dict[str, Any]) -> str:
-    """``f"{corpus}/{utt_id}"`` for a dataset row (also the audio store key)."""
-    return f"{row['corpus']}/{row['utt_id']}"
 
 
 def normalize_speaker(speaker: str) -> str:
@@ -177,7 +167,7 @@ def _fixed_speaker_folds(
     """
 
     def make(table: _Table, *, protocol: str, strict: bool = True, **_: Any) -> list[Fold]:
-        present = {norm(s): f"{corpus}/{s}" for s in sorted(set(table.speaker))}
+        present = {norm(s): speaker_key(corpus, s) for s in sorted(set(table.speaker))}
         listed = {norm(s) for group in [*test_lists, *(valid_lists or [])] for s in group}
         absent = sorted(s for group in test_lists for s in group if norm(s) not in present)
         unlisted = [] if rest_trains else sorted(key for n, key in present.items() if n not in listed)
@@ -281,7 +271,7 @@ def _resolve_keys(speakers: Sequence[str], all_keys: set[str], protocol: str) ->
     corpora = {k.split("/", 1)[0] for k in all_keys}
     resolved = []
     for s in speakers:
-        key = s if "/" in s else (f"{next(iter(corpora))}/{s}" if len(corpora) == 1 else s)
+        key = s if "/" in s else (speaker_key(next(iter(corpora)), s) if len(corpora) == 1 else s)
         if key not in all_keys:
             raise MissingSpeakersError(f"{protocol}: speaker {s!r} is not in the data (keys look like 'corpus/speaker')")
         resolved.append(key)
@@ -381,7 +371,7 @@ def _emobox_lists(corpus: str) -> FoldMaker:
                            len(unlisted), unlisted[:5])
         folds = []
         for index, sides in enumerate(lists):
-            keys = {side: tuple(sorted(f"{corpus}/{u}" for u in ids if u in present)) for side, ids in sides.items()}
+            keys = {side: tuple(sorted(clip_key(corpus, u) for u in ids if u in present)) for side, ids in sides.items()}
             if not keys["test"] or not keys["train"]:
                 logger.warning("%s: fold %d has no %s clip in the data; omitted", protocol, index,
                                "test" if not keys["test"] else "train")

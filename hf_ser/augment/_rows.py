@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from hf_ser.corpora import clip_key
+
 if TYPE_CHECKING:
     import datasets
 
@@ -38,4 +40,4 @@ def columns(
 def keys_of(rows: datasets.Dataset | Sequence[Mapping[str, Any]]) -> list[str]:
     """Clip keys ``"<corpus>/<utt_id>"`` of ``rows``, in order."""
     cols = columns(rows, ["corpus", "utt_id"], required=["corpus", "utt_id"])
-    return [f"{c}/{u}" for c, u in zip(cols["corpus"], cols["utt_id"])]
+    return [clip_key(c, u) for c, u in zip(cols["corpus"], cols["utt_id"])]

@@ -36,6 +36,7 @@ from hf_ser.audio import TARGET_SR, AudioError
 from hf_ser.augment.alignment_files import AlignmentFileError, read_textgrid, read_wdseg
 from hf_ser.augment.pauses import speech_segments
 from hf_ser.augment.spans import WordSpan, check_spans
+from hf_ser.corpora import clip_key
 
 if TYPE_CHECKING:
     import datasets
@@ -68,9 +69,8 @@ class MissingAlignmentFile(AlignmentError):
     """The corpus or aligner output has no alignment file for a clip (retried on the next run, not cached)."""
 
 
-def utt_key(corpus: str, utt_id: str) -> str:
-    """The clip key shared with the audio store and the splits: ``"<corpus>/<utt_id>"``."""
-    return f"{corpus}/{utt_id}"
+# The alignment cache keys clips as everything else does (``hf_ser.corpora.clip_key``).
+utt_key = clip_key
 
 
 class Aligner(Protocol):

@@ -33,6 +33,7 @@ import numpy as np
 from hf_ser.audio import TARGET_SR
 from hf_ser.augment._rows import columns
 from hf_ser.augment.spans import WordSpan, normalize_text, normalize_word
+from hf_ser.corpora import clip_key
 
 if TYPE_CHECKING:
     import datasets
@@ -217,7 +218,7 @@ class WordSwap:
             ["corpus", "utt_id", "label", "speaker", "text"],
             required=["corpus", "utt_id", "label"],
         )
-        self.keys = [f"{c}/{u}" for c, u in zip(cols["corpus"], cols["utt_id"])]
+        self.keys = [clip_key(c, u) for c, u in zip(cols["corpus"], cols["utt_id"])]
         self.stats: Counter[str] = Counter()
         self.excluded: Counter[str] = Counter()  # training clips unusable for swapping, by reason
         self.last_donors: list[str] = []

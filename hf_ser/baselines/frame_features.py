@@ -14,7 +14,8 @@ import torch.nn.functional as F
 import torchaudio
 from torch import nn
 
-SAMPLE_RATE = 16_000
+from hf_ser.audio import SAMPLE_RATE
+
 FRAME_FEATURES = ("mfcc", "logmel")
 
 

@@ -23,9 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
+from hf_ser.audio import SAMPLE_RATE
+
 logger = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16_000
 # Name -> size, in the order of the feature vector.
 ISSA_FEATURE_SIZES: dict[str, int] = {"mfcc": 40, "chroma": 12, "mel": 128, "contrast": 7, "tonnetz": 6}
 ISSA_NUM_FEATURES = sum(ISSA_FEATURE_SIZES.values())  # 193

@@ -38,26 +38,26 @@ from transformers import (
     Wav2Vec2ForSequenceClassification,
 )
 
+from hf_ser.audio import SAMPLE_RATE
 from hf_ser.bench.data import BenchClip, BenchData
 from hf_ser.bench.measure import CpuClock, PathResult, PeakMemory, Stopwatch, synchronize
 from hf_ser.metrics import classification_metrics
 
 logger = logging.getLogger(__name__)
-SAMPLING_RATE = 16_000
 
 
 def _decode(audio: dict) -> np.ndarray:
     """Read one file and resample it to 16 kHz the way a user's transform would: (samples,) float32."""
     wave, rate = sf.read(audio["path"], dtype="float32", always_2d=True)
     wave = torch.from_numpy(wave.mean(axis=1))
-    if rate != SAMPLING_RATE:
-        wave = AF.resample(wave, rate, SAMPLING_RATE)
+    if rate != SAMPLE_RATE:
+        wave = AF.resample(wave, rate, SAMPLE_RATE)
     return wave.numpy()
 
 
 def _random_subsample(wave: np.ndarray, max_length_s: float) -> np.ndarray:
     """Random crop to ``max_length_s`` (the example's ``random_subsample``)."""
-    max_samples = int(round(SAMPLING_RATE * max_length_s))
+    max_samples = int(round(SAMPLE_RATE * max_length_s))
     if len(wave) <= max_samples:
         return wave
     start = random.randint(0, len(wave) - max_samples - 1)
@@ -152,19 +152,19 @@ def run_baseline(
     for layer in model.wav2vec2.encoder.layers[:num_frozen_layers]:
         layer.requires_grad_(False)
     feature_extractor = Wav2Vec2FeatureExtractor(
-        feature_size=1, sampling_rate=SAMPLING_RATE, padding_value=0.0, do_normalize=True, return_attention_mask=True
+        feature_size=1, sampling_rate=SAMPLE_RATE, padding_value=0.0, do_normalize=True, return_attention_mask=True
     )
     transform_watch = Stopwatch()
 
     def train_transforms(batch: dict) -> dict:
         with transform_watch:
             waves = [_random_subsample(_decode(a), max_length_s) for a in batch["audio"]]
-            inputs = feature_extractor(waves, sampling_rate=SAMPLING_RATE)
+            inputs = feature_extractor(waves, sampling_rate=SAMPLE_RATE)
         return {"input_values": inputs["input_values"], "labels": list(batch["label"])}
 
     def val_transforms(batch: dict) -> dict:
         with transform_watch:
-            inputs = feature_extractor([_decode(a) for a in batch["audio"]], sampling_rate=SAMPLING_RATE)
+            inputs = feature_extractor([_decode(a) for a in batch["audio"]], sampling_rate=SAMPLE_RATE)
         return {"input_values": inputs["input_values"], "labels": list(batch["label"])}
 
     train_ds = _dataset(data.train, label2id).with_transform(train_transforms)
@@ -192,7 +192,7 @@ def run_baseline(
         result.train_time_s = float(out.metrics["train_runtime"])
         result.train_loss = float(out.training_loss)
         result.real_samples, result.computed_samples = collator.real, collator.computed
-        result.train_audio_s = collator.real / SAMPLING_RATE
+        result.train_audio_s = collator.real / SAMPLE_RATE
         result.data_wait_s = transform_watch.total_s + collate_watch.total_s
         result.peak_memory_mb = memory.peak_mb
         result.epoch_times_s = [result.train_time_s / epochs] * epochs  # the Trainer does not time epochs
@@ -202,7 +202,7 @@ def run_baseline(
             prediction = trainer.predict(test_ds)
             synchronize()
         result.eval_time_s = eval_watch.total_s
-        result.eval_audio_s = collator.real / SAMPLING_RATE
+        result.eval_audio_s = collator.real / SAMPLE_RATE
     preds = np.asarray(prediction.predictions).argmax(axis=1).tolist()
     metrics = classification_metrics(list(prediction.label_ids), preds, list(data.labels))
     result.wa, result.ua = float(metrics["wa"]), float(metrics["ua"])

@@ -35,7 +35,7 @@ from hf_ser.corpora import (
 )
 from hf_ser.corpora._base import CorpusInfo, CorpusLayoutError, SkipLog, SkippedFile
 from hf_ser.corpora._labels import CANONICAL_LABELS, LABEL_SETS, LabelSet, resolve_label_set
-from hf_ser.corpora._schema import read_columns
+from hf_ser.corpora._schema import clip_key, read_columns, speaker_key
 from hf_ser.corpora._votes import NO_AGREEMENT, VOTE_LABELS, vote_distribution, vote_matrix
 
 
@@ -109,10 +109,12 @@ __all__ = [
     "LabelSet",
     "SkipLog",
     "SkippedFile",
+    "clip_key",
     "get_corpus",
     "load_corpus",
     "read_columns",
     "resolve_label_set",
+    "speaker_key",
     "vote_distribution",
     "vote_matrix",
 ]

@@ -56,3 +56,16 @@ def read_columns(dataset: datasets.Dataset, names: tuple[str, ...] | list[str]) 
     """
     table = dataset.with_format("arrow")
     return {name: table[name].to_pylist() for name in names if name in dataset.column_names}
+
+
+def clip_key(corpus: str, utt_id: str) -> str:
+    """``corpus/utt_id``: a clip's identity across corpora (audio store, split lists, alignment cache, donors).
+
+    The only place this key is spelled; everything that names a clip by string calls this.
+    """
+    return f"{corpus}/{utt_id}"
+
+
+def speaker_key(corpus: str, speaker: str) -> str:
+    """``corpus/speaker``: the unit every split groups by, so two corpora's speaker "01" never merge."""
+    return f"{corpus}/{speaker}"

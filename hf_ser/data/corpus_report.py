@@ -17,7 +17,16 @@ from typing import Any
 import datasets
 
 from hf_ser import splits
-from hf_ser.corpora import CORPORA, LABEL_SETS, get_corpus, load_corpus, read_columns, resolve_label_set
+from hf_ser.corpora import (
+    CORPORA,
+    LABEL_SETS,
+    clip_key,
+    get_corpus,
+    load_corpus,
+    read_columns,
+    resolve_label_set,
+    speaker_key,
+)
 from hf_ser.data.store import AudioStore, default_cache_root
 
 logger = logging.getLogger(__name__)
@@ -84,8 +93,8 @@ def _folds_report(dataset: datasets.Dataset, name: str, declared: Sequence[str])
     if not len(dataset):
         return report
     cols = read_columns(dataset, ("corpus", "speaker", "utt_id"))
-    speakers = [f"{c}/{s}" for c, s in zip(cols["corpus"], cols["speaker"])]
-    clips = [f"{c}/{u}" for c, u in zip(cols["corpus"], cols["utt_id"])]
+    speakers = [speaker_key(c, s) for c, s in zip(cols["corpus"], cols["speaker"])]
+    clips = [clip_key(c, u) for c, u in zip(cols["corpus"], cols["utt_id"])]
     for protocol in sorted(set(splits.protocols_for(name)) | {p for p in declared if p in splits.PROTOCOLS}):
         try:
             # strict=False: a partial copy of a corpus still shows the folds it can fill.

@@ -76,7 +76,7 @@ class PreparedData:
         """A short hash of the clips used (corpus, utt_id, label): names the data a run saw."""
         h = hashlib.sha256()
         for c, u, lab in zip(self._columns["corpus"], self._columns["utt_id"], self.column("label")):
-            h.update(f"{c}/{u}:{lab}\n".encode())
+            h.update(f"{store_key(c, u)}:{lab}\n".encode())
         return h.hexdigest()[:16]
 
 

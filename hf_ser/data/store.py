@@ -59,7 +59,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from hf_ser import audio
-from hf_ser.corpora import SkipLog, SkippedFile, read_columns
+from hf_ser.corpora import SkipLog, SkippedFile, clip_key, read_columns
 
 logger = logging.getLogger(__name__)
 
@@ -79,9 +79,8 @@ def default_cache_root() -> Path:
     return Path(os.environ.get("HF_SER_CACHE") or "~/.cache/hf_ser").expanduser()
 
 
-def store_key(corpus: str, utt_id: str) -> str:
-    """The store key of a clip: ``f"{corpus}/{utt_id}"`` (the same as ``hf_ser.splits.clip_key``)."""
-    return f"{corpus}/{utt_id}"
+# The store keys clips as everything else does (``hf_ser.corpora.clip_key``).
+store_key = clip_key
 
 
 @contextlib.contextmanager

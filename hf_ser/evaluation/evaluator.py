@@ -16,6 +16,7 @@ import datasets
 import numpy as np
 import torch
 
+from hf_ser.corpora import speaker_key
 from hf_ser.evaluation.harmonise import LabelPlan, plan_labels, predict
 from hf_ser.evaluation.inference import infer_logits
 from hf_ser.metrics import BOOTSTRAP_METRICS, bootstrap_ci, classification_metrics
@@ -228,7 +229,7 @@ def _score(plan, label_map, cols, rows, mapped_target, logits, left_out, dataset
     refs_masked, pred_masked = to_target[refs_eval], to_target[pred_masked_eval]
     unmasked = _with_ci(refs_eval, pred_unmasked, plan.eval_labels, n_boot, seed, alpha)
     masked = _with_ci(refs_masked, pred_masked, plan.target_labels, n_boot, seed, alpha)
-    speakers = [f"{cols['corpus'][i]}/{cols['speaker'][i]}" for i in rows]
+    speakers = [speaker_key(cols["corpus"][i], cols["speaker"][i]) for i in rows]
     groups = {"speaker": speakers}
     for column in ("language", "gender"):
         if column in dataset.column_names:

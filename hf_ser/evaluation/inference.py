@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from hf_ser.audio import AudioError, GitLfsPointerError, load_audio, silence_reason
+from hf_ser.audio import SAMPLE_RATE, AudioError, GitLfsPointerError, load_audio, silence_reason
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def infer_logits(
         ``(logits, failures)``: ``logits: (len(paths), num_labels)`` float32 with NaN rows for failed clips,
         and ``failures`` ``{position in paths: reason}`` for unreadable or silent files.
     """
-    sampling_rate = int(getattr(feature_extractor, "sampling_rate", 16_000))
+    sampling_rate = int(getattr(feature_extractor, "sampling_rate", SAMPLE_RATE))
     # Group-norm wav2vec2 models were trained without attention masks: their extractor says so.
     use_mask = bool(getattr(feature_extractor, "return_attention_mask", True))
     num_labels = int(model.config.num_labels)

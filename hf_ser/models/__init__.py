@@ -8,7 +8,7 @@ model's code next to the weights for processes where hf_ser is not installed.
 
 from transformers import AutoConfig, AutoModel, AutoModelForAudioClassification
 
-from hf_ser.models.builder import DEFAULT_BACKBONE, SAMPLING_RATE, build_feature_extractor, build_model
+from hf_ser.models.builder import DEFAULT_BACKBONE, build_feature_extractor, build_model
 from hf_ser.models.configuration_ser import SerConfig
 from hf_ser.models.modeling_ser import (
     SerForSequenceClassification,
@@ -32,7 +32,6 @@ __all__ = [
     "BACKBONE_SHAPES",
     "DEFAULT_BACKBONE",
     "POOLING",
-    "SAMPLING_RATE",
     "SerConfig",
     "SerForSequenceClassification",
     "SerOutput",

@@ -8,13 +8,13 @@ from typing import Any
 import torch
 from transformers import AutoConfig, AutoModel, PretrainedConfig, Wav2Vec2FeatureExtractor
 
+from hf_ser.audio import SAMPLE_RATE
 from hf_ser.models.configuration_ser import SerConfig
 from hf_ser.models.modeling_ser import SerForSequenceClassification
 from hf_ser.models.shapes import SHAPE_PREFIX, shape_config
 
 logger = logging.getLogger(__name__)
 
-SAMPLING_RATE = 16_000
 DEFAULT_BACKBONE = "facebook/wav2vec2-large-xlsr-53"
 
 # build_model's parameters reach SerConfig under the same name, except these two (SerConfig's names are stored
@@ -142,7 +142,7 @@ def build_model(
     return model
 
 
-def build_feature_extractor(*, sampling_rate: int = SAMPLING_RATE) -> Wav2Vec2FeatureExtractor:
+def build_feature_extractor(*, sampling_rate: int = SAMPLE_RATE) -> Wav2Vec2FeatureExtractor:
     """The feature extractor saved with every model: per-clip zero-mean / unit-variance, attention masks.
 
     ``return_attention_mask=True`` matters for the layer-norm (XLSR, XLS-R, large) backbones: without it a padded
