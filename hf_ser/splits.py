@@ -28,6 +28,7 @@ import datasets
 
 from hf_ser import emobox
 from hf_ser.corpora import clip_key, read_columns, speaker_key
+from hf_ser.errors import UserError
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class SpeakerLeakError(ValueError):
     """A speaker-independent split has a speaker on two sides."""
 
 
-class MissingSpeakersError(ValueError):
+class MissingSpeakersError(UserError, ValueError):
     """A protocol lists speakers the dataset does not have (pass ``strict=False`` to drop them)."""
 
 

@@ -19,6 +19,7 @@ FIXES: dict[str, str] = {
         "point the corpus root at the folder as distributed; `hf-ser corpora inspect NAME ROOT` shows what hf_ser "
         "finds there, docs/corpora.md describes each layout"
     ),
+    "CrossCorpusLeakError": "evaluate on a corpus the model did not select on, or drop it from data.corpora / data.eval_corpora",
     "MissingSpeakersError": "use the whole corpus, or data.protocol_options={strict: false} to run on the speakers present",
     "FileNotFoundError": "check the path (relative paths are taken from the current folder)",
     "NotADirectoryError": "check the path: a folder is expected there",

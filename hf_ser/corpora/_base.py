@@ -34,11 +34,12 @@ from hf_ser.audio import TARGET_SR, AudioError, read_info
 from hf_ser.corpora._labels import LabelSet, map_label, resolve_label_set
 from hf_ser.corpora._schema import FEATURES, GENDERS
 from hf_ser.corpora._votes import map_perceived, vote_vector
+from hf_ser.errors import UserError
 
 logger = logging.getLogger(__name__)
 
 
-class CorpusLayoutError(FileNotFoundError):
+class CorpusLayoutError(UserError, FileNotFoundError):
     """The corpus root is missing or is not laid out as the corpus is distributed."""
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from hf_ser.errors import UserError
 
-class CrossCorpusLeakError(ValueError):
+
+class CrossCorpusLeakError(UserError, ValueError):
     """A target corpus is also used for validation (model selection would peek at the target)."""
 
 
