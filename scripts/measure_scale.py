@@ -98,8 +98,8 @@ def run_phase(phase: str, corpus: str, cache: str, dtype: str, batch_audio_s: fl
     # Import everything first: the phases time the work, not the interpreter loading libraries.
     import torch  # noqa: F401
 
-    import hf_ser.corpora.cli  # noqa: F401
     import hf_ser.data.batching  # noqa: F401
+    import hf_ser.data.corpus_report  # noqa: F401
     import hf_ser.data.prepare  # noqa: F401
     import hf_ser.reporting  # noqa: F401
     import hf_ser.splits  # noqa: F401
@@ -115,7 +115,7 @@ def run_phase(phase: str, corpus: str, cache: str, dtype: str, batch_audio_s: fl
                 split = _fold0(data)
         watch, t0 = MemoryWatch(), time.perf_counter()
         if phase == "inspect":
-            from hf_ser.corpora.cli import inspect_corpus
+            from hf_ser.data.corpus_report import inspect_corpus
 
             report = inspect_corpus("manifest", corpus, cache_root=work / "cache")
             setup["clips"] = report["clips"]

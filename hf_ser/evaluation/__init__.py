@@ -5,7 +5,7 @@ report.json / report.md / confusion PNGs; ``plot_confusion`` and ``plot_curves``
 ``check_not_validation`` refuses a target corpus that is used as validation data.
 
 Names are imported on first use: ``hf-ser`` builds every command's parser from
-``hf_ser.evaluation.cli``, and that must not pay for importing torch and transformers.
+``hf_ser.commands.evaluate``, and that must not pay for importing torch and transformers.
 """
 
 from __future__ import annotations
