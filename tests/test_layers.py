@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"", "errors", "audio", "metrics", "demo_data"}),
     ("library", {"corpora", "splits", "emobox", "augment", "models", "baselines"}),
     ("recipe", {"config", "validate", "model_kinds"}),
-    ("pipeline", {"data", "loop", "evaluation", "reporting", "run_dir"}),
+    ("pipeline", {"data", "loop", "evaluation", "reporting", "run_dir", "acceleration"}),
     ("entry", {"train", "matrix", "cross_corpus", "predict", "hub", "bench", "benchmark"}),
     ("command line", {"commands", "cli"}),
 ]
