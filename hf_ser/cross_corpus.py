@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 
 from hf_ser.config import CorpusSpec, RecipeError, _convert
@@ -115,33 +114,6 @@ def matrix_markdown(table: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def evaluate_target(accelerator, model, target, name: str, label_names: list[str], *, batch_size: int, seed: int) -> dict:
-    """Test a trained model on a target corpus, on the labels it shares with the model.
-
-    Returns ``{"cross/<name>": masked, "cross_unmasked/<name>": unmasked}``: masked = the model's classes the
-    target lacks are removed from the argmax; unmasked = every model class allowed (predicting an absent class
-    is an error). Clips whose label the model lacks are left out and counted per label.
-    """
-    from hf_ser.data.loaders import eval_loader
-    from hf_ser.loop import predict, score
-
-    target_labels = target.dataset["label"]
-    label2id = {n: i for i, n in enumerate(label_names)}
-    ids = np.array([label2id.get(lab, -100) for lab in target_labels], dtype=np.int64)
-    shared = sorted({label2id[lab] for lab in target_labels if lab in label2id})
-    usable = np.flatnonzero(ids >= 0).tolist()
-    if not usable:
-        logger.warning("cross-corpus target %s shares no label with the model %s: skipped", name, label_names)
-        return {}
-    out = predict(accelerator, model, accelerator.prepare(eval_loader(target, usable, ids, batch_size=batch_size, seed=seed)))
-    masked = score(out, label_names, allowed=shared)
-    unmasked = score(out, label_names)
-    labels = np.asarray(target_labels)
-    left_out = {lab: int(np.sum(labels == lab)) for lab in sorted(set(target_labels) - set(label_names))}
-    for m in (masked, unmasked):
-        m["left_out_labels"] = left_out
-    masked["shared_labels"] = [label_names[i] for i in shared]
-    return {f"cross/{name}": masked, f"cross_unmasked/{name}": unmasked}
 
 
 def _row(source: str, label_set: str, metrics: dict, targets: list[str], seconds: float) -> dict:

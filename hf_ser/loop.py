@@ -18,7 +18,8 @@ import torch
 from accelerate import Accelerator
 from transformers import get_scheduler
 
-from hf_ser.metrics import classification_metrics, distribution_scores, regression_metrics
+from hf_ser.evaluation.scoring import score_logits, target_figures
+from hf_ser.metrics import distribution_scores, regression_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -116,14 +117,9 @@ def predict(accelerator: Accelerator, model: torch.nn.Module, loader) -> EvalOut
 
 
 def score(
-    output: EvalOutput,
-    label_names: list[str],
-    *,
-    allowed: list[int] | None = None,
-    dims: tuple[str, ...] = (),
-    votes: np.ndarray | None = None,
+    output: EvalOutput, label_names: list[str], *, dims: tuple[str, ...] = (), votes: np.ndarray | None = None
 ) -> dict:
-    """Metrics of ``output``; ``allowed`` masks the model's other classes out of the argmax.
+    """In-corpus metrics of ``output`` (every model class allowed), through ``hf_ser.evaluation.scoring``.
 
     Classification metrics (WA, UA, macro-F1, ...) are computed over clips with a label id; with ``dims``,
     CCC / Pearson / Spearman / MAE per dimension are added under ``dims`` and their mean as ``ccc``. With
@@ -140,7 +136,9 @@ def score(
     if not (output.labels >= 0).any() and dims:
         metrics["loss"] = output.loss
         return metrics  # a regression-only model
-    metrics.update(_classification(output, label_names, allowed))
+    keep = output.labels >= 0
+    refs = [label_names[int(r)] for r in output.labels[keep]]
+    metrics.update(score_logits(output.logits[keep], refs, label_names).unmasked)
     metrics["loss"] = output.loss
     if votes is not None and len(label_names) and output.logits.shape[1] == len(label_names):
         voted = votes.sum(axis=1) > 0
@@ -148,22 +146,27 @@ def score(
     return metrics
 
 
-def _classification(output: EvalOutput, label_names: list[str], allowed: list[int] | None) -> dict:
-    logits = output.logits
-    if allowed is not None:
-        mask = np.full(logits.shape[1], -np.inf)
-        mask[allowed] = 0.0
-        logits = logits + mask
-    keep = output.labels >= 0
-    preds = logits.argmax(axis=1)[keep]
-    refs = output.labels[keep]
-    names = label_names if allowed is None else [label_names[i] for i in sorted(allowed)]
-    if allowed is not None:
-        remap = {old: new for new, old in enumerate(sorted(allowed))}
-        # Unmasked predictions of an absent class stay errors: map them past the end.
-        preds = np.array([remap.get(int(p), len(names)) for p in preds], dtype=np.int64)
-        refs = np.array([remap[int(r)] for r in refs], dtype=np.int64)
-    return classification_metrics(refs.tolist(), preds.tolist(), names)
+def evaluate_target(accelerator: Accelerator, model, target, name: str, label_names: list[str], *, batch_size: int, seed: int) -> dict:
+    """Test a trained model on a cross-corpus target, masked and unmasked (``hf_ser.evaluation.scoring``).
+
+    Returns ``{"cross/<name>": masked, "cross_unmasked/<name>": unmasked}``: masked = the model's classes the
+    target lacks are removed from the argmax; unmasked = every model class allowed (predicting an absent class
+    is an error). Clips whose label the model lacks are left out and counted per label.
+    """
+    from hf_ser.data.loaders import eval_loader
+
+    target_labels = target.dataset["label"]
+    label2id = {n: i for i, n in enumerate(label_names)}
+    ids = np.array([label2id.get(lab, -100) for lab in target_labels], dtype=np.int64)
+    usable = np.flatnonzero(ids >= 0).tolist()
+    if not usable:
+        logger.warning("cross-corpus target %s shares no label with the model %s: skipped", name, label_names)
+        return {}
+    out = predict(accelerator, model, accelerator.prepare(eval_loader(target, usable, ids, batch_size=batch_size, seed=seed)))
+    labels = np.asarray(target_labels)
+    left_out = {lab: int(np.sum(labels == lab)) for lab in sorted(set(target_labels) - set(label_names))}
+    figures = target_figures(out.logits, [label_names[i] for i in out.labels], label_names, left_out=left_out)
+    return {f"cross/{name}": {**figures["masked"], "loss": out.loss}, f"cross_unmasked/{name}": {**figures["unmasked"], "loss": out.loss}}
 
 
 def subset(output: EvalOutput, sel: np.ndarray) -> EvalOutput:

@@ -30,7 +30,6 @@ from hf_ser.augment.align import compute_alignments
 from hf_ser.baselines.targets import dims_array
 from hf_ser.config import RecipeConfig, dump_recipe, load_recipe, to_dict
 from hf_ser.corpora import vote_matrix
-from hf_ser.cross_corpus import evaluate_target
 from hf_ser.data.batching import BucketBatchSampler, ClipDataset, Collator
 from hf_ser.data.frozen_cache import FrozenCacheModel, FrozenOutputCache, cacheable_clips
 from hf_ser.data.loaders import (
@@ -49,6 +48,7 @@ from hf_ser.loop import (
     TrainerState,
     build_optimizer,
     build_scheduler,
+    evaluate_target,
     latest_checkpoint,
     load_checkpoint,
     predict,

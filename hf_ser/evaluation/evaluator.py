@@ -17,9 +17,10 @@ import numpy as np
 import torch
 
 from hf_ser.corpora import speaker_key
-from hf_ser.evaluation.harmonise import LabelPlan, plan_labels, predict
+from hf_ser.evaluation.harmonise import LabelPlan, plan_labels
 from hf_ser.evaluation.inference import infer_logits
-from hf_ser.metrics import BOOTSTRAP_METRICS, bootstrap_ci, classification_metrics
+from hf_ser.evaluation.scoring import score_logits
+from hf_ser.metrics import BOOTSTRAP_METRICS, bootstrap_ci
 from hf_ser.metrics.scores import classification_scores
 
 logger = logging.getLogger(__name__)
@@ -110,14 +111,13 @@ class EvalResult:
         ]
 
 
-def _with_ci(refs: np.ndarray, preds: np.ndarray, labels: Sequence[str], n_boot: int, seed: int, alpha: float):
-    result = classification_metrics(refs, preds, labels)
-    result["ci"] = {}
+def _ci(refs: np.ndarray, preds: np.ndarray, labels: Sequence[str], n_boot: int, seed: int, alpha: float) -> dict:
+    ci = {}
     for m in BOOTSTRAP_METRICS:
         low, high = bootstrap_ci(refs, preds, labels, metric=m, n_boot=n_boot, seed=seed, alpha=alpha)
         # NaN is not JSON: an interval that cannot be computed (n_boot=0, undefined metric) is None.
-        result["ci"][m] = None if np.isnan(low) else [low, high]
-    return result
+        ci[m] = None if np.isnan(low) else [low, high]
+    return ci
 
 
 def _breakdowns(
@@ -175,7 +175,7 @@ def evaluate_model(
         raise ValueError(f"model config has no usable id2label ({id2label}); cannot name its classes")
     label_map = dict(label_map or {})
     cols = {name: dataset[name] for name in ("utt_id", "corpus", "path", "rel_path", "label", "speaker")}
-    plan, mapped_target, reasons = plan_labels(model_labels, cols["label"], label_map)
+    _, _, reasons = plan_labels(model_labels, cols["label"], label_map)
     left_out = []
     kept = []
     for i, reason in enumerate(reasons):
@@ -202,9 +202,7 @@ def evaluate_model(
             f"no clip could be scored: {len(left_out)} left out ({dict(Counter(x['reason'] for x in left_out))})"
         )
     logits = logits[ok]
-    # Re-plan on the scored clips only: a class whose every clip was unreadable is absent from the target.
-    plan, _, _ = plan_labels(model_labels, [cols["label"][i] for i in rows], label_map)
-    return _score(plan, label_map, cols, rows, mapped_target, logits, left_out, dataset, n_boot, seed, alpha)
+    return _result(model_labels, label_map, cols, rows, logits, left_out, dataset, n_boot, seed, alpha)
 
 
 def _left_out_item(cols: Mapping[str, Sequence[str]], i: int, reason: str) -> dict[str, str]:
@@ -217,18 +215,13 @@ def _left_out_item(cols: Mapping[str, Sequence[str]], i: int, reason: str) -> di
     }
 
 
-def _score(plan, label_map, cols, rows, mapped_target, logits, left_out, dataset, n_boot, seed, alpha):
-    """Turn logits of the scored rows into masked / unmasked metrics, CIs and breakdowns."""
-    eval_index = {lab: k for k, lab in enumerate(plan.eval_labels)}
-    refs_eval = np.array([eval_index[mapped_target[i]] for i in rows])
-    pred_unmasked = predict(logits, plan, masked=False)
-    pred_masked_eval = predict(logits, plan, masked=True)
-    # The masked figure lives in the target's label space: neither side can hold an absent class.
-    target_index = {lab: k for k, lab in enumerate(plan.target_labels)}
-    to_target = np.array([target_index.get(lab, -1) for lab in plan.eval_labels])
-    refs_masked, pred_masked = to_target[refs_eval], to_target[pred_masked_eval]
-    unmasked = _with_ci(refs_eval, pred_unmasked, plan.eval_labels, n_boot, seed, alpha)
-    masked = _with_ci(refs_masked, pred_masked, plan.target_labels, n_boot, seed, alpha)
+def _result(model_labels, label_map, cols, rows, logits, left_out, dataset, n_boot, seed, alpha) -> EvalResult:
+    """Masked / unmasked figures of the scored rows (``hf_ser.evaluation.scoring``), plus CIs and breakdowns."""
+    # Planned on the scored clips only: a class whose every clip was unreadable is absent from the target.
+    s = score_logits(logits, [cols["label"][i] for i in rows], model_labels, label_map=label_map)
+    plan = s.plan
+    unmasked = {**s.unmasked, "ci": _ci(s.refs_unmasked, s.preds_unmasked, plan.eval_labels, n_boot, seed, alpha)}
+    masked = {**s.masked, "ci": _ci(s.refs_masked, s.preds_masked, plan.target_labels, n_boot, seed, alpha)}
     speakers = [speaker_key(cols["corpus"][i], cols["speaker"][i]) for i in rows]
     groups = {"speaker": speakers}
     for column in ("language", "gender"):
@@ -247,13 +240,13 @@ def _score(plan, label_map, cols, rows, mapped_target, logits, left_out, dataset
         rel_paths=[cols["rel_path"][i] for i in rows],
         corpus_of=[cols["corpus"][i] for i in rows],
         speakers=speakers,
-        references=[mapped_target[i] for i in rows],
-        predictions_masked=[plan.target_labels[k] for k in pred_masked],
-        predictions_unmasked=[plan.eval_labels[k] for k in pred_unmasked],
+        references=s.references_mapped,
+        predictions_masked=[plan.target_labels[k] for k in s.preds_masked],
+        predictions_unmasked=[plan.eval_labels[k] for k in s.preds_unmasked],
         logits=logits,
         masked=masked,
         unmasked=unmasked,
-        breakdowns=_breakdowns(groups, refs_masked, pred_masked, plan.target_labels),
+        breakdowns=_breakdowns(groups, s.refs_masked, s.preds_masked, plan.target_labels),
         left_out=left_out,
         ci_settings={"n_boot": n_boot, "seed": seed, "alpha": alpha},
     )
