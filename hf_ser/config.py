@@ -56,7 +56,8 @@ class DataConfig:
     """Sample format of the decoded-audio store: ``int16`` halves its disk and is exact for 16-bit PCM clips
     already at 16 kHz mono (see ``hf_ser.data.store``)."""
     max_duration_s: float = 20.0
-    """Training clips longer than this are randomly cropped (evaluation always sees whole clips)."""
+    """Training clips longer than this are randomly cropped; evaluation and prediction cut longer clips into
+    windows of this length (50 % overlap, logits averaged per clip: hf_ser.evaluation.inference)."""
     augment: list[dict[str, Any]] = field(default_factory=list)
     """Training-only augmentations, e.g. ``[{name: word_swap, mode: ravdess, p: 0.5}, {name: noise, snr_db: [10, 30]}]``."""
     alignment: dict[str, Any] = field(default_factory=dict)

@@ -18,6 +18,7 @@ import torch
 from accelerate import Accelerator
 from transformers import get_scheduler
 
+from hf_ser.evaluation.inference import clip_means, eval_loader, forward
 from hf_ser.evaluation.scoring import score_logits, target_figures
 from hf_ser.metrics import distribution_scores, regression_metrics
 
@@ -84,36 +85,32 @@ class EvalOutput:
 
 @torch.no_grad()
 def predict(accelerator: Accelerator, model: torch.nn.Module, loader) -> EvalOutput:
-    """Run ``model`` over a prepared evaluation loader and gather every clip's logits on all processes."""
+    """Run ``model`` over a prepared window loader (``hf_ser.evaluation.inference.eval_loader``) and gather
+    every clip's logits (the mean over its windows) on all processes."""
     model.eval()
-    gathered: dict[str, list[np.ndarray]] = {"index": [], "logits": [], "labels": [], "dims_pred": [], "dims_ref": []}
-    losses = []
+    gathered: dict[str, list[np.ndarray]] = {k: [] for k in ("index", "window", "logits", "labels", "dims_pred", "dims_ref")}
     for batch in loader:
-        labels = batch["labels"]
-        out = model(input_values=batch["input_values"], attention_mask=batch["attention_mask"])
-        logits = out.logits.float()
-        valid = labels >= 0
-        if valid.any():
-            losses.append(torch.nn.functional.cross_entropy(logits[valid], labels[valid], reduction="sum").item())
-        parts = {"index": batch["index"], "logits": logits, "labels": labels}
+        out = forward(model, batch)
+        parts = {"index": batch["index"], "window": batch["window"], "logits": out.logits.float(), "labels": batch["labels"]}
         if getattr(out, "dims", None) is not None and "dims" in batch:
             parts.update(dims_pred=out.dims.float(), dims_ref=batch["dims"])
         for name, value in accelerator.gather_for_metrics(parts).items():
             gathered[name].append(value.cpu().numpy())
-    idx = np.concatenate(gathered["index"]) if gathered["index"] else np.zeros(0, dtype=np.int64)
-    order = np.argsort(idx, kind="stable")
-    cat = {k: np.concatenate(v)[order] if v else None for k, v in gathered.items()}
-    labels = cat["labels"] if cat["labels"] is not None else np.zeros(0, dtype=np.int64)
-    total_loss = accelerator.reduce(torch.tensor(sum(losses), device=accelerator.device), reduction="sum").item()
-    n_valid = max(1, int((labels >= 0).sum()))
-    return EvalOutput(
-        indices=idx[order],
-        logits=cat["logits"] if cat["logits"] is not None else np.zeros((0, 0)),
-        labels=labels,
-        loss=total_loss / n_valid,
-        dims_pred=cat["dims_pred"],
-        dims_ref=cat["dims_ref"],
+    if not gathered["index"]:
+        return EvalOutput(indices=np.zeros(0, dtype=np.int64), logits=np.zeros((0, 0)), labels=np.zeros(0, dtype=np.int64), loss=0.0)
+    cat = {k: np.concatenate(v) if v else None for k, v in gathered.items()}
+    index, window = cat["index"], cat["window"]
+    clips, logits = clip_means(index, window, cat["logits"])
+    labels = clip_means(index, window, cat["labels"])[1].astype(np.int64)  # one label per clip: the mean is it
+    dims_pred = clip_means(index, window, cat["dims_pred"])[1] if cat["dims_pred"] is not None else None
+    dims_ref = clip_means(index, window, cat["dims_ref"])[1] if cat["dims_ref"] is not None else None
+    valid = labels >= 0
+    loss = (
+        torch.nn.functional.cross_entropy(torch.from_numpy(logits[valid]), torch.from_numpy(labels[valid])).item()
+        if valid.any()
+        else 0.0
     )
+    return EvalOutput(indices=clips, logits=logits, labels=labels, loss=loss, dims_pred=dims_pred, dims_ref=dims_ref)
 
 
 def score(
@@ -146,15 +143,15 @@ def score(
     return metrics
 
 
-def evaluate_target(accelerator: Accelerator, model, target, name: str, label_names: list[str], *, batch_size: int, seed: int) -> dict:
+def evaluate_target(
+    accelerator: Accelerator, model, target, name: str, label_names: list[str], *, window: int, batch_size: int, seed: int
+) -> dict:
     """Test a trained model on a cross-corpus target, masked and unmasked (``hf_ser.evaluation.scoring``).
 
     Returns ``{"cross/<name>": masked, "cross_unmasked/<name>": unmasked}``: masked = the model's classes the
     target lacks are removed from the argmax; unmasked = every model class allowed (predicting an absent class
     is an error). Clips whose label the model lacks are left out and counted per label.
     """
-    from hf_ser.data.loaders import eval_loader
-
     target_labels = target.dataset["label"]
     label2id = {n: i for i, n in enumerate(label_names)}
     ids = np.array([label2id.get(lab, -100) for lab in target_labels], dtype=np.int64)
@@ -162,7 +159,8 @@ def evaluate_target(accelerator: Accelerator, model, target, name: str, label_na
     if not usable:
         logger.warning("cross-corpus target %s shares no label with the model %s: skipped", name, label_names)
         return {}
-    out = predict(accelerator, model, accelerator.prepare(eval_loader(target, usable, ids, batch_size=batch_size, seed=seed)))
+    loader = eval_loader(target, usable, ids, window=window, batch_size=batch_size, seed=seed)
+    out = predict(accelerator, model, accelerator.prepare(loader))
     labels = np.asarray(target_labels)
     left_out = {lab: int(np.sum(labels == lab)) for lab in sorted(set(target_labels) - set(label_names))}
     figures = target_figures(out.logits, [label_names[i] for i in out.labels], label_names, left_out=left_out)

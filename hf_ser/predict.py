@@ -2,9 +2,12 @@
 
 Works with any audio-classification model ``from_pretrained`` can load (a run's ``model/``, a Hub repo id),
 on any file soundfile reads, at any sample rate, mono or not: decoding goes through ``hf_ser.audio``.
-Recordings longer than ``max_length_s`` are cut into windows of about ``window_s`` at their quietest points
-(frame-energy VAD), each window is labelled, and the recording's label is the duration-weighted mean of the
-windows' probabilities. Files that cannot be read are reported, not fatal.
+Files are streamed (decoded a few at a time, classified, released) through ``hf_ser.evaluation.inference``,
+with the same windowing as evaluation: a recording longer than the window (the model's training crop,
+``data.max_duration_s``) is cut into windows with 50 % overlap, each window is labelled, and the recording's
+scores are the softmax of the mean of its windows' logits. Files that cannot be read, are silent or are
+shorter than the model CNN's receptive field are reported per file, not fatal. No code shipped with the
+model runs unless ``--trust-remote-code`` is given.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hf_ser.audio import TARGET_SR, AudioError, GitLfsPointerError, load_audio, silence_reason
+from hf_ser.audio import SAMPLE_RATE
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +26,6 @@ logger = logging.getLogger(__name__)
 AUDIO_EXTENSIONS = frozenset(
     {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".aifc", ".au", ".snd", ".caf", ".w64", ".rf64"}
 )
-FRAME_S = 0.02  # energy frame for choosing cut points
-MIN_SEGMENT_S = 1.0  # a shorter tail is merged into the previous window
 
 
 @dataclass
@@ -60,74 +61,13 @@ def collect_audio_paths(paths: list[str | Path]) -> list[Path]:
     return out
 
 
-def split_at_low_energy(wave: np.ndarray, sample_rate: int, *, window_s: float, max_length_s: float) -> list[tuple[int, int]]:
-    """Cut a recording into windows of at most ``window_s`` at low-energy points.
-
-    Each cut is placed at the quietest ``FRAME_S`` frame between half a window and a full window after the
-    previous cut, so windows end in pauses rather than mid-word.
-
-    Args:
-        wave: ``(samples,)`` mono waveform.
-        sample_rate: its rate.
-        window_s: longest window.
-        max_length_s: recordings up to this long stay whole.
-
-    Returns:
-        ``[(start_sample, end_sample), ...]`` covering the whole recording, in order.
-    """
-    n = len(wave)
-    if n <= max_length_s * sample_rate:
-        return [(0, n)]
-    frame = max(1, int(FRAME_S * sample_rate))
-    n_frames = n // frame
-    energy = np.sqrt(np.mean(wave[: n_frames * frame].reshape(n_frames, frame).astype(np.float64) ** 2, axis=1))
-    window = int(window_s * sample_rate)
-    cuts = [0]
-    while n - cuts[-1] > window:
-        lo, hi = (cuts[-1] + window // 2) // frame, (cuts[-1] + window) // frame
-        quietest = lo + int(np.argmin(energy[lo:hi]))
-        cuts.append(quietest * frame + frame // 2)
-    if n - cuts[-1] < MIN_SEGMENT_S * sample_rate and len(cuts) > 1:
-        cuts.pop()
-    cuts.append(n)
-    return list(zip(cuts[:-1], cuts[1:]))
-
-
-class _Classifier:
-    """A loaded model + feature extractor that turns waveforms into label probabilities."""
-
-    def __init__(self, model_dir_or_id: str | Path, device: str | None):
-        import torch
-        from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
-
-        self.torch = torch
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.model = AutoModelForAudioClassification.from_pretrained(str(model_dir_or_id), trust_remote_code=True)
-        self.model.to(self.device).eval()
-        self.extractor = AutoFeatureExtractor.from_pretrained(str(model_dir_or_id), trust_remote_code=True)
-        self.sample_rate = int(getattr(self.extractor, "sampling_rate", TARGET_SR) or TARGET_SR)
-        id2label = self.model.config.id2label
-        self.labels = [id2label[i] for i in range(len(id2label))]
-
-    def probabilities(self, waves: list[np.ndarray], batch_size: int) -> np.ndarray:
-        """``waves``: list of ``(samples,)``; returns ``(len(waves), num_labels)`` softmax probabilities."""
-        out = np.zeros((len(waves), len(self.labels)), dtype=np.float64)
-        # Sort by length so each batch pads little.
-        order = sorted(range(len(waves)), key=lambda i: len(waves[i]))
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            inputs = self.extractor(
-                [waves[i] for i in idx], sampling_rate=self.sample_rate, padding=True, return_tensors="pt"
-            )
-            inputs = {k: v.to(self.device) for k, v in inputs.items()}
-            with self.torch.inference_mode():
-                logits = self.model(**inputs).logits.float()
-            out[idx] = self.torch.softmax(logits, dim=-1).cpu().numpy()
-        return out
-
-
 def _scores(labels: list[str], probs: np.ndarray) -> dict[str, float]:
     return {lab: round(float(p), 6) for lab, p in sorted(zip(labels, probs), key=lambda t: -t[1])}
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
 
 
 def predict_files(
@@ -136,71 +76,74 @@ def predict_files(
     *,
     batch_size: int = 8,
     device: str | None = None,
-    window_s: float = 10.0,
-    max_length_s: float = 20.0,
+    window_s: float | None = None,
+    trust_remote_code: bool = False,
 ) -> list[FilePrediction]:
     """Label every audio file in ``paths`` (files or folders).
 
     Args:
-        model_dir_or_id: a saved model folder or a Hub repo id (loaded with ``trust_remote_code=True``).
+        model_dir_or_id: a saved model folder or a Hub repo id.
         paths: files and/or folders (searched recursively for audio extensions).
         batch_size: windows per forward pass.
         device: torch device; default CUDA when available, else CPU.
-        window_s: window length for recordings longer than ``max_length_s``.
-        max_length_s: recordings up to this long are labelled whole.
+        window_s: window length for long recordings; ``None``: the model's training crop.
+        trust_remote_code: run Python code shipped with the model (never done otherwise;
+            ``hf_ser.evaluation.inference.load_model``).
 
     Returns:
-        One :class:`FilePrediction` per file, in input order; unreadable files carry ``error``.
-    """
-    if window_s <= 0 or max_length_s < window_s:
-        raise ValueError(f"need 0 < window_s <= max_length_s, got window_s={window_s}, max_length_s={max_length_s}")
-    classifier = _Classifier(model_dir_or_id, device)
-    files = collect_audio_paths(paths)
-    results: list[FilePrediction] = []
-    pieces: list[tuple[int, int, int]] = []  # (result index, start, end) of each window to classify
-    waves: list[np.ndarray] = []
-    for path in files:
-        result = FilePrediction(path=str(path))
-        results.append(result)
-        try:
-            wave, sr = load_audio(path, target_sr=classifier.sample_rate)
-        except (AudioError, GitLfsPointerError) as e:
-            result.error = str(getattr(e, "reason", e))
-            continue
-        except OSError as e:
-            result.error = f"cannot open ({type(e).__name__}: {e})"
-            continue
-        result.duration_s = round(len(wave) / sr, 3)
-        silent = silence_reason(wave)
-        if silent:
-            result.error = silent
-            continue
-        for start, end in split_at_low_energy(wave, sr, window_s=window_s, max_length_s=max_length_s):
-            pieces.append((len(results) - 1, start, end))
-            waves.append(wave[start:end])
-    probs = classifier.probabilities(waves, batch_size) if waves else np.zeros((0, len(classifier.labels)))
+        One :class:`FilePrediction` per file, in input order; unusable files carry ``error``.
 
-    by_file: dict[int, list[int]] = {}
-    for k, (i, _, _) in enumerate(pieces):
-        by_file.setdefault(i, []).append(k)
-    sr = classifier.sample_rate
-    for i, ks in by_file.items():
-        result = results[i]
-        lengths = np.array([pieces[k][2] - pieces[k][1] for k in ks], dtype=np.float64)
-        overall = (probs[ks] * lengths[:, None]).sum(axis=0) / lengths.sum()
-        result.scores = _scores(classifier.labels, overall)
-        result.label = classifier.labels[int(np.argmax(overall))]
-        if len(ks) > 1:
-            result.segments = [
-                SegmentPrediction(
-                    start_s=round(pieces[k][1] / sr, 3),
-                    end_s=round(pieces[k][2] / sr, 3),
-                    label=classifier.labels[int(np.argmax(probs[k]))],
-                    scores=_scores(classifier.labels, probs[k]),
-                )
-                for k in ks
-            ]
-    for r in results:
-        if r.error:
-            logger.warning("could not label %s: %s", r.path, r.error)
+    Raises:
+        ForeignCodeError: the model folder ships code that differs from hf_ser's and ``trust_remote_code`` is off.
+    """
+    import torch
+
+    from hf_ser.evaluation.inference import (
+        clip_means,
+        collator_for,
+        decoded_groups,
+        load_model,
+        min_samples,
+        score_windows,
+        window_seconds,
+    )
+
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    model, extractor = load_model(model_dir_or_id, trust_remote_code=trust_remote_code, device=device)
+    sr = int(getattr(extractor, "sampling_rate", SAMPLE_RATE) or SAMPLE_RATE)
+    window = int(window_seconds(model.config, window_s) * sr)
+    id2label = model.config.id2label
+    labels = [id2label[i] for i in range(len(id2label))]
+    collate = collator_for(extractor)
+    files = collect_audio_paths(paths)
+    results = [FilePrediction(path=str(p)) for p in files]
+    for group in decoded_groups(files, sampling_rate=sr, window=window, minimum=min_samples(model.config)):
+        ok = [(pos, wave) for pos, wave, _ in group if wave is not None]
+        for pos, _, reason in group:
+            if reason is not None:
+                results[pos].error = reason
+                logger.warning("could not label %s: %s", results[pos].path, reason)
+        if not ok:
+            continue
+        windows, logits = score_windows(model, [w for _, w in ok], window=window, batch_size=batch_size, collate_fn=collate, device=device)
+        clip_of = np.array([c for c, _, _ in windows])
+        _, means = clip_means(clip_of, np.arange(len(windows)), logits)
+        for c, (pos, wave) in enumerate(ok):
+            result = results[pos]
+            result.duration_s = round(len(wave) / sr, 3)
+            overall = _softmax(means[c].astype(np.float64))
+            result.scores = _scores(labels, overall)
+            result.label = labels[int(np.argmax(overall))]
+            mine = np.flatnonzero(clip_of == c)
+            if len(mine) > 1:
+                result.segments = [
+                    SegmentPrediction(
+                        start_s=round(windows[k][1] / sr, 3),
+                        end_s=round(windows[k][2] / sr, 3),
+                        label=labels[int(np.argmax(logits[k]))],
+                        scores=_scores(labels, _softmax(logits[k].astype(np.float64))),
+                    )
+                    for k in mine
+                ]
+        del ok, group  # release the decoded audio before the next files are decoded
     return results

@@ -35,7 +35,6 @@ from hf_ser.data.frozen_cache import FrozenCacheModel, FrozenOutputCache, cachea
 from hf_ser.data.loaders import (
     balanced_weights,
     class_weights,
-    eval_loader,
     keep_rows,
     loader_generator,
     loader_kwargs,
@@ -44,6 +43,7 @@ from hf_ser.data.loaders import (
 from hf_ser.data.prepare import PreparedData, prepare_corpora
 from hf_ser.data.store import default_cache_root
 from hf_ser.evaluation.guard import check_not_validation
+from hf_ser.evaluation.inference import WINDOW_CONFIG_KEY, eval_loader
 from hf_ser.loop import (
     TrainerState,
     build_optimizer,
@@ -192,6 +192,8 @@ def train_fold(
     # ------------------------------------------------------------------ model and data
     weights = class_weights(ids[split.train], len(label_names)) if cfg.model.class_weights == "balanced" else None
     model = build_model_of_kind(cfg.model, id2label=dict(enumerate(label_names)), dims=dims, class_weights=weights, seed=tc.seed + fold.index)
+    # Evaluation and prediction cut long clips into windows of the training crop (hf_ser.evaluation.inference).
+    setattr(model.config, WINDOW_CONFIG_KEY, cfg.data.max_duration_s)
     feature_extractor = build_feature_extractor()
     max_samples = int(cfg.data.max_duration_s * SAMPLE_RATE)
     train_rows = data.dataset.select(split.train)
@@ -219,8 +221,8 @@ def train_fold(
     )
     # Selecting on the test fold only replicates papers that did so; the protocol in every report says it.
     select_idx = split.test if cfg.data.selection_split == "test" else split.valid
-    valid_loader = eval_loader(data, select_idx, ids, batch_size=tc.batch_size, num_workers=tc.num_workers, seed=tc.seed, dims=targets_dims, pad_lengths=pads)
-    test_loader = eval_loader(data, split.test, ids, batch_size=tc.batch_size, num_workers=tc.num_workers, seed=tc.seed, dims=targets_dims, pad_lengths=pads)
+    valid_loader = eval_loader(data, select_idx, ids, window=max_samples, batch_size=tc.batch_size, num_workers=tc.num_workers, seed=tc.seed, dims=targets_dims, pad_lengths=pads)
+    test_loader = eval_loader(data, split.test, ids, window=max_samples, batch_size=tc.batch_size, num_workers=tc.num_workers, seed=tc.seed, dims=targets_dims, pad_lengths=pads)
 
     # ------------------------------------------------------------------ optimisation
     batches_per_epoch = len(sampler.batches(0)) // accelerator.num_processes
@@ -369,7 +371,7 @@ def train_fold(
             votes = vote_dist[np.asarray(idx)[out.indices][sel]] if vote_dist is not None else None
             results[f"{split_name}/{corpus}"] = score(subset(out, sel), label_names, dims=dims, votes=votes)
     for name, target in targets.items() if cfg.model.task != "regression" else ():
-        results.update(evaluate_target(accelerator, model, target, name, label_names, batch_size=tc.batch_size, seed=tc.seed))
+        results.update(evaluate_target(accelerator, model, target, name, label_names, window=max_samples, batch_size=tc.batch_size, seed=tc.seed))
     metrics = {"protocol": protocol_info, "best_step": state.best_step, "results": results}
     if augment is not None:
         metrics["augmentation"] = augment.report()  # this process's counts (each process augments its batches)

@@ -25,6 +25,7 @@ from typing import Any
 import torch
 from transformers import AutoConfig, AutoModel, AutoModelForAudioClassification
 
+from hf_ser.auto_classes import register_now
 from hf_ser.baselines.configuration_baseline import BaselineConfig
 from hf_ser.baselines.modeling_baseline import (
     BASELINES,
@@ -36,6 +37,7 @@ from hf_ser.baselines.modeling_baseline import (
 AutoConfig.register(BaselineConfig.model_type, BaselineConfig, exist_ok=True)
 AutoModel.register(BaselineConfig, BaselineForSequenceClassification, exist_ok=True)
 AutoModelForAudioClassification.register(BaselineConfig, BaselineForSequenceClassification, exist_ok=True)
+register_now()  # the other hf_ser package with Auto classes (see hf_ser.auto_classes)
 
 
 def build_baseline(

@@ -23,6 +23,7 @@ from hf_ser.bench.measure import PathResult, PeakMemory, Stopwatch, synchronize
 from hf_ser.data.batching import BucketBatchSampler, ClipDataset, Collator
 from hf_ser.data.frozen_cache import FrozenCacheModel, FrozenOutputCache, cacheable_clips
 from hf_ser.data.store import AudioStore
+from hf_ser.evaluation.inference import window_loader
 from hf_ser.loop import build_optimizer, build_scheduler, predict, score
 from hf_ser.models import build_model
 
@@ -121,9 +122,11 @@ def run_hf_ser(
     lengths = [min(store.num_samples(k), max_samples) for k in train_keys]
     sampler = BucketBatchSampler(lengths, batch_size=batch_size, bucket=variant.bucket, seed=seed)
     train_loader = torch.utils.data.DataLoader(train_set, batch_sampler=sampler, collate_fn=Collator(), num_workers=0)
-    test_set = ClipDataset(lambda i: store.get(test_keys[i]), test_ids)
-    test_sampler = BucketBatchSampler([store.num_samples(k) for k in test_keys], batch_size=batch_size, shuffle=False)
-    test_loader = torch.utils.data.DataLoader(test_set, batch_sampler=test_sampler, collate_fn=Collator())
+    test_lengths = [store.num_samples(k) for k in test_keys]
+    # Whole test clips (one window each), as the Trainer baseline scores them.
+    test_loader = window_loader(
+        lambda i: store.get(test_keys[i]), test_lengths, window=max(test_lengths), batch_size=batch_size, label_ids=test_ids
+    )
 
     steps = len(sampler.batches(0)) * epochs
     optimizer = build_optimizer(model, lr=lr, head_lr=None, weight_decay=0.0)

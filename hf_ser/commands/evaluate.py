@@ -42,6 +42,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="evaluate even if a target corpus was the model's validation data (numbers are then optimistic)",
     )
+    parser.add_argument(
+        "--window-s",
+        type=float,
+        default=None,
+        help="window length for long clips (default: the model's training crop, data.max_duration_s)",
+    )
+    parser.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="run Python code shipped in the model folder or repo (never done without this flag)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -67,22 +78,12 @@ def default_output(model: str, corpora: list[str]) -> Path:
     return (path.resolve().parent / name) if path.is_dir() else Path(name)
 
 
-def _load_model(model: str, device: str):
-    from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
-
-    try:  # hf_ser's own model class registers itself with the Auto classes on import.
-        import hf_ser.models  # noqa: F401
-    except ImportError:
-        logger.debug("hf_ser.models not importable; only stock transformers models can be loaded")
-    loaded = AutoModelForAudioClassification.from_pretrained(model)
-    return loaded.to(device), AutoFeatureExtractor.from_pretrained(model)
-
-
 def run(args: argparse.Namespace) -> int:
     """Evaluate ``args.model`` on every ``--corpus`` and write the report; returns the exit code."""
     from hf_ser.corpora import load_corpus
     from hf_ser.evaluation.evaluator import evaluate_model
     from hf_ser.evaluation.guard import CrossCorpusLeakError, check_not_validation
+    from hf_ser.evaluation.inference import load_model, min_samples, window_seconds
     from hf_ser.evaluation.report import summary_table, write_report
     from hf_ser.evaluation.run_protocol import read_run_protocol
 
@@ -95,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
         except CrossCorpusLeakError as e:
             logger.error("%s (pass --allow-validation-target to evaluate anyway)", e)
             return 2
-    model, feature_extractor = _load_model(args.model, args.device)
+    # A folder whose code differs from hf_ser's raises ForeignCodeError: one line and the fix, exit 2.
+    model, feature_extractor = load_model(args.model, trust_remote_code=args.trust_remote_code, device=args.device)
     id2label = model.config.id2label
     protocol: dict[str, Any] = {
         "model": str(args.model),
@@ -108,12 +110,14 @@ def run(args: argparse.Namespace) -> int:
         "label_set": args.label_set,
         "label_map": label_map,
         "bootstrap": {"n_boot": args.n_boot, "seed": args.seed, "alpha": 0.05},
+        "window_s": window_seconds(model.config, args.window_s),
         "run_protocol": facts.get("run_protocol"),
         "target_loading": {},
     }
     results = {}
     for name, root in args.corpus:
-        dataset, skip_log = load_corpus(name, root, label_set=args.label_set)
+        # Clips shorter than the model's CNN receptive field give no frame: the loader skips them as too short.
+        dataset, skip_log = load_corpus(name, root, label_set=args.label_set, min_samples=min_samples(model.config))
         protocol["target_loading"][name] = skip_log.to_dict()
         logger.info("%s: %d clips loaded from %s", name, len(dataset), root)
         results[name] = evaluate_model(
@@ -121,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
             feature_extractor,
             dataset,
             label_map=label_map,
+            window_s=args.window_s,
             batch_size=args.batch_size,
             device=args.device,
             progress=not args.no_progress,

@@ -25,8 +25,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of text lines")
     parser.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
     parser.add_argument("--device", default=None, help="torch device (default: cuda if available, else cpu)")
-    parser.add_argument("--window-s", type=float, default=10.0, help="window length for long recordings")
-    parser.add_argument("--max-length-s", type=float, default=20.0, help="recordings longer than this are windowed")
+    parser.add_argument(
+        "--window-s", type=float, default=None, help="window length for long recordings (default: the model's training crop)"
+    )
+    parser.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="run Python code shipped in the model folder or repo (never done without this flag)",
+    )
 
 
 def _format_text(results: list[FilePrediction]) -> str:
@@ -51,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         device=args.device,
         window_s=args.window_s,
-        max_length_s=max(args.max_length_s, args.window_s),
+        trust_remote_code=args.trust_remote_code,
     )
     # stdout is this command's product (a table or JSON); diagnostics go to logging (stderr).
     if args.json:

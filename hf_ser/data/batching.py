@@ -83,7 +83,7 @@ class Collator:
 
     Returns a dict with ``input_values: (batch, samples)``, ``attention_mask: (batch, samples)`` (1 = real),
     ``labels: (batch,)`` class ids, or ``(batch, num_labels)`` float distributions when the items carry soft
-    targets, ``index: (batch,)`` and, when present, ``dims: (batch, n_dims)``.
+    targets, ``index: (batch,)`` and, when present, ``dims: (batch, n_dims)`` and ``window: (batch,)``.
     """
 
     normalize: bool = True
@@ -117,6 +117,8 @@ class Collator:
             batch["labels"] = torch.tensor(np.stack([it["soft"] for it in items]), dtype=torch.float32)
         if "dims" in items[0]:
             batch["dims"] = torch.tensor(np.stack([it["dims"] for it in items]), dtype=torch.float32)
+        if "window" in items[0]:  # evaluation windows (hf_ser.evaluation.inference): which window of the clip
+            batch["window"] = torch.tensor([it["window"] for it in items], dtype=torch.long)
         return batch
 
 

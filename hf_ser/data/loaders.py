@@ -1,7 +1,7 @@
-"""Evaluation loaders, loader RNG, sampling and loss weights: the data plumbing of one fold.
+"""Loader RNG, sampling and loss weights: the data plumbing of one fold.
 
-``train.py`` builds the training loader itself (it is part of the visible loop); everything here is the
-same for every fold and every evaluated split.
+``train.py`` builds the training loader itself (it is part of the visible loop); evaluation loaders are
+``hf_ser.evaluation.inference.eval_loader`` (windows); everything here is the same for every fold.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ import numpy as np
 import torch
 
 from hf_ser.corpora import read_columns, vote_matrix
-from hf_ser.data.batching import BucketBatchSampler, ClipDataset, Collator
-from hf_ser.data.prepare import PreparedData
 
 logger = logging.getLogger(__name__)
 
@@ -45,39 +43,6 @@ def loader_kwargs(num_workers: int) -> dict[str, Any]:
     if num_workers > 0:
         kwargs.update(worker_init_fn=one_thread_worker, persistent_workers=True)
     return kwargs
-
-
-def eval_loader(
-    data: PreparedData,
-    indices: Sequence[int],
-    label_ids: np.ndarray,
-    *,
-    batch_size: int,
-    num_workers: int = 0,
-    seed: int = 0,
-    dims: np.ndarray | None = None,
-    pad_lengths: tuple[int, ...] = (),
-) -> torch.utils.data.DataLoader:
-    """Whole clips of ``data`` rows ``indices``, sorted by length (little padding), in a fixed order.
-
-    Args:
-        label_ids: class id of every row of ``data`` (-100 where the row's label is not a model class).
-        dims: ``(rows, n_dims)`` dimensional targets of every row, for regression / multitask models.
-        pad_lengths: fixed padded lengths (a compiled model's static shapes); see ``Collator``.
-    """
-    indices = list(indices)
-    dataset = ClipDataset(
-        lambda i: data.wave(indices[i]),
-        label_ids[indices] if indices else [],
-        dims=dims[indices] if dims is not None and indices else None,
-    )
-    if not indices:
-        return torch.utils.data.DataLoader(dataset, batch_size=1, collate_fn=Collator(), generator=loader_generator(seed))
-    sampler = BucketBatchSampler(data.lengths[indices], batch_size=batch_size, shuffle=False)
-    return torch.utils.data.DataLoader(
-        dataset, batch_sampler=sampler, collate_fn=Collator(pad_lengths=pad_lengths), num_workers=num_workers,
-        generator=loader_generator(seed), **loader_kwargs(num_workers),
-    )
 
 
 def keep_rows(split, keep: np.ndarray):

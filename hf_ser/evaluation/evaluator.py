@@ -142,6 +142,7 @@ def evaluate_model(
     dataset: datasets.Dataset,
     *,
     label_map: Mapping[str, str | None] | None = None,
+    window_s: float | None = None,
     batch_size: int = 8,
     device: str = "cpu",
     progress: bool = True,
@@ -156,7 +157,8 @@ def evaluate_model(
         feature_extractor: the model's saved feature extractor.
         dataset: rows in the canonical schema (``path``, ``label``, ``speaker``, ...), one or more corpora.
         label_map: renaming applied to model labels and target labels (see ``hf_ser.evaluation.harmonise``).
-        batch_size: clips per forward pass.
+        window_s: window length (``hf_ser.evaluation.inference``); ``None``: the model's own.
+        batch_size: windows per forward pass.
         device: torch device string ("cpu", "cuda").
         progress: show a progress bar.
         n_boot: bootstrap resamples for the CIs (0 disables them).
@@ -189,6 +191,7 @@ def evaluate_model(
         feature_extractor,
         [cols["path"][i] for i in kept],
         None if durations is None else [durations[i] for i in kept],
+        window_s=window_s,
         batch_size=batch_size,
         device=device,
         progress=progress,

@@ -1,27 +1,334 @@
-"""Batched inference of an audio-classification model over clips listed in a canonical-schema dataset."""
+"""The one place a model meets audio: loading a saved model, windows, batches, the forward pass, clip logits.
+
+Training (validation, test and cross-corpus targets), ``hf-ser evaluate``, ``hf-ser matrix`` and
+``hf-ser predict`` all score audio through this module, so they agree on the figures and on memory.
+
+**Windowing rule.** A clip of at most ``window`` samples is one window, whole. A longer clip is cut into
+windows of exactly ``window`` samples that start every ``window // 2`` samples (50 % overlap); the last
+window ends at the clip's end, so every sample is seen. The clip's logits are the mean of its windows'
+logits (its label: their arg-max). ``window`` is the training run's ``data.max_duration_s``, saved in the
+model's config as ``inference_window_s`` (``DEFAULT_WINDOW_S`` for models without it), so memory is
+bounded by the window, not by the longest clip.
+
+**Foreign code.** ``load_model`` never runs Python shipped in a model folder unless the caller opts in
+(``trust_remote_code=True``, ``--trust-remote-code``): hf_ser's own classes are registered by
+``import hf_ser``, and a folder whose code differs from the installed hf_ser's is refused
+(``ForeignCodeError``), since its weights may expect that other code. With the opt-in, transformers still
+prefers registered classes: a model of hf_ser's own type loads with the installed hf_ser's classes, a model
+of any other type with its folder's code.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from hf_ser.audio import SAMPLE_RATE, AudioError, GitLfsPointerError, load_audio, silence_reason
+from hf_ser.data.batching import BucketBatchSampler, Collator
+from hf_ser.data.loaders import loader_generator, loader_kwargs
+from hf_ser.errors import UserError
+
+if TYPE_CHECKING:
+    from hf_ser.data.prepare import PreparedData
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_WINDOW_S = 20.0  # the recipe default of data.max_duration_s
+WINDOW_CONFIG_KEY = "inference_window_s"
+MODEL_INPUTS = ("input_values", "input_features", "attention_mask")
+GROUP_WINDOWS = 32  # files decoded at once hold about this many windows (more only when one file is longer)
 
-def _load_checked(path: str, sampling_rate: int) -> tuple[np.ndarray | None, str | None]:
-    """Decode one clip; return ``(wave, None)`` or ``(None, reason)`` for an unusable file."""
+
+# ---------------------------------------------------------------------------------------------- windows
+def clip_windows(n_samples: int, window: int) -> list[tuple[int, int]]:
+    """``[(start, end), ...]`` of a clip of ``n_samples`` under the windowing rule (module docstring)."""
+    if window <= 0:
+        raise ValueError(f"window must be positive, got {window} samples")
+    if n_samples <= window:
+        return [(0, n_samples)]
+    hop = max(1, window // 2)
+    starts = list(range(0, n_samples - window + 1, hop))
+    if starts[-1] + window < n_samples:
+        starts.append(n_samples - window)
+    return [(s, s + window) for s in starts]
+
+
+def window_seconds(config: Any, override: float | None = None) -> float:
+    """Window length for a model: ``override``, else its config's ``inference_window_s``, else the default."""
+    value = override if override is not None else getattr(config, WINDOW_CONFIG_KEY, None)
+    value = float(value) if value is not None else DEFAULT_WINDOW_S
+    if value <= 0:
+        raise ValueError(f"window length must be positive, got {value} s")
+    return value
+
+
+def min_samples(config: Any) -> int:
+    """Shortest input the model accepts (its CNN's receptive field; 1 without a CNN feature encoder)."""
+    from hf_ser.models.receptive_field import receptive_field
+
+    return receptive_field(config)
+
+
+def too_short(n_samples: int, minimum: int) -> str | None:
+    """The skip reason for a clip shorter than ``minimum`` samples, or ``None``."""
+    if n_samples < minimum:
+        return f"too short: {n_samples} samples < {minimum} (at 16 kHz; the model's CNN receptive field)"
+    return None
+
+
+class WindowedClips(torch.utils.data.Dataset):
+    """The windows of clips (see the module docstring), each item labelled with its clip.
+
+    Args:
+        get_wave: returns the 16 kHz float32 waveform of clip ``i``.
+        lengths: samples per clip.
+        window: window length in samples.
+        label_ids: class index per clip (``-100`` when unknown).
+        dims: optional ``(clips, n_dims)`` dimensional targets.
+    """
+
+    def __init__(
+        self,
+        get_wave: Callable[[int], np.ndarray],
+        lengths: Sequence[int],
+        window: int,
+        label_ids: Sequence[int] | None = None,
+        dims: np.ndarray | None = None,
+    ):
+        self.get_wave = get_wave
+        self.label_ids = list(label_ids) if label_ids is not None else [-100] * len(lengths)
+        self.dims = dims
+        self.items = [(clip, s, e) for clip, n in enumerate(lengths) for s, e in clip_windows(int(n), window)]
+
+    @property
+    def window_lengths(self) -> list[int]:
+        return [e - s for _, s, e in self.items]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, k: int) -> dict:
+        clip, start, end = self.items[k]
+        item = {
+            "wave": np.asarray(self.get_wave(clip)[start:end], dtype=np.float32),
+            "label": self.label_ids[clip],
+            "index": clip,
+            "window": k,
+        }
+        if self.dims is not None:
+            item["dims"] = self.dims[clip]
+        return item
+
+
+def window_loader(
+    get_wave: Callable[[int], np.ndarray],
+    lengths: Sequence[int],
+    *,
+    window: int,
+    batch_size: int,
+    label_ids: Sequence[int] | None = None,
+    dims: np.ndarray | None = None,
+    collate_fn: Callable | None = None,
+    num_workers: int = 0,
+    seed: int = 0,
+    pad_lengths: tuple[int, ...] = (),
+) -> torch.utils.data.DataLoader:
+    """Windows of clips, sorted by length (little padding), in a fixed order; batches carry ``index`` (clip)
+    and ``window`` (window id) besides the model inputs. ``pad_lengths``: fixed padded lengths for the
+    default ``Collator`` (a compiled model's static shapes)."""
+    dataset = WindowedClips(get_wave, lengths, window, label_ids, dims)
+    collate_fn = collate_fn or Collator(pad_lengths=pad_lengths)
+    if not len(dataset):
+        return torch.utils.data.DataLoader(dataset, batch_size=1, collate_fn=collate_fn, generator=loader_generator(seed))
+    sampler = BucketBatchSampler(dataset.window_lengths, batch_size=batch_size, shuffle=False)
+    return torch.utils.data.DataLoader(
+        dataset, batch_sampler=sampler, collate_fn=collate_fn, num_workers=num_workers, generator=loader_generator(seed),
+        **loader_kwargs(num_workers),
+    )
+
+
+def eval_loader(
+    data: PreparedData,
+    indices: Sequence[int],
+    label_ids: np.ndarray,
+    *,
+    window: int,
+    batch_size: int,
+    num_workers: int = 0,
+    seed: int = 0,
+    dims: np.ndarray | None = None,
+    pad_lengths: tuple[int, ...] = (),
+) -> torch.utils.data.DataLoader:
+    """``window_loader`` over rows ``indices`` of prepared (decoded) corpora; ``index`` = position in ``indices``.
+
+    Args:
+        label_ids: class id of every row of ``data`` (-100 where the row's label is not a model class).
+        dims: ``(rows, n_dims)`` dimensional targets of every row, for regression / multitask models.
+        pad_lengths: fixed padded lengths (a compiled model's static shapes); see ``Collator``.
+    """
+    indices = list(indices)
+    return window_loader(
+        lambda i: data.wave(indices[i]),
+        data.lengths[indices].tolist() if indices else [],
+        window=window,
+        batch_size=batch_size,
+        label_ids=label_ids[indices] if indices else [],
+        dims=dims[indices] if dims is not None and indices else None,
+        num_workers=num_workers,
+        seed=seed,
+        pad_lengths=pad_lengths,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- forward
+def forward(model: torch.nn.Module, batch: dict[str, torch.Tensor]):
+    """The forward pass: the model sees its inputs only (``input_values``/``input_features``, ``attention_mask``)."""
+    return model(**{k: v for k, v in batch.items() if k in MODEL_INPUTS})
+
+
+def clip_means(index: np.ndarray, window: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per clip, the mean of its windows' ``values`` (a window gathered twice counts once).
+
+    Returns:
+        ``(clips, means)``: the sorted clip indices and ``(len(clips), ...)`` means.
+    """
+    _, first = np.unique(window, return_index=True)
+    index, values = index[first], values[first]
+    clips, inverse = np.unique(index, return_inverse=True)
+    sums = np.zeros((len(clips), *values.shape[1:]), dtype=np.float64)
+    np.add.at(sums, inverse, values)
+    counts = np.bincount(inverse, minlength=len(clips)).reshape(-1, *([1] * (values.ndim - 1)))
+    return clips, (sums / counts).astype(np.float32)
+
+
+class _ExtractorCollator:
+    """Batches for models whose feature extractor is not a plain waveform normaliser (log-mel and co.)."""
+
+    def __init__(self, feature_extractor):
+        self.feature_extractor = feature_extractor
+        self.sampling_rate = int(getattr(feature_extractor, "sampling_rate", SAMPLE_RATE))
+
+    def __call__(self, items: list[dict]) -> dict[str, torch.Tensor]:
+        batch = dict(
+            self.feature_extractor(
+                [it["wave"] for it in items], sampling_rate=self.sampling_rate, padding=True, return_tensors="pt"
+            )
+        )
+        batch["index"] = torch.tensor([it["index"] for it in items], dtype=torch.long)
+        batch["window"] = torch.tensor([it["window"] for it in items], dtype=torch.long)
+        batch["labels"] = torch.tensor([it["label"] for it in items], dtype=torch.long)
+        return batch
+
+
+class _NoMaskCollator(Collator):
+    """Group-norm wav2vec2 models were trained without attention masks: their extractor says so."""
+
+    def __call__(self, items: list[dict]) -> dict[str, torch.Tensor]:
+        batch = super().__call__(items)
+        batch.pop("attention_mask")
+        return batch
+
+
+def collator_for(feature_extractor) -> Callable[[list[dict]], dict[str, torch.Tensor]]:
+    """The batch builder that gives a model what its saved feature extractor gives it.
+
+    A ``Wav2Vec2FeatureExtractor`` (raw waveform, optional per-clip normalisation) gets the training
+    ``Collator``, so a saved hf_ser model sees at evaluation exactly what it saw in training.
+    """
+    from transformers import Wav2Vec2FeatureExtractor
+
+    if isinstance(feature_extractor, Wav2Vec2FeatureExtractor):
+        normalize = bool(getattr(feature_extractor, "do_normalize", True))
+        use_mask = bool(getattr(feature_extractor, "return_attention_mask", True))
+        return Collator(normalize=normalize) if use_mask else _NoMaskCollator(normalize=normalize)
+    return _ExtractorCollator(feature_extractor)
+
+
+def score_windows(
+    model: torch.nn.Module,
+    waves: Sequence[np.ndarray],
+    *,
+    window: int,
+    batch_size: int,
+    collate_fn: Callable | None = None,
+    device: str | torch.device = "cpu",
+) -> tuple[list[tuple[int, int, int]], np.ndarray]:
+    """Logits of every window of in-memory clips, in eval mode without gradients.
+
+    Returns:
+        ``(windows, logits)``: ``windows[k] = (clip, start, end)`` and ``logits: (len(windows), num_labels)``.
+    """
+    loader = window_loader(lambda i: waves[i], [len(w) for w in waves], window=window, batch_size=batch_size, collate_fn=collate_fn)
+    windows = loader.dataset.items
+    logits = np.zeros((len(windows), int(model.config.num_labels)), dtype=np.float32)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            for batch in loader if windows else ():
+                out = forward(model, {k: v.to(device) for k, v in batch.items() if k in MODEL_INPUTS})
+                logits[batch["window"].numpy()] = out.logits.float().cpu().numpy()
+    finally:
+        model.train(was_training)
+    return windows, logits
+
+
+def clip_logits(
+    model: torch.nn.Module,
+    waves: Sequence[np.ndarray],
+    *,
+    window: int,
+    batch_size: int,
+    collate_fn: Callable | None = None,
+    device: str | torch.device = "cpu",
+) -> np.ndarray:
+    """``(len(waves), num_labels)`` float32 logits of in-memory clips: the mean over each clip's windows."""
+    windows, logits = score_windows(model, waves, window=window, batch_size=batch_size, collate_fn=collate_fn, device=device)
+    if not windows:
+        return np.zeros((len(waves), int(model.config.num_labels)), dtype=np.float32)
+    _, means = clip_means(np.array([c for c, _, _ in windows]), np.arange(len(windows)), logits)
+    return means
+
+
+# ---------------------------------------------------------------------------------------------- files
+def decode_checked(path: str | Path, sampling_rate: int, minimum: int = 1) -> tuple[np.ndarray | None, str | None]:
+    """Decode one file; ``(wave, None)``, or ``(None, reason)`` for an unreadable, silent or too short one."""
     try:
         wave, _ = load_audio(path, target_sr=sampling_rate)
-    except (AudioError, GitLfsPointerError, OSError) as e:
-        return None, getattr(e, "reason", None) or f"unreadable audio ({type(e).__name__})"
-    reason = silence_reason(wave)
+    except (AudioError, GitLfsPointerError) as e:
+        return None, str(getattr(e, "reason", None) or e)
+    except OSError as e:
+        return None, f"cannot open ({type(e).__name__}: {e})"
+    reason = silence_reason(wave) or too_short(len(wave), minimum)
     return (None, reason) if reason else (wave, None)
+
+
+def decoded_groups(
+    paths: Sequence[str | Path], *, sampling_rate: int, window: int, minimum: int = 1
+) -> Iterator[list[tuple[int, np.ndarray | None, str | None]]]:
+    """Decode ``paths`` in order, a few at a time: yields groups of ``(position, wave, None)`` or
+    ``(position, None, reason)`` holding about ``GROUP_WINDOWS`` windows (one long file may hold more).
+
+    The caller scores a group and drops it before the next one is decoded: memory is bounded by the group.
+    """
+    group: list[tuple[int, np.ndarray | None, str | None]] = []
+    held = 0
+    for pos, path in enumerate(paths):
+        wave, reason = decode_checked(path, sampling_rate, minimum)
+        group.append((pos, wave, reason))
+        held += len(clip_windows(len(wave), window)) if wave is not None else 0
+        if held >= GROUP_WINDOWS:
+            yield group
+            group, held = [], 0
+    if group:
+        yield group
 
 
 def infer_logits(
@@ -30,70 +337,141 @@ def infer_logits(
     paths: Sequence[str],
     durations_s: Sequence[float] | None = None,
     *,
+    window_s: float | None = None,
     batch_size: int = 8,
     device: str = "cpu",
     progress: bool = True,
 ) -> tuple[np.ndarray, dict[int, str]]:
-    """Run ``model`` over audio files and collect its logits.
+    """Run ``model`` over audio files and collect one row of logits per file (windows aggregated).
 
-    Clips are sorted by duration so that a batch pads little, decoded per batch (memory stays bounded),
-    normalised by the model's own feature extractor, and run in eval mode without gradients.
+    Files are taken in order of duration, decoded a few at a time (``decoded_groups``), scored and released,
+    so memory stays bounded by the window and the group, not by the corpus.
 
     Args:
-        model: any audio-classification model whose forward takes ``input_values`` (and
-            ``attention_mask``) and returns ``.logits``.
-        feature_extractor: the model's saved extractor (e.g. ``Wav2Vec2FeatureExtractor``).
+        model: any audio-classification model returning ``.logits``.
+        feature_extractor: the model's saved extractor (``collator_for`` builds batches like it).
         paths: audio files.
         durations_s: header durations used for sorting; ``None`` keeps the given order.
-        batch_size: clips per forward pass.
+        window_s: window length; ``None`` reads it from the model (``window_seconds``).
+        batch_size: windows per forward pass.
         device: torch device string.
         progress: show a progress bar.
 
     Returns:
-        ``(logits, failures)``: ``logits: (len(paths), num_labels)`` float32 with NaN rows for failed clips,
-        and ``failures`` ``{position in paths: reason}`` for unreadable or silent files.
+        ``(logits, failures)``: ``logits: (len(paths), num_labels)`` float32 with NaN rows for failed files,
+        and ``failures`` ``{position in paths: reason}`` for unreadable, silent or too short files.
     """
     sampling_rate = int(getattr(feature_extractor, "sampling_rate", SAMPLE_RATE))
-    # Group-norm wav2vec2 models were trained without attention masks: their extractor says so.
-    use_mask = bool(getattr(feature_extractor, "return_attention_mask", True))
-    num_labels = int(model.config.num_labels)
-    logits = np.full((len(paths), num_labels), np.nan, dtype=np.float32)
+    window = int(window_seconds(model.config, window_s) * sampling_rate)
+    collate = collator_for(feature_extractor)
+    logits = np.full((len(paths), int(model.config.num_labels)), np.nan, dtype=np.float32)
     failures: dict[int, str] = {}
     order = list(range(len(paths)))
     if durations_s is not None:
         order.sort(key=lambda i: float(durations_s[i]))
     model.to(device)
-    was_training = model.training
-    model.eval()
-    bar = tqdm(total=len(order), desc="evaluate", unit="clip", disable=not progress)
-    try:
-        for start in range(0, len(order), batch_size):
-            idx, waves = [], []
-            for i in order[start : start + batch_size]:
-                wave, reason = _load_checked(paths[i], sampling_rate)
+    groups = decoded_groups([paths[i] for i in order], sampling_rate=sampling_rate, window=window, minimum=min_samples(model.config))
+    with tqdm(total=len(order), desc="evaluate", unit="clip", disable=not progress) as bar:
+        for group in groups:
+            for pos, _, reason in group:
                 if reason is not None:
-                    logger.warning("skipping %s: %s", paths[i], reason)
-                    failures[i] = reason
-                else:
-                    idx.append(i)
-                    waves.append(wave)
-            bar.update(len(order[start : start + batch_size]))
-            if not waves:
-                continue
-            inputs = feature_extractor(
-                waves,
-                sampling_rate=sampling_rate,
-                padding=True,
-                return_attention_mask=use_mask,
-                return_tensors="pt",
-            )
-            kwargs = {"input_values": inputs["input_values"].to(device)}
-            if use_mask and "attention_mask" in inputs:
-                kwargs["attention_mask"] = inputs["attention_mask"].to(device)
-            with torch.inference_mode():
-                out = model(**kwargs).logits
-            logits[idx] = out.float().cpu().numpy()
-    finally:
-        bar.close()
-        model.train(was_training)
+                    logger.warning("skipping %s: %s", paths[order[pos]], reason)
+                    failures[order[pos]] = reason
+            ok = [(order[pos], wave) for pos, wave, _ in group if wave is not None]
+            if ok:
+                scored = clip_logits(model, [w for _, w in ok], window=window, batch_size=batch_size, collate_fn=collate, device=device)
+                logits[[i for i, _ in ok]] = scored
+            bar.update(len(group))
     return logits, failures
+
+
+# ---------------------------------------------------------------------------------------------- loading
+class ForeignCodeError(UserError, ValueError):
+    """A model folder ships Python code that differs from the installed hf_ser's (or needs code of its own)."""
+
+
+def _hf_ser_code_files() -> dict[str, Path]:
+    """The modules ``save_pretrained`` copies next to an hf_ser model, by file name."""
+    import hf_ser.baselines
+    import hf_ser.models
+
+    files: dict[str, Path] = {}
+    for package in (hf_ser.models, hf_ser.baselines):
+        for path in Path(package.__file__).parent.glob("*.py"):
+            if path.name != "__init__.py":
+                files[path.name] = path
+    return files
+
+
+def check_model_code(model_dir: str | Path) -> None:
+    """Refuse a local model folder that names code of its own (``auto_map`` in ``config.json`` or
+    ``preprocessor_config.json``) whose ``*.py`` files are not byte-identical to the installed hf_ser's.
+
+    A folder without ``auto_map`` is loaded by stock transformers or hf_ser classes; its ``.py`` files, if
+    any, would not be run even with ``trust_remote_code``.
+
+    Raises:
+        ForeignCodeError: naming the differing files, why it matters and how to opt in.
+    """
+    folder = Path(model_dir).expanduser()
+    if not folder.is_dir():
+        return  # a Hub id: transformers itself refuses code it would have to run (see load_model)
+    if not any(_names_code(folder / name) for name in ("config.json", "preprocessor_config.json")):
+        return
+    ours = _hf_ser_code_files()
+    differing = []
+    for path in sorted(folder.glob("*.py")):
+        mine = ours.get(path.name)
+        if mine is None or mine.read_bytes() != path.read_bytes():
+            differing.append(path.name)
+    if differing:
+        import hf_ser
+
+        raise ForeignCodeError(
+            f"{folder} ships Python code that differs from the installed hf_ser {hf_ser.__version__}'s "
+            f"({', '.join(differing)}). hf_ser never runs a model folder's code by default (it could do anything), "
+            "and these weights may expect code other than hf_ser's. If you trust this folder, pass "
+            "--trust-remote-code (Python: trust_remote_code=True): a model of hf_ser's own type is then loaded "
+            "with the installed hf_ser's classes, any other type with the folder's code."
+        )
+
+
+def _names_code(path: Path) -> bool:
+    try:
+        return bool(json.loads(path.read_text()).get("auto_map"))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def load_model(name_or_dir: str | Path, *, trust_remote_code: bool = False, device: str = "cpu"):
+    """Load a saved audio-classification model and its feature extractor, in eval mode on ``device``.
+
+    Without ``trust_remote_code`` no code from the folder or Hub repo runs: hf_ser's classes (registered by
+    ``import hf_ser``) and stock transformers classes load it, and a local folder whose code differs from the
+    installed hf_ser's is refused (``ForeignCodeError``).
+
+    Returns:
+        ``(model, feature_extractor)``.
+
+    Raises:
+        ForeignCodeError: see above; also when the model needs code of its own that hf_ser lacks.
+    """
+    from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
+
+    import hf_ser.auto_classes
+
+    hf_ser.auto_classes.register_now()
+    source = str(name_or_dir)
+    if not trust_remote_code:
+        check_model_code(name_or_dir)
+    try:
+        model = AutoModelForAudioClassification.from_pretrained(source, trust_remote_code=trust_remote_code)
+        extractor = AutoFeatureExtractor.from_pretrained(source, trust_remote_code=trust_remote_code)
+    except ValueError as e:
+        if trust_remote_code or "trust_remote_code" not in str(e):
+            raise
+        raise ForeignCodeError(
+            f"{source} needs Python code of its own that hf_ser does not provide; it is not run by default. "
+            "If you trust it, pass --trust-remote-code (Python: trust_remote_code=True)."
+        ) from e
+    return model.to(device).eval(), extractor

@@ -8,6 +8,7 @@ model's code next to the weights for processes where hf_ser is not installed.
 
 from transformers import AutoConfig, AutoModel, AutoModelForAudioClassification
 
+from hf_ser.auto_classes import register_now
 from hf_ser.models.builder import DEFAULT_BACKBONE, build_feature_extractor, build_model
 from hf_ser.models.configuration_ser import SerConfig
 from hf_ser.models.modeling_ser import (
@@ -25,6 +26,7 @@ AutoModel.register(SerConfig, SerForSequenceClassification, exist_ok=True)
 AutoModelForAudioClassification.register(SerConfig, SerForSequenceClassification, exist_ok=True)
 SerConfig.register_for_auto_class()
 SerForSequenceClassification.register_for_auto_class("AutoModelForAudioClassification")
+register_now()  # the other hf_ser package with Auto classes (see hf_ser.auto_classes)
 
 __all__ = [
     "backbone_min_samples",
