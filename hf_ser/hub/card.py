@@ -21,6 +21,8 @@ import jinja2.meta
 import yaml
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from hf_ser.hub.paths import local_path_placeholders, scrub_paths
+
 logger = logging.getLogger(__name__)
 
 TEMPLATE_PATH = Path(__file__).parent / "templates" / "model_card.md"
@@ -431,7 +433,11 @@ def render_model_card(run_dir: str | Path, repo_id: str, *, template_path: str |
         "results_section": _results_section(summary),
         "cross_section": _cross_section(summary),
         "limitations_section": _limitations_section(summary),
-        "recipe_yaml": recipe_text.read_text(encoding="utf-8").strip() if recipe_text.is_file() else "# no recipe recorded",
+        "recipe_yaml": (
+            scrub_paths(recipe_text.read_text(encoding="utf-8").strip(), local_path_placeholders(run_dir, summary.recipe))
+            if recipe_text.is_file()
+            else "# no recipe recorded"
+        ),
         "versions_section": _versions_section(summary),
     }
     template_str = Path(template_path).read_text(encoding="utf-8")

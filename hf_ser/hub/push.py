@@ -16,7 +16,8 @@ from huggingface_hub import CommitOperationAdd, HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
 from hf_ser.hub.auth import resolve_token, scrub
-from hf_ser.hub.card import find_model_dir, render_model_card, run_file
+from hf_ser.hub.card import find_model_dir, load_run, render_model_card, run_file
+from hf_ser.hub.paths import local_path_placeholders, scrub_payloads
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -36,6 +37,7 @@ def collect_run_files(run_dir: str | Path) -> dict[str, Path]:
     ``trust_remote_code``) goes to the repository root, so ``from_pretrained(repo_id)`` works; the resolved
     recipe next to it; evaluation files and confusion matrices under ``eval/``; split manifests under
     ``manifests/`` and ``fold_<k>/manifests/``. Checkpoints and the other folds' weights are not pushed.
+    ``push_run`` rewrites absolute local paths in the text files (``hf_ser.hub.paths``).
     """
     run_dir = Path(run_dir)
     model_dir, _ = find_model_dir(run_dir)
@@ -142,6 +144,8 @@ def push_run(
     card = render_model_card(run_dir, repo_id)
     payloads = {path: local.read_bytes() for path, local in files.items()}
     payloads["README.md"] = str(card).encode("utf-8")
+    # Nothing local in what is pushed: corpus roots, run and cache folders become placeholders.
+    payloads = scrub_payloads(payloads, local_path_placeholders(run_dir, load_run(run_dir).recipe))
     _check_no_token(payloads, token)
 
     api = HfApi(token=token)

@@ -135,3 +135,32 @@ def test_missing_model_is_refused(tmp_path):
     (tmp_path / "empty_run").mkdir()
     with pytest.raises(FileNotFoundError, match="model/config.json"):
         push_run(tmp_path / "empty_run", "org/x", token=TOKEN)
+
+
+def test_nothing_local_is_pushed(fake_hub, tmp_path):
+    import yaml
+
+    run = write_run_dir(tmp_path / "run_p")  # its recipe reads ravdess from /data/ravdess
+    recipe = yaml.safe_load((run / "recipe.resolved.yaml").read_text())
+    crema = tmp_path / "corpora" / "CREMA-D"
+    recipe["data"]["eval_corpora"] = [{"name": "crema_d", "root": str(crema)}]
+    recipe["data"]["cache_dir"] = str(tmp_path / "cache")
+    recipe["train"]["output_dir"] = str(run)
+    (run / "recipe.resolved.yaml").write_text(yaml.safe_dump(recipe, sort_keys=False))
+    report = {"targets": {"crema_d": {"skipped": [{"path": f"{crema}/AudioWAV/1076_MTI_SAD_XX.wav", "reason": "silent"}]}}}
+    (run / "data_report.json").write_text(json.dumps(report))
+    push_run(run, "org/clean", token=TOKEN)
+    files = fake_hub.repo("org/clean").head.files
+    texts = {name: data.decode() for name, data in files.items() if name.endswith((".yaml", ".json", ".jsonl", ".md"))}
+    assert {"README.md", "recipe.resolved.yaml", "eval/data_report.json"} <= set(texts)
+    for name, text in texts.items():
+        assert "/data/ravdess" not in text and str(tmp_path) not in text, name
+    pushed = yaml.safe_load(texts["recipe.resolved.yaml"])
+    assert pushed["data"]["corpora"][0]["root"] == "<root of ravdess>"
+    assert pushed["data"]["eval_corpora"][0]["root"] == "<root of crema_d>"
+    assert pushed["data"]["cache_dir"] == "<cache dir>" and pushed["train"]["output_dir"] == "<run dir>"
+    skipped = json.loads(texts["eval/data_report.json"])["targets"]["crema_d"]["skipped"][0]["path"]
+    assert skipped == "<root of crema_d>/AudioWAV/1076_MTI_SAD_XX.wav"
+    assert "root: <root of ravdess>" in texts["README.md"]  # the card's recipe section
+    # The local run itself is untouched.
+    assert yaml.safe_load((run / "recipe.resolved.yaml").read_text())["train"]["output_dir"] == str(run)
