@@ -21,13 +21,14 @@ TRIGGER = "transformers.models.auto.modeling_auto"
 REGISTERING_PACKAGES = ("hf_ser.models", "hf_ser.baselines")
 
 
-def register_now() -> None:
+def register_now(registered: str | None = None) -> None:
     """Import the packages that register hf_ser's classes.
 
-    Each of them calls this again at the end of its own import: while one is still being imported (its
-    import is what loaded transformers' Auto classes), the others wait until it is complete.
+    Each of them calls this again at the end of its own import, naming itself as ``registered``: while
+    another one is still being imported (its import is what loaded transformers' Auto classes), the others
+    wait until it is complete.
     """
-    if any(_initialising(sys.modules.get(name)) for name in REGISTERING_PACKAGES):
+    if any(_initialising(sys.modules.get(name)) for name in REGISTERING_PACKAGES if name != registered):
         return
     for name in REGISTERING_PACKAGES:
         if name not in sys.modules:

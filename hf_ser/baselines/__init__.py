@@ -37,7 +37,7 @@ from hf_ser.baselines.modeling_baseline import (
 AutoConfig.register(BaselineConfig.model_type, BaselineConfig, exist_ok=True)
 AutoModel.register(BaselineConfig, BaselineForSequenceClassification, exist_ok=True)
 AutoModelForAudioClassification.register(BaselineConfig, BaselineForSequenceClassification, exist_ok=True)
-register_now()  # the other hf_ser package with Auto classes (see hf_ser.auto_classes)
+register_now(__name__)  # the other hf_ser package with Auto classes (see hf_ser.auto_classes)
 
 
 def build_baseline(

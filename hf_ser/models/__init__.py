@@ -26,7 +26,7 @@ AutoModel.register(SerConfig, SerForSequenceClassification, exist_ok=True)
 AutoModelForAudioClassification.register(SerConfig, SerForSequenceClassification, exist_ok=True)
 SerConfig.register_for_auto_class()
 SerForSequenceClassification.register_for_auto_class("AutoModelForAudioClassification")
-register_now()  # the other hf_ser package with Auto classes (see hf_ser.auto_classes)
+register_now(__name__)  # the other hf_ser package with Auto classes (see hf_ser.auto_classes)
 
 __all__ = [
     "backbone_min_samples",

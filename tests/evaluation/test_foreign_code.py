@@ -133,3 +133,21 @@ def test_pipeline_without_hf_ser_needs_trust_remote_code(tmp_path):
     proc = subprocess.run([sys.executable, "-I", "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert {r["label"] for r in json.loads(proc.stdout.strip().splitlines()[-1])} <= set(LABELS)
+
+
+@pytest.mark.parametrize("first", ["import hf_ser", "import hf_ser.models", "import hf_ser.baselines"])
+def test_hf_ser_classes_are_registered_whatever_is_imported_first(tmp_path, first):
+    code = (
+        "import sys\n"
+        f"{first}\n"
+        "cheap = 'torch' not in sys.modules\n"
+        "from transformers import CONFIG_MAPPING, AutoModelForAudioClassification\n"
+        "names = {c.__name__ for c in AutoModelForAudioClassification._model_mapping._extra_content}\n"
+        "assert {'SerConfig', 'BaselineConfig'} <= names, names\n"
+        "assert 'hf_ser' in CONFIG_MAPPING and 'hf_ser_baseline' in CONFIG_MAPPING\n"
+        "print(cheap)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], env=_env(tmp_path), capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    if first == "import hf_ser":
+        assert proc.stdout.strip() == "True"  # `import hf_ser` alone imports no torch
