@@ -2,7 +2,9 @@
 
 ``evaluate_model`` scores a saved model on a canonical-schema dataset; ``write_report`` writes
 report.json / report.md / confusion PNGs; ``plot_confusion`` and ``plot_curves`` are also used by the trainer;
-``check_not_validation`` refuses a target corpus that is used as validation data.
+``check_not_validation`` refuses a target corpus that is used as validation data. ``inference`` is the one
+place a model meets audio (``load_model``, ``clip_windows``, ``infer_logits``); ``scoring.score_logits`` is the
+one masked / unmasked scoring path (training, ``evaluate`` and ``matrix``).
 
 Names are imported on first use: ``hf-ser`` builds every command's parser from
 ``hf_ser.commands.evaluate``, and that must not pay for importing torch and transformers.
@@ -23,6 +25,12 @@ _EXPORTS: dict[str, str] = {
     "apply_label_map": "hf_ser.evaluation.harmonise",
     "plan_labels": "hf_ser.evaluation.harmonise",
     "predict": "hf_ser.evaluation.harmonise",
+    "ForeignCodeError": "hf_ser.evaluation.inference",
+    "clip_windows": "hf_ser.evaluation.inference",
+    "infer_logits": "hf_ser.evaluation.inference",
+    "load_model": "hf_ser.evaluation.inference",
+    "Scores": "hf_ser.evaluation.scoring",
+    "score_logits": "hf_ser.evaluation.scoring",
     "plot_confusion": "hf_ser.evaluation.plots",
     "plot_curves": "hf_ser.evaluation.plots",
     "summary_table": "hf_ser.evaluation.report",
