@@ -20,6 +20,7 @@ def _ratio(ours: float | None, base: float | None, *, lower_is_better: bool = Fa
 def format_report(report: dict) -> str:
     """The human-readable table of a benchmark report."""
     base, ours = report["paths"]["baseline"], report["paths"]["hf_ser"]
+    grouped = report["paths"].get("baseline_group_by_length")
     data, model, m = report["data"], report["model"], report["machine"]
     lengths = data["length_s"]
     lines = [
@@ -34,8 +35,12 @@ def format_report(report: dict) -> str:
         "",
         f"{'':34}{'baseline':>12}{'hf_ser':>12}{'ratio':>9}",
     ]
+    if grouped is not None:
+        lines[-1] = f"{'':34}{'baseline':>12}{'hf_ser':>12}{'ratio':>9}{'grouped':>12}{'ratio':>9}"
     rows = [
         ("train audio-s / s", base["train_audio_s_per_s"], ours["train_audio_s_per_s"], "{:.2f}", False),
+        ("train audio-s / CPU-s", base.get("train_audio_s_per_cpu_s"), ours.get("train_audio_s_per_cpu_s"), "{:.2f}", False),
+        ("machine busy during training", base.get("machine_busy"), ours.get("machine_busy"), "{:.0%}", None),
         ("eval audio-s / s", base["eval_audio_s_per_s"], ours["eval_audio_s_per_s"], "{:.2f}", False),
         ("real / computed frames", base["real_frame_fraction"], ours["real_frame_fraction"], "{:.3f}", False),
         ("training wall time (s)", base["train_time_s"], ours["train_time_s"], "{:.1f}", True),
@@ -45,13 +50,32 @@ def format_report(report: dict) -> str:
         ("final test WA", base["wa"], ours["wa"], "{:.3f}", None),
         ("final test UA", base["ua"], ours["ua"], "{:.3f}", None),
     ]
+    keys = {"train audio-s / s": "train_audio_s_per_s", "train audio-s / CPU-s": "train_audio_s_per_cpu_s",
+            "machine busy during training": "machine_busy", "real / computed frames": "real_frame_fraction",
+            "training wall time (s)": "train_time_s", "peak memory (MB)": "peak_memory_mb", "final test UA": "ua"}
     for label, b, o, fmt, lower in rows:
         ratio = "" if lower is None else _ratio(o, b, lower_is_better=lower)
-        lines.append(f"{label:34}{_num(b, fmt):>12}{_num(o, fmt):>12}{ratio:>9}")
+        line = f"{label:34}{_num(b, fmt):>12}{_num(o, fmt):>12}{ratio:>9}"
+        if grouped is not None and label in keys:
+            g = grouped.get(keys[label])
+            line += f"{_num(g, fmt):>12}{'' if lower is None else _ratio(o, g, lower_is_better=lower):>9}"
+        lines.append(line)
     if "mfu" in report:
         lines.append(f"{'MFU (performance.md formula)':34}{report['mfu']['baseline']:>12.1%}{report['mfu']['hf_ser']:>12.1%}")
     lines.append(f"hf_ser epoch times (s): {', '.join(f'{t:.1f}' for t in ours['epoch_times_s'])} (epoch 1 fills the cache)")
     lines.append(f"speedup (training throughput, hf_ser / baseline): x{report['speedup']:.2f}")
+    for name, label in (("vs_baseline", "the example's defaults"), ("vs_group_by_length", "the example with --group_by_length")):
+        sp = report.get("speedups", {}).get(name)
+        if sp and sp["wall"]["median"] is not None:
+            w, c = sp["wall"], sp["per_cpu_s"]
+            cpu = f"x{c['median']:.2f} (x{c['min']:.2f}-x{c['max']:.2f})" if c["median"] is not None else "-"
+            lines.append(
+                f"  over {label}: wall x{w['median']:.2f} (x{w['min']:.2f}-x{w['max']:.2f}), per CPU-second {cpu}, "
+                f"median of {len(w['rounds'])} interleaved round(s)"
+            )
+    if "machine_load" in report:
+        ml = report["machine_load"]
+        lines.append(f"machine load (1-min average): {ml['loadavg_1min_start']:.2f} at start, {ml['loadavg_1min_end']:.2f} at end")
     sim = report["real_frame_fraction_iemocap_size"]
     lines.append(
         f"real-frame fraction at IEMOCAP size ({sim['clips']} clips, same lengths, sampler only): "

@@ -53,6 +53,8 @@ class BenchSettings:
     max_length_s: float = 20.0
     cache_budget_mb: float = 2048.0
     work_dir: str | None = None
+    repeats: int = 1
+    """Rounds of (baseline, group_by_length baseline, hf_ser), interleaved; figures are medians over rounds."""
 
     def resolved(self) -> BenchSettings:
         gpu = torch.cuda.is_available()
@@ -86,21 +88,34 @@ def run_benchmark(settings: BenchSettings) -> dict:
             "max_length_s": s.max_length_s,
             "bf16": bf16,
         }
-        logger.info("bench: baseline, %d epochs", s.epochs)
-        baseline = run_baseline(data, epochs=s.epochs, **shared)
-        gc.collect()
+        load_start = os.getloadavg()[0]
         store, keys, prepare_s = prepare_store(data, work / "store")
-        logger.info("bench: hf_ser, %d epochs", s.epochs)
-        ours = run_hf_ser(data, store, keys, variant=VARIANTS["full"], epochs=s.epochs, cache_budget_mb=s.cache_budget_mb, **shared)
-        ours.prepare_s = prepare_s
+
+        def ours_run(name: str, epochs: int, evaluate: bool) -> PathResult:
+            return run_hf_ser(
+                data, store, keys, variant=VARIANTS[name], epochs=epochs, cache_budget_mb=s.cache_budget_mb,
+                evaluate=evaluate, **shared,
+            )
+
+        # Interleaved rounds: a change in machine load hits every side, and the median over rounds resists it.
+        rounds: list[dict[str, PathResult]] = []
+        for r in range(s.repeats):
+            logger.info("bench: round %d/%d: baseline, group_by_length baseline, hf_ser; %d epochs", r + 1, s.repeats, s.epochs)
+            gc.collect()
+            baseline = run_baseline(data, epochs=s.epochs, **shared)
+            gc.collect()
+            grouped = run_baseline(data, epochs=s.epochs, group_by_length=True, **shared)
+            gc.collect()
+            ours = ours_run("full", s.epochs, True)
+            ours.prepare_s = prepare_s
+            rounds.append({"baseline": baseline, "baseline_group_by_length": grouped, "hf_ser": ours})
+        median = {side: median_round(rounds, side) for side in rounds[0]}
+        baseline, grouped, ours = median["baseline"], median["baseline_group_by_length"], median["hf_ser"]
         ablations: dict[str, PathResult] = {}
         for name in s.ablations:
             gc.collect()
             logger.info("bench: ablation %s, %d epoch(s)", name, s.ablation_epochs)
-            ablations[name] = run_hf_ser(
-                data, store, keys, variant=VARIANTS[name], epochs=s.ablation_epochs,
-                cache_budget_mb=s.cache_budget_mb, evaluate=False, **shared,
-            )
+            ablations[name] = ours_run(name, s.ablation_epochs, False)
     lengths = [int(c.duration_s * 16_000) for c in data.train]
     report = {
         "date": date.today().isoformat(),
@@ -117,10 +132,17 @@ def run_benchmark(settings: BenchSettings) -> dict:
             "cnn_channels": config.conv_dim[0],
             "precision": "bf16" if bf16 else "fp32",
         },
-        "paths": {"baseline": baseline.to_dict(), "hf_ser": ours.to_dict()},
+        "paths": {"baseline": baseline.to_dict(), "baseline_group_by_length": grouped.to_dict(), "hf_ser": ours.to_dict()},
+        "speedups": {
+            "vs_baseline": paired_speedups(rounds, "baseline"),
+            "vs_group_by_length": paired_speedups(rounds, "baseline_group_by_length"),
+        },
+        "rounds": [{side: round_figures(result) for side, result in rnd.items()} for rnd in rounds],
+        "machine_load": {"loadavg_1min_start": load_start, "loadavg_1min_end": os.getloadavg()[0]},
         "ablations": {name: r.to_dict() for name, r in ablations.items()},
         "features": feature_effects(baseline, ours, ablations, s),
-        "speedup": ours.train_audio_s_per_s / baseline.train_audio_s_per_s if baseline.train_audio_s_per_s else None,
+        # Median over rounds of the paired (same round) ratio; "speedups" has the range and the per-CPU-second one.
+        "speedup": paired_speedups(rounds, "baseline")["wall"]["median"],
         "eval_speedup": ours.eval_audio_s_per_s / baseline.eval_audio_s_per_s if baseline.eval_audio_s_per_s else None,
         "real_frame_fraction": ours.real_frame_fraction,
         "real_frame_fraction_iemocap_size": simulated_real_frame_fraction(lengths, s.batch_size, s.seed),
@@ -129,9 +151,41 @@ def run_benchmark(settings: BenchSettings) -> dict:
         flops = train_gflops_per_audio_s(num_layers=config.num_hidden_layers, num_frozen_layers=s.num_frozen_layers)
         report["mfu"] = {
             name: r.train_audio_s_per_s * flops / (PEAK_BF16_TFLOPS * 1000)
-            for name, r in (("baseline", baseline), ("hf_ser", ours))
+            for name, r in (("baseline", baseline), ("baseline_group_by_length", grouped), ("hf_ser", ours))
         }
     return report
+
+
+def median_round(rounds: list[dict[str, PathResult]], side: str) -> PathResult:
+    """The round whose training throughput on ``side`` is the median (the lower one for an even count)."""
+    ordered = sorted((rnd[side] for rnd in rounds), key=lambda r: r.train_audio_s_per_s)
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def paired_speedups(rounds: list[dict[str, PathResult]], baseline: str) -> dict:
+    """hf_ser over ``baseline`` within each round, wall-clock and per CPU-second: median, min, max, all."""
+    out = {}
+    for name, rate in (("wall", "train_audio_s_per_s"), ("per_cpu_s", "train_audio_s_per_cpu_s")):
+        ratios = [
+            getattr(rnd["hf_ser"], rate) / getattr(rnd[baseline], rate)
+            for rnd in rounds if getattr(rnd[baseline], rate) and getattr(rnd["hf_ser"], rate)
+        ]
+        out[name] = {
+            "median": float(np.median(ratios)) if ratios else None,
+            "min": min(ratios, default=None), "max": max(ratios, default=None), "rounds": ratios,
+        }
+    return out
+
+
+def round_figures(result: PathResult) -> dict:
+    """What one round of one side reports beside the medians."""
+    return {
+        "train_audio_s_per_s": result.train_audio_s_per_s,
+        "train_audio_s_per_cpu_s": result.train_audio_s_per_cpu_s,
+        "machine_busy": result.machine_busy,
+        "real_frame_fraction": result.real_frame_fraction,
+        "ua": result.ua,
+    }
 
 
 def feature_effects(baseline: PathResult, ours: PathResult, ablations: dict[str, PathResult], s: BenchSettings) -> dict:

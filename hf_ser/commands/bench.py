@@ -32,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-budget-mb", type=float)
     parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
     parser.add_argument("--work-dir", help="keep clips and stores here (default: a temporary folder)")
+    parser.add_argument("--repeats", type=int,
+                        help="interleaved rounds of both baselines and hf_ser; medians and ranges are reported (default 1)")
 
 
 def settings_from(args: argparse.Namespace):
@@ -56,6 +58,7 @@ def settings_from(args: argparse.Namespace):
         "seed": args.seed,
         "cache_budget_mb": args.cache_budget_mb,
         "work_dir": args.work_dir,
+        "repeats": args.repeats,
     }
     return BenchSettings(**{k: v for k, v in given.items() if v is not None})
 

@@ -73,8 +73,18 @@ def test_json_output_is_one_clean_json_object(tmp_path, capsys):
     args = parser.parse_args([
         "--json", "--model", "tiny", "--layers", "2", "--frozen-layers", "1", "--clips", "6", "--epochs", "1",
         "--batch-size", "3", "--no-ablations", "--work-dir", str(tmp_path), "--out", str(tmp_path / "r.json"),
+        "--repeats", "2",
     ])
     assert cli.run(args) == 0
     printed = json.loads(capsys.readouterr().out)  # nothing else on stdout (the Trainer prints by default)
     assert printed == json.loads((tmp_path / "r.json").read_text())
     assert printed["ablations"] == {} and printed["speedup"] > 0
+    # Two interleaved rounds of three sides; speed-ups against both baselines, wall and per CPU-second.
+    assert len(printed["rounds"]) == 2 and set(printed["rounds"][0]) == {"baseline", "baseline_group_by_length", "hf_ser"}
+    for against in ("vs_baseline", "vs_group_by_length"):
+        for kind in ("wall", "per_cpu_s"):
+            sp = printed["speedups"][against][kind]
+            assert len(sp["rounds"]) == 2 and sp["min"] <= sp["median"] <= sp["max"]
+    assert printed["speedup"] == printed["speedups"]["vs_baseline"]["wall"]["median"]
+    assert printed["paths"]["hf_ser"]["train_audio_s_per_cpu_s"] > 0 and 0 <= printed["paths"]["hf_ser"]["machine_busy"] <= 1
+    assert {"loadavg_1min_start", "loadavg_1min_end"} <= set(printed["machine_load"])
