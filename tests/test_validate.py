@@ -74,6 +74,11 @@ def test_each_range_rule_refuses_values_outside_it(key):
         ("data.protocol_options={test_fraction: 1.5}", "data.protocol_options.test_fraction"),
         ("data.protocol_options={num_folds: 1}", "data.protocol_options.num_folds"),
         ("data.augment=[{name: noise, p: 1.5}]", "data.augment[0].p"),
+        # issue 13: misspelt option keys and unknown names, refused before any work too
+        ("data.augment=[{name: noise, snrdb: 3}]", "snrdb"),
+        ("data.protocol_options={test_fractoin: 0.3}", "test_fractoin"),
+        ("model.pooling_kwargs={eps: 1.0}", "eps"),
+        ("data.protocol=nope", "data.protocol"),
     ],
 )
 def test_impossible_values_from_issue_15_are_refused_before_any_decoding(tmp_path, override, key):
