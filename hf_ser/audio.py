@@ -21,7 +21,7 @@ import soxr
 
 # The one sample rate of hf_ser: every store, model, feature and augmentation works at 16 kHz.
 SAMPLE_RATE = 16_000
-TARGET_SR = SAMPLE_RATE  # its first name, still used across the package; new code says SAMPLE_RATE
+TARGET_SR = SAMPLE_RATE  # its first name, still read by augment/pipeline.py; new code says SAMPLE_RATE
 # A clip whose absolute peak stays below this is treated as silent. CREMA-D's 1076_MTI_SAD_XX has a normal
 # duration but no signal, so silence must be judged by level, never by length.
 SILENCE_PEAK = 1e-3
@@ -139,14 +139,14 @@ def read_info(path: str | Path) -> AudioInfo:
     return AudioInfo(sample_rate=int(info.samplerate), frames=int(info.frames), channels=int(info.channels))
 
 
-def resample(wave: np.ndarray, orig_sr: int, target_sr: int = TARGET_SR) -> np.ndarray:
+def resample(wave: np.ndarray, orig_sr: int, target_sr: int = SAMPLE_RATE) -> np.ndarray:
     """Resample a mono float32 waveform from ``orig_sr`` to ``target_sr`` (no-op when equal)."""
     if orig_sr == target_sr:
         return wave.astype(np.float32, copy=False)
     return soxr.resample(wave, orig_sr, target_sr, quality="HQ").astype(np.float32, copy=False)
 
 
-def load_audio(path: str | Path, target_sr: int | None = TARGET_SR) -> tuple[np.ndarray, int]:
+def load_audio(path: str | Path, target_sr: int | None = SAMPLE_RATE) -> tuple[np.ndarray, int]:
     """Decode ``path`` to mono float32, resampled from the file's own header rate.
 
     Args:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from tqdm.auto import tqdm
 
-from hf_ser.audio import TARGET_SR, AudioError
+from hf_ser.audio import SAMPLE_RATE, AudioError
 from hf_ser.augment.alignment_files import AlignmentFileError, read_textgrid, read_wdseg
 from hf_ser.augment.pauses import speech_segments
 from hf_ser.augment.spans import WordSpan, check_spans
@@ -185,7 +185,7 @@ class CtcAligner:
         feature_extractor: Any | None = None,
         device: str = "cpu",
         model_id: str = "",
-        sample_rate: int = TARGET_SR,
+        sample_rate: int = SAMPLE_RATE,
     ):
         if feature_extractor is None and hasattr(tokenizer, "feature_extractor"):
             feature_extractor = tokenizer.feature_extractor
@@ -359,7 +359,7 @@ class PauseAligner:
     name = "pause"
 
     def __init__(
-        self, *, threshold_db: float = -35.0, min_pause_s: float = 0.12, sample_rate: int = TARGET_SR
+        self, *, threshold_db: float = -35.0, min_pause_s: float = 0.12, sample_rate: int = SAMPLE_RATE
     ):
         self.threshold_db = threshold_db
         self.min_pause_s = min_pause_s

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from hf_ser.audio import TARGET_SR, resample
+from hf_ser.audio import SAMPLE_RATE, resample
 
 # Issa et al.'s replication uses 0.81 and 1.23; 0.9 / 1.0 / 1.1 is the ASR habit.
 DEFAULT_FACTORS = (0.9, 1.0, 1.1)
 
 
-def change_speed(wave: np.ndarray, factor: float, sample_rate: int = TARGET_SR) -> np.ndarray:
+def change_speed(wave: np.ndarray, factor: float, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Play ``wave`` ``factor`` times faster: ``(samples,)`` -> ``(round(samples / factor),)``.
 
     The clip is treated as if recorded at ``sample_rate * factor`` and resampled to ``sample_rate``.
@@ -32,7 +32,7 @@ class SpeedPerturb:
         sample_rate: rate of the waveforms.
     """
 
-    def __init__(self, factors: Sequence[float] = DEFAULT_FACTORS, *, sample_rate: int = TARGET_SR):
+    def __init__(self, factors: Sequence[float] = DEFAULT_FACTORS, *, sample_rate: int = SAMPLE_RATE):
         if not factors or any(f <= 0 for f in factors):
             raise ValueError(f"factors must be a non-empty list of positive numbers, not {factors!r}")
         self.factors = tuple(float(f) for f in factors)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hf_ser.audio import TARGET_SR
+from hf_ser.audio import SAMPLE_RATE
 from hf_ser.augment.pauses import pause_cuts
 
 
@@ -22,7 +22,7 @@ class RandomSplice:
     """
 
     def __init__(
-        self, *, threshold_db: float = -35.0, min_pause_s: float = 0.12, sample_rate: int = TARGET_SR
+        self, *, threshold_db: float = -35.0, min_pause_s: float = 0.12, sample_rate: int = SAMPLE_RATE
     ):
         self.threshold_db, self.min_pause_s, self.sample_rate = threshold_db, min_pause_s, sample_rate
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 
-from hf_ser.audio import TARGET_SR
+from hf_ser.audio import SAMPLE_RATE
 from hf_ser.augment._rows import columns
 from hf_ser.augment.spans import WordSpan, normalize_text, normalize_word
 from hf_ser.corpora import clip_key
@@ -110,7 +110,7 @@ def splice_words(
     *,
     crossfade_ms: float = 10.0,
     match_loudness: bool = True,
-    sample_rate: int = TARGET_SR,
+    sample_rate: int = SAMPLE_RATE,
 ) -> np.ndarray:
     """Replace recipient words by donor words.
 
@@ -198,7 +198,7 @@ class WordSwap:
         verb_index: int = 2,
         crossfade_ms: float = 10.0,
         match_loudness: bool = True,
-        sample_rate: int = TARGET_SR,
+        sample_rate: int = SAMPLE_RATE,
     ):
         if mode not in MODES:
             raise ValueError(f"unknown word-swap mode {mode!r}; choose one of {list(MODES)}")

@@ -100,7 +100,7 @@ def build_bench_data(
         target_s = float(np.clip(rng.lognormal(np.log(median_s), sigma), min_s, max_s))
         rate = NATIVE_RATES[corpus]
         path = out / f"{corpus}_{n:05d}_{label}.wav"
-        target = int(target_s * audio.TARGET_SR)  # the demo sources are 16 kHz
+        target = int(target_s * audio.SAMPLE_RATE)  # the demo sources are 16 kHz
         if not path.is_file():
             pieces, total = [], 0
             while total < target:
@@ -108,7 +108,7 @@ def build_bench_data(
                 pieces.append(wave)
                 total += len(wave)
             wave = np.concatenate(pieces)[:target]
-            wave = audio.resample(wave, audio.TARGET_SR, rate)
+            wave = audio.resample(wave, audio.SAMPLE_RATE, rate)
             sf.write(path, np.clip(wave, -1.0, 1.0), rate, subtype="PCM_16")
         else:  # keep the random stream identical whether the file is written or reused
             _skip_draws(rng, sources[(corpus, label)], target)

@@ -30,7 +30,7 @@ from typing import Any
 
 import datasets
 
-from hf_ser.audio import TARGET_SR, AudioError, read_info
+from hf_ser.audio import SAMPLE_RATE, AudioError, read_info
 from hf_ser.corpora._labels import LabelSet, map_label, resolve_label_set
 from hf_ser.corpora._schema import FEATURES, GENDERS
 from hf_ser.corpora._votes import map_perceived, vote_vector
@@ -235,7 +235,7 @@ def build_dataset(
             log.skip(rel, "empty audio (0 samples)")
             continue
         if log.min_samples:
-            samples = info.frames * TARGET_SR // info.sample_rate
+            samples = info.frames * SAMPLE_RATE // info.sample_rate
             if samples < log.min_samples:
                 log.skip(rel, f"too short: {samples} samples < {log.min_samples} (at 16 kHz; the model's CNN receptive field)")
                 continue

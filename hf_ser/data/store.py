@@ -133,7 +133,7 @@ class AudioStore:
         dataset: datasets.Dataset,
         cache_root: str | Path,
         *,
-        sample_rate: int = audio.TARGET_SR,
+        sample_rate: int = audio.SAMPLE_RATE,
         silence_peak: float = audio.SILENCE_PEAK,
         dtype: StoreDtype = "float32",
         skip_log: SkipLog | None = None,

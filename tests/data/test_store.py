@@ -59,7 +59,7 @@ def counted_loads(monkeypatch):
     calls: list[str] = []
     real = hf_ser.audio.load_audio
 
-    def counting(path, target_sr=hf_ser.audio.TARGET_SR):
+    def counting(path, target_sr=hf_ser.audio.SAMPLE_RATE):
         calls.append(str(path))
         return real(path, target_sr)
 
