@@ -64,3 +64,11 @@ def test_baseline_takes_the_same_fields():
                              "model.options={hidden_sizes: [8], feature_cache_dir: none}"])
     model = build_model_of_kind(cfg.model, id2label={0: "anger", 1: "sadness"}, dims=("valence",), class_weights=None, seed=0)
     assert model.config.regression_loss_weight == 2.0 and model.config.kind == "issa_mlp"
+
+
+def test_build_baseline_parameters_reach_baseline_config_by_name():
+    from hf_ser.baselines import BASELINE_CONFIG_NAMES, BaselineConfig, build_baseline
+
+    config_params = _keyword_parameters(BaselineConfig.__init__)
+    for name in _keyword_parameters(build_baseline) - {"id2label", "seed"}:
+        assert BASELINE_CONFIG_NAMES.get(name, name) in config_params, f"build_baseline({name}=...) has no BaselineConfig field"

@@ -40,6 +40,11 @@ AutoModelForAudioClassification.register(BaselineConfig, BaselineForSequenceClas
 register_now(__name__)  # the other hf_ser package with Auto classes (see hf_ser.auto_classes)
 
 
+# build_baseline's parameters reach BaselineConfig under the same name, except these (BaselineConfig's names are
+# stored in every saved config.json). tests/test_model_options.py checks every parameter lands somewhere.
+BASELINE_CONFIG_NAMES = {"options": "encoder_options", "dropout": "classifier_dropout"}
+
+
 def build_baseline(
     kind: str,
     *,
@@ -78,23 +83,17 @@ def build_baseline(
     Raises:
         KeyError: unknown ``kind`` (the message lists the valid kinds).
     """
+    # Every parameter by name (taken first, before any other local exists): they reach BaselineConfig below.
+    arguments = {k: v for k, v in locals().items() if k not in ("id2label", "seed")}
     if kind not in BASELINES:
         raise KeyError(f"Unknown baseline kind {kind!r}; choose one of {sorted(BASELINES)}")
     if seed is not None:
         torch.manual_seed(seed)
     if task == "regression" and not id2label:
         id2label = dict(enumerate(dims))
+    arguments.update(options=dict(options or {}), dims=tuple(dims))
     config = BaselineConfig(
-        kind=kind,
-        encoder_options=dict(options or {}),
-        classifier_dropout=dropout,
-        task=task,
-        dims=tuple(dims),
-        class_weights=class_weights,
-        label_smoothing=label_smoothing,
-        regression_loss_weight=regression_loss_weight,
-        loss=loss,
-        focal_gamma=focal_gamma,
+        **{BASELINE_CONFIG_NAMES.get(name, name): value for name, value in arguments.items()},
         id2label={int(i): str(name) for i, name in id2label.items()},
         label2id={str(name): int(i) for i, name in id2label.items()},
     )
