@@ -45,9 +45,10 @@ class DataConfig:
     """Options for the protocol (``num_folds``, ``test_fraction``, ``strict``, ...)."""
     valid_fraction: float = 0.2
     """Fraction of the training speakers held out for validation (model selection never sees test)."""
-    selection_split: Literal["valid", "test"] = "valid"
+    selection_split: Literal["valid", "test", "none"] = "valid"
     """Split used for model selection. ``test`` only replicates papers that selected on the test fold
-    (optimistic); every report of such a run says so."""
+    (optimistic); every report of such a run says so. ``none``: no selection, the final model is saved and
+    tested (with ``valid_fraction: 0`` every training speaker trains; the benchmark runs this way)."""
     eval_corpora: list[CorpusSpec] = field(default_factory=list)
     """Cross-corpus targets, tested after training on the labels they share with the model."""
     cache_dir: Union[str, None] = None
@@ -177,7 +178,11 @@ class RecipeConfig:
     folds: str = "0"
     """Folds of the protocol to run: ``all``, one index, or a list such as ``0,3``."""
     resume: bool = False
-    """Continue from the newest checkpoint in the run directory."""
+    """Continue from the newest checkpoint in the run directory (the recipe must match the stored one, see
+    ``hf_ser.run_dir.RESUMABLE_KEYS``)."""
+    overwrite: bool = False
+    """Clear a non-empty ``train.output_dir`` (stale checkpoints included) before training; without it (and
+    without ``resume``) a non-empty output folder is refused."""
     push_to_hub: bool = False
     hub_repo_id: Union[str, None] = None
     hub_private: bool = False

@@ -10,6 +10,7 @@ import logging
 import math
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from hf_ser.metrics import distribution_scores, regression_metrics
 logger = logging.getLogger(__name__)
 
 STATE_FILE = "trainer_state.json"
+SAMPLE_RATE = 16_000
 
 
 @dataclass
@@ -39,6 +41,142 @@ class TrainerState:
     bad_evals: int = 0  # validations since the last improvement (early stopping)
     history: list[dict] = field(default_factory=list)
     done: bool = False
+    augmented: dict[str, int] = field(default_factory=dict)  # augmentations in the batches trained on so far
+
+    def count_augmented(self, per_clip: list[list[str]]) -> None:
+        """Add one batch's augmentations (the collated ``augmented`` field) to the run's counts."""
+        for names in per_clip:
+            for name in names:
+                self.augmented[name] = self.augmented.get(name, 0) + 1
+
+
+@dataclass(frozen=True)
+class Stopping:
+    """When a fold's training stops, and which validation is the best so far: the loop's only stop rule.
+
+    ``max_epochs`` is ``None`` when ``train.max_steps`` bounds the run instead. The counters it reads and
+    updates (``step``, ``epoch``, ``best_metric``, ``best_step``, ``bad_evals``, ``done``) live in the
+    ``TrainerState`` so that a resumed run continues with them.
+    """
+
+    total_steps: int
+    max_epochs: int | None
+    patience: int | None
+    select_metric: str  # a key of ``score``'s output; ``loss`` is minimised, everything else maximised
+
+    def keep_going(self, state: TrainerState) -> bool:
+        """Start (or continue) an epoch?"""
+        return not state.done and (self.max_epochs is None or state.epoch < self.max_epochs)
+
+    def stop_after_step(self, state: TrainerState) -> bool:
+        """Leave the epoch after this optimizer step (step budget spent, or no patience left)?"""
+        return state.step >= self.total_steps or self.out_of_patience(state)
+
+    def out_of_patience(self, state: TrainerState) -> bool:
+        return bool(self.patience) and state.bad_evals >= self.patience
+
+    def finished(self, state: TrainerState) -> bool:
+        """Is the fold done (recorded in checkpoints, so a resumed finished run trains no further)?"""
+        return self.stop_after_step(state) or (self.max_epochs is not None and state.epoch >= self.max_epochs)
+
+    def improved(self, state: TrainerState, metrics: dict) -> bool:
+        """Record a validation; True when it is the best so far (the caller saves that model)."""
+        value = metrics[self.select_metric] if self.select_metric != "loss" else -metrics["loss"]
+        if state.best_metric is None or value > state.best_metric:
+            state.best_metric, state.best_step, state.bad_evals = value, state.step, 0
+            return True
+        state.bad_evals += 1
+        return False
+
+
+class LoopTiming:
+    """What the training loop measures about itself, accumulated on the device and read only at log steps.
+
+    Loss and real audio samples are summed as device tensors (``read`` is the only host sync of a step, and
+    runs every ``log_every_n_steps``). For ``metrics.json`` (and ``hf-ser bench``, which reads it) it also
+    keeps the wall time of every epoch (validation and checkpoints inside an epoch excluded; a final partial
+    epoch counts), the time spent waiting for batches, and real versus padded samples. A resumed run counts
+    its resumed part only.
+    """
+
+    def __init__(self, device: torch.device):
+        self.device = device
+        self._loss_window = torch.zeros((), device=device)
+        self._loss_total = torch.zeros((), device=device)
+        self._window_batches = 0
+        self._batches = 0
+        self._real = torch.zeros((), dtype=torch.int64, device=device)
+        self._real_at_start = 0
+        self.padded_samples = 0
+        self.epoch_s: list[float] = []
+        self.data_wait_s = 0.0
+        self._t0 = time.perf_counter()
+        self._epoch_t0 = self._t0
+        self._paused_at: float | None = None
+        self._paused_s = 0.0
+
+    def batches(self, loader):
+        """Iterate ``loader``, timing how long each batch takes to arrive."""
+        it = iter(loader)
+        while True:
+            t0 = time.perf_counter()
+            batch = next(it, None)
+            self.data_wait_s += time.perf_counter() - t0
+            if batch is None:
+                return
+            yield batch
+
+    def add_batch(self, loss: torch.Tensor, attention_mask: torch.Tensor) -> None:
+        loss = loss.detach().float()
+        self._loss_window += loss
+        self._loss_total += loss
+        self._window_batches += 1
+        self._batches += 1
+        self._real += attention_mask.sum()
+        self.padded_samples += attention_mask.numel()
+
+    def read(self, num_processes: int) -> tuple[float, float]:
+        """Mean loss since the last read and audio-seconds per second since the start (all processes); syncs."""
+        mean_loss = (self._loss_window / max(1, self._window_batches)).item()
+        self._loss_window.zero_()
+        self._window_batches = 0
+        audio_s = self._real.item() / SAMPLE_RATE * num_processes
+        return mean_loss, audio_s / max(time.perf_counter() - self._t0, 1e-9)
+
+    def start_epoch(self) -> None:
+        self._epoch_t0, self._paused_s = time.perf_counter(), 0.0
+
+    def pause(self) -> None:
+        _synchronize(self.device)
+        self._paused_at = time.perf_counter()
+
+    def resume(self) -> None:
+        self._paused_s += time.perf_counter() - self._paused_at
+        self._paused_at = None
+
+    def end_epoch(self) -> None:
+        _synchronize(self.device)
+        self.epoch_s.append(time.perf_counter() - self._epoch_t0 - self._paused_s)
+
+    def report(self, num_processes: int) -> dict:
+        """The ``training`` section of ``metrics.json`` (this process's batches scaled to all processes)."""
+        real = int(self._real.item())
+        return {
+            "epoch_s": [round(t, 4) for t in self.epoch_s],
+            "train_s": round(sum(self.epoch_s), 4),
+            "data_wait_s": round(self.data_wait_s, 4),
+            "train_audio_s": real / SAMPLE_RATE * num_processes,
+            "padded_audio_s": self.padded_samples / SAMPLE_RATE * num_processes,
+            "train_loss": (self._loss_total / self._batches).item() if self._batches else None,
+            "batches": self._batches,
+            "num_processes": num_processes,
+        }
+
+
+def _synchronize(device: torch.device) -> None:
+    # Wall-clock timers mean something only once the queued GPU work is done (once per epoch, not per step).
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 def build_optimizer(model: torch.nn.Module, *, lr: float, head_lr: float | None, weight_decay: float) -> torch.optim.Optimizer:
@@ -212,12 +350,66 @@ def save_checkpoint(accelerator: Accelerator, fold_dir: Path, state: TrainerStat
     return final
 
 
+def complete_checkpoints(fold_dir: Path) -> list[Path]:
+    """A fold's complete checkpoints (renamed from their temporary folder), oldest first."""
+    return sorted(p for p in (fold_dir / "checkpoints").glob("step_*") if (p / STATE_FILE).is_file())
+
+
 def latest_checkpoint(fold_dir: Path) -> Path | None:
     """Newest complete checkpoint of a fold, or ``None``."""
-    done = sorted(p for p in (fold_dir / "checkpoints").glob("step_*") if (p / STATE_FILE).is_file())
+    done = complete_checkpoints(fold_dir)
     return done[-1] if done else None
 
 
-def load_checkpoint(accelerator: Accelerator, path: Path) -> TrainerState:
-    accelerator.load_state(str(path))
-    return TrainerState(**json.loads((path / STATE_FILE).read_text()))
+def load_latest_checkpoint(accelerator: Accelerator, fold_dir: Path) -> tuple[TrainerState, Path] | None:
+    """Restore the newest intact checkpoint of a fold; ``None`` when the fold has none.
+
+    Every file of a checkpoint is read before anything is restored: a damaged one (truncated weights,
+    optimizer or trainer state) is reported by name with a warning and the previous checkpoint is used. An RNG
+    state that cannot be read does not reject the checkpoint: it is a warning naming the file (the resumed run's
+    random draws then differ from an uninterrupted run's).
+
+    Raises:
+        RuntimeError: checkpoints exist but none is intact (each damaged file is named).
+    """
+    damaged = []
+    for path in reversed(complete_checkpoints(fold_dir)):
+        problem = _damaged_file(path)
+        if problem is not None:
+            damaged.append(problem)
+            logger.warning("checkpoint file %s is damaged (%s); trying the previous checkpoint", *problem)
+            continue
+        rng_file = path / f"random_states_{accelerator.process_index}.pkl"
+        try:
+            torch.load(rng_file, map_location="cpu", weights_only=False)
+        except Exception as e:  # noqa: BLE001 - any unreadable file means the same thing here
+            logger.warning(
+                "could not read the RNG state %s (%s): resuming without it, so random draws differ from an "
+                "uninterrupted run's", rng_file, _short(e),
+            )
+        accelerator.load_state(str(path))
+        return TrainerState(**json.loads((path / STATE_FILE).read_text())), path
+    if damaged:
+        raise RuntimeError(f"no intact checkpoint in {fold_dir / 'checkpoints'}: " + "; ".join(f"{f} ({r})" for f, r in damaged))
+    return None
+
+
+def _damaged_file(path: Path) -> tuple[Path, str] | None:
+    """The first file of a checkpoint that cannot be read back, with the reason; ``None`` when all can."""
+    from safetensors.torch import load_file
+
+    for file in sorted(path.iterdir()):
+        try:
+            if file.name == STATE_FILE:
+                TrainerState(**json.loads(file.read_text()))
+            elif file.suffix == ".safetensors":
+                load_file(file)
+            elif file.suffix == ".bin":
+                torch.load(file, map_location="cpu", weights_only=False)
+        except Exception as e:  # noqa: BLE001 - truncation shows up as many different exception types
+            return file, _short(e)
+    return None
+
+
+def _short(e: Exception) -> str:
+    return f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"

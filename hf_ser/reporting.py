@@ -1,4 +1,4 @@
-"""What a training run writes and prints: run info, summary tables, plots, and the fold aggregate.
+"""What a training run prints and plots: summary tables, confusion plots, curves, and the fold aggregate.
 
 Every number printed names its corpus, split, protocol and metric (WA = accuracy, UA = unweighted average
 recall, macro-F1).
@@ -6,47 +6,15 @@ recall, macro-F1).
 
 from __future__ import annotations
 
-import json
-import platform
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hf_ser import __version__
+from hf_ser.run_dir import AGGREGATE_JSON, AGGREGATE_MD, write_json
 
 METRICS = ("ua", "wa", "macro_f1")
 METRIC_NAMES = {"ua": "UA", "wa": "WA", "macro_f1": "macro-F1"}
-
-
-def write_json(path: Path, obj: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=_jsonable))
-    tmp.replace(path)
-
-
-def run_info(cfg, data_fingerprint: str, num_processes: int) -> dict:
-    """Versions, git commit and data fingerprint: what a run needs to be reproduced."""
-    import accelerate
-    import datasets
-    import torch
-    import transformers
-
-    return {
-        "hf_ser": __version__,
-        "git_commit": _git_commit(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "datasets": datasets.__version__,
-        "accelerate": accelerate.__version__,
-        "cuda": torch.cuda.is_available(),
-        "num_processes": num_processes,
-        "data_fingerprint": data_fingerprint,
-        "recipe": cfg.name,
-    }
 
 
 def metric_line(metrics: dict, where: str) -> str:
@@ -132,7 +100,7 @@ def aggregate_folds(run_dir: Path, fold_metrics: dict[int, dict], *, protocol: s
                 "std": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0,
                 "per_fold": values,
             }
-    write_json(run_dir / "aggregate.json", agg)
+    write_json(run_dir / AGGREGATE_JSON, agg)
     lines = [
         f"# {run_dir.name}: {len(fold_metrics)} folds of `{protocol}` "
         f"({'speaker-independent' if speaker_independent else 'speaker-DEPENDENT'})",
@@ -151,27 +119,5 @@ def aggregate_folds(run_dir: Path, fold_metrics: dict[int, dict], *, protocol: s
             + " |"
         )
         lines.append("")
-    (run_dir / "aggregate.md").write_text("\n".join(lines))
+    (run_dir / AGGREGATE_MD).write_text("\n".join(lines))
     return agg
-
-
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, cwd=Path(__file__).parent
-        )
-        return out.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")

@@ -14,14 +14,12 @@ remaining folds keep their published index). Facts and sources: ``docs/corpora.m
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import datasets
@@ -35,7 +33,6 @@ logger = logging.getLogger(__name__)
 _COLUMNS = ("utt_id", "corpus", "speaker", "gender", "label", "session", "split")
 # Speaker ids that name no one (MSP-Podcast "Unknown"): they cannot leak and are not checked.
 _UNKNOWN_SPEAKERS = frozenset({"", "unknown", "unk", "none"})
-MANIFEST_FIELDS = ("utt_id", "corpus", "rel_path", "speaker", "label")
 
 
 class SpeakerLeakError(ValueError):
@@ -771,48 +768,3 @@ def _check_no_leak(speakers: dict[str, tuple[str, ...]], fold: Fold) -> None:
             f"{fold.protocol} fold {fold.index} is declared speaker-independent but speakers are on two sides "
             f"({'; '.join(leaks)}). Use a speaker-dependent protocol (or speaker_independent=False) if intended."
         )
-
-
-def write_manifests(dataset: datasets.Dataset, split: Split, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``train.jsonl``, ``valid.jsonl``, ``test.jsonl`` and ``split.json`` into ``out_dir``.
-
-    Manifest lines hold ``utt_id, corpus, rel_path, speaker, label`` (paths relative to the corpus root, so
-    manifests carry no machine paths), in row order; the same split always gives byte-identical files.
-
-    Returns:
-        ``{"train": path, "valid": path, "test": path, "split": path}``.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    columns = read_columns(dataset, MANIFEST_FIELDS)
-    paths: dict[str, Path] = {}
-    labels: dict[str, dict[str, int]] = {}
-    for side in ("train", "valid", "test"):
-        indices: list[int] = getattr(split, side)
-        counts: dict[str, int] = defaultdict(int)
-        path = out / f"{side}.jsonl"
-        with open(path, "w", encoding="utf-8", newline="\n") as f:
-            for i in indices:
-                row = {name: columns[name][i] for name in MANIFEST_FIELDS}
-                counts[row["label"]] += 1
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        paths[side] = path
-        labels[side] = dict(sorted(counts.items()))
-    summary = {
-        "protocol": split.protocol,
-        "fold": split.fold,
-        "seed": split.seed,
-        "valid_fraction": split.valid_fraction,
-        "speaker_independent": split.speaker_independent,
-        "counts": {side: len(getattr(split, side)) for side in ("train", "valid", "test")},
-        "labels": labels,
-        "speakers": {
-            "train": list(split.train_speakers),
-            "valid": list(split.valid_speakers),
-            "test": list(split.test_speakers),
-        },
-    }
-    paths["split"] = out / "split.json"
-    with open(paths["split"], "w", encoding="utf-8", newline="\n") as f:
-        f.write(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
-    return paths

@@ -73,7 +73,7 @@ BELOW_ONE = Range(0, 1, high_open=True)  # [0, 1)
 # the schema allows it) means "not set" and is never range-checked. tests/test_validate.py fails when a
 # numeric field has no entry here: a new field needs its rule.
 RANGES: dict[str, Range] = {
-    "data.valid_fraction": BELOW_ONE,  # 0 only with selection_split: test (checked in _check_data)
+    "data.valid_fraction": BELOW_ONE,  # 0 only with selection_split: test or none (checked in _check_data)
     "data.max_duration_s": POSITIVE,
     "model.num_frozen_layers": NON_NEGATIVE,
     "model.layers": AT_LEAST_1,
@@ -180,7 +180,8 @@ def _check_data(cfg: RecipeConfig, errors: list[str]) -> None:
     if data.valid_fraction == 0 and data.selection_split == "valid":
         errors.append(
             "data.valid_fraction=0 leaves no validation speakers for model selection; allowed: (0, 1), "
-            "or 0 with data.selection_split: test (replicates papers that selected on the test fold)"
+            "or 0 with data.selection_split: test (replicates papers that selected on the test fold) or none "
+            "(no selection: the final model)"
         )
     label_mapping = _check_label_set(data.label_set, errors)
     if cfg.model.task != "regression" and label_mapping is not False:

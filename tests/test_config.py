@@ -84,7 +84,7 @@ def test_override_indexes_lists(tmp_path):
 
 def test_matrix_recipes_load():
     from hf_ser.corpora import CORPORA
-    from hf_ser.cross_corpus import load_matrix
+    from hf_ser.matrix import load_matrix
 
     for path in sorted((Path(__file__).parents[1] / "recipes").rglob("*matrix*.yaml")):
         cfg = load_matrix(path)

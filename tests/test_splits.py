@@ -10,6 +10,7 @@ import pytest
 
 from hf_ser import splits
 from hf_ser.corpora._schema import FEATURES, NO_VOTES
+from hf_ser.run_dir import write_manifests
 
 _DEFAULTS = {
     "path": "",
@@ -265,12 +266,12 @@ def test_manifests_are_relative_deterministic_and_summarised(tmp_path):
         r["path"] = f"/somewhere/corpora/RAVDESS/{r['speaker']}/{r['utt_id']}.wav"
     ds = make_dataset(rows)
     fold = splits.make_folds(ds, "ravdess_luna5")[2]
-    first = splits.write_manifests(ds, splits.split_fold(ds, fold, seed=7), tmp_path / "a")
-    second = splits.write_manifests(ds, splits.split_fold(ds, fold, seed=7), tmp_path / "b")
+    first = write_manifests(ds, splits.split_fold(ds, fold, seed=7), tmp_path / "a")
+    second = write_manifests(ds, splits.split_fold(ds, fold, seed=7), tmp_path / "b")
     for name in ("train", "valid", "test", "split"):
         assert first[name].read_bytes() == second[name].read_bytes()
     lines = [json.loads(line) for line in first["test"].read_text().splitlines()]
-    assert list(lines[0]) == ["utt_id", "corpus", "rel_path", "speaker", "label"]
+    assert list(lines[0]) == ["utt_id", "corpus", "rel_path", "speaker", "label", "orig_label", "language"]
     assert {r["speaker"] for r in lines} == {"10", "11", "12", "19", "20"}
     assert "/somewhere" not in first["train"].read_text()
     summary = json.loads(first["split"].read_text())

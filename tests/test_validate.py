@@ -94,6 +94,7 @@ def test_impossible_values_from_issue_15_are_refused_before_any_decoding(tmp_pat
 def test_valid_fraction_zero_only_when_selecting_on_test():
     _refused(["data.valid_fraction=0"], "data.valid_fraction=0", "selection_split")
     load_recipe(DEMO, ["data.valid_fraction=0", "data.selection_split=test"])
+    load_recipe(DEMO, ["data.valid_fraction=0", "data.selection_split=none"])  # no selection: the final model
 
 
 def test_unknown_protocol_lists_the_valid_ones():

@@ -129,6 +129,7 @@ class AugmentationPipeline:
         self.donor_keys = frozenset(donor_keys)
         self.num_rows = len(donor_keys)
         self.counts: Counter[str] = Counter()
+        self.last_applied: tuple[str, ...] = ()  # steps that ran on the last item (the trainer counts per batch)
 
     def item_rng(self, epoch: int, index: int) -> np.random.Generator:
         """Generator for one item in one epoch, derived from the pipeline seed."""
@@ -140,12 +141,15 @@ class AugmentationPipeline:
             raise IndexError(f"row index {index} outside the {self.num_rows} training rows")
         rng = rng if rng is not None else self.item_rng(0, index)
         out = wave
+        applied = []
         for step in self.steps:
             # The coin is drawn even when p is 0 or 1, so that changing one step's p does not shift the
             # random stream of the steps after it.
             if rng.random() < step.p:
                 out = step.transform(out, index, rng)
                 self.counts[step.name] += 1
+                applied.append(step.name)
+        self.last_applied = tuple(applied)
         return np.asarray(out, dtype=np.float32)
 
     def report(self) -> dict[str, Any]:

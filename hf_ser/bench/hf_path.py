@@ -1,32 +1,30 @@
-"""hf_ser's training path as ``hf_ser/train.py`` runs it, with each speed feature switchable for the benchmark.
+"""hf_ser's side of the benchmark: the shipped training loop, ``hf_ser.train.run``, on the benchmark clips.
 
-The same parts as ``train.py``: ``AudioStore`` (decode once into a memory-mapped 16 kHz store),
-``ClipDataset`` + ``BucketBatchSampler`` + ``Collator``, ``build_model`` (no-grad below the cut), hf_ser's
-``build_optimizer`` / ``build_scheduler`` (fused AdamW on CUDA), ``accelerate``, ``predict`` / ``score``; plus
-the frozen-output cache (``hf_ser.data.frozen_cache``). The loop is ``train.py``'s inner loop without
-validation, checkpoints and logging, with timers around ``next(loader)`` and each epoch.
+The benchmark clips are written as a manifest corpus (one "speaker" per clip, so ``holdout_speakers`` with the
+test clips' ids reproduces the benchmark's train / test split exactly; ``valid_fraction=0`` with
+``selection_split: none`` trains on every training clip and tests the final model, as the baseline does). Each variant is a recipe: the same loop, ``prepare``, ``accumulate``,
+clipping, checkpoints and evaluation a user gets; the figures come from the ``training`` section the loop
+writes into ``metrics.json`` (per-epoch wall time without validation and checkpoints, time waiting for
+batches, real and padded audio). This module has no training step of its own.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import datasets
 import numpy as np
 import torch
-from accelerate import Accelerator
 
 from hf_ser.bench.data import BenchData
-from hf_ser.bench.measure import CpuClock, PathResult, PeakMemory, Stopwatch, synchronize
-from hf_ser.data.batching import BucketBatchSampler, ClipDataset, Collator
-from hf_ser.data.frozen_cache import FrozenCacheModel, FrozenOutputCache, cacheable_clips
-from hf_ser.data.store import AudioStore
-from hf_ser.evaluation.inference import window_loader
-from hf_ser.loop import build_optimizer, build_scheduler, predict, score
-from hf_ser.models import build_model
+from hf_ser.bench.measure import PathResult, PeakMemory
+from hf_ser.config import CorpusSpec, DataConfig, ModelConfig, RecipeConfig, TrainConfig
 
+CORPUS = "manifest"  # the manifest loader's corpus name (results key "test/manifest")
 SAMPLE_RATE = 16_000
 
 
@@ -53,29 +51,33 @@ def token_budget(lengths, batch_size: int) -> int:
     return int(batch_size * float(np.median(lengths)))
 
 
-def prepare_store(data: BenchData, cache_root: Path) -> tuple[AudioStore, list[str], float]:
-    """Decode every benchmark clip once into an audio store. Returns the store, keys (train then test), seconds."""
-    clips = data.train + data.test
-    rows = {
-        "corpus": ["bench"] * len(clips),
-        "utt_id": [c.key.split("/", 1)[1] for c in clips],
-        "path": [c.path for c in clips],
-        "rel_path": [Path(c.path).name for c in clips],
-    }
+def write_manifest(data: BenchData, clips_dir: Path) -> Path:
+    """A ``manifest.jsonl`` of every benchmark clip (train then test) next to the clips; returns its path."""
+    path = Path(clips_dir) / "manifest.jsonl"
+    rows = [
+        {"path": Path(c.path).name, "label": c.label, "speaker": _speaker(c.key), "utt_id": _speaker(c.key)}
+        for c in data.train + data.test
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def prepare_store(manifest: Path, cache_dir: Path) -> float:
+    """Decode every benchmark clip once into the audio store the runs read; returns the seconds it took."""
+    from hf_ser.data.prepare import prepare_corpora
+
     t0 = time.perf_counter()
-    store, kept = AudioStore.prepare(datasets.Dataset.from_dict(rows), cache_root, progress=False)
-    seconds = time.perf_counter() - t0
-    if len(kept) != len(clips):
-        raise RuntimeError(f"the audio store dropped {len(clips) - len(kept)} benchmark clips")
-    return store, [f"bench/{u}" for u in rows["utt_id"]], seconds
+    prepare_corpora([_corpus(manifest)], label_set="all", cache_dir=str(cache_dir), progress=False)
+    return time.perf_counter() - t0
 
 
-def run_hf_ser(
+def bench_recipe(
     data: BenchData,
-    store: AudioStore,
-    keys: list[str],
+    manifest: Path,
     *,
     variant: Variant,
+    output_dir: Path,
+    cache_dir: Path,
     init_dir: Path,
     num_frozen_layers: int,
     batch_size: int,
@@ -87,122 +89,91 @@ def run_hf_ser(
     cache_budget_mb: float = 2048.0,
     max_grad_norm: float = 1.0,
     bf16: bool = False,
-    evaluate: bool = True,
-) -> PathResult:
-    """Train (and evaluate) hf_ser's path on ``data``; returns its figures.
-
-    Args:
-        data: benchmark clips; ``store``/``keys`` from ``prepare_store``.
-        variant: the speed features to use.
-        init_dir: the shared random ``Wav2Vec2Model``.
-        num_frozen_layers, batch_size, epochs, lr, warmup_ratio, seed, max_length_s: as for the baseline.
-        cache_budget_mb: RAM budget of the frozen-output cache.
-        max_grad_norm: gradient clipping (train.py's and the Trainer's default, 1.0).
-        bf16: bf16 mixed precision (GPU).
-        evaluate: also evaluate on the test clips (WA/UA, eval throughput).
-    """
-    result = PathResult(name=variant.name)
-    label2id = {name: i for i, name in enumerate(data.labels)}
-    n_train = len(data.train)
-    train_keys, test_keys = keys[:n_train], keys[n_train:]
-    train_ids = np.array([label2id[c.label] for c in data.train])
-    test_ids = np.array([label2id[c.label] for c in data.test])
-    max_samples = int(max_length_s * SAMPLE_RATE)
-
-    model = build_model(
-        backbone=str(init_dir),
-        id2label={i: name for name, i in label2id.items()},
-        num_frozen_layers=num_frozen_layers if variant.no_grad_cut else 0,
-        pooling="mean",
-        head_hidden_size=None,  # mean pooling + linear: the baseline's projector + mean + linear, collapsed
-        dropout=0.0,
-        seed=seed,
+) -> RecipeConfig:
+    """The recipe of one hf_ser variant: the benchmark's data, the shared random init, the variant's features."""
+    return RecipeConfig(
+        name=f"bench-{variant.name}",
+        overwrite=True,  # the benchmark's own scratch folder
+        data=DataConfig(
+            corpora=[_corpus(manifest)],
+            label_set="all",
+            protocol="holdout_speakers",
+            protocol_options={"test_speakers": [_speaker(c.key) for c in data.test]},
+            valid_fraction=0.0,  # every training clip trains, as in the baseline
+            selection_split="none",  # and the final model is tested, as the baseline's
+            cache_dir=str(cache_dir),
+            max_duration_s=max_length_s,
+        ),
+        model=ModelConfig(
+            backbone=str(init_dir),
+            num_frozen_layers=num_frozen_layers if variant.no_grad_cut else 0,
+            pooling="mean",
+            head_hidden_size=None,  # mean pooling + linear: the baseline's projector + mean + linear, collapsed
+            dropout=0.0,
+        ),
+        train=TrainConfig(
+            output_dir=str(output_dir),
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=0.0,
+            warmup_ratio=warmup_ratio,
+            max_grad_norm=max_grad_norm,
+            mixed_precision="bf16" if bf16 else "no",
+            seed=seed,
+            keep_checkpoints=1,
+            frozen_cache_mb=cache_budget_mb if variant.cache and num_frozen_layers > 0 else 0.0,
+            bucket_by_length=variant.bucket,
+            # Token-budget batches (batch size x the median clip) when bucketing: real frames >= 0.95 at the
+            # benchmark's size, where fixed batches of sorted clips reach ~0.86; random batches keep the fixed size.
+            max_batch_audio_s=(
+                token_budget([int(min(c.duration_s, max_length_s) * SAMPLE_RATE) for c in data.train], batch_size) / SAMPLE_RATE
+                if variant.bucket else None
+            ),
+        ),
     )
-    if not variant.no_grad_cut:  # the baseline's way: parameters frozen, autograd still runs through them
+
+
+def run_hf_ser(cfg: RecipeConfig, *, variant: Variant, num_frozen_layers: int, evaluate: bool = True) -> PathResult:
+    """Run ``hf_ser.train.run(cfg)`` and read its figures from the loop's own record.
+
+    ``variant.no_grad_cut=False`` freezes the bottom layers the baseline's way (``requires_grad=False``,
+    autograd still runs through them) on the built model before ``prepare``.
+    """
+    from hf_ser.train import run
+
+    def naive_freezing(model: torch.nn.Module) -> None:
         for layer in model.backbone.encoder.layers[:num_frozen_layers]:
             layer.requires_grad_(False)
-    accelerator = Accelerator(mixed_precision="bf16" if bf16 else "no", cpu=not torch.cuda.is_available())
 
-    train_set = ClipDataset(lambda i: store.get(train_keys[i]), train_ids, max_samples=max_samples, seed=seed)
-    lengths = [min(store.num_samples(k), max_samples) for k in train_keys]
-    # Token-budget batches (batch size x the median clip) when bucketing: real frames >= 0.95 at the benchmark's
-    # size, where fixed 8-clip batches of sorted clips reach ~0.86; random batches keep the fixed size.
-    budget = token_budget(lengths, batch_size) if variant.bucket else None
-    sampler = BucketBatchSampler(lengths, batch_size=batch_size, max_batch_samples=budget, bucket=variant.bucket, seed=seed)
-    train_loader = torch.utils.data.DataLoader(train_set, batch_sampler=sampler, collate_fn=Collator(), num_workers=0)
-    test_lengths = [store.num_samples(k) for k in test_keys]
-    # Whole test clips (one window each), as the Trainer baseline scores them.
-    test_loader = window_loader(
-        lambda i: store.get(test_keys[i]), test_lengths, window=max(test_lengths), batch_size=batch_size, label_ids=test_ids
-    )
-
-    steps = len(sampler.batches(0)) * epochs
-    optimizer = build_optimizer(model, lr=lr, head_lr=None, weight_decay=0.0)
-    scheduler = build_scheduler(optimizer, name="linear", total_steps=steps, warmup_ratio=warmup_ratio)
-    cache = None
-    net: torch.nn.Module = model
-    if variant.cache and num_frozen_layers > 0:
-        cache = FrozenOutputCache(budget_bytes=int(cache_budget_mb * 2**20), dtype="bfloat16" if bf16 else "float16")
-        net = FrozenCacheModel(model, cache)
-    full_lengths = [store.num_samples(k) for k in train_keys]
-    cacheable = cacheable_clips(full_lengths, max_samples=max_samples, augmented=False)
-    net, optimizer, scheduler = accelerator.prepare(net, optimizer, scheduler)
-
-    wait = Stopwatch()
-    losses = []
-    with PeakMemory() as memory, CpuClock() as cpu:
-        for epoch in range(epochs):
-            sampler.set_epoch(epoch)
-            net.train()
-            synchronize()
-            t0 = time.perf_counter()
-            batches = iter(train_loader)
-            while True:
-                with wait:
-                    batch = next(batches, None)
-                if batch is None:
-                    break
-                batch = {k: v.to(accelerator.device) for k, v in batch.items()}
-                extra = {}
-                if cache is not None:
-                    index = batch["index"].tolist()
-                    extra = {"cache_keys": index, "cacheable": [cacheable[i] for i in index]}
-                loss = net(batch["input_values"], attention_mask=batch["attention_mask"], labels=batch["labels"], **extra).loss
-                accelerator.backward(loss)
-                losses.append(loss.detach())
-                if max_grad_norm:
-                    accelerator.clip_grad_norm_(model.parameters(), max_grad_norm)
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad(set_to_none=True)
-                mask = batch["attention_mask"]
-                result.real_samples += int(mask.sum())
-                result.computed_samples += int(mask.numel())
-            synchronize()
-            result.epoch_times_s.append(time.perf_counter() - t0)
-    result.train_time_s = sum(result.epoch_times_s)
-    result.train_cpu_s, result.machine_busy = cpu.cpu_s, cpu.machine_busy
-    result.train_audio_s = result.real_samples / SAMPLE_RATE
-    result.data_wait_s = wait.total_s
-    result.train_loss = float(torch.stack(losses).float().mean()) if losses else float("nan")
+    with PeakMemory() as memory, contextlib.redirect_stdout(sys.stderr):  # the run's own summary table
+        out = run(cfg, on_model=None if variant.no_grad_cut else naive_freezing)
+    metrics = next(iter(out["folds"].values()))
+    t = metrics["training"]
+    result = PathResult(name=variant.name)
+    result.epoch_times_s = list(t["epoch_s"])
+    result.train_time_s = t["train_s"]
+    result.train_audio_s = t["train_audio_s"]
+    result.real_samples = round(t["train_audio_s"] * SAMPLE_RATE)
+    result.computed_samples = round(t["padded_audio_s"] * SAMPLE_RATE)
+    result.data_wait_s = t["data_wait_s"]
+    result.train_loss = t["train_loss"] if t["train_loss"] is not None else float("nan")
     result.peak_memory_mb = memory.peak_mb
-    if cache is not None:
-        result.notes["cache"] = {
-            "clips": len(cache),
-            "mb": round(cache.nbytes / 2**20, 1),
-            "hits": cache.stats.hits,
-            "misses": cache.stats.misses,
-            "over_budget": cache.stats.rejected,
-        }
+    if "frozen_cache" in metrics:
+        c = metrics["frozen_cache"]
+        result.notes["cache"] = {"clips": c["clips"], "mb": c["mb"], "hits": c["hits"], "misses": c["misses"], "over_budget": c["rejected"]}
     if evaluate:
-        test_loader = accelerator.prepare(test_loader)
-        synchronize()
-        with Stopwatch() as eval_watch:
-            out = predict(accelerator, model, test_loader)
-            synchronize()
-        result.eval_time_s = eval_watch.total_s
-        result.eval_audio_s = sum(store.num_samples(k) for k in test_keys) / SAMPLE_RATE
-        metrics = score(out, list(data.labels))
-        result.wa, result.ua = float(metrics["wa"]), float(metrics["ua"])
-    accelerator.free_memory()
+        test = metrics["results"][f"test/{CORPUS}"]
+        result.eval_time_s = t["test_eval_s"]
+        result.eval_audio_s = t["test_audio_s"]
+        result.wa, result.ua = float(test["wa"]), float(test["ua"])
     return result
+
+
+def _corpus(manifest: Path) -> CorpusSpec:
+    return CorpusSpec(name=CORPUS, root=str(manifest))
+
+
+def _speaker(key: str) -> str:
+    # "bench/00012" -> "c00012": one speaker per clip, so the benchmark's clip split is a speaker split.
+    return "c" + key.split("/", 1)[1]

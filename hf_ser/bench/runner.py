@@ -18,7 +18,7 @@ import transformers
 
 from hf_ser.bench.baseline import run_baseline
 from hf_ser.bench.data import build_bench_data
-from hf_ser.bench.hf_path import VARIANTS, prepare_store, run_hf_ser
+from hf_ser.bench.hf_path import VARIANTS, bench_recipe, prepare_store, run_hf_ser, write_manifest
 from hf_ser.bench.measure import PathResult
 from hf_ser.bench.models import (
     BENCH_MODELS,
@@ -89,13 +89,16 @@ def run_benchmark(settings: BenchSettings) -> dict:
             "bf16": bf16,
         }
         load_start = os.getloadavg()[0]
-        store, keys, prepare_s = prepare_store(data, work / "store")
+        manifest = write_manifest(data, work / "clips")
+        prepare_s = prepare_store(manifest, work / "store")
 
         def ours_run(name: str, epochs: int, evaluate: bool) -> PathResult:
-            return run_hf_ser(
-                data, store, keys, variant=VARIANTS[name], epochs=epochs, cache_budget_mb=s.cache_budget_mb,
-                evaluate=evaluate, **shared,
+            # hf_ser's side is the shipped loop: train.run on a recipe per variant (hf_ser.bench.hf_path).
+            cfg = bench_recipe(
+                data, manifest, variant=VARIANTS[name], output_dir=work / "runs" / name, cache_dir=work / "store",
+                epochs=epochs, cache_budget_mb=s.cache_budget_mb, **shared,
             )
+            return run_hf_ser(cfg, variant=VARIANTS[name], num_frozen_layers=s.num_frozen_layers, evaluate=evaluate)
 
         # Interleaved rounds: a change in machine load hits every side, and the median over rounds resists it.
         rounds: list[dict[str, PathResult]] = []

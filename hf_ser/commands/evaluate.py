@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     from hf_ser.evaluation.guard import CrossCorpusLeakError, check_not_validation
     from hf_ser.evaluation.inference import load_model, min_samples, window_seconds
     from hf_ser.evaluation.report import summary_table, write_report
-    from hf_ser.evaluation.run_protocol import read_run_protocol
+    from hf_ser.run_dir import read_run_protocol
 
     label_map = parse_label_map(args.label_map)
     names = [name for name, _ in args.corpus]

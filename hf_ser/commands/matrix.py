@@ -15,7 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hf_ser.cross_corpus import load_matrix, matrix_markdown, run_matrix
+    from hf_ser.matrix import load_matrix, matrix_markdown, run_matrix
 
     table = run_matrix(load_matrix(args.matrix), extra_overrides=args.overrides)
     sys.stdout.write(matrix_markdown(table))

@@ -1,4 +1,4 @@
-"""``hf-ser train RECIPE [key=value ...] [--resume]``: fine-tune on a recipe (``hf_ser/train.py`` as a command).
+"""``hf-ser train RECIPE [key=value ...] [--resume | --overwrite]``: fine-tune on a recipe (``hf_ser/train.py`` as a command).
 
 ``accelerate launch hf_ser/train.py RECIPE`` and ``python -m hf_ser.train RECIPE`` run ``main`` below too.
 """
@@ -19,14 +19,19 @@ RECIPES_HELP = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("recipe", help="YAML recipe (all of them: recipes/README.md)")
     parser.add_argument("overrides", nargs="*", help="key=value overrides, e.g. train.lr=3.0e-5 folds=all")
-    parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint of the run folder")
+    parser.add_argument(
+        "--resume", action="store_true",
+        help="continue from the newest checkpoint of the run folder (the recipe must match its recipe.resolved.yaml)",
+    )
+    parser.add_argument("--overwrite", action="store_true", help="clear a non-empty train.output_dir first (checkpoints included)")
     parser.epilog = RECIPES_HELP
 
 
 def run(args: argparse.Namespace) -> int:
     from hf_ser import train
 
-    return int(train.main([args.recipe, *args.overrides, *(["--resume"] if args.resume else [])]) or 0)
+    flags = [*(["--resume"] if args.resume else []), *(["--overwrite"] if args.overwrite else [])]
+    return int(train.main([args.recipe, *args.overrides, *flags]) or 0)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -59,14 +59,18 @@ class ClipDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> dict:
         wave = self.get_wave(index)
+        applied: tuple[str, ...] | None = None
         if self.augment is not None or self.max_samples is not None:
             rng = np.random.default_rng([self.seed, self.epoch, index])
             if self.augment is not None:
                 wave = self.augment(wave, index, rng)
+                applied = tuple(getattr(self.augment, "last_applied", ()))
             if self.max_samples is not None and len(wave) > self.max_samples:
                 start = int(rng.integers(0, len(wave) - self.max_samples + 1))
                 wave = wave[start : start + self.max_samples]
         item = {"wave": np.asarray(wave, dtype=np.float32), "label": self.label_ids[index], "index": index}
+        if applied is not None:
+            item["augmented"] = applied
         if self.dims is not None:
             item["dims"] = self.dims[index]
         if self.soft is not None:
@@ -83,7 +87,8 @@ class Collator:
 
     Returns a dict with ``input_values: (batch, samples)``, ``attention_mask: (batch, samples)`` (1 = real),
     ``labels: (batch,)`` class ids, or ``(batch, num_labels)`` float distributions when the items carry soft
-    targets, ``index: (batch,)`` and, when present, ``dims: (batch, n_dims)`` and ``window: (batch,)``.
+    targets, ``index: (batch,)`` and, when present, ``dims: (batch, n_dims)``, ``window: (batch,)`` and
+    ``augmented`` (per clip, the names of the augmentations applied).
     """
 
     normalize: bool = True
@@ -119,6 +124,10 @@ class Collator:
             batch["dims"] = torch.tensor(np.stack([it["dims"] for it in items]), dtype=torch.float32)
         if "window" in items[0]:  # evaluation windows (hf_ser.evaluation.inference): which window of the clip
             batch["window"] = torch.tensor([it["window"] for it in items], dtype=torch.long)
+        if "augmented" in items[0]:
+            # Names of the augmentations each clip got: the trainer counts them per batch it trains on, so the
+            # counts cover exactly the batches consumed (prefetched ones excluded, resumes included).
+            batch["augmented"] = [list(it["augmented"]) for it in items]
         return batch
 
 

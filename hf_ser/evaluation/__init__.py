@@ -35,7 +35,7 @@ _EXPORTS: dict[str, str] = {
     "plot_curves": "hf_ser.evaluation.plots",
     "summary_table": "hf_ser.evaluation.report",
     "write_report": "hf_ser.evaluation.report",
-    "read_run_protocol": "hf_ser.evaluation.run_protocol",
+    "read_run_protocol": "hf_ser.run_dir",
 }
 
 

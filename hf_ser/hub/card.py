@@ -18,10 +18,11 @@ from typing import Any
 
 import jinja2
 import jinja2.meta
-import yaml
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from hf_ser.hub.paths import local_path_placeholders, scrub_paths
+from hf_ser.run_dir import RECIPE_FILE, find_model, run_file
+from hf_ser.run_dir import load_run as load_run_files
 
 logger = logging.getLogger(__name__)
 
@@ -104,81 +105,41 @@ def _corpus_facts(name: str) -> CorpusFacts:
     )
 
 
-def run_file(run_dir: Path, name: str) -> Path:
-    """``run_dir/name``; for a ``fold_<k>`` directory, the parent's copy when the fold has none."""
-    own = run_dir / name
-    if not own.is_file() and run_dir.name.startswith("fold_") and (run_dir.parent / name).is_file():
-        return run_dir.parent / name
-    return own
-
-
-def find_model_dir(run_dir: Path) -> tuple[Path, str]:
-    """The ``model/`` folder to push: the run's own, else the first fold's (said in the card)."""
-    if (run_dir / "model" / "config.json").is_file():
-        return run_dir / "model", "the run's final model (`model/`)"
-    for fold in sorted(run_dir.glob("fold_*"), key=lambda p: p.name):
-        if (fold / "model" / "config.json").is_file():
-            return fold / "model", f"the model of `{fold.name}` (the run has no top-level `model/`)"
-    raise FileNotFoundError(f"{run_dir} has no model/config.json (nor fold_<k>/model/config.json): not a finished run")
-
-
 def _manifest_rows(run_dir: Path) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for manifest in sorted(run_dir.glob("manifests/*.jsonl")) + sorted(run_dir.glob("fold_*/manifests/*.jsonl")):
-        for line in manifest.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                rows.append(json.loads(line))
-    return rows
+    return load_run_files(run_dir).manifest_rows
 
 
-def _looks_demo(recipe: dict[str, Any], run_info: dict[str, Any]) -> bool:
-    if recipe.get("demo") or run_info.get("demo"):
-        return True
+def _looks_demo(recipe: dict[str, Any]) -> bool:
     data = recipe.get("data") or {}
     for spec in list(data.get("corpora") or []) + list(data.get("eval_corpora") or []):
         root = str((spec or {}).get("root", "")).replace("\\", "/")
-        if any(marker in root.split("/") for marker in _DEMO_MARKERS) or (spec or {}).get("options", {}).get("demo"):
+        if any(marker in root.split("/") for marker in _DEMO_MARKERS):
             return True
     return False
 
 
 def load_run(run_dir: str | Path) -> RunSummary:
-    """Read everything the card needs from a run directory."""
-    run_dir = Path(run_dir)
-    model_dir, model_note = find_model_dir(run_dir)
-    recipe_path = run_file(run_dir, "recipe.resolved.yaml")
-    recipe = yaml.safe_load(recipe_path.read_text(encoding="utf-8")) if recipe_path.is_file() else {}
-    recipe = recipe or {}
-    metrics = _read_json(run_dir / "metrics.json")
-    run_info = _read_json(run_file(run_dir, "run_info.json"))
-    config = _read_json(model_dir / "config.json")
-    id2label = {int(k): v for k, v in (config.get("id2label") or {}).items()}
-
-    names = list((metrics.get("protocol") or {}).get("corpora") or [])
+    """Read everything the card needs from a run directory (through ``hf_ser.run_dir``, its only reader)."""
+    run = load_run_files(run_dir)
+    model_dir, model_note = find_model(run.run_dir)
+    names = list(run.protocol.get("corpora") or [])
     if not names:
-        names = [c.get("name") for c in (recipe.get("data") or {}).get("corpora") or [] if c.get("name")]
-    folds = {p.parent.name: _read_json(p) for p in sorted(run_dir.glob("fold_*/metrics.json"))}
-    if not metrics and folds:
-        metrics = next(iter(folds.values()))
-        names = names or list((metrics.get("protocol") or {}).get("corpora") or [])
-
-    mapping = Counter(
-        (str(r.get("corpus", "")), str(r.get("orig_label", "")), str(r.get("label", ""))) for r in _manifest_rows(run_dir)
-    )
-    aggregate = _read_json(run_dir / "aggregate.json") or None
+        names = [c.get("name") for c in (run.recipe.get("data") or {}).get("corpora") or [] if c.get("name")]
+    mapping = Counter((str(r.get("corpus", "")), str(r.get("orig_label", "")), str(r.get("label", ""))) for r in run.manifest_rows)
+    config = _read_json(model_dir / "config.json")
     return RunSummary(
-        run_dir=run_dir,
+        run_dir=run.run_dir,
         model_dir=model_dir,
         model_note=model_note,
-        recipe=recipe,
-        metrics=metrics,
-        run_info=run_info,
-        id2label=id2label,
+        recipe=run.recipe,
+        metrics=run.metrics,
+        run_info=run.run_info,
+        id2label={int(k): v for k, v in (config.get("id2label") or {}).items()},
         corpora=[_corpus_facts(n) for n in names],
-        folds=folds,
-        aggregate=aggregate,
+        folds=run.folds,
+        aggregate=run.aggregate,
         label_mapping=sorted((c, o, lab, n) for (c, o, lab), n in mapping.items()),
-        is_demo=_looks_demo(recipe, run_info),
+        is_demo=_looks_demo(run.recipe),
     )
 
 
@@ -393,9 +354,7 @@ def _limitations_section(s: RunSummary) -> str:
 
 
 def _versions_section(s: RunSummary) -> str:
-    versions = s.run_info.get("versions") if isinstance(s.run_info.get("versions"), dict) else {}
-    flat = {k: v for k, v in s.run_info.items() if isinstance(v, (str, int, float, bool)) and k != "versions"}
-    rows = {**{k: v for k, v in versions.items() if isinstance(v, (str, int, float, bool))}, **flat}
+    rows = {k: v for k, v in s.run_info.items() if isinstance(v, (str, int, float, bool))}
     if not rows:
         import huggingface_hub
         import transformers
@@ -417,7 +376,7 @@ def render_model_card(run_dir: str | Path, repo_id: str, *, template_path: str |
     """
     summary = load_run(run_dir)
     card_data = build_card_data(summary, repo_id)
-    recipe_text = run_file(Path(run_dir), "recipe.resolved.yaml")
+    recipe_text = run_file(Path(run_dir), RECIPE_FILE)
     sections = {
         "model_title": repo_id.split("/")[-1],
         "repo_id": repo_id,

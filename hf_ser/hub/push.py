@@ -16,8 +16,9 @@ from huggingface_hub import CommitOperationAdd, HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
 from hf_ser.hub.auth import resolve_token, scrub
-from hf_ser.hub.card import find_model_dir, load_run, render_model_card, run_file
+from hf_ser.hub.card import load_run, render_model_card
 from hf_ser.hub.paths import local_path_placeholders, scrub_payloads
+from hf_ser.run_dir import find_model, run_file
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,7 +41,7 @@ def collect_run_files(run_dir: str | Path) -> dict[str, Path]:
     ``push_run`` rewrites absolute local paths in the text files (``hf_ser.hub.paths``).
     """
     run_dir = Path(run_dir)
-    model_dir, _ = find_model_dir(run_dir)
+    model_dir, _ = find_model(run_dir)
     files: dict[str, Path] = {}
     for path in sorted(model_dir.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:

@@ -17,9 +17,11 @@ def _run(argv):
     return cli.run(parser.parse_args(argv))
 
 
-def _write_run_files(model_dir, validation=("ravdess",)):
+def _write_run_files(model_dir, corpora=("ravdess",)):
+    # The keys hf_ser's trainer writes (hf_ser.run_dir.ProtocolRecord); a run the trainer really produced is
+    # read in tests/test_run_dir.py.
     run_dir = model_dir.parent
-    protocol = {"source_corpora": ["ravdess"], "validation_corpora": list(validation), "folds": "luna_jimenez_5fold:0"}
+    protocol = {"corpora": list(corpora), "protocol": "ravdess_luna5", "fold": 0, "label_set": "4class"}
     (run_dir / "metrics.json").write_text(json.dumps({"protocol": protocol, "results": {}}))
     (run_dir / "recipe.resolved.yaml").write_text(yaml.safe_dump({"data": {"label_set": "4class"}}))
 
@@ -39,7 +41,7 @@ def test_cli_end_to_end_writes_reports_and_pngs(tiny_model_dir, fake_corpus, cap
     report = json.loads((out_dir / "report.json").read_text())
     protocol = report["protocol"]
     assert protocol["source_corpora"] == ["ravdess"]
-    assert protocol["folds"] == "luna_jimenez_5fold:0"
+    assert protocol["folds"] == "ravdess_luna5, fold 0"
     assert protocol["model_label_set"] == "4class"
     assert protocol["target_corpora"] == ["fake", "fake2"]
     # The corrupt file was skipped by the loader and is reported with its reason.
@@ -50,7 +52,7 @@ def test_cli_end_to_end_writes_reports_and_pngs(tiny_model_dir, fake_corpus, cap
     assert fake["masked"]["n"] == 6 and fake["unmasked"]["n"] == 6
     assert {item["reason"].split(" (")[0] for item in fake["left_out"]} >= {"silent audio"}
     md = (out_dir / "report.md").read_text()
-    for text in ("## Target: fake", "trained on ravdess", "luna_jimenez_5fold:0", "speaker-independent: yes",
+    for text in ("## Target: fake", "trained on ravdess", "ravdess_luna5, fold 0", "speaker-independent: yes",
                  "UA % [95% CI]", "macro-F1", "masked", "unmasked", "by speaker", "fake/f1", "left-out clips"):
         assert text in md, text
     printed = capsys.readouterr().out
@@ -58,7 +60,7 @@ def test_cli_end_to_end_writes_reports_and_pngs(tiny_model_dir, fake_corpus, cap
 
 
 def test_cli_refuses_a_target_that_was_validation_data(tiny_model_dir, fake_corpus, tmp_path):
-    _write_run_files(tiny_model_dir, validation=("fake",))
+    _write_run_files(tiny_model_dir, corpora=("fake",))
     rc = _run([str(tiny_model_dir), "--corpus", "fake", str(fake_corpus), "--output", str(tmp_path / "o")])
     assert rc == 2
     assert not (tmp_path / "o").exists()

@@ -79,7 +79,7 @@ def write_run_dir(
         "train": {"epochs": 1, "lr": 1e-4},
     }
     (run_dir / "recipe.resolved.yaml").write_text(yaml.safe_dump(recipe, sort_keys=False))
-    (run_dir / "run_info.json").write_text(json.dumps({"versions": {"torch": "2.11.0"}, "git_commit": "abc1234"}))
+    (run_dir / "run_info.json").write_text(json.dumps({"torch": "2.11.0", "git_commit": "abc1234"}))
     (run_dir / "data_report.json").write_text(json.dumps({"ravdess": {"found": 8, "used": 8}}))
 
     rng = np.random.default_rng(0)

@@ -1,4 +1,4 @@
-"""Cross-corpus matrix: train on each source set, test on each target corpus, one table.
+"""``hf-ser matrix``: train on each source set, test on each target corpus, one table.
 
 A matrix file names a base recipe, the source sets, the targets and the label sets to try::
 
@@ -11,17 +11,19 @@ A matrix file names a base recipe, the source sets, the targets and the label se
     targets: [{name: crema_d, root: hf_ser/demo_data/crema_d}]
     overrides: [train.epochs=20]
 
-Every cell is a normal training run (``hf_ser.train``) whose model is selected on the validation speakers of
-its own source corpora only; a target is never part of its training or validation data (a target that is
-also a source of a row is left out of that row). ``matrix.json`` and ``matrix.md`` hold the table:
-rows = source set x label set, columns = targets (masked to the shared labels, and unmasked).
+Every cell is a normal training run (``hf_ser.train.run``) on the base recipe (with ``overrides`` applied
+once) whose corpora, targets, label set and output folder are replaced by typed fields; its model is selected
+on the validation speakers of its own source corpora only, and a target is never part of its training or
+validation data (a target that is also a source of a row is left out of that row). ``matrix.json`` and
+``matrix.md`` hold the table: rows = source set x label set, columns = targets (masked to the shared labels,
+and unmasked); the table is also printed to stdout.
 
     hf-ser matrix recipes/demo/multilingual_matrix.yaml     (hf_ser.commands.matrix)
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
@@ -30,8 +32,8 @@ from typing import Any
 
 import yaml
 
-from hf_ser.config import CorpusSpec, RecipeError, _convert
-from hf_ser.reporting import write_json
+from hf_ser.config import CorpusSpec, RecipeConfig, RecipeError, _convert, load_recipe
+from hf_ser.run_dir import write_json
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,24 @@ class MatrixConfig:
     targets: list[CorpusSpec]
     label_sets: list[str] = field(default_factory=lambda: ["all"])
     overrides: list[str] = field(default_factory=list)
+    """``key=value`` overrides of the base recipe, applied to every cell."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One training run of the matrix: a source set under one label set, tested on the other targets."""
+
+    source: str
+    label_set: str
+    corpora: list[CorpusSpec]
+    targets: list[CorpusSpec]
+    output_dir: Path
+
+    def recipe(self, base: RecipeConfig) -> RecipeConfig:
+        """The base recipe with this cell's data, label set and output folder."""
+        data = dataclasses.replace(base.data, corpora=self.corpora, eval_corpora=self.targets, label_set=self.label_set)
+        train = dataclasses.replace(base.train, output_dir=str(self.output_dir))
+        return dataclasses.replace(base, data=data, train=train)
 
 
 def load_matrix(path: str | Path) -> MatrixConfig:
@@ -58,30 +78,35 @@ def load_matrix(path: str | Path) -> MatrixConfig:
     return cfg
 
 
-def run_matrix(cfg: MatrixConfig, *, extra_overrides: list[str] | None = None) -> dict[str, Any]:
-    """Train every (source set, label set) cell and collect the target results into ``matrix.json``/``.md``."""
-    from hf_ser.train import main as train_main
-
-    out = Path(cfg.output_dir)
-    rows = []
+def cells(cfg: MatrixConfig) -> list[Cell]:
+    """The matrix's cells in table order (label set, then source set)."""
+    out = []
     for label_set in cfg.label_sets:
         for source_name, sources in cfg.sources.items():
             source_names = {s.name for s in sources}
-            targets = [t for t in cfg.targets if t.name not in source_names]
-            run_dir = out / f"{source_name.replace('+', '_')}__{label_set}"
-            overrides = [
-                f"train.output_dir={run_dir}",
-                f"data.label_set={label_set}",
-                f"data.corpora={json.dumps([_spec(s) for s in sources])}",
-                f"data.eval_corpora={json.dumps([_spec(t) for t in targets])}",
-                *cfg.overrides,
-                *(extra_overrides or []),
-            ]
-            start = time.perf_counter()
-            train_main([cfg.base, *overrides])
-            seconds = time.perf_counter() - start
-            metrics = json.loads((run_dir / "metrics.json").read_text())
-            rows.append(_row(source_name, label_set, metrics, [t.name for t in cfg.targets], seconds))
+            out.append(Cell(
+                source=source_name,
+                label_set=label_set,
+                corpora=list(sources),
+                targets=[t for t in cfg.targets if t.name not in source_names],
+                output_dir=Path(cfg.output_dir) / f"{source_name.replace('+', '_')}__{label_set}",
+            ))
+    return out
+
+
+def run_matrix(cfg: MatrixConfig, *, extra_overrides: list[str] | None = None) -> dict[str, Any]:
+    """Train every (source set, label set) cell and collect the target results into ``matrix.json``/``.md``."""
+    from hf_ser.train import run
+
+    base = load_recipe(cfg.base, [*cfg.overrides, *(extra_overrides or [])])
+    out = Path(cfg.output_dir)
+    rows = []
+    for cell in cells(cfg):
+        start = time.perf_counter()
+        result = run(cell.recipe(base))
+        seconds = time.perf_counter() - start
+        metrics = next(iter(result["folds"].values()))
+        rows.append(_row(cell.source, cell.label_set, metrics, [t.name for t in cfg.targets], seconds))
     table = {
         "base_recipe": cfg.base,
         "targets": [t.name for t in cfg.targets],
@@ -114,8 +139,6 @@ def matrix_markdown(table: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-
-
 def _row(source: str, label_set: str, metrics: dict, targets: list[str], seconds: float) -> dict:
     results = metrics["results"]
     tests = [v for k, v in results.items() if k.startswith("test/")]
@@ -146,7 +169,3 @@ def _mean_pair(results: list[dict]) -> dict | None:
 
 def _pair(m: dict | None) -> str:
     return "-" if not m else f"{100 * m['ua']:.1f} / {100 * m['wa']:.1f}"
-
-
-def _spec(s: CorpusSpec) -> dict:
-    return {"name": s.name, "root": s.root, "label_map": s.label_map, "options": s.options}

@@ -1,0 +1,454 @@
+"""The run directory: what a training run writes, under which names, and the only code that reads it back.
+
+    <train.output_dir>/
+      recipe.resolved.yaml        the recipe as run; with the manifests, the run's identity (resume checks it)
+      run_info.json               versions, git commit, data fingerprint, process count (``run_info``)
+      data_report.json            per corpus: files found / used / skipped (with reasons) / excluded
+      manifests/                  train/valid/test.jsonl (one clip a line, ``MANIFEST_FIELDS``) + split.json
+      metrics.json                ``FoldMetrics``: the protocol record, results, augmentation, cache, timing
+      model/                      the model selected on validation (``save_pretrained`` + feature extractor)
+      checkpoints/step_N/         resumable state (``hf_ser.loop``)
+      confusion_*.png curves.png  plots
+      fold_<k>/                   the per-fold files above, when the protocol has several folds
+      aggregate.json aggregate.md mean ± std over folds
+
+Writers (``hf_ser.train``, ``hf_ser.reporting``) take names and records from here; readers (the model card,
+``hf-ser evaluate``'s protocol facts, the matrix) read through ``load_run`` / ``read_run_protocol``. A field a
+reader needs is a field of a record here, so no reader can expect a key that no writer writes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import platform
+import subprocess
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hf_ser import __version__
+from hf_ser.errors import RecipeError
+
+logger = logging.getLogger(__name__)
+
+RECIPE_FILE = "recipe.resolved.yaml"
+RUN_INFO_FILE = "run_info.json"
+DATA_REPORT_FILE = "data_report.json"
+METRICS_FILE = "metrics.json"
+MANIFESTS_DIR = "manifests"
+SPLIT_FILE = "split.json"
+MODEL_DIR = "model"
+CHECKPOINTS_DIR = "checkpoints"
+AGGREGATE_JSON = "aggregate.json"
+AGGREGATE_MD = "aggregate.md"
+CURVES_FILE = "curves.png"
+SIDES = ("train", "valid", "test")
+# One manifest line per clip: paths relative to the corpus root (no machine paths), the corpus's own label
+# (``orig_label``, e.g. RAVDESS "05") next to the canonical one the model learnt, and the clip's language.
+MANIFEST_FIELDS = ("utt_id", "corpus", "rel_path", "speaker", "label", "orig_label", "language")
+
+
+def fold_dir(run_dir: str | Path, fold_index: int, num_folds: int) -> Path:
+    """Where a fold writes: the run directory itself for one-fold protocols, else ``fold_<k>/``."""
+    return Path(run_dir) / f"fold_{fold_index}" if num_folds > 1 else Path(run_dir)
+
+
+# ---------------------------------------------------------------------------------------------- records
+@dataclass
+class ProtocolRecord:
+    """How a fold was trained and evaluated: the ``protocol`` section of ``metrics.json``."""
+
+    corpora: list[str]  # training corpora (validation speakers come from them too)
+    protocol: str  # fold protocol name (``hf_ser.splits.PROTOCOLS``)
+    protocol_source: str  # where the protocol comes from (paper / repository)
+    fold: int  # the protocol's own fold index
+    speaker_independent: bool
+    label_set: str | list[str]
+    labels: list[str]  # the model's classes, by id
+    task: str
+    dims: list[str]
+    # What the classifier was trained against (None for a regression-only model), stated in every report.
+    targets: str | None  # "hard" or "soft" (vote distributions)
+    targets_with_votes: int | None  # with soft targets: training clips whose target came from votes
+    loss: str | None  # "ce" or "focal"
+    focal_gamma: float | None
+    class_weights: str | None
+    test_speakers: list[str]
+    valid_speakers: list[str]
+    train_speakers: list[str]
+    counts: dict[str, int]  # clips per side
+    real_frame_fraction: float  # of the first epoch's training batches
+    model_selection: str  # in words: which metric on which split picked the saved model
+    recipe_changes: dict[str, Any] = field(default_factory=dict)  # allowed keys changed on resume: {key: [old, new]}
+
+
+@dataclass
+class FoldMetrics:
+    """``metrics.json`` of one fold: what the run measured, with the protocol it was measured under."""
+
+    protocol: ProtocolRecord
+    best_step: int  # optimizer step of the selected model
+    results: dict[str, dict[str, Any]]  # "valid/<corpus>", "test/<corpus>", "cross/<t>", "cross_unmasked/<t>"
+    training: dict[str, Any]  # ``hf_ser.loop.LoopTiming.report``: epoch times, data wait, audio seconds, loss
+    augmentation: dict[str, Any] | None = None  # counts per augmentation (all training, resumes included)
+    frozen_cache: dict[str, Any] | None = None  # hits / misses / rejected (over budget) / clips / mb of the cache
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        return {k: v for k, v in out.items() if v is not None}
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """Write JSON atomically (temp file + rename): a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=_jsonable))
+    tmp.replace(path)
+
+
+def write_metrics(fold_path: Path, metrics: FoldMetrics) -> None:
+    write_json(fold_path / METRICS_FILE, metrics.to_dict())
+
+
+def write_recipe(cfg, run_dir: Path) -> None:
+    from hf_ser.config import dump_recipe
+
+    dump_recipe(cfg, run_dir / RECIPE_FILE)
+
+
+def run_info(cfg, data_fingerprint: str, num_processes: int) -> dict:
+    """``run_info.json``: versions, git commit and data fingerprint, what a run needs to be reproduced."""
+    import accelerate
+    import datasets
+    import torch
+    import transformers
+
+    return {
+        "hf_ser": __version__,
+        "git_commit": _git_commit(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "datasets": datasets.__version__,
+        "accelerate": accelerate.__version__,
+        "cuda": torch.cuda.is_available(),
+        "num_processes": num_processes,
+        "data_fingerprint": data_fingerprint,
+        "recipe": cfg.name,
+    }
+
+
+# ---------------------------------------------------------------------------------------------- identity
+# Recipe keys a resumed run may change: how long it trains, how often it logs / validates / checkpoints, where
+# it reports and caches. Everything else (data, split, model, optimisation) is the run's identity.
+RESUMABLE_KEYS = (
+    "name", "description", "resume", "overwrite", "folds", "push_to_hub", "hub_repo_id", "hub_private",
+    "train.output_dir", "train.epochs", "train.max_steps", "train.log_every_n_steps", "train.eval_every_n_steps",
+    "train.checkpoint_every_n_steps", "train.keep_checkpoints", "train.num_workers", "data.cache_dir",
+    "tracking.*",
+)
+
+
+class RunDirError(RecipeError):
+    """The output folder does not fit the request (occupied without --resume/--overwrite, or a changed recipe)."""
+
+
+def recipe_changes(stored: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
+    """Flattened keys whose value differs between two resolved recipes: ``{key: [stored, new]}``."""
+    a, b = _flatten(stored), _flatten(new)
+    return {k: [a.get(k), b.get(k)] for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
+
+
+def check_output_dir(cfg) -> dict[str, list[Any]]:
+    """Decide whether ``cfg`` may train into ``cfg.train.output_dir``; returns the allowed recipe changes.
+
+    * ``resume``: the stored ``recipe.resolved.yaml`` must equal the new recipe except for ``RESUMABLE_KEYS``
+      (the allowed changes are returned, for the report); an empty or missing folder starts a new run.
+    * otherwise a non-empty folder is refused unless ``overwrite`` (the caller then clears it).
+
+    Raises:
+        RunDirError: one line naming the folder, the differing keys, and the fix.
+    """
+    from hf_ser.config import to_dict
+
+    out = Path(cfg.train.output_dir)
+    occupied = out.is_dir() and any(out.iterdir())
+    if not occupied or (cfg.overwrite and not cfg.resume):
+        return {}
+    if not cfg.resume:
+        raise RunDirError(
+            f"train.output_dir {out} is not empty (an earlier run?): pass --resume to continue it, --overwrite to "
+            "replace it (its checkpoints are deleted), or choose another train.output_dir"
+        )
+    stored = _load_yaml(out / RECIPE_FILE)
+    if not stored:
+        raise RunDirError(f"--resume: {out} holds no {RECIPE_FILE}, so it is not an hf_ser run to continue; pass --overwrite to replace it")
+    changes = recipe_changes(stored, to_dict(cfg))
+    refused = [k for k in changes if not _resumable(k)]
+    if refused:
+        listed = ", ".join(f"{k} ({changes[k][0]!r} -> {changes[k][1]!r})" for k in refused)
+        raise RunDirError(
+            f"--resume: the recipe differs from the stored {out / RECIPE_FILE} in {listed} "
+            "(data, split, model and optimisation keys cannot change on resume); run without those changes, or "
+            "start a new run in another train.output_dir"
+        )
+    # Flags and machine paths are not part of the record (metrics.json may be pushed).
+    return {k: v for k, v in changes.items() if k not in ("resume", "overwrite", "train.output_dir", "data.cache_dir")}
+
+
+def clear_output_dir(out: Path) -> None:
+    """Delete everything inside ``out`` (``--overwrite``): stale checkpoints never reach a later resume."""
+    import shutil
+
+    for child in Path(out).iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
+def _resumable(key: str) -> bool:
+    return any(key == k or (k.endswith(".*") and key.startswith(k[:-1])) for k in RESUMABLE_KEYS)
+
+
+def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(d, dict):
+        out: dict[str, Any] = {}
+        for k, v in d.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+        return out
+    return {prefix[:-1]: d}
+
+
+# ---------------------------------------------------------------------------------------------- manifests
+def write_manifests(dataset, split, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``train.jsonl``, ``valid.jsonl``, ``test.jsonl`` and ``split.json`` into ``out_dir``.
+
+    Manifest lines hold ``MANIFEST_FIELDS`` (paths relative to the corpus root, so manifests carry no machine
+    paths), in row order; the same split always gives byte-identical files.
+
+    Returns:
+        ``{"train": path, "valid": path, "test": path, "split": path}``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    from hf_ser.corpora._schema import read_columns
+
+    columns = read_columns(dataset, MANIFEST_FIELDS)
+    paths: dict[str, Path] = {}
+    labels: dict[str, dict[str, int]] = {}
+    for side in SIDES:
+        indices: list[int] = getattr(split, side)
+        counts: dict[str, int] = defaultdict(int)
+        path = out / f"{side}.jsonl"
+        with open(path, "w", encoding="utf-8", newline="\n") as f:
+            for i in indices:
+                row = {name: columns[name][i] for name in MANIFEST_FIELDS}
+                counts[row["label"]] += 1
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        paths[side] = path
+        labels[side] = dict(sorted(counts.items()))
+    summary = {
+        "protocol": split.protocol,
+        "fold": split.fold,
+        "seed": split.seed,
+        "valid_fraction": split.valid_fraction,
+        "speaker_independent": split.speaker_independent,
+        "counts": {side: len(getattr(split, side)) for side in SIDES},
+        "labels": labels,
+        "speakers": {side: list(getattr(split, f"{side}_speakers")) for side in SIDES},
+    }
+    paths["split"] = out / SPLIT_FILE
+    with open(paths["split"], "w", encoding="utf-8", newline="\n") as f:
+        f.write(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    return paths
+
+
+def read_manifests(fold_path: Path) -> dict[str, list[dict[str, Any]]]:
+    """The manifest rows of a fold directory by side (``{}`` when it has none)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for side in SIDES:
+        path = Path(fold_path) / MANIFESTS_DIR / f"{side}.jsonl"
+        if path.is_file():
+            out[side] = _load_jsonl(path)
+    return out
+
+
+def read_split(fold_path: Path, dataset):
+    """The split a fold trained on, read back from its manifests (a resumed run never re-draws it).
+
+    Returns ``None`` when the fold has no manifests. Raises ``ValueError`` when a manifest clip is not in
+    ``dataset`` (the data changed since the run started).
+    """
+    from hf_ser.splits import Split
+
+    split_path = Path(fold_path) / MANIFESTS_DIR / SPLIT_FILE
+    rows = read_manifests(fold_path)
+    if not split_path.is_file() or set(rows) != set(SIDES):
+        return None
+    summary = json.loads(split_path.read_text(encoding="utf-8"))
+    from hf_ser.corpora._schema import read_columns
+
+    cols = read_columns(dataset, ("corpus", "utt_id"))
+    index = {f"{c}/{u}": i for i, (c, u) in enumerate(zip(cols["corpus"], cols["utt_id"]))}
+    sides: dict[str, list[int]] = {}
+    for side in SIDES:
+        keys = [f"{r['corpus']}/{r['utt_id']}" for r in rows[side]]
+        missing = [k for k in keys if k not in index]
+        if missing:
+            raise ValueError(
+                f"{fold_path}: {len(missing)} clips of the stored {side} split are not in the data any more "
+                f"(first: {missing[0]}); the run cannot be resumed on this data"
+            )
+        sides[side] = [index[k] for k in keys]
+    speakers = summary["speakers"]
+    return Split(
+        protocol=summary["protocol"], fold=summary["fold"], train=sides["train"], valid=sides["valid"],
+        test=sides["test"], train_speakers=tuple(speakers["train"]), valid_speakers=tuple(speakers["valid"]),
+        test_speakers=tuple(speakers["test"]), speaker_independent=summary["speaker_independent"],
+        seed=summary["seed"], valid_fraction=summary["valid_fraction"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------- readers
+@dataclass
+class RunFiles:
+    """A run directory as read back (empty dicts where a file is absent: a model from elsewhere)."""
+
+    run_dir: Path
+    recipe: dict[str, Any]
+    metrics: dict[str, Any]  # this directory's metrics.json (a fold's, or a one-fold run's)
+    run_info: dict[str, Any]
+    folds: dict[str, dict[str, Any]]  # "fold_<k>" -> its metrics.json
+    aggregate: dict[str, Any] | None
+    manifest_rows: list[dict[str, Any]]  # every side of every fold
+
+    @property
+    def protocol(self) -> dict[str, Any]:
+        """The ``ProtocolRecord`` of ``metrics.json`` (or the first fold's), as stored."""
+        return self.metrics.get("protocol") or {}
+
+
+def run_file(run_dir: Path, name: str) -> Path:
+    """``run_dir/name``; for a ``fold_<k>`` directory, the parent's copy when the fold has none."""
+    own = Path(run_dir) / name
+    if not own.is_file() and own.parent.name.startswith("fold_") and (own.parent.parent / name).is_file():
+        return own.parent.parent / name
+    return own
+
+
+def find_model(run_dir: Path) -> tuple[Path, str]:
+    """The ``model/`` folder of a run: its own, else the first fold's; with a note saying which."""
+    run_dir = Path(run_dir)
+    if (run_dir / MODEL_DIR / "config.json").is_file():
+        return run_dir / MODEL_DIR, f"the run's final model (`{MODEL_DIR}/`)"
+    for fold in sorted(run_dir.glob("fold_*"), key=lambda p: p.name):
+        if (fold / MODEL_DIR / "config.json").is_file():
+            return fold / MODEL_DIR, f"the model of `{fold.name}` (the run has no top-level `{MODEL_DIR}/`)"
+    raise FileNotFoundError(f"{run_dir} has no {MODEL_DIR}/config.json (nor fold_<k>/{MODEL_DIR}/config.json): not a finished run")
+
+
+def load_run(run_dir: str | Path) -> RunFiles:
+    """Read a run directory (or one of its ``fold_<k>`` directories)."""
+    run_dir = Path(run_dir)
+    folds = {p.parent.name: _load_json(p) for p in sorted(run_dir.glob(f"fold_*/{METRICS_FILE}"))}
+    metrics = _load_json(run_dir / METRICS_FILE)
+    if not metrics and folds:
+        metrics = next(iter(folds.values()))
+    rows = [r for side in read_manifests(run_dir).values() for r in side]
+    for fold in sorted(run_dir.glob("fold_*")):
+        rows += [r for side in read_manifests(fold).values() for r in side]
+    aggregate = _load_json(run_dir / AGGREGATE_JSON) or None
+    return RunFiles(
+        run_dir=run_dir,
+        recipe=_load_yaml(run_file(run_dir, RECIPE_FILE)),
+        metrics=metrics,
+        run_info=_load_json(run_file(run_dir, RUN_INFO_FILE)),
+        folds=folds,
+        aggregate=aggregate,
+        manifest_rows=rows,
+    )
+
+
+def read_run_protocol(model_dir: str | Path) -> dict[str, Any]:
+    """Protocol facts about a saved model from its run directory (``<model_dir>/..``), for ``hf-ser evaluate``.
+
+    Returns:
+        ``{"source_corpora", "validation_corpora", "folds", "model_label_set", "run_protocol"}``: from the
+        ``ProtocolRecord`` of ``metrics.json``, else from the recipe; ``None`` when neither records it (a
+        model from elsewhere). ``validation_corpora`` are the source corpora (hf_ser validates on held-out
+        speakers of its training corpora). ``run_protocol`` is the stored record verbatim.
+    """
+    run = load_run(Path(model_dir).expanduser().resolve().parent)
+    stored = run.metrics.get("protocol") if isinstance(run.metrics.get("protocol"), dict) else None
+    data = run.recipe.get("data") if isinstance(run.recipe.get("data"), dict) else {}
+    if stored:
+        sources = list(stored["corpora"])
+        folds = f"{stored['protocol']}, fold {stored['fold']}"
+        label_set = stored["label_set"]
+    else:
+        sources = [c["name"] for c in data.get("corpora") or [] if isinstance(c, dict) and c.get("name")] or None
+        folds = data.get("protocol")
+        label_set = data.get("label_set")
+    return {
+        "source_corpora": sources,
+        "validation_corpora": sources,
+        "folds": folds,
+        "model_label_set": label_set,
+        "run_protocol": stored,
+    }
+
+
+def _load_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _load_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as e:
+        logger.warning("could not read %s (%s); treated as absent", path, e)
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        value = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        logger.warning("could not read %s (%s); treated as absent", path, e)
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, cwd=Path(__file__).parent
+        )
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _jsonable(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")

@@ -1,0 +1,106 @@
+"""The run directory contract: readers read what the trainer really writes (no hand-written fixture)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from hf_ser import run_dir as rd
+
+REPO = Path(__file__).parents[1]
+DEMO_RECIPE = REPO / "recipes" / "demo" / "ravdess_tiny.yaml"
+
+
+class _Recording(dict):
+    """A dict that notes every key a reader asks for and does not find (nested dicts and lists included)."""
+
+    def __init__(self, data, missing: set, where: str):
+        super().__init__(data)
+        self._missing, self._where = missing, where
+
+    def _wrap(self, key, value):
+        return _wrap(value, self._missing, f"{self._where}.{key}")
+
+    def get(self, key, default=None):
+        if key not in self:
+            self._missing.add(f"{self._where}.{key}")
+            return default
+        return self._wrap(key, super().get(key))
+
+    def __getitem__(self, key):
+        if key not in self:
+            self._missing.add(f"{self._where}.{key}")
+        return self._wrap(key, super().__getitem__(key))
+
+
+def _wrap(value, missing: set, where: str):
+    if isinstance(value, dict):
+        return _Recording(value, missing, where)
+    if isinstance(value, list):
+        return [_wrap(v, missing, f"{where}[]") for v in value]
+    return value
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    from hf_ser.config import load_recipe
+    from hf_ser.train import run
+
+    tmp = tmp_path_factory.mktemp("run_dir")
+    os.environ["HF_SER_CACHE"] = str(tmp / "cache")
+    cfg = load_recipe(DEMO_RECIPE, [
+        f"train.output_dir={tmp / 'run'}", "train.max_steps=2", "train.batch_size=4", "train.log_every_n_steps=1",
+    ])
+    result = run(cfg)
+    return Path(result["run_dir"]), result
+
+
+def test_readers_find_every_field_they_read_in_a_real_run(trained_run, monkeypatch):
+    from hf_ser.hub.card import render_model_card
+
+    run, _ = trained_run
+    missing: set[str] = set()
+    for name in ("_load_json", "_load_yaml", "_load_jsonl"):
+        original = getattr(rd, name)
+        monkeypatch.setattr(rd, name, lambda p, _f=original: _wrap(_f(p), missing, Path(p).name))
+    card = str(render_model_card(run, "someone/demo"))
+    facts = rd.read_run_protocol(run / rd.MODEL_DIR)
+    # A key asked for and absent means a reader expects a field no writer writes.
+    assert not missing, sorted(missing)
+    # The corpus's own labels (RAVDESS codes) reach the card through the manifests.
+    assert "Corpus labels mapped to these outputs" in card
+    rows = rd.read_manifests(run)["train"]
+    assert all(set(r) == set(rd.MANIFEST_FIELDS) for r in rows)
+    assert {r["orig_label"] for r in rows} and all(r["orig_label"] for r in rows)
+    assert facts["source_corpora"] == ["ravdess"] and facts["validation_corpora"] == ["ravdess"]
+    assert facts["folds"] == "holdout_speakers, fold 0" and facts["model_label_set"] == "all"
+    assert facts["run_protocol"]["test_speakers"]
+
+
+def test_metrics_json_is_the_typed_record(trained_run):
+    run, result = trained_run
+    stored = json.loads((run / rd.METRICS_FILE).read_text())
+    assert stored == json.loads(json.dumps(result["folds"][0]))
+    record = rd.FoldMetrics(protocol=rd.ProtocolRecord(**stored["protocol"]), **{k: v for k, v in stored.items() if k != "protocol"})
+    assert record.to_dict() == stored
+    training = stored["training"]
+    assert training["batches"] == 2 and training["train_audio_s"] > 0
+    assert training["train_audio_s"] <= training["padded_audio_s"]
+
+
+def test_split_reads_back_from_the_manifests(trained_run):
+    from hf_ser.config import load_recipe
+    from hf_ser.data.prepare import prepare_corpora
+
+    run, _ = trained_run
+    cfg = load_recipe(run / rd.RECIPE_FILE)
+    data = prepare_corpora(cfg.data.corpora, label_set=cfg.data.label_set, cache_dir=cfg.data.cache_dir, progress=False)
+    split = rd.read_split(run, data.dataset)
+    proto = json.loads((run / rd.METRICS_FILE).read_text())["protocol"]
+    assert list(split.test_speakers) == proto["test_speakers"]
+    assert {side: len(getattr(split, side)) for side in rd.SIDES} == proto["counts"]
+    keys = [f"{c}/{u}" for c, u in zip(data.dataset["corpus"], data.dataset["utt_id"])]
+    assert [keys[i] for i in split.test] == [f"{r['corpus']}/{r['utt_id']}" for r in rd.read_manifests(run)["test"]]
