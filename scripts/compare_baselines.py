@@ -78,7 +78,8 @@ def check_same_folds(rows: list[dict]) -> None:
 
 def run(kind: str, out_root: Path, overrides: list[str], module: str) -> dict:
     run_dir = out_root / kind
-    cmd = [sys.executable, "-m", module, recipe_for(kind), f"train.output_dir={run_dir}", *overrides]
+    # overwrite=true: a rerun of the comparison replaces its own earlier runs.
+    cmd = [sys.executable, "-m", module, recipe_for(kind), f"train.output_dir={run_dir}", "overwrite=true", *overrides]
     logger.info("running %s", " ".join(cmd))
     start = time.perf_counter()
     subprocess.run(cmd, cwd=REPO, check=True)

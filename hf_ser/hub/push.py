@@ -18,13 +18,24 @@ from huggingface_hub.errors import HfHubHTTPError
 from hf_ser.hub.auth import resolve_token, scrub
 from hf_ser.hub.card import load_run, render_model_card
 from hf_ser.hub.paths import local_path_placeholders, scrub_payloads
-from hf_ser.run_dir import find_model, run_file
+from hf_ser.run_dir import (
+    AGGREGATE_JSON,
+    AGGREGATE_MD,
+    CURVES_FILE,
+    DATA_REPORT_FILE,
+    MANIFESTS_DIR,
+    METRICS_FILE,
+    RECIPE_FILE,
+    RUN_INFO_FILE,
+    find_model,
+    run_file,
+)
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Run files uploaded under eval/ (besides confusion_*.png), when present.
-_EVAL_FILES = ("metrics.json", "run_info.json", "data_report.json", "aggregate.json", "aggregate.md", "curves.png")
+_EVAL_FILES = (METRICS_FILE, RUN_INFO_FILE, DATA_REPORT_FILE, AGGREGATE_JSON, AGGREGATE_MD, CURVES_FILE)
 
 
 class HubPushError(RuntimeError):
@@ -46,22 +57,22 @@ def collect_run_files(run_dir: str | Path) -> dict[str, Path]:
     for path in sorted(model_dir.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             files[path.relative_to(model_dir).as_posix()] = path
-    if run_file(run_dir, "recipe.resolved.yaml").is_file():
-        files["recipe.resolved.yaml"] = run_file(run_dir, "recipe.resolved.yaml")
+    if run_file(run_dir, RECIPE_FILE).is_file():
+        files[RECIPE_FILE] = run_file(run_dir, RECIPE_FILE)
     for name in _EVAL_FILES:
         # A fold directory pushed alone takes the run-level files (recipe, run_info, ...) from its parent.
-        path = run_dir / name if name in ("metrics.json", "curves.png") else run_file(run_dir, name)
+        path = run_dir / name if name in (METRICS_FILE, CURVES_FILE) else run_file(run_dir, name)
         if path.is_file():
             files[f"eval/{name}"] = path
     for png in sorted(run_dir.glob("confusion_*.png")):
         files[f"eval/{png.name}"] = png
-    for manifest in sorted(run_dir.glob("manifests/*.jsonl")):
-        files[f"manifests/{manifest.name}"] = manifest
+    for manifest in sorted(run_dir.glob(f"{MANIFESTS_DIR}/*.jsonl")):
+        files[f"{MANIFESTS_DIR}/{manifest.name}"] = manifest
     for fold in sorted(p for p in run_dir.glob("fold_*") if p.is_dir()):
-        for path in sorted(fold.glob("manifests/*.jsonl")) + sorted(fold.glob("confusion_*.png")):
+        for path in sorted(fold.glob(f"{MANIFESTS_DIR}/*.jsonl")) + sorted(fold.glob("confusion_*.png")):
             files[f"{fold.name}/{path.relative_to(fold).as_posix()}"] = path
-        if (fold / "metrics.json").is_file():
-            files[f"{fold.name}/metrics.json"] = fold / "metrics.json"
+        if (fold / METRICS_FILE).is_file():
+            files[f"{fold.name}/{METRICS_FILE}"] = fold / METRICS_FILE
     return files
 
 
