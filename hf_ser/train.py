@@ -1,11 +1,13 @@
 """Fine-tune a speech emotion model on a recipe.
 
-    accelerate launch hf_ser/train.py recipes/demo/ravdess_tiny.yaml [key=value ...] [--resume]
+    accelerate launch hf_ser/train.py recipes/demo/ravdess_tiny.yaml [key=value ...] [--resume | --overwrite]
     python -m hf_ser.train recipes/demo/ravdess_tiny.yaml train.epochs=2
 
-Reads top to bottom: recipe -> Accelerator -> corpora (decoded once) -> folds -> per fold: model, optimizer,
-``prepare``, the training loop with validation-based model selection, test and cross-corpus evaluation,
-save (and push) -> aggregate over folds.
+``main(argv)`` parses; ``run(cfg)`` does the work and is what in-process callers use (``hf-ser matrix``,
+``hf-ser bench``). Reads top to bottom: output folder check -> Accelerator -> corpora (decoded once) -> folds
+-> per fold (``run_fold``): ``_setup_data``, ``_setup_model``, ``_setup_optim``, ``prepare``, the training loop
+with its one stop rule (``loop.Stopping``) and validation-based model selection, test and cross-corpus
+evaluation, save (and push) -> aggregate over folds.
 """
 
 from __future__ import annotations
