@@ -94,8 +94,8 @@ class LoopTiming:
 
     Loss and real audio samples are summed as device tensors (``read`` is the only host sync of a step, and
     runs every ``log_every_n_steps``). For ``metrics.json`` (and ``hf-ser bench``, which reads it) it also
-    keeps the wall time of every epoch (validation and checkpoints inside an epoch excluded; a final partial
-    epoch counts), the time spent waiting for batches, and real versus padded samples. A resumed run counts
+    keeps the wall time and process CPU time of every epoch (validation and checkpoints inside an epoch
+    excluded; a final partial epoch counts), the time spent waiting for batches, and real versus padded samples. A resumed run counts
     its resumed part only.
     """
 
@@ -109,11 +109,15 @@ class LoopTiming:
         self._real_at_start = 0
         self.padded_samples = 0
         self.epoch_s: list[float] = []
+        self.epoch_cpu_s: list[float] = []  # this process's CPU time (all threads) over the same spans
         self.data_wait_s = 0.0
         self._t0 = time.perf_counter()
         self._epoch_t0 = self._t0
         self._paused_at: float | None = None
         self._paused_s = 0.0
+        self._epoch_cpu0 = time.process_time()
+        self._paused_cpu_at = 0.0
+        self._paused_cpu_s = 0.0
 
     def batches(self, loader):
         """Iterate ``loader``, timing how long each batch takes to arrive."""
@@ -145,18 +149,21 @@ class LoopTiming:
 
     def start_epoch(self) -> None:
         self._epoch_t0, self._paused_s = time.perf_counter(), 0.0
+        self._epoch_cpu0, self._paused_cpu_s = time.process_time(), 0.0
 
     def pause(self) -> None:
         _synchronize(self.device)
-        self._paused_at = time.perf_counter()
+        self._paused_at, self._paused_cpu_at = time.perf_counter(), time.process_time()
 
     def resume(self) -> None:
         self._paused_s += time.perf_counter() - self._paused_at
+        self._paused_cpu_s += time.process_time() - self._paused_cpu_at
         self._paused_at = None
 
     def end_epoch(self) -> None:
         _synchronize(self.device)
         self.epoch_s.append(time.perf_counter() - self._epoch_t0 - self._paused_s)
+        self.epoch_cpu_s.append(time.process_time() - self._epoch_cpu0 - self._paused_cpu_s)
 
     def report(self, num_processes: int) -> dict:
         """The ``training`` section of ``metrics.json`` (this process's batches scaled to all processes)."""
@@ -164,6 +171,7 @@ class LoopTiming:
         return {
             "epoch_s": [round(t, 4) for t in self.epoch_s],
             "train_s": round(sum(self.epoch_s), 4),
+            "train_cpu_s": round(sum(self.epoch_cpu_s), 4),
             "data_wait_s": round(self.data_wait_s, 4),
             "train_audio_s": real / SAMPLE_RATE * num_processes,
             "padded_audio_s": self.padded_samples / SAMPLE_RATE * num_processes,

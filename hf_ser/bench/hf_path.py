@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from hf_ser.bench.data import BenchData
-from hf_ser.bench.measure import PathResult, PeakMemory
+from hf_ser.bench.measure import CpuClock, PathResult, PeakMemory
 from hf_ser.config import CorpusSpec, DataConfig, ModelConfig, RecipeConfig, TrainConfig
 
 CORPUS = "manifest"  # the manifest loader's corpus name (results key "test/manifest")
@@ -146,13 +146,15 @@ def run_hf_ser(cfg: RecipeConfig, *, variant: Variant, num_frozen_layers: int, e
         for layer in model.backbone.encoder.layers[:num_frozen_layers]:
             layer.requires_grad_(False)
 
-    with PeakMemory() as memory, contextlib.redirect_stdout(sys.stderr):  # the run's own summary table
+    with PeakMemory() as memory, CpuClock() as cpu, contextlib.redirect_stdout(sys.stderr):  # the run's own table
         out = run(cfg, on_model=None if variant.no_grad_cut else naive_freezing)
     metrics = next(iter(out["folds"].values()))
     t = metrics["training"]
     result = PathResult(name=variant.name)
     result.epoch_times_s = list(t["epoch_s"])
     result.train_time_s = t["train_s"]
+    result.train_cpu_s = t["train_cpu_s"]
+    result.machine_busy = cpu.machine_busy  # over the whole run (data preparation and evaluation included)
     result.train_audio_s = t["train_audio_s"]
     result.real_samples = round(t["train_audio_s"] * SAMPLE_RATE)
     result.computed_samples = round(t["padded_audio_s"] * SAMPLE_RATE)
