@@ -3,7 +3,7 @@ import json
 
 import yaml
 
-from hf_ser import matrix
+from hf_ser.commands import matrix as matrix_command
 from hf_ser.matrix import Cell, cells, load_matrix, matrix_markdown
 
 DEMO = "hf_ser/demo_data"
@@ -25,8 +25,8 @@ def test_matrix_trains_each_source_and_never_tests_on_its_own_corpora(tmp_path, 
     path = tmp_path / "m.yaml"
     path.write_text(yaml.safe_dump(spec))
     parser = argparse.ArgumentParser()
-    matrix.add_arguments(parser)
-    assert matrix.run(parser.parse_args([str(path)])) == 0
+    matrix_command.add_arguments(parser)
+    assert matrix_command.run(parser.parse_args([str(path)])) == 0
     printed = capsys.readouterr().out  # the table goes to stdout
     table = json.loads((tmp_path / "matrix" / "matrix.json").read_text())
     assert printed.endswith((tmp_path / "matrix" / "matrix.md").read_text())  # after the runs' own tables
