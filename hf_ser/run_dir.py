@@ -237,7 +237,7 @@ def write_manifests(dataset, split, out_dir: str | Path) -> dict[str, Path]:
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    from hf_ser.corpora._schema import read_columns
+    from hf_ser.corpora import read_columns
 
     columns = read_columns(dataset, MANIFEST_FIELDS)
     paths: dict[str, Path] = {}
@@ -292,13 +292,13 @@ def read_split(fold_path: Path, dataset):
     if not split_path.is_file() or set(rows) != set(SIDES):
         return None
     summary = json.loads(split_path.read_text(encoding="utf-8"))
-    from hf_ser.corpora._schema import read_columns
+    from hf_ser.corpora import clip_key, read_columns
 
     cols = read_columns(dataset, ("corpus", "utt_id"))
-    index = {f"{c}/{u}": i for i, (c, u) in enumerate(zip(cols["corpus"], cols["utt_id"]))}
+    index = {clip_key(c, u): i for i, (c, u) in enumerate(zip(cols["corpus"], cols["utt_id"]))}
     sides: dict[str, list[int]] = {}
     for side in SIDES:
-        keys = [f"{r['corpus']}/{r['utt_id']}" for r in rows[side]]
+        keys = [clip_key(r["corpus"], r["utt_id"]) for r in rows[side]]
         missing = [k for k in keys if k not in index]
         if missing:
             raise ValueError(
