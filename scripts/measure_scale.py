@@ -126,13 +126,13 @@ def run_phase(phase: str, corpus: str, cache: str, dtype: str, batch_audio_s: fl
         elif phase in ("build", "warm"):
             setup["clips"] = len(_prepare(corpus, str(work / "cache") if phase == "build" else cache, dtype).dataset)
         elif phase == "folds":
-            from hf_ser.splits import write_manifests
+            from hf_ser.run_dir import write_manifests
 
             split = _fold0(data)
             write_manifests(data.dataset, split, work / "manifests")
             setup["clips"] = len(data.dataset)
         elif phase == "overheads":
-            from hf_ser.reporting import write_json
+            from hf_ser.run_dir import write_json
 
             write_json(work / "data_report.json", {"train": data.report()})
             setup["fingerprint"] = data.fingerprint()
