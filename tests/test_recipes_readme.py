@@ -31,7 +31,7 @@ def test_every_listed_recipe_exists_and_loads(name):
     if name.startswith("accelerate/"):
         assert isinstance(yaml.safe_load(path.read_text()), dict)
     elif "matrix" in name:
-        from hf_ser.cross_corpus import load_matrix
+        from hf_ser.matrix import load_matrix
 
         assert Path(load_matrix(path).base).is_file()
     else:
