@@ -19,6 +19,7 @@ import torch
 from accelerate import Accelerator
 from transformers import get_scheduler
 
+from hf_ser.audio import SAMPLE_RATE
 from hf_ser.evaluation.inference import clip_means, eval_loader, forward
 from hf_ser.evaluation.scoring import score_logits, target_figures
 from hf_ser.metrics import distribution_scores, regression_metrics
@@ -26,7 +27,6 @@ from hf_ser.metrics import distribution_scores, regression_metrics
 logger = logging.getLogger(__name__)
 
 STATE_FILE = "trainer_state.json"
-SAMPLE_RATE = 16_000
 
 
 @dataclass

@@ -31,6 +31,7 @@ from accelerate.utils import set_seed
 from tqdm.auto import tqdm
 
 from hf_ser.acceleration import accelerator_kwargs, compile_pad_lengths
+from hf_ser.audio import SAMPLE_RATE
 from hf_ser.augment.align import compute_alignments
 from hf_ser.baselines.targets import dims_array
 from hf_ser.config import RecipeConfig, load_recipe, to_dict
@@ -89,7 +90,6 @@ from hf_ser.splits import PROTOCOLS, Fold, Split, make_folds, split_fold
 from hf_ser.validate import validate_recipe
 
 logger = logging.getLogger("hf_ser.train")
-SAMPLE_RATE = 16_000
 
 
 def parse_args(argv: list[str] | None) -> tuple[RecipeConfig, argparse.Namespace]:

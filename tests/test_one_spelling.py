@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).parents[1] / "hf_ser"
 # (code, not ``docs``) f"{corpus}/{utt_id}", f"{row['corpus']}/{row['speaker']}", f"{c}/{u}": two fields joined by a slash, the first a corpus
 KEY = re.compile(r"""(?<!`)f["']\{(?:[^}]*corpus[^}]*|c)\}/\{[^}]+\}["']""")
 # Files whose own 16 kHz constant goes when their in-flight rewrite lands (spine-train: train.py, bench on train.run).
-RATE_PENDING = {"train.py", "bench/hf_path.py"}
+RATE_PENDING: set[str] = set()
 
 
 def _sources():

@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from hf_ser.audio import SAMPLE_RATE
 from hf_ser.bench.data import BenchData
 from hf_ser.bench.measure import CpuClock, PathResult, PeakMemory
 from hf_ser.config import CorpusSpec, DataConfig, ModelConfig, RecipeConfig, TrainConfig
 
 CORPUS = "manifest"  # the manifest loader's corpus name (results key "test/manifest")
-SAMPLE_RATE = 16_000
 
 
 @dataclass(frozen=True)
