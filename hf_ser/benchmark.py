@@ -15,14 +15,19 @@ kept because EmoBox's table has it. EmoBox's own numbers come from frozen upstre
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from hf_ser import emobox
+from hf_ser.run_dir import load_run
+
+if TYPE_CHECKING:
+    from hf_ser.config import RecipeConfig
 
 logger = logging.getLogger("hf_ser.benchmark")
 DEFAULT_RECIPE = Path(__file__).resolve().parent.parent / "recipes" / "emobox" / "base.yaml"
@@ -64,7 +69,10 @@ def run_emobox(
         partial: run on incomplete copies (``strict=False``: listed clips that are absent are dropped, and a
             fold left without test or train clips is omitted); the table then says how many listed clips ran.
         folds: ``all`` or fold positions (``"0"``, ``"0,2"``) of each corpus's folds, for quick checks.
-        overrides: extra recipe ``key=value`` overrides (e.g. ``train.max_steps=2``).
+        overrides: extra recipe ``key=value`` overrides (e.g. ``train.max_steps=2``); the keys the benchmark sets
+            per corpus (``data.corpora``, ``label_set``, ``protocol``, ``protocol_options``, ``eval_corpora``,
+            ``train.output_dir``, ``folds``) are replaced after them. ``overwrite=true`` lets a rerun replace
+            ``<out>/<corpus>/``, ``resume=true`` continues it; otherwise an occupied folder is refused.
 
     Returns:
         ``{"rows": [...], "missing": {corpus: why}, "failed": {corpus: error}}`` as written to
@@ -72,13 +80,16 @@ def run_emobox(
         without ``partial``) is reported under ``failed`` and the others still run.
     """
     from hf_ser.audio import GitLfsPointerError
+    from hf_ser.config import load_recipe
     from hf_ser.corpora import CorpusLayoutError
     from hf_ser.splits import MissingSpeakersError
-    from hf_ser.train import main as train_main
+    from hf_ser.train import run
 
     is_recipe = model_or_recipe.endswith((".yaml", ".yml"))
     recipe = model_or_recipe if is_recipe else str(DEFAULT_RECIPE)
     model = [] if is_recipe else [f"model.backbone={model_or_recipe}"]
+    # The base recipe's data section is replaced per corpus, so it is checked whole per corpus by ``run``.
+    base = load_recipe(recipe, [*model, *(overrides or [])], validate=False)
     out = Path(out)
     rows, missing, failed = [], {}, {}
     for corpus, info in sorted(emobox.index().items()):
@@ -90,21 +101,8 @@ def run_emobox(
             missing[corpus] = f"root {root} is not a folder"
             continue
         run_dir = out / corpus
-        spec = {"name": corpus, "root": root, "label_map": info.label_map}
-        argv = [
-            recipe,
-            *model,
-            f"train.output_dir={run_dir}",
-            f"data.corpora={json.dumps([spec])}",
-            f"data.label_set={json.dumps(info.label_set)}",
-            f"data.protocol={corpus}_emobox",
-            f"data.protocol_options={json.dumps({'strict': not partial})}",
-            "data.eval_corpora=[]",
-            f"folds={folds}",
-            *(overrides or []),
-        ]
         try:
-            train_main(argv)
+            run(_corpus_recipe(base, corpus, info, root, run_dir, partial=partial, folds=folds))
         except (CorpusLayoutError, GitLfsPointerError, MissingSpeakersError) as e:
             # The user's copy does not fit (layout, LFS pointers, clips EmoBox lists but the copy lacks): report
             # it in the table and go on with the other corpora.
@@ -127,17 +125,34 @@ def run_emobox(
     return table
 
 
+def _corpus_recipe(
+    base: RecipeConfig, corpus: str, info: emobox.EmoBoxCorpus, root: str, run_dir: Path, *, partial: bool, folds: str
+) -> RecipeConfig:
+    """``base`` trained on one corpus with EmoBox's folds and label classes, into ``run_dir``."""
+    from hf_ser.config import CorpusSpec
+
+    data = dataclasses.replace(
+        base.data,
+        corpora=[CorpusSpec(name=corpus, root=root, label_map=dict(info.label_map))],
+        label_set=list(info.label_set),
+        protocol=f"{corpus}_emobox",
+        protocol_options={"strict": not partial},
+        eval_corpora=[],
+    )
+    train = dataclasses.replace(base.train, output_dir=str(run_dir))
+    return dataclasses.replace(base, data=data, train=train, folds=folds)
+
+
 def _row(corpus: str, info: emobox.EmoBoxCorpus, run_dir: Path) -> dict[str, Any]:
-    paths = sorted(run_dir.glob("fold_*/metrics.json"), key=lambda p: int(p.parent.name.split("_")[1]))
-    if not paths:
-        paths = [run_dir / "metrics.json"]
+    run = load_run(run_dir)
+    # One-fold protocols write metrics.json in the run directory itself, several folds one per fold_<k>/.
+    named = sorted(run.folds.items(), key=lambda kv: int(kv[0].split("_")[1])) or [(run_dir.name, run.metrics)]
     folds = []
-    for path in paths:
-        metrics = json.loads(path.read_text())
+    for name, metrics in named:
         result = metrics["results"][f"test/{corpus}"]
         protocol = metrics.get("protocol", {})
         folds.append({
-            "fold": protocol.get("fold", path.parent.name),
+            "fold": protocol.get("fold", name),
             "n": result.get("n"),
             **{m: result.get("wa" if m == "micro_f1" else m) for m in METRICS},
         })

@@ -13,7 +13,7 @@
       aggregate.json aggregate.md mean ± std over folds
 
 Writers (``hf_ser.train``, ``hf_ser.reporting``) take names and records from here; readers (the model card,
-``hf-ser evaluate``'s protocol facts, the matrix) read through ``load_run`` / ``read_run_protocol``. A field a
+``hf-ser evaluate``'s protocol facts, the matrix, ``hf-ser benchmark emobox``) read through ``load_run`` / ``read_run_protocol``. A field a
 reader needs is a field of a record here, so no reader can expect a key that no writer writes.
 """
 

@@ -65,3 +65,21 @@ def test_a_copy_that_lacks_listed_clips_is_reported_and_the_others_still_run(tmp
     assert table["rows"] == [] and "savee" in table["missing"]
     assert table["failed"]["ravdess"].startswith("MissingClipsError: protocol 'ravdess_emobox': 1344 of the 1440")
     assert "FAILED ravdess: MissingClipsError" in (tmp_path / "out" / "emobox_table.md").read_text()
+
+
+def test_each_corpus_recipe_is_the_base_recipe_with_emobox_data_as_the_override_strings_gave(tmp_path):
+    # The typed per-corpus recipe equals the one the former key=value overrides built (user overrides kept).
+    from hf_ser.config import load_recipe, to_dict
+
+    info = emobox.index()["ravdess"]
+    root, run_dir, user = str(demo_root("ravdess")), tmp_path / "ravdess", ["train.max_steps=1", "overwrite=true"]
+    base = load_recipe(str(benchmark.DEFAULT_RECIPE), ["model.backbone=shape:tiny", *user], validate=False)
+    typed = benchmark._corpus_recipe(base, "ravdess", info, root, run_dir, partial=True, folds="0")
+    spec = {"name": "ravdess", "root": root, "label_map": info.label_map}
+    strings = load_recipe(str(benchmark.DEFAULT_RECIPE), [
+        "model.backbone=shape:tiny", f"train.output_dir={run_dir}", f"data.corpora={json.dumps([spec])}",
+        f"data.label_set={json.dumps(info.label_set)}", "data.protocol=ravdess_emobox",
+        'data.protocol_options={"strict": false}', "data.eval_corpora=[]", "folds=0", *user,
+    ], validate=False)
+    assert to_dict(typed) == to_dict(strings)
+    assert typed.overwrite and typed.train.max_steps == 1 and typed.data.protocol == "ravdess_emobox"
