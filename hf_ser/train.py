@@ -20,7 +20,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ from hf_ser.data.store import default_cache_root
 from hf_ser.evaluation.guard import check_not_validation
 from hf_ser.evaluation.inference import WINDOW_CONFIG_KEY, eval_loader
 from hf_ser.loop import (
+    EvalOutput,
     LoopTiming,
     Stopping,
     TrainerState,
@@ -227,11 +228,16 @@ class Selection:
     fd: FoldData
     fold_index: int
     corpora: list[str]
+    # The newest validation's predictions by step: the results reuse them when that step's model is the best.
+    last: dict[int, EvalOutput] = field(default_factory=dict)
 
     def validate(self, accelerator: Accelerator, model, state: TrainerState, stopping: Stopping) -> None:
         if not self.fd.select_idx:
             return
-        metrics = score(predict(accelerator, model, self.loader), self.fd.label_names, dims=self.fd.dims)
+        out = predict(accelerator, model, self.loader)
+        self.last.clear()
+        self.last[state.step] = out
+        metrics = score(out, self.fd.label_names, dims=self.fd.dims)
         logged = {f"valid_{m}": metrics[m] for m in ("ua", "wa", "macro_f1", "ccc", "loss") if m in metrics}
         state.history.append({"step": state.step, "epoch": state.epoch, **logged})
         accelerator.log({f"fold{self.fold_index}/{k}": v for k, v in logged.items()}, step=state.step)
@@ -366,8 +372,10 @@ def run_fold(
     # ------------------------------------------------------------------ test and cross-corpus evaluation, best model
     accelerator.wait_for_everyone()
     cache = accelerator.unwrap_model(model).cache if cacheable is not None else None
+    # When the best model is the final weights (saved at this step), its validation predictions are already here.
+    valid_out = selection.last.get(state.step) if state.best_step == state.step else None
     model = accelerator.prepare(type(_inner(accelerator.unwrap_model(model))).from_pretrained(selection.dir))
-    results, test_eval_s = _evaluate(cfg, accelerator, model, fd, data, targets, valid_loader, test_loader)
+    results, test_eval_s = _evaluate(cfg, accelerator, model, fd, data, targets, valid_loader, test_loader, valid_out=valid_out)
     record = FoldMetrics(
         protocol=_protocol_record(cfg, fold, fd, recipe_changes or {}),
         best_step=state.best_step,
@@ -504,10 +512,14 @@ def _validated_at(state: TrainerState) -> bool:
     return any(h["step"] == state.step and "valid_loss" in h for h in state.history)
 
 
-def _evaluate(cfg: RecipeConfig, accelerator: Accelerator, model, fd: FoldData, data: PreparedData, targets, valid_loader, test_loader) -> tuple[dict, float]:
+def _evaluate(
+    cfg: RecipeConfig, accelerator: Accelerator, model, fd: FoldData, data: PreparedData, targets, valid_loader, test_loader,
+    *, valid_out: EvalOutput | None = None,
+) -> tuple[dict, float]:
     """The best model on validation and test (per corpus) and on every cross-corpus target.
 
-    Returns the results and the wall time of predicting the test split.
+    ``valid_out``: the best model's validation predictions when model selection already made them (the
+    validation split is then not predicted again). Returns the results and the wall time of predicting the test split.
     """
     results, test_s = {}, 0.0
     corpora_of = np.array(data.column("corpus"))
@@ -516,7 +528,7 @@ def _evaluate(cfg: RecipeConfig, accelerator: Accelerator, model, fd: FoldData, 
     vote_dist = vote_matrix(data.column("votes"), fd.label_names)[0] if has_votes else None
     for split_name, loader, idx in (("valid", valid_loader, fd.select_idx), ("test", test_loader, fd.split.test)):
         t0 = time.perf_counter()
-        out = predict(accelerator, model, loader)
+        out = valid_out if split_name == "valid" and valid_out is not None else predict(accelerator, model, loader)
         if split_name == "test":
             test_s = time.perf_counter() - t0
         for corpus in sorted(set(corpora_of[idx])):

@@ -159,3 +159,33 @@ def test_frozen_output_cache_trains_like_recomputing(tmp_path):
     assert cached["frozen_cache"]["hits"] > 0  # later epochs really ran from the cache
     # The cache stores float16 activations: the runs agree to that precision, not bit for bit.
     assert b["loss"] == pytest.approx(a["loss"], abs=0.02)
+
+
+def test_best_model_at_the_final_step_is_not_validated_twice(tmp_path, monkeypatch):
+    """When the final weights are the selected model, the results reuse the final validation's predictions:
+    the validation split is predicted once, and metrics.json's results equal those of a second pass."""
+    import hf_ser.train as train
+
+    monkeypatch.setenv("HF_SER_CACHE", str(tmp_path / "cache"))
+    calls: list[int] = []
+    real_predict, real_evaluate = train.predict, train._evaluate
+
+    def counting_predict(accelerator, model, loader):
+        calls.append(id(loader))
+        return real_predict(accelerator, model, loader)
+
+    monkeypatch.setattr(train, "predict", counting_predict)
+    results = {}
+    for name, evaluate in (("reused", real_evaluate), ("second_pass", lambda *a, **k: real_evaluate(*a, **{**k, "valid_out": None}))):
+        monkeypatch.setattr(train, "_evaluate", evaluate)
+        calls.clear()
+        out = tmp_path / name
+        # max_steps=3 ends inside the first epoch: one validation (after the loop), so the best step is the last.
+        assert train.main([str(DEMO_RECIPE), f"train.output_dir={out}", *FAST, "train.max_steps=3"]) == 0
+        metrics = json.loads((out / "metrics.json").read_text())
+        assert metrics["best_step"] == 3
+        results[name] = metrics["results"]
+        counts = sorted(calls.count(c) for c in set(calls))
+        # valid, test (and the cross-corpus target, predicted through evaluate_target, not counted here)
+        assert counts == ([1, 1] if name == "reused" else [1, 2]), (name, counts)
+    assert results["reused"] == results["second_pass"]
