@@ -189,3 +189,21 @@ def test_best_model_at_the_final_step_is_not_validated_twice(tmp_path, monkeypat
         # valid, test (and the cross-corpus target, predicted through evaluate_target, not counted here)
         assert counts == ([1, 1] if name == "reused" else [1, 2]), (name, counts)
     assert results["reused"] == results["second_pass"]
+
+
+def test_whisper_tiny_backbone_trains_and_saves(tmp_path):
+    """The issue-18 command: the exact whisper-tiny encoder architecture on the demo recipe, 5 steps."""
+    from transformers import pipeline
+
+    from hf_ser.train import main
+
+    out = tmp_path / "run"
+    os.environ["HF_SER_CACHE"] = str(tmp_path / "cache")
+    assert main([str(DEMO_RECIPE), f"train.output_dir={out}", "train.max_steps=5", "train.batch_size=4",
+                 "model.backbone=shape:whisper-tiny"]) == 0
+    config = json.loads((out / "model" / "config.json").read_text())
+    assert config["backbone_config"]["model_type"] == "whisper" and config["backbone_config"]["d_model"] == 384
+    assert (out / "model" / "whisper_encoder.py").is_file()
+    wave, sr = sf.read(next((REPO / "hf_ser" / "demo_data" / "ravdess").rglob("*.wav")), dtype="float32")
+    preds = pipeline("audio-classification", model=str(out / "model"))({"raw": wave, "sampling_rate": sr}, top_k=2)
+    assert len(preds) == 2 and all(np.isfinite(p["score"]) for p in preds)

@@ -6,11 +6,17 @@ import logging
 from typing import Any
 
 import torch
-from transformers import AutoConfig, AutoModel, PretrainedConfig, Wav2Vec2FeatureExtractor
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    PretrainedConfig,
+    Wav2Vec2FeatureExtractor,
+    WhisperForAudioClassification,
+)
 
 from hf_ser.audio import SAMPLE_RATE
 from hf_ser.models.configuration_ser import SerConfig
-from hf_ser.models.modeling_ser import SerForSequenceClassification
+from hf_ser.models.modeling_ser import WHISPER_MODEL_TYPE, SerForSequenceClassification
 from hf_ser.models.shapes import SHAPE_PREFIX, shape_config
 
 logger = logging.getLogger(__name__)
@@ -48,7 +54,16 @@ def _backbone_config(
                 config.layerdrop,
             )
         config.layerdrop = layerdrop
-    if mask_time_prob is not None:
+    if config.model_type == WHISPER_MODEL_TYPE:
+        if mask_time_prob:
+            raise ValueError(
+                f"mask_time_prob={mask_time_prob}: SpecAugment is not available for Whisper backbones "
+                "(set model.mask_time_prob to null or 0)"
+            )
+        if getattr(config, "encoder_layerdrop", 0.0) > 0:
+            logger.warning("%s config carries encoder_layerdrop; ignored (use layerdrop=... to ask)", backbone)
+            config.encoder_layerdrop = 0.0
+    elif mask_time_prob is not None:
         config.mask_time_prob = mask_time_prob
     if isinstance(layers, int):
         if not 1 <= layers <= config.num_hidden_layers:
@@ -85,9 +100,9 @@ def build_model(
     """Build a speech emotion recognition model.
 
     Args:
-        backbone: Hub name or local path of a wav2vec2-family encoder (pretrained weights are loaded), or
-            "shape:<name>" (random init, see ``shapes.BACKBONE_SHAPES``). Real recipes use
-            "facebook/wav2vec2-large-xlsr-53".
+        backbone: Hub name or local path of a wav2vec2-family encoder or of any Whisper checkpoint (its encoder
+            only; pretrained weights are loaded), or "shape:<name>" (random init, see ``shapes.BACKBONE_SHAPES``).
+            Real recipes use "facebook/wav2vec2-large-xlsr-53".
         id2label: class names by id (task "classification" / "multitask"); for task "regression" pass
             ``{i: dim}`` or an empty dict (then the dims are used as labels).
         num_frozen_layers: bottom transformer layers frozen and run without autograd.
@@ -130,7 +145,11 @@ def build_model(
     )
     model = SerForSequenceClassification(config)
     if not backbone.startswith(SHAPE_PREFIX):
-        pretrained = AutoModel.from_pretrained(backbone, config=backbone_config)
+        if backbone_config.model_type == WHISPER_MODEL_TYPE:
+            # Loads the encoder's weights only (the decoder's are skipped), from any Whisper checkpoint.
+            pretrained = WhisperForAudioClassification.from_pretrained(backbone, config=backbone_config).encoder
+        else:
+            pretrained = AutoModel.from_pretrained(backbone, config=backbone_config)
         model.backbone.load_state_dict(pretrained.state_dict())
         del pretrained
         model.config.backbone_config._name_or_path = backbone

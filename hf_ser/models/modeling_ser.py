@@ -26,9 +26,11 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 from transformers import AutoModel, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
+from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
 from .configuration_ser import SerConfig
 from .pooling import build_pooling
+from .whisper_encoder import WhisperLogMel, max_samples, whisper_conv_frontend
 
 try:  # transformers >= 4.53
     from transformers.masking_utils import create_bidirectional_mask
@@ -40,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 # WavLM layers take the 2-D padding mask and pass a relative position bias from layer to layer.
 _RELATIVE_POSITION_BIAS_MODEL_TYPES = frozenset({"wavlm"})
+# Encoder-only use of an encoder-decoder model: the log-mel front end runs inside the model (whisper_encoder.py).
+WHISPER_MODEL_TYPE = "whisper"
 
 
 @dataclass
@@ -190,7 +194,14 @@ class SerForSequenceClassification(PreTrainedModel):
             raise ValueError("SerConfig.backbone_config is required")
         if getattr(config.backbone_config, "add_adapter", False):
             raise ValueError("backbones with add_adapter=True are not supported")
-        self.backbone = AutoModel.from_config(config.backbone_config)
+        self.log_mel = None
+        if self._is_whisper:
+            self.backbone = WhisperEncoder(config.backbone_config)
+            self.log_mel = WhisperLogMel(
+                config.backbone_config.num_mel_bins, max_frames=2 * config.backbone_config.max_source_positions
+            )
+        else:
+            self.backbone = AutoModel.from_config(config.backbone_config)
         if getattr(config.backbone_config, "gradient_checkpointing", False):
             # A legacy key from an old config.json; our use_gradient_checkpointing replaces it.
             logger.warning("backbone config carries gradient_checkpointing=true; ignored")
@@ -221,11 +232,23 @@ class SerForSequenceClassification(PreTrainedModel):
 
     # ----------------------------------------------------------------------------------------------- freezing
     @property
+    def _is_whisper(self) -> bool:
+        return self.config.backbone_config.model_type == WHISPER_MODEL_TYPE
+
+    @property
+    def _encoder(self) -> nn.Module:
+        """The module holding ``layers`` and the final ``layer_norm`` (the Whisper encoder is the backbone)."""
+        return self.backbone if self._is_whisper else self.backbone.encoder
+
+    @property
     def _is_stable_layer_norm(self) -> bool:
-        return bool(getattr(self.backbone.config, "do_stable_layer_norm", False))
+        # Whisper is pre-norm with a final layer norm, as wav2vec2's "stable layer norm" variant.
+        return self._is_whisper or bool(getattr(self.backbone.config, "do_stable_layer_norm", False))
 
     @property
     def _spec_augment_enabled(self) -> bool:
+        if self._is_whisper:  # Whisper's SpecAugment works on log-mel input in WhisperModel, not in the encoder
+            return False
         cfg = self.backbone.config
         return getattr(cfg, "apply_spec_augment", True) and (
             getattr(cfg, "mask_time_prob", 0.0) > 0 or getattr(cfg, "mask_feature_prob", 0.0) > 0
@@ -233,6 +256,8 @@ class SerForSequenceClassification(PreTrainedModel):
 
     def _frozen_modules(self) -> list[nn.Module]:
         """The backbone submodules below the cut (run under no_grad, in eval mode)."""
+        if self._is_whisper:
+            return self._whisper_frozen_modules()
         backbone, encoder = self.backbone, self.backbone.encoder
         frozen: list[nn.Module] = []
         if self.config.freeze_feature_encoder:
@@ -246,11 +271,23 @@ class SerForSequenceClassification(PreTrainedModel):
                 frozen.append(encoder.layer_norm)
         return frozen
 
+    def _whisper_frozen_modules(self) -> list[nn.Module]:
+        encoder = self.backbone
+        frozen: list[nn.Module] = [encoder.conv1, encoder.conv2] if self.config.freeze_feature_encoder else []
+        if self.config.num_frozen_layers > 0:
+            frozen += list(encoder.layers[: self.config.num_frozen_layers])
+            if self.config.num_frozen_layers == len(encoder.layers):
+                frozen.append(encoder.layer_norm)
+        return frozen
+
     def _apply_freezing(self) -> None:
         for module in self._frozen_modules():
             for param in module.parameters():
                 param.requires_grad = False
-        if self.config.freeze_feature_encoder:
+        if self._is_whisper:
+            # Whisper's sinusoidal positional table is never trained (as in transformers' WhisperEncoder).
+            self.backbone.embed_positions.requires_grad_(False)
+        elif self.config.freeze_feature_encoder:
             self.backbone.feature_extractor._freeze_parameters()
         # A trainable parameter that the forward never uses makes DDP fail ("unused parameters"), so freeze the
         # SpecAugment embedding when masking is off.
@@ -302,7 +339,7 @@ class SerForSequenceClassification(PreTrainedModel):
         return _prepare_4d_attention_mask(frame_mask.long(), hidden_states.dtype)  # pragma: no cover
 
     def _run_layer(self, index: int, hidden_states, attention_mask, position_bias):
-        layer = self.backbone.encoder.layers[index]
+        layer = self._encoder.layers[index]
         if self.backbone.config.model_type in _RELATIVE_POSITION_BIAS_MODEL_TYPES:
             outputs = layer(hidden_states, attention_mask=attention_mask, position_bias=position_bias, index=index)
             return outputs[0], outputs[1]
@@ -336,11 +373,34 @@ class SerForSequenceClassification(PreTrainedModel):
             hidden_states: the states below the cut for layers="weighted", else None.
             position_bias: WavLM's relative position bias from the layers below the cut, else None.
         """
+        cut = self.config.num_frozen_layers
+        collect = self.layer_weights is not None
+        embed = self._whisper_embed if self._is_whisper else self._wav2vec2_embed
+        hidden, frame_mask = embed(input_values, attention_mask)
+        layer_mask = self._layer_attention_mask(hidden, frame_mask) if cut > 0 else None
+
+        hidden_states = [hidden] if collect else None
+        position_bias = None
+        for index in range(cut):
+            with torch.no_grad():
+                hidden, position_bias = self._run_layer(index, hidden, layer_mask, position_bias)
+            if collect:
+                hidden_states.append(hidden)
+        return hidden, frame_mask, hidden_states, position_bias
+
+    def _wav2vec2_embed(
+        self, input_values: torch.Tensor, attention_mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """CNN -> projection -> [SpecAugment] -> positional conv -> [layer norm]: the input of layer 0.
+
+        Returns:
+            hidden: (batch, frames, hidden), no graph when ``num_frozen_layers > 0``.
+            frame_mask: (batch, frames) bool, True on real frames.
+        """
         cfg = self.config
         backbone, encoder = self.backbone, self.backbone.encoder
         cut = cfg.num_frozen_layers
         below_cut = torch.no_grad if cut > 0 else contextlib.nullcontext
-        collect = self.layer_weights is not None
 
         with torch.no_grad() if cfg.freeze_feature_encoder else contextlib.nullcontext():
             extracted = backbone.feature_extractor(input_values).transpose(1, 2)  # (batch, frames, conv_dim)
@@ -359,16 +419,33 @@ class SerForSequenceClassification(PreTrainedModel):
             if not self._is_stable_layer_norm:
                 hidden = encoder.layer_norm(hidden)
             hidden = encoder.dropout(hidden)
-            layer_mask = self._layer_attention_mask(hidden, frame_mask) if cut > 0 else None
+        return hidden, frame_mask
 
-        hidden_states = [hidden] if collect else None
-        position_bias = None
-        for index in range(cut):
-            with torch.no_grad():
-                hidden, position_bias = self._run_layer(index, hidden, layer_mask, position_bias)
-            if collect:
-                hidden_states.append(hidden)
-        return hidden, frame_mask, hidden_states, position_bias
+    def _whisper_embed(
+        self, input_values: torch.Tensor, attention_mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-mel -> two GELU convs -> truncated positional embeddings: the input of layer 0 (whisper_encoder.py).
+
+        Returns:
+            hidden: (batch, frames, d_model), no graph when ``num_frozen_layers > 0``.
+            frame_mask: (batch, frames) bool, True on real frames.
+        """
+        encoder, cut = self.backbone, self.config.num_frozen_layers
+        limit = max_samples(encoder.config)
+        if input_values.shape[1] > limit:
+            logger.warning("clip longer than %.0f s: Whisper encodes its first %.0f s", limit / 16_000, limit / 16_000)
+            input_values = input_values[:, :limit]
+            attention_mask = None if attention_mask is None else attention_mask[:, :limit]
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_values, dtype=torch.long)
+        with torch.no_grad():  # no parameters: never part of the graph
+            features, mel_lengths = self.log_mel(input_values, attention_mask)
+        with torch.no_grad() if self.config.freeze_feature_encoder else contextlib.nullcontext():
+            hidden, frame_mask = whisper_conv_frontend(encoder, features, mel_lengths)
+        with torch.no_grad() if cut > 0 else contextlib.nullcontext():
+            hidden = hidden + encoder.embed_positions.weight[: hidden.shape[1]]
+            hidden = F.dropout(hidden, p=encoder.dropout, training=self.training and cut == 0)
+        return hidden, frame_mask
 
     def _encode_above_cut(
         self,
@@ -378,7 +455,7 @@ class SerForSequenceClassification(PreTrainedModel):
         position_bias: torch.Tensor | None,
     ) -> torch.Tensor:
         """SpecAugment at the cut, layers[cut:], final layer norm, layer selection. Returns (batch, frames, hidden)."""
-        backbone, encoder = self.backbone, self.backbone.encoder
+        backbone, encoder = self.backbone, self._encoder
         cut = self.config.num_frozen_layers
         num_layers = len(encoder.layers)
         collect = hidden_states is not None

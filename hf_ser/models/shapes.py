@@ -9,6 +9,12 @@ settings and downstream configs with ``"transformers_version": "4.7.0.dev0"``). 
 (dropouts, ``mask_time_prob``, ``layerdrop``) are the checkpoints' pretraining values as we recall them
 [unverified]; ``build_model`` overrides ``layerdrop`` and, when given, ``mask_time_prob``.
 
+``whisper-large-v3`` and ``whisper-tiny`` are the exact encoder architectures of ``openai/whisper-large-v3``
+(128 mel bins, 32 layers, d_model 1280, FFN 5120, 20 heads) and ``openai/whisper-tiny`` (80 mel bins, 4 layers,
+d_model 384, FFN 1536, 6 heads), both with 1500 positions (30 s) and dropouts 0, as in the checkpoints'
+config.json (large-v3 checked against a copy found with the project's code search; tiny as we recall it
+[unverified]). Only the encoder is ever built.
+
 The ``tiny*`` shapes keep each family's architecture with tiny sizes (hidden 32, 4 layers, 2 heads), fast on CPU.
 """
 
@@ -22,6 +28,7 @@ from transformers import (
     PretrainedConfig,
     Wav2Vec2Config,
     WavLMConfig,
+    WhisperConfig,
 )
 
 _LARGE_CNN = {
@@ -141,6 +148,41 @@ def _tiny_data2vec_audio() -> PretrainedConfig:
     return Data2VecAudioConfig(**_TINY_CNN, **settings, conv_pos_kernel_size=7)
 
 
+def _whisper(d_model: int, layers: int, heads: int, ffn: int, mel_bins: int, vocab_size: int = 51865) -> PretrainedConfig:
+    """A Whisper config with the given sizes (encoder and decoder alike, as in the checkpoints; only the encoder
+    is ever built)."""
+    return WhisperConfig(
+        d_model=d_model,
+        encoder_layers=layers,
+        encoder_attention_heads=heads,
+        encoder_ffn_dim=ffn,
+        decoder_layers=layers,
+        decoder_attention_heads=heads,
+        decoder_ffn_dim=ffn,
+        vocab_size=vocab_size,
+        num_mel_bins=mel_bins,
+        max_source_positions=1500,
+        dropout=0.0,
+        attention_dropout=0.0,
+        activation_dropout=0.0,
+        activation_function="gelu",
+        encoder_layerdrop=0.0,
+    )
+
+
+def _whisper_large_v3() -> PretrainedConfig:
+    return _whisper(d_model=1280, layers=32, heads=20, ffn=5120, mel_bins=128, vocab_size=51866)
+
+
+def _whisper_tiny() -> PretrainedConfig:
+    return _whisper(d_model=384, layers=4, heads=6, ffn=1536, mel_bins=80)
+
+
+def _tiny_whisper() -> PretrainedConfig:
+    """Whisper encoder architecture (log-mel front end, two convs, sinusoidal positions, pre-norm), tiny."""
+    return _whisper(d_model=32, layers=4, heads=2, ffn=64, mel_bins=80)
+
+
 BACKBONE_SHAPES: dict[str, Callable[[], PretrainedConfig]] = {
     "xlsr-53": _xlsr_53,
     "xls-r-300m": _xls_r_300m,
@@ -150,6 +192,9 @@ BACKBONE_SHAPES: dict[str, Callable[[], PretrainedConfig]] = {
     "tiny-hubert": _tiny_hubert,
     "tiny-wavlm": _tiny_wavlm,
     "tiny-data2vec-audio": _tiny_data2vec_audio,
+    "whisper-large-v3": _whisper_large_v3,
+    "whisper-tiny": _whisper_tiny,
+    "tiny-whisper": _tiny_whisper,
 }
 
 SHAPE_PREFIX = "shape:"

@@ -1,6 +1,6 @@
 import pytest
 import torch
-from tiny_models import ID2LABEL, TINY_SHAPES
+from tiny_models import ID2LABEL, TINY_SHAPES, WAV2VEC2_TINY_SHAPES, encoder_layers
 
 from hf_ser.models import build_model
 
@@ -13,7 +13,7 @@ def _trainable(model) -> set[str]:
     return {name for name, p in model.named_parameters() if p.requires_grad}
 
 
-@pytest.mark.parametrize("shape", TINY_SHAPES)
+@pytest.mark.parametrize("shape", WAV2VEC2_TINY_SHAPES)
 def test_frozen_parameter_counts(shape):
     model = _model(shape, num_frozen_layers=2)
     backbone = model.backbone
@@ -46,7 +46,7 @@ def test_frozen_part_builds_no_graph(shape, padded_batch):
         hidden = args[0] if args else kwargs["hidden_states"]
         seen["requires_grad"], seen["grad_fn"] = hidden.requires_grad, hidden.grad_fn
 
-    handle = model.backbone.encoder.layers[2].register_forward_pre_hook(record, with_kwargs=True)
+    handle = encoder_layers(model)[2].register_forward_pre_hook(record, with_kwargs=True)
     model(input_values, attention_mask=attention_mask, labels=torch.tensor([0, 1])).loss.backward()
     handle.remove()
     assert seen == {"requires_grad": False, "grad_fn": None}

@@ -13,10 +13,10 @@ from transformers import pipeline
 from hf_ser.models import build_feature_extractor, build_model
 
 
-@pytest.fixture
-def saved_model(tmp_path):
+@pytest.fixture(params=["tiny", "tiny-whisper"])
+def saved_model(tmp_path, request):
     model = build_model(
-        backbone="shape:tiny", id2label=ID2LABEL, num_frozen_layers=2, pooling="attention", layers="weighted", seed=0
+        backbone=f"shape:{request.param}", id2label=ID2LABEL, num_frozen_layers=2, pooling="attention", layers="weighted", seed=0
     )
     model_dir = tmp_path / "model"
     model.save_pretrained(model_dir)
@@ -31,9 +31,10 @@ def _clip() -> np.ndarray:
 def test_saved_directory_has_code_and_feature_extractor(saved_model):
     _, model_dir = saved_model
     names = {path.name for path in model_dir.iterdir()}
-    assert {"configuration_ser.py", "modeling_ser.py", "pooling.py", "preprocessor_config.json"} <= names
+    code = {"configuration_ser.py", "modeling_ser.py", "pooling.py", "whisper_encoder.py"}
+    assert code | {"preprocessor_config.json"} <= names
     # the saved code must not need hf_ser
-    for name in ("configuration_ser.py", "modeling_ser.py", "pooling.py"):
+    for name in code:
         lines = (model_dir / name).read_text().splitlines()
         assert not [line for line in lines if line.startswith(("from hf_ser", "import hf_ser"))]
 
