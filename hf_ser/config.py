@@ -67,6 +67,21 @@ class DataConfig:
 
 
 @dataclass
+class AdapterConfig:
+    """LoRA adapters on the backbone through ``peft``: the base stays frozen, only adapters and head train, and
+    the saved model has them merged (a plain model)."""
+
+    type: Literal["lora"] = "lora"
+    r: int = 8
+    alpha: float = 16.0
+    dropout: float = 0.0
+    target_modules: Union[str, list[str]] = "ffn"
+    """``ffn`` (feed-forward layers), ``attention`` (q/k/v/out projections; not WavLM) or module-name suffixes."""
+    layers: Union[str, list[int]] = "all"
+    """``all`` (every trainable layer), ``upper_half``, or a list of layer indices."""
+
+
+@dataclass
 class ModelConfig:
     """The model of a run. Each field reaches the builder of ``kind`` by name (``hf_ser.model_kinds``)."""
 
@@ -102,6 +117,8 @@ class ModelConfig:
     layerdrop: float = 0.0
     gradient_checkpointing: bool = False
     mask_time_prob: Union[float, None] = None
+    adapter: Union[AdapterConfig, None] = None
+    """LoRA adapters, e.g. ``{type: lora, r: 8, alpha: 16, layers: upper_half}`` (null: full fine-tuning)."""
     options: dict[str, Any] = field(default_factory=dict)
     """Options for non-wav2vec2 model kinds."""
     attn_implementation: Union[Literal["sdpa", "eager", "flash_attention_2"], None] = None
@@ -294,6 +311,9 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
     if dataclasses.is_dataclass(tp):
         return _build(tp, value, key)
     if origin in (Union, types.UnionType):
+        options = [arg for arg in args if arg is not type(None)]
+        if value is not None and len(options) == 1:  # Optional[X]: X's own error names the inner key
+            return _convert(options[0], value, key)
         errors = []
         # Try None first so that `null` works, then the declared order.
         for arg in sorted(args, key=lambda a: a is not type(None)):

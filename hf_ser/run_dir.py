@@ -97,6 +97,7 @@ class FoldMetrics:
     training: dict[str, Any]  # ``hf_ser.loop.LoopTiming.report``: epoch times, data wait, audio seconds, loss
     augmentation: dict[str, Any] | None = None  # counts per augmentation (all training, resumes included)
     frozen_cache: dict[str, Any] | None = None  # hits / misses / rejected (over budget) / clips / mb of the cache
+    parameters: dict[str, Any] | None = None  # trainable / total parameters and trainable_fraction (adapters: small)
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)

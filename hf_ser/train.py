@@ -66,7 +66,7 @@ from hf_ser.loop import (
     subset,
 )
 from hf_ser.model_kinds import build_model_of_kind, min_input_samples
-from hf_ser.models import build_feature_extractor
+from hf_ser.models import build_feature_extractor, parameter_counts
 from hf_ser.reporting import aggregate_folds, metric_line, save_confusions, save_curves, summary_table
 from hf_ser.run_dir import (
     CURVES_FILE,
@@ -295,6 +295,8 @@ def run_fold(
     set_seed(tc.seed + fold.index)
     fd = _setup_data(cfg, accelerator, data, fold, fold_dir, speaker_independent, alignments)
     model, cacheable = _setup_model(cfg, accelerator, fd, fold)
+    parameters = parameter_counts(_inner(model))  # before training: the selected model is reloaded merged
+    logger.info("trainable parameters: %d of %d (%.4f%%)", parameters["trainable"], parameters["total"], 100 * parameters["trainable_fraction"])
     if on_model is not None:
         on_model(model)
     feature_extractor = build_feature_extractor()
@@ -380,6 +382,7 @@ def run_fold(
         protocol=_protocol_record(cfg, fold, fd, recipe_changes or {}),
         best_step=state.best_step,
         results=results,
+        parameters=parameters,
         training={
             **timing.report(accelerator.num_processes),
             "test_eval_s": round(test_eval_s, 4),

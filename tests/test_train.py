@@ -207,3 +207,27 @@ def test_whisper_tiny_backbone_trains_and_saves(tmp_path):
     wave, sr = sf.read(next((REPO / "hf_ser" / "demo_data" / "ravdess").rglob("*.wav")), dtype="float32")
     preds = pipeline("audio-classification", model=str(out / "model"))({"raw": wave, "sampling_rate": sr}, top_k=2)
     assert len(preds) == 2 and all(np.isfinite(p["score"]) for p in preds)
+
+
+def test_lora_run_reports_trainable_fraction_and_its_merged_model_loads_in_the_pipeline(tmp_path):
+    """The issue-18 LoRA command: adapters on whisper-tiny's upper half; the saved model/ is plain (merged),
+    model_unmerged/ keeps the adapters."""
+    from transformers import AutoModelForAudioClassification, pipeline
+
+    from hf_ser.train import main
+
+    out = tmp_path / "run"
+    os.environ["HF_SER_CACHE"] = str(tmp_path / "cache")
+    adapter = "model.adapter={type: lora, r: 8, alpha: 16, dropout: 0.1, target_modules: ffn, layers: upper_half}"
+    assert main([str(DEMO_RECIPE), f"train.output_dir={out}", "train.max_steps=5", "train.batch_size=4",
+                 "model.backbone=shape:whisper-tiny", adapter]) == 0
+    parameters = json.loads((out / "metrics.json").read_text())["parameters"]
+    assert 0 < parameters["trainable_fraction"] < 0.05
+    assert parameters["trainable_fraction"] == pytest.approx(parameters["trainable"] / parameters["total"], abs=1e-6)
+    config = json.loads((out / "model" / "config.json").read_text())
+    assert config["adapter"] is None and config["merged_adapter"]["layers"] == [2, 3]
+    wave, sr = sf.read(next((REPO / "hf_ser" / "demo_data" / "ravdess").rglob("*.wav")), dtype="float32")
+    preds = pipeline("audio-classification", model=str(out / "model"))({"raw": wave, "sampling_rate": sr}, top_k=2)
+    assert len(preds) == 2
+    unmerged = AutoModelForAudioClassification.from_pretrained(out / "model_unmerged")
+    assert any("lora_A" in name for name, _ in unmerged.named_parameters())

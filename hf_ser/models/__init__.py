@@ -9,7 +9,7 @@ model's code next to the weights for processes where hf_ser is not installed.
 from transformers import AutoConfig, AutoModel, AutoModelForAudioClassification
 
 from hf_ser.auto_classes import register_now
-from hf_ser.models.builder import DEFAULT_BACKBONE, build_feature_extractor, build_model
+from hf_ser.models.builder import DEFAULT_BACKBONE, build_feature_extractor, build_model, parameter_counts
 from hf_ser.models.configuration_ser import SerConfig
 from hf_ser.models.modeling_ser import (
     SerForSequenceClassification,
@@ -42,5 +42,6 @@ __all__ = [
     "build_pooling",
     "classification_loss",
     "concordance_correlation_loss",
+    "parameter_counts",
     "shape_config",
 ]

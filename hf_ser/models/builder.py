@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -95,6 +96,7 @@ def build_model(
     gradient_checkpointing: bool = False,
     mask_time_prob: float | None = None,
     attn_implementation: str | None = None,
+    adapter: dict[str, Any] | None = None,
     seed: int | None = None,
 ) -> SerForSequenceClassification:
     """Build a speech emotion recognition model.
@@ -123,6 +125,9 @@ def build_model(
         gradient_checkpointing: recompute the trainable layers in backward.
         mask_time_prob: SpecAugment time-mask probability; None keeps the backbone config's value.
         attn_implementation: backbone attention kernel (``sdpa``, ``eager``, ...); None: transformers' default.
+        adapter: LoRA adapters on the backbone (base frozen, only adapters and head train), e.g.
+            ``{"type": "lora", "r": 8, "alpha": 16, "target_modules": "ffn", "layers": "upper_half"}``; a
+            dataclass with those fields works too. See ``adapter_layers.resolve_adapter``.
         seed: seed for the random initialisation (head, and the backbone for shapes).
 
     Returns:
@@ -157,8 +162,17 @@ def build_model(
         # A run-time choice, not saved: a loaded model takes transformers' default (a backbone without the
         # kernel, e.g. WavLM with sdpa, fails here with transformers' own message).
         model.backbone.set_attn_implementation(attn_implementation)
+    if adapter is not None:
+        model.attach_adapter(dataclasses.asdict(adapter) if dataclasses.is_dataclass(adapter) else dict(adapter))
     model.train()
     return model
+
+
+def parameter_counts(model: torch.nn.Module) -> dict[str, float]:
+    """Trainable and total parameters of a model, and their ratio (what a run reports)."""
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return {"trainable": trainable, "total": total, "trainable_fraction": round(trainable / max(total, 1), 6)}
 
 
 def build_feature_extractor(*, sampling_rate: int = SAMPLE_RATE) -> Wav2Vec2FeatureExtractor:

@@ -50,6 +50,9 @@ class SerConfig(PretrainedConfig):
         loss: classification loss, ``"ce"`` (cross-entropy) or ``"focal"`` (focal loss, Lin et al. 2017).
         focal_gamma: focusing parameter of the focal loss (0 = cross-entropy).
         use_gradient_checkpointing: recompute trainable transformer layers in backward.
+        adapter: resolved LoRA settings (``adapter_layers.resolve_adapter``) when the backbone carries unmerged
+            adapters, else None. A saved model has its adapters merged (None here) and records them in
+            ``merged_adapter``.
     """
 
     model_type = "hf_ser"
@@ -74,6 +77,7 @@ class SerConfig(PretrainedConfig):
         use_gradient_checkpointing: bool = False,
         loss: str = "ce",
         focal_gamma: float = 2.0,
+        adapter: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         self.backbone_config = _backbone_config_from(backbone_config)
@@ -92,6 +96,7 @@ class SerConfig(PretrainedConfig):
         self.use_gradient_checkpointing = bool(use_gradient_checkpointing)
         self.loss = loss
         self.focal_gamma = float(focal_gamma)
+        self.adapter = None if adapter is None else dict(adapter)
         super().__init__(**kwargs)
         self._validate()
 

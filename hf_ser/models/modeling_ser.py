@@ -28,6 +28,7 @@ from transformers import AutoModel, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
+from .adapter_layers import inject_lora, merged_state_dict, resolve_adapter
 from .configuration_ser import SerConfig
 from .pooling import build_pooling
 from .whisper_encoder import WhisperLogMel, max_samples, whisper_conv_frontend
@@ -187,6 +188,9 @@ class SerForSequenceClassification(PreTrainedModel):
     # Our own option (use_gradient_checkpointing) checkpoints only the trainable layers; a legacy
     # "gradient_checkpointing" key in a loaded config must not switch transformers' version on.
     supports_gradient_checkpointing = False
+    # Set by the ONNX export: attention masks are always built, from shapes only, so that no "is anything
+    # padded?" branch taken on the example input is frozen into the graph.
+    _static_masks = False
 
     def __init__(self, config: SerConfig) -> None:
         super().__init__(config)
@@ -228,7 +232,43 @@ class SerForSequenceClassification(PreTrainedModel):
         self.classifier = nn.Linear(width, config.num_labels) if has_classes else None
         self.regressor = nn.Linear(width, len(config.dims)) if has_dims else None
         self.post_init()
+        if config.adapter:  # a model saved with unmerged adapters (for continued training)
+            inject_lora(self.backbone, config.adapter)
         self._apply_freezing()
+
+    # ----------------------------------------------------------------------------------------------- adapters
+    def attach_adapter(self, adapter: dict) -> None:
+        """Add LoRA adapters to the backbone (``adapter_layers.resolve_adapter`` lists the settings); afterwards
+        only the adapters and the head train.
+
+        Raises:
+            ValueError: the model already has adapters, or the settings are invalid (the message names the key).
+        """
+        if self.config.adapter:
+            raise ValueError("the model already carries adapters")
+        resolved = resolve_adapter(
+            adapter,
+            model_type=self.config.backbone_config.model_type,
+            depth=len(self._encoder.layers),
+            num_frozen_layers=self.config.num_frozen_layers,
+        )
+        inject_lora(self.backbone, resolved)
+        self.config.adapter = resolved
+        self._apply_freezing()
+
+    def save_pretrained(self, save_directory, *args, merge_adapter: bool = True, **kwargs):
+        """``PreTrainedModel.save_pretrained``; with adapters, the saved weights have them merged (a plain model for
+        ``pipeline`` and export) unless ``merge_adapter=False`` (for continued training)."""
+        adapter = self.config.adapter
+        if not adapter or not merge_adapter or kwargs.get("state_dict") is not None:
+            return super().save_pretrained(save_directory, *args, **kwargs)
+        state_dict = merged_state_dict(self)
+        self.config.adapter, self.config.merged_adapter = None, adapter
+        try:
+            return super().save_pretrained(save_directory, *args, state_dict=state_dict, **kwargs)
+        finally:
+            self.config.adapter = adapter
+            del self.config.merged_adapter
 
     # ----------------------------------------------------------------------------------------------- freezing
     @property
@@ -281,6 +321,9 @@ class SerForSequenceClassification(PreTrainedModel):
         return frozen
 
     def _apply_freezing(self) -> None:
+        if self.config.adapter:  # the base stays frozen: only LoRA matrices (and the head) train
+            for name, param in self.backbone.named_parameters():
+                param.requires_grad = ".lora_" in name
         for module in self._frozen_modules():
             for param in module.parameters():
                 param.requires_grad = False
@@ -329,9 +372,16 @@ class SerForSequenceClassification(PreTrainedModel):
 
     def _layer_attention_mask(self, hidden_states: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor | None:
         """The mask each encoder layer expects, or None when no frame is padding."""
+        cfg = self.backbone.config
+        if cfg.model_type in _RELATIVE_POSITION_BIAS_MODEL_TYPES and self._static_masks:
+            return frame_mask.long()
+        if self._static_masks:  # additive (batch, 1, frames, frames), as eager attention adds it to the scores
+            blocked = ~frame_mask[:, None, None, :]
+            additive = torch.zeros(blocked.shape, dtype=hidden_states.dtype, device=hidden_states.device)
+            additive = additive.masked_fill(blocked, torch.finfo(hidden_states.dtype).min)
+            return additive.expand(-1, -1, hidden_states.shape[1], -1)
         if bool(frame_mask.all()):
             return None
-        cfg = self.backbone.config
         if cfg.model_type in _RELATIVE_POSITION_BIAS_MODEL_TYPES:
             return frame_mask.long()
         if create_bidirectional_mask is not None:

@@ -25,6 +25,8 @@ def receptive_field(config: Any) -> int:
     inner = getattr(config, "backbone_config", None)
     if inner is not None and getattr(config, "conv_kernel", None) is None:
         config = inner
+    if getattr(config, "model_type", None) == "whisper":
+        return 160  # one 10-ms log-mel frame (whisper_encoder.HOP_LENGTH): a shorter clip has no frame at all
     kernels = getattr(config, "conv_kernel", None)
     strides = getattr(config, "conv_stride", None)
     if not kernels or not strides:
