@@ -78,6 +78,7 @@ def predict_files(
     device: str | None = None,
     window_s: float | None = None,
     trust_remote_code: bool = False,
+    backend: str = "torch",
 ) -> list[FilePrediction]:
     """Label every audio file in ``paths`` (files or folders).
 
@@ -89,6 +90,8 @@ def predict_files(
         window_s: window length for long recordings; ``None``: the model's training crop.
         trust_remote_code: run Python code shipped with the model (never done otherwise;
             ``hf_ser.evaluation.inference.load_model``).
+        backend: ``torch``, or ``onnx``: ``model_dir_or_id`` is a file from ``hf-ser export onnx``, run by
+            onnxruntime (raw waveforms in: normalisation is in the graph).
 
     Returns:
         One :class:`FilePrediction` per file, in input order; unusable files carry ``error``.
@@ -108,16 +111,23 @@ def predict_files(
         window_seconds,
     )
 
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    model, extractor = load_model(model_dir_or_id, trust_remote_code=trust_remote_code, device=device)
-    sr = int(getattr(extractor, "sampling_rate", SAMPLE_RATE) or SAMPLE_RATE)
+    if backend == "onnx":
+        from hf_ser.data.batching import Collator
+        from hf_ser.onnx_export import OnnxModel
+
+        device, model = "cpu", OnnxModel(model_dir_or_id)
+        sr, collate, minimum = SAMPLE_RATE, Collator(normalize=False), model.min_samples
+    else:
+        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        model, extractor = load_model(model_dir_or_id, trust_remote_code=trust_remote_code, device=device)
+        sr = int(getattr(extractor, "sampling_rate", SAMPLE_RATE) or SAMPLE_RATE)
+        collate, minimum = collator_for(extractor), min_samples(model.config)
     window = int(window_seconds(model.config, window_s) * sr)
     id2label = model.config.id2label
     labels = [id2label[i] for i in range(len(id2label))]
-    collate = collator_for(extractor)
     files = collect_audio_paths(paths)
     results = [FilePrediction(path=str(p)) for p in files]
-    for group in decoded_groups(files, sampling_rate=sr, window=window, minimum=min_samples(model.config)):
+    for group in decoded_groups(files, sampling_rate=sr, window=window, minimum=minimum):
         ok = [(pos, wave) for pos, wave, _ in group if wave is not None]
         for pos, _, reason in group:
             if reason is not None:

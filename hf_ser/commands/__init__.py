@@ -60,6 +60,12 @@ def _benchmark() -> ModuleType:
     return benchmark
 
 
+def _export() -> ModuleType:
+    from hf_ser.commands import export
+
+    return export
+
+
 def _push() -> ModuleType:
     from hf_ser.commands import push
 
@@ -76,6 +82,7 @@ COMMANDS: dict[str, tuple[str, Callable[[], ModuleType]]] = {
     "bench": ("time hf_ser's training path against the HF Trainer baseline on the same work", _bench),
     "benchmark": ("reproduce a published benchmark's folds on the corpora you have: one comparable table", _benchmark),
     "push": ("push a run's model to the Hugging Face Hub with a model card", _push),
+    "export": ("export a saved model to ONNX (`hf-ser export onnx MODEL_DIR OUT.onnx`), parity-checked", _export),
 }
 
 

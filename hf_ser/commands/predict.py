@@ -20,9 +20,14 @@ logger = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", help="saved model folder (runs/<name>/model) or Hub repo id")
+    parser.add_argument(
+        "model", help="saved model folder (runs/<name>/model) or Hub repo id; an .onnx file with --backend onnx"
+    )
     parser.add_argument("paths", nargs="+", help="audio files or folders (searched recursively)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of text lines")
+    parser.add_argument(
+        "--backend", choices=["torch", "onnx"], default="torch", help="onnx: run an exported model with onnxruntime"
+    )
     parser.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
     parser.add_argument("--device", default=None, help="torch device (default: cuda if available, else cpu)")
     parser.add_argument(
@@ -58,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         window_s=args.window_s,
         trust_remote_code=args.trust_remote_code,
+        backend=args.backend,
     )
     # stdout is this command's product (a table or JSON); diagnostics go to logging (stderr).
     if args.json:
