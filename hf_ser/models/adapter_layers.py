@@ -119,6 +119,24 @@ def lora_modules(model: nn.Module) -> dict[str, nn.Module]:
     return {name: module for name, module in model.named_modules() if hasattr(module, "lora_A") and hasattr(module, "base_layer")}
 
 
+def load_base_weights(backbone: nn.Module, state_dict: dict[str, torch.Tensor]) -> None:
+    """Load a plain backbone's weights (e.g. a pretrained checkpoint) into ``backbone``, with or without LoRA
+    wrappers (a wrapped module's weights go to its ``base_layer``; the LoRA matrices keep their initialisation).
+
+    Raises:
+        RuntimeError: a weight is missing or left over (other than LoRA's).
+    """
+    wrapped = lora_modules(backbone)
+    remapped = {}
+    for key, value in state_dict.items():
+        prefix, _, leaf = key.rpartition(".")
+        remapped[f"{prefix}.base_layer.{leaf}" if prefix in wrapped else key] = value
+    missing, unexpected = backbone.load_state_dict(remapped, strict=False)
+    missing = [key for key in missing if ".lora_" not in key]
+    if missing or unexpected:
+        raise RuntimeError(f"backbone weights do not fit: missing {missing[:5]}, unexpected {unexpected[:5]}")
+
+
 @torch.no_grad()
 def merged_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
     """``model.state_dict()`` with every LoRA folded into its base weight, under the plain module's names."""

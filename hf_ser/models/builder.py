@@ -16,6 +16,7 @@ from transformers import (
 )
 
 from hf_ser.audio import SAMPLE_RATE
+from hf_ser.models.adapter_layers import load_base_weights
 from hf_ser.models.configuration_ser import SerConfig
 from hf_ser.models.modeling_ser import WHISPER_MODEL_TYPE, SerForSequenceClassification
 from hf_ser.models.shapes import SHAPE_PREFIX, shape_config
@@ -155,14 +156,14 @@ def build_model(
             pretrained = WhisperForAudioClassification.from_pretrained(backbone, config=backbone_config).encoder
         else:
             pretrained = AutoModel.from_pretrained(backbone, config=backbone_config)
-        model.backbone.load_state_dict(pretrained.state_dict())
+        load_base_weights(model.backbone, pretrained.state_dict())
         del pretrained
         model.config.backbone_config._name_or_path = backbone
     if attn_implementation is not None:
         # A run-time choice, not saved: a loaded model takes transformers' default (a backbone without the
         # kernel, e.g. WavLM with sdpa, fails here with transformers' own message).
         model.backbone.set_attn_implementation(attn_implementation)
-    if adapter is not None:
+    if adapter is not None and not model.config.adapter:
         model.attach_adapter(dataclasses.asdict(adapter) if dataclasses.is_dataclass(adapter) else dict(adapter))
     model.train()
     return model

@@ -9,6 +9,7 @@ only ``transformers`` (no ``hf_ser``).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from transformers import CONFIG_MAPPING, PretrainedConfig
@@ -50,9 +51,9 @@ class SerConfig(PretrainedConfig):
         loss: classification loss, ``"ce"`` (cross-entropy) or ``"focal"`` (focal loss, Lin et al. 2017).
         focal_gamma: focusing parameter of the focal loss (0 = cross-entropy).
         use_gradient_checkpointing: recompute trainable transformer layers in backward.
-        adapter: resolved LoRA settings (``adapter_layers.resolve_adapter``) when the backbone carries unmerged
-            adapters, else None. A saved model has its adapters merged (None here) and records them in
-            ``merged_adapter``.
+        adapter: LoRA settings (``adapter_layers.resolve_adapter``; resolved when the model is built) when the
+            backbone carries unmerged adapters, else None. A saved model has its adapters merged (None here) and
+            records them in ``merged_adapter``.
     """
 
     model_type = "hf_ser"
@@ -96,6 +97,8 @@ class SerConfig(PretrainedConfig):
         self.use_gradient_checkpointing = bool(use_gradient_checkpointing)
         self.loss = loss
         self.focal_gamma = float(focal_gamma)
+        if dataclasses.is_dataclass(adapter):  # the recipe's AdapterConfig
+            adapter = dataclasses.asdict(adapter)
         self.adapter = None if adapter is None else dict(adapter)
         super().__init__(**kwargs)
         self._validate()

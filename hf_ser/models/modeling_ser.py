@@ -232,8 +232,8 @@ class SerForSequenceClassification(PreTrainedModel):
         self.classifier = nn.Linear(width, config.num_labels) if has_classes else None
         self.regressor = nn.Linear(width, len(config.dims)) if has_dims else None
         self.post_init()
-        if config.adapter:  # a model saved with unmerged adapters (for continued training)
-            inject_lora(self.backbone, config.adapter)
+        if config.adapter:  # settings given to build_model, or a model saved with unmerged adapters
+            self._inject_adapter(config.adapter)
         self._apply_freezing()
 
     # ----------------------------------------------------------------------------------------------- adapters
@@ -246,15 +246,18 @@ class SerForSequenceClassification(PreTrainedModel):
         """
         if self.config.adapter:
             raise ValueError("the model already carries adapters")
+        self._inject_adapter(adapter)
+        self._apply_freezing()
+
+    def _inject_adapter(self, adapter: dict) -> None:
         resolved = resolve_adapter(
-            adapter,
+            dict(adapter),
             model_type=self.config.backbone_config.model_type,
             depth=len(self._encoder.layers),
             num_frozen_layers=self.config.num_frozen_layers,
         )
         inject_lora(self.backbone, resolved)
         self.config.adapter = resolved
-        self._apply_freezing()
 
     def save_pretrained(self, save_directory, *args, merge_adapter: bool = True, **kwargs):
         """``PreTrainedModel.save_pretrained``; with adapters, the saved weights have them merged (a plain model for

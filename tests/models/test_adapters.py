@@ -106,3 +106,28 @@ def test_recipe_adapter_field_is_typed():
     assert (cfg.model.adapter.r, cfg.model.adapter.alpha, cfg.model.adapter.layers) == (8, 16.0, "upper_half")
     with pytest.raises(ValueError, match="model.adapter.rank"):
         load_recipe(None, ["model.adapter={rank: 8}"])
+
+
+def test_adapter_given_through_ser_config_and_pretrained_weights_under_it(tmp_path):
+    """Adapter settings may reach SerConfig directly (resolved there); pretrained weights load into the base
+    layers of wrapped modules either way."""
+    from transformers import AutoModel
+
+    from hf_ser.config import AdapterConfig
+    from hf_ser.models import SerConfig, shape_config
+    from hf_ser.models.adapter_layers import load_base_weights
+
+    config = SerConfig(backbone_config=shape_config("tiny"), id2label=ID2LABEL, adapter=AdapterConfig(layers="upper_half"))
+    model = SerForSequenceClassification(config)
+    assert model.config.adapter["layers"] == [2, 3] and model.config.adapter["target_modules"][0].startswith("feed_forward")
+    pretrained = AutoModel.from_config(shape_config("tiny"))
+    load_base_weights(model.backbone, pretrained.state_dict())
+    wrapped = model.backbone.encoder.layers[3].feed_forward.intermediate_dense
+    torch.testing.assert_close(wrapped.base_layer.weight, pretrained.encoder.layers[3].feed_forward.intermediate_dense.weight)
+    # build_model from a local checkpoint folder, adapters attached after the weights load
+    pretrained.save_pretrained(tmp_path / "backbone")
+    built = build_model(backbone=str(tmp_path / "backbone"), id2label=ID2LABEL, adapter={"layers": [3]})
+    torch.testing.assert_close(
+        built.backbone.encoder.layers[3].feed_forward.output_dense.base_layer.weight,
+        pretrained.encoder.layers[3].feed_forward.output_dense.weight,
+    )
