@@ -1,5 +1,7 @@
 """LoRA adapters through peft: what trains, that every adapter runs, merged and unmerged saves."""
 
+from pathlib import Path
+
 import pytest
 import torch
 from tiny_models import ID2LABEL, TINY_SHAPES, encoder_layers
@@ -102,10 +104,11 @@ def test_saved_model_has_adapters_merged_and_unmerged_copy_keeps_them(shape, tmp
 
 
 def test_recipe_adapter_field_is_typed():
-    cfg = load_recipe(None, ["model.adapter={type: lora, r: 8, alpha: 16, layers: upper_half}"])
+    demo = Path(__file__).parents[2] / "recipes" / "demo" / "ravdess_tiny.yaml"
+    cfg = load_recipe(demo, ["model.adapter={type: lora, r: 8, alpha: 16, layers: upper_half}"])
     assert (cfg.model.adapter.r, cfg.model.adapter.alpha, cfg.model.adapter.layers) == (8, 16.0, "upper_half")
     with pytest.raises(ValueError, match="model.adapter.rank"):
-        load_recipe(None, ["model.adapter={rank: 8}"])
+        load_recipe(demo, ["model.adapter={rank: 8}"])
 
 
 def test_adapter_given_through_ser_config_and_pretrained_weights_under_it(tmp_path):
