@@ -25,6 +25,7 @@ import inspect
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hf_ser.errors import RecipeError
@@ -327,10 +328,56 @@ def _check_model(cfg: RecipeConfig, errors: list[str]) -> None:
             _bind(f"model.pooling_kwargs ({m.pooling})", cls, m.pooling_kwargs, errors, skip=(first,))
         if m.options:
             errors.append(f"model.options: {sorted(m.options)} are options of the baselines; kind 'wav2vec2' takes none")
+        _check_backbone_options(m, errors)
     else:
         from hf_ser.baselines import BASELINES
 
         _bind(f"model.options ({m.kind})", BASELINES[m.kind], m.options, errors)
+        if m.adapter is not None:
+            errors.append(f"model.adapter: adapters need a transformer backbone (model.kind: wav2vec2), not {m.kind!r}")
+
+
+def _local_backbone_config(backbone: str) -> Any:
+    """The backbone's config when it is known without the network (a shape, or a local folder), else None."""
+    from hf_ser.models.shapes import SHAPE_PREFIX, shape_config
+
+    if backbone.startswith(SHAPE_PREFIX):
+        try:
+            return shape_config(backbone)
+        except KeyError:
+            return None
+    if (Path(backbone) / "config.json").is_file():
+        from transformers import AutoConfig
+
+        return AutoConfig.from_pretrained(backbone)
+    return None
+
+
+def _check_backbone_options(m: Any, errors: list[str]) -> None:
+    """Options that depend on the backbone family: Whisper has no SpecAugment; the adapter settings resolve
+    (``hf_ser.models.adapter_layers.resolve_adapter``) against the backbone's depth and the freezing cut."""
+    from hf_ser.models.adapter_layers import resolve_adapter
+
+    config = _local_backbone_config(m.backbone)
+    model_type = getattr(config, "model_type", "")
+    if model_type == "whisper" and m.mask_time_prob:
+        errors.append(f"model.mask_time_prob={m.mask_time_prob}: SpecAugment is not available for Whisper backbones; set it to null or 0")
+    if m.adapter is None:
+        return
+    settings = dataclasses.asdict(m.adapter)
+    if isinstance(m.layers, int):
+        depth = m.layers
+    elif config is not None:
+        depth = config.num_hidden_layers
+    else:  # a Hub backbone: its depth is unknown before download, check what does not depend on it
+        listed = settings["layers"] if isinstance(settings["layers"], list) else []
+        depth = max([m.num_frozen_layers, *listed]) + 1
+        if settings["layers"] == "upper_half":
+            settings["layers"] = "all"
+    try:
+        resolve_adapter(settings, model_type=model_type, depth=depth, num_frozen_layers=m.num_frozen_layers)
+    except ValueError as e:
+        errors.append(f"model.{e}")
 
 
 def _check_folds(folds: str, errors: list[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import typing
 from pathlib import Path
 
@@ -179,3 +180,18 @@ def test_load_recipe_can_skip_validation_for_partial_recipes():
     assert cfg.data.protocol == "nope"
     with pytest.raises(RecipeError, match="data.corpora"):
         load_recipe(None, [])
+
+
+def test_backbone_dependent_options_fail_at_load():
+    """Whisper's missing SpecAugment and adapter settings are refused before any audio is decoded."""
+    demo = Path(__file__).parents[1] / "recipes" / "demo" / "ravdess_tiny.yaml"
+    cases = {
+        "model.mask_time_prob": ["model.backbone=shape:tiny-whisper", "model.mask_time_prob=0.05"],
+        "model.adapter.target_modules": ["model.backbone=shape:tiny-wavlm", "model.adapter={target_modules: attention}"],
+        "model.adapter.layers": ["model.num_frozen_layers=2", "model.adapter={layers: [0, 3]}"],
+        "model.adapter: adapters need": ["model.kind=issa_cnn", "model.adapter={r: 4}"],
+    }
+    for key, overrides in cases.items():
+        with pytest.raises(RecipeError, match=re.escape(key)):
+            load_recipe(demo, overrides)
+    load_recipe(demo, ["model.backbone=shape:tiny-whisper", "model.adapter={layers: upper_half}"])  # valid

@@ -56,6 +56,8 @@ def resolve_adapter(adapter: dict[str, Any], *, model_type: str, depth: int, num
         raise ValueError(f"adapter.type={settings['type']!r}: only 'lora' is supported")
     if int(settings["r"]) < 1:
         raise ValueError(f"adapter.r must be >= 1, got {settings['r']}")
+    if float(settings["alpha"]) <= 0 or not 0 <= float(settings["dropout"]) < 1:
+        raise ValueError(f"adapter.alpha must be > 0 and adapter.dropout in [0, 1), got {settings['alpha']}, {settings['dropout']}")
     targets = settings["target_modules"]
     if isinstance(targets, str):
         table = _WHISPER_TARGETS if model_type == "whisper" else _WAV2VEC2_TARGETS
