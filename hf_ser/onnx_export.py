@@ -29,11 +29,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from hf_ser.audio import SAMPLE_RATE
+
 logger = logging.getLogger(__name__)
 
 OPSET = 17
 TOLERANCE = 1e-4
-SAMPLE_RATE = 16_000
 UNSUPPORTED_POOLING = {"bilstm": "packed sequences (pack_padded_sequence) need their lengths on the host"}
 
 

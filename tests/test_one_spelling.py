@@ -12,6 +12,8 @@ PACKAGE = Path(__file__).parents[1] / "hf_ser"
 KEY = re.compile(r"""(?<!`)f["']\{(?:[^}]*corpus[^}]*|c)\}/\{[^}]+\}["']""")
 # Files whose own 16 kHz constant goes when their in-flight rewrite lands (spine-train: train.py, bench on train.run).
 RATE_PENDING: set[str] = set()
+# Model code saved next to the weights and imported where hf_ser is not installed: it cannot import hf_ser.audio.
+SAVED_MODEL_CODE = {"models/whisper_encoder.py"}
 
 
 def _sources():
@@ -27,7 +29,7 @@ def test_clip_and_speaker_keys_are_spelled_only_in_the_schema():
 def test_the_sample_rate_is_defined_once():
     found = []
     for name, text in _sources():
-        if name == "audio.py" or name in RATE_PENDING:
+        if name == "audio.py" or name in RATE_PENDING or name in SAVED_MODEL_CODE:
             continue
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Constant) and node.value.value == 16_000:

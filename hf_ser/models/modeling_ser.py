@@ -31,7 +31,7 @@ from transformers.models.whisper.modeling_whisper import WhisperEncoder
 from .adapter_layers import inject_lora, merged_state_dict, resolve_adapter
 from .configuration_ser import SerConfig
 from .pooling import build_pooling
-from .whisper_encoder import WhisperLogMel, max_samples, whisper_conv_frontend
+from .whisper_encoder import SAMPLING_RATE, WhisperLogMel, max_samples, whisper_conv_frontend
 
 try:  # transformers >= 4.53
     from transformers.masking_utils import create_bidirectional_mask
@@ -486,7 +486,7 @@ class SerForSequenceClassification(PreTrainedModel):
         encoder, cut = self.backbone, self.config.num_frozen_layers
         limit = max_samples(encoder.config)
         if input_values.shape[1] > limit:
-            logger.warning("clip longer than %.0f s: Whisper encodes its first %.0f s", limit / 16_000, limit / 16_000)
+            logger.warning("clip longer than %.0f s: Whisper encodes its first %.0f s", limit / SAMPLING_RATE, limit / SAMPLING_RATE)
             input_values = input_values[:, :limit]
             attention_mask = None if attention_mask is None else attention_mask[:, :limit]
         if attention_mask is None:

@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 N_FFT = 400
 HOP_LENGTH = 160
-SAMPLING_RATE = 16_000
+SAMPLING_RATE = 16_000  # hf_ser.audio.SAMPLE_RATE; this file is saved with the model and cannot import hf_ser
 CONV_STRIDE = 2  # the encoder's second conv halves the frame rate: 100 mel frames/s -> 50 encoder frames/s
 
 
