@@ -21,7 +21,6 @@ import soxr
 
 # The one sample rate of hf_ser: every store, model, feature and augmentation works at 16 kHz.
 SAMPLE_RATE = 16_000
-TARGET_SR = SAMPLE_RATE  # its first name, still read by augment/pipeline.py; new code says SAMPLE_RATE
 # A clip whose absolute peak stays below this is treated as silent. CREMA-D's 1076_MTI_SAD_XX has a normal
 # duration but no signal, so silence must be judged by level, never by length.
 SILENCE_PEAK = 1e-3

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from hf_ser.audio import TARGET_SR
+from hf_ser.audio import SAMPLE_RATE
 from hf_ser.augment._rows import keys_of
 from hf_ser.augment.leakage import LeakageError
 from hf_ser.augment.noise import AdditiveNoise
@@ -44,7 +44,7 @@ def build_word_swap(
     train_rows: datasets.Dataset,
     get_wave: Callable[[int], np.ndarray],
     alignments: AlignmentCache | None,
-    sample_rate: int = TARGET_SR,
+    sample_rate: int = SAMPLE_RATE,
     **options: Any,
 ) -> WordSwap:
     """``WordSwap`` over the training rows; options: ``mode``, ``k``, ``speaker``, ``statement``, ``crossfade_ms``,
@@ -62,7 +62,7 @@ def build_speed(
     train_rows: datasets.Dataset,
     get_wave: Callable[[int], np.ndarray],
     alignments: AlignmentCache | None,
-    sample_rate: int = TARGET_SR,
+    sample_rate: int = SAMPLE_RATE,
     factors: Sequence[float] = DEFAULT_FACTORS,
 ) -> SpeedPerturb:
     """``SpeedPerturb(factors)``."""
@@ -74,7 +74,7 @@ def build_noise(
     train_rows: datasets.Dataset,
     get_wave: Callable[[int], np.ndarray],
     alignments: AlignmentCache | None,
-    sample_rate: int = TARGET_SR,
+    sample_rate: int = SAMPLE_RATE,
     snr_db: float | Sequence[float] = (10.0, 30.0),
     kind: str = "white",
     talkers: int = 3,
@@ -88,7 +88,7 @@ def build_splice(
     train_rows: datasets.Dataset,
     get_wave: Callable[[int], np.ndarray],
     alignments: AlignmentCache | None,
-    sample_rate: int = TARGET_SR,
+    sample_rate: int = SAMPLE_RATE,
     threshold_db: float = -35.0,
     min_pause_s: float = 0.12,
 ) -> RandomSplice:
@@ -179,7 +179,7 @@ def build_augmentation(
     get_wave: Callable[[int], np.ndarray],
     alignments: AlignmentCache | None,
     seed: int,
-    sample_rate: int = TARGET_SR,
+    sample_rate: int = SAMPLE_RATE,
 ) -> AugmentationPipeline:
     """Build the augmentation pipeline of a recipe.
 

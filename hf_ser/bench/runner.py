@@ -16,6 +16,7 @@ import psutil
 import torch
 import transformers
 
+from hf_ser.audio import SAMPLE_RATE
 from hf_ser.bench.baseline import run_baseline
 from hf_ser.bench.data import build_bench_data
 from hf_ser.bench.hf_path import VARIANTS, bench_recipe, prepare_store, run_hf_ser, write_manifest
@@ -119,7 +120,7 @@ def run_benchmark(settings: BenchSettings) -> dict:
             gc.collect()
             logger.info("bench: ablation %s, %d epoch(s)", name, s.ablation_epochs)
             ablations[name] = ours_run(name, s.ablation_epochs, False)
-    lengths = [int(c.duration_s * 16_000) for c in data.train]
+    lengths = [int(c.duration_s * SAMPLE_RATE) for c in data.train]
     report = {
         "date": date.today().isoformat(),
         "machine": machine(),
