@@ -11,7 +11,8 @@ Four mini corpora, each in the exact directory and file-name layout of the real 
   corpus is 48 kHz, the demo stores 16 kHz to stay small).
 * ``crema_d/AudioWAV/AAAA_SSS_EEE_LL.wav`` plus ``crema_d/VideoDemographics.csv`` (English, 16 kHz), with
   the real corpus's known-bad ``1076_MTI_SAD_XX.wav`` as digital silence of normal length, and simulated
-  crowd votes in ``crema_d/processedResults/{tabulatedVotes,summaryTable}.csv`` (real layouts).
+  crowd votes in ``crema_d/processedResults/{tabulatedVotes,summaryTable}.csv`` (real layouts); simulated
+  valence / arousal / dominance for the RAVDESS clips in ``ravdess/dimensions.csv`` (a manifest).
 * ``emodb/wav/SSTTTEV.wav`` (German, 16 kHz).
 * ``emovo/<actor>/<emo>-<actor>-<sentence>.wav`` (Italian, native 48 kHz so that resampling is exercised).
 
@@ -25,7 +26,7 @@ Usage::
 
     python scripts/make_demo_data.py            # rewrites hf_ser/demo_data/{ravdess,crema_d,emodb,emovo}
     python scripts/make_demo_data.py --out /tmp/demo
-    python scripts/make_demo_data.py --votes-only  # only the CREMA-D vote tables (no espeak-ng needed)
+    python scripts/make_demo_data.py --annotations-only  # only the vote / dimension tables (no espeak-ng)
 """
 
 from __future__ import annotations
@@ -499,6 +500,41 @@ def write_crema_d_votes(out_root: Path) -> None:
             writer.writerow([str(i), name, *summary[name]])
 
 
+# Simulated dimensional labels for the demo RAVDESS (the real corpus has none): valence / arousal / dominance
+# per emotion from a plausible circumplex placement on IEMOCAP's 1-5 scale, plus per-clip jitter, written as a
+# manifest next to the audio (hf_ser.corpora.manifest reads it) so a dimensional model has something to learn.
+RAVDESS_VAD = {
+    "neutral": (3.0, 2.5, 3.0), "calm": (3.6, 1.7, 2.8), "happiness": (4.4, 3.9, 3.6), "sadness": (1.7, 1.8, 2.0),
+    "anger": (1.8, 4.5, 4.2), "fear": (1.9, 4.0, 1.9), "disgust": (1.6, 3.1, 3.4), "surprise": (3.8, 4.4, 3.0),
+}
+RAVDESS_DIMENSIONS = "dimensions.csv"
+
+
+def write_ravdess_dimensions(out_root: Path) -> None:
+    """ravdess/dimensions.csv: path, label, speaker, gender, valence, arousal, dominance for every demo clip."""
+    path = out_root / "ravdess" / RAVDESS_DIMENSIONS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["path", "label", "speaker", "gender", "valence", "arousal", "dominance"])
+        for clip in ravdess_clips():
+            name = Path(clip.rel_path).name
+            label = ravdess.LABELS[name.split("-")[2]]
+            rng = np.random.default_rng([SEED, zlib.crc32(name.encode())])
+            vad = np.clip(np.array(RAVDESS_VAD[label]) + rng.normal(0.0, 0.3, 3), 1.0, 5.0)
+            actor = int(name[-6:-4])
+            writer.writerow(
+                [Path(clip.rel_path).relative_to("ravdess").as_posix(), label, f"{actor:02d}",
+                 "male" if actor % 2 else "female", *(f"{v:.2f}" for v in vad)]
+            )
+
+
+def write_annotations(out_root: Path) -> None:
+    """Every annotation table of the demo (no audio, no espeak-ng): CREMA-D votes and RAVDESS dimensions."""
+    write_crema_d_votes(out_root)
+    write_ravdess_dimensions(out_root)
+
+
 def check_espeak() -> str:
     """Return espeak-ng's version line, or exit with how to install it."""
     if shutil.which(ESPEAK) is None:
@@ -515,12 +551,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=repo_root / "hf_ser" / "demo_data", help="output root")
     parser.add_argument("--corpora", nargs="+", choices=CORPUS_DIRS, default=list(CORPUS_DIRS))
     parser.add_argument(
-        "--votes-only", action="store_true", help="only rewrite crema_d/processedResults/ (needs no espeak-ng)"
+        "--annotations-only",
+        action="store_true",
+        help="only rewrite the annotation tables: crema_d/processedResults/ and ravdess/dimensions.csv (no espeak-ng)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    if args.votes_only:
-        write_crema_d_votes(args.out)
+    if args.annotations_only:
+        write_annotations(args.out)
         return
     logger.info("using %s", check_espeak())
 
@@ -533,6 +571,8 @@ def main(argv: list[str] | None = None) -> None:
         if corpus == "crema_d":
             write_crema_d_extras(args.out)
             write_crema_d_votes(args.out)
+        if corpus == "ravdess":
+            write_ravdess_dimensions(args.out)
         size = sum(p.stat().st_size for p in (args.out / corpus).rglob("*") if p.is_file())
         logger.info("%-8s %4d clips, %6.1f s of speech, %5.2f MB", corpus, len(clips), seconds, size / 1e6)
 

@@ -53,7 +53,7 @@ def test_demo_root_registry():
 
 
 def test_ravdess_names_layout_and_rules():
-    files = _files("ravdess")
+    files = _files("ravdess", "*.wav")
     assert files
     seen = defaultdict(set)
     for path in files:
@@ -139,6 +139,7 @@ def test_no_stray_files():
     allowed = {DEMO_DATA_DIR / "__init__.py", DEMO_DATA_DIR / "README.md"}
     allowed.add(demo_root("crema_d") / "VideoDemographics.csv")
     allowed |= {demo_root("crema_d") / "processedResults" / n for n in ("tabulatedVotes.csv", "summaryTable.csv")}
+    allowed.add(demo_root("ravdess") / "dimensions.csv")
     stray = [
         p
         for p in DEMO_DATA_DIR.rglob("*")
@@ -158,10 +159,22 @@ def test_crema_d_vote_tables_match_the_clips_and_regenerate(tmp_path):
     # The demo shows what the real tables show: ties and clips heard as another emotion than acted.
     assert NO_AGREEMENT in perceived
     assert any(p not in (r["label"], NO_AGREEMENT) for p, r in zip(perceived, ds))
-    _load_generator().main(["--out", str(tmp_path), "--votes-only"])
-    for name in ("tabulatedVotes.csv", "summaryTable.csv"):
-        made = (tmp_path / "crema_d" / "processedResults" / name).read_bytes()
-        assert made == (demo_root("crema_d") / "processedResults" / name).read_bytes(), name
+    _load_generator().main(["--out", str(tmp_path), "--annotations-only"])
+    for rel in ("crema_d/processedResults/tabulatedVotes.csv", "crema_d/processedResults/summaryTable.csv",
+                "ravdess/dimensions.csv"):
+        assert (tmp_path / rel).read_bytes() == (DEMO_DATA_DIR / rel).read_bytes(), rel
+
+
+def test_ravdess_dimensions_manifest_covers_every_clip():
+    from hf_ser.corpora import load_corpus
+
+    ds, log = load_corpus("manifest", demo_root("ravdess") / "dimensions.csv")
+    assert len(ds) == len(_files("ravdess", "*.wav")) == log.used
+    for dim in ("valence", "arousal", "dominance"):
+        assert all(1.0 <= v <= 5.0 for v in ds[dim])
+    # The placement orders the emotions as intended: anger is more aroused than sadness on average.
+    mean = {lab: sum(a for a, lb in zip(ds["arousal"], ds["label"]) if lb == lab) / 12 for lab in ("anger", "sadness")}
+    assert mean["anger"] > mean["sadness"] + 1.5
 
 
 def test_sample_rates_and_format():
@@ -233,7 +246,7 @@ def _features(path: Path) -> list[float]:
 
 def test_ravdess_voices_follow_actor_gender():
     f0 = defaultdict(list)
-    for path in _files("ravdess"):
+    for path in _files("ravdess", "*.wav"):
         wave, sr = load_audio(path)
         f0[int(path.name[-6:-4])].append(float(np.exp(np.median(_pitch_track(wave, sr)[0]))))
     male = [np.median(v) for a, v in f0.items() if a % 2 == 1]
@@ -248,7 +261,7 @@ def test_ravdess_emotions_learnable_but_not_trivial():
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    files = _files("ravdess")
+    files = _files("ravdess", "*.wav")
     x = np.array([_features(p) for p in files])
     y = np.array([p.name[6:8] for p in files])
     groups = np.array([p.name[-6:-4] for p in files])

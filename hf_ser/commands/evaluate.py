@@ -81,7 +81,8 @@ def default_output(model: str, corpora: list[str]) -> Path:
 def run(args: argparse.Namespace) -> int:
     """Evaluate ``args.model`` on every ``--corpus`` and write the report; returns the exit code."""
     from hf_ser.corpora import load_corpus
-    from hf_ser.evaluation.evaluator import evaluate_model
+    from hf_ser.evaluation.dimensional import evaluate_dimensions, model_dims
+    from hf_ser.evaluation.evaluator import evaluate_model, rescore
     from hf_ser.evaluation.guard import CrossCorpusLeakError, check_not_validation
     from hf_ser.evaluation.inference import load_model, min_samples, window_seconds
     from hf_ser.evaluation.report import summary_table, write_report
@@ -99,12 +100,18 @@ def run(args: argparse.Namespace) -> int:
     # A folder whose code differs from hf_ser's raises ForeignCodeError: one line and the fix, exit 2.
     model, feature_extractor = load_model(args.model, trust_remote_code=args.trust_remote_code, device=args.device)
     id2label = model.config.id2label
+    task = str(getattr(model.config, "task", "classification"))
+    dims = model_dims(model)
     protocol: dict[str, Any] = {
         "model": str(args.model),
         "source_corpora": facts.get("source_corpora"),
         "validation_corpora": facts.get("validation_corpora"),
         "folds": facts.get("folds"),
-        "model_label_set": facts.get("model_label_set") or [id2label[i] for i in sorted(id2label)],
+        "model_task": task,
+        "model_dims": dims,
+        "model_label_set": (facts.get("model_label_set") or [id2label[i] for i in sorted(id2label)])
+        if task != "regression"
+        else [],
         "target_corpora": names,
         "target_split": f"all usable clips (label set {args.label_set})",
         "label_set": args.label_set,
@@ -120,18 +127,19 @@ def run(args: argparse.Namespace) -> int:
         dataset, skip_log = load_corpus(name, root, label_set=args.label_set, min_samples=min_samples(model.config))
         protocol["target_loading"][name] = skip_log.to_dict()
         logger.info("%s: %d clips loaded from %s", name, len(dataset), root)
-        results[name] = evaluate_model(
-            model,
-            feature_extractor,
-            dataset,
-            label_map=label_map,
-            window_s=args.window_s,
-            batch_size=args.batch_size,
-            device=args.device,
-            progress=not args.no_progress,
-            n_boot=args.n_boot,
-            seed=args.seed,
+        common = dict(
+            window_s=args.window_s, batch_size=args.batch_size, device=args.device, progress=not args.no_progress,
+            n_boot=args.n_boot, seed=args.seed,
         )
+        if task != "regression":
+            results[name] = evaluate_model(model, feature_extractor, dataset, label_map=label_map, **common)
+            # A corpus whose raters' majority is known (CREMA-D) is also scored against it, side by side.
+            perceived = rescore(results[name], dataset, "perceived_label")
+            if perceived is not None:
+                results[f"{name}.perceived"] = perceived
+        if dims:
+            key = name if task == "regression" else f"{name}.dims"
+            results[key] = evaluate_dimensions(model, feature_extractor, dataset, dims=dims, **common)
     out_dir = Path(args.output) if args.output else default_output(args.model, names)
     paths = write_report(results, out_dir, protocol=protocol)
     sys.stdout.write(summary_table(results, protocol) + "\n")

@@ -1,6 +1,8 @@
 """Cross-corpus evaluation: label harmonisation, inference, metrics with CIs, reports and plots.
 
-``evaluate_model`` scores a saved model on a canonical-schema dataset; ``write_report`` writes
+``evaluate_model`` scores a saved model on a canonical-schema dataset (``rescore`` against another label
+column, e.g. CREMA-D's perceived labels; ``evaluate_dimensions`` scores a regression / multitask model's
+dimensions with CCC); ``write_report`` writes
 report.json / report.md / confusion PNGs; ``plot_confusion`` and ``plot_curves`` are also used by the trainer;
 ``check_not_validation`` refuses a target corpus that is used as validation data. ``inference`` is the one
 place a model meets audio (``load_model``, ``clip_windows``, ``infer_logits``); ``scoring.score_logits`` is the
@@ -19,6 +21,9 @@ from typing import Any
 _EXPORTS: dict[str, str] = {
     "EvalResult": "hf_ser.evaluation.evaluator",
     "evaluate_model": "hf_ser.evaluation.evaluator",
+    "rescore": "hf_ser.evaluation.evaluator",
+    "DimensionalResult": "hf_ser.evaluation.dimensional",
+    "evaluate_dimensions": "hf_ser.evaluation.dimensional",
     "CrossCorpusLeakError": "hf_ser.evaluation.guard",
     "check_not_validation": "hf_ser.evaluation.guard",
     "LabelPlan": "hf_ser.evaluation.harmonise",

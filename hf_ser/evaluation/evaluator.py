@@ -16,7 +16,7 @@ import datasets
 import numpy as np
 import torch
 
-from hf_ser.corpora import speaker_key
+from hf_ser.corpora import NO_AGREEMENT, speaker_key
 from hf_ser.evaluation.harmonise import LabelPlan, plan_labels
 from hf_ser.evaluation.inference import infer_logits
 from hf_ser.evaluation.scoring import score_logits
@@ -62,6 +62,7 @@ class EvalResult:
     breakdowns: dict[str, dict[str, dict[str, Any]]]
     left_out: list[dict[str, str]] = field(default_factory=list)
     ci_settings: dict[str, Any] = field(default_factory=dict)
+    reference: str = "label"  # the dataset column scored against: "label" or "perceived_label"
 
     @property
     def left_out_counts(self) -> dict[str, int]:
@@ -72,6 +73,7 @@ class EvalResult:
         """JSON-ready summary (no per-clip predictions; see ``predictions``)."""
         return {
             "corpora": self.corpora,
+            "reference": self.reference,
             "model_labels": list(self.plan.model_labels),
             "eval_labels": list(self.plan.eval_labels),
             "target_labels": list(self.plan.target_labels),
@@ -206,6 +208,48 @@ def evaluate_model(
         )
     logits = logits[ok]
     return _result(model_labels, label_map, cols, rows, logits, left_out, dataset, n_boot, seed, alpha)
+
+
+def rescore(result: EvalResult, dataset: datasets.Dataset, column: str = "perceived_label") -> EvalResult | None:
+    """The clips ``result`` scored, scored again against another label column (no second inference).
+
+    CREMA-D's ``label`` is the acted emotion and its ``perceived_label`` the crowd's majority (see
+    ``hf_ser.corpora._votes``): this gives the perceived figure from the same predictions, through the same
+    scoring path. Clips without a perceived label, or whose raters tied (``no_agreement``), are left out with
+    that reason, on top of the clips the first scoring left out. Returns ``None`` when the column is missing or
+    no clip has a usable label.
+    """
+    if column not in dataset.column_names:
+        return None
+    cols = {name: dataset[name] for name in ("utt_id", "corpus", "path", "rel_path", "speaker")}
+    cols["label"] = [str(v) for v in dataset[column]]
+    if not any(lab and lab != NO_AGREEMENT for lab in cols["label"]):
+        return None
+    index = {(c, u): i for i, (c, u) in enumerate(zip(cols["corpus"], cols["utt_id"]))}
+    _, _, reasons = plan_labels(result.plan.model_labels, cols["label"], result.label_map)
+    left_out = list(result.left_out)
+    rows, positions = [], []
+    for pos, key in enumerate(zip(result.corpus_of, result.utt_ids)):
+        i = index[key]
+        label = cols["label"][i]
+        if not label:
+            left_out.append(_left_out_item(cols, i, f"no {column}"))
+        elif label == NO_AGREEMENT:
+            left_out.append(_left_out_item(cols, i, "no perceived majority (raters tied)"))
+        elif reasons[i] is not None:
+            left_out.append(_left_out_item(cols, i, reasons[i]))
+        else:
+            rows.append(i)
+            positions.append(pos)
+    if not rows:
+        return None
+    settings = result.ci_settings
+    rescored = _result(
+        list(result.plan.model_labels), result.label_map, cols, rows, result.logits[positions], left_out, dataset,
+        settings.get("n_boot", 1000), settings.get("seed", 0), settings.get("alpha", 0.05),
+    )
+    rescored.reference = column
+    return rescored
 
 
 def _left_out_item(cols: Mapping[str, Sequence[str]], i: int, reason: str) -> dict[str, str]:

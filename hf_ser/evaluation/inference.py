@@ -259,25 +259,33 @@ def score_windows(
     batch_size: int,
     collate_fn: Callable | None = None,
     device: str | torch.device = "cpu",
+    output: str = "logits",
 ) -> tuple[list[tuple[int, int, int]], np.ndarray]:
-    """Logits of every window of in-memory clips, in eval mode without gradients.
+    """Logits (or the ``output`` named, see ``output_width``) of every window of in-memory clips, in eval mode
+    without gradients.
 
     Returns:
         ``(windows, logits)``: ``windows[k] = (clip, start, end)`` and ``logits: (len(windows), num_labels)``.
     """
     loader = window_loader(lambda i: waves[i], [len(w) for w in waves], window=window, batch_size=batch_size, collate_fn=collate_fn)
     windows = loader.dataset.items
-    logits = np.zeros((len(windows), int(model.config.num_labels)), dtype=np.float32)
+    logits = np.zeros((len(windows), output_width(model.config, output)), dtype=np.float32)
     was_training = model.training
     model.eval()
     try:
         with torch.inference_mode():
             for batch in loader if windows else ():
                 out = forward(model, {k: v.to(device) for k, v in batch.items() if k in MODEL_INPUTS})
-                logits[batch["window"].numpy()] = out.logits.float().cpu().numpy()
+                logits[batch["window"].numpy()] = getattr(out, output).float().cpu().numpy()
     finally:
         model.train(was_training)
     return windows, logits
+
+
+def output_width(config, output: str = "logits") -> int:
+    """Columns of a model output: ``"logits"`` has ``num_labels``; ``"dims"`` (the dimensional head of a
+    regression / multitask model) has one per ``config.dims``."""
+    return int(config.num_labels) if output == "logits" else len(config.dims)
 
 
 def clip_logits(
@@ -288,11 +296,15 @@ def clip_logits(
     batch_size: int,
     collate_fn: Callable | None = None,
     device: str | torch.device = "cpu",
+    output: str = "logits",
 ) -> np.ndarray:
-    """``(len(waves), num_labels)`` float32 logits of in-memory clips: the mean over each clip's windows."""
-    windows, logits = score_windows(model, waves, window=window, batch_size=batch_size, collate_fn=collate_fn, device=device)
+    """``(len(waves), num_labels)`` float32 logits (or ``output``) of in-memory clips: the mean over each clip's
+    windows."""
+    windows, logits = score_windows(
+        model, waves, window=window, batch_size=batch_size, collate_fn=collate_fn, device=device, output=output
+    )
     if not windows:
-        return np.zeros((len(waves), int(model.config.num_labels)), dtype=np.float32)
+        return np.zeros((len(waves), output_width(model.config, output)), dtype=np.float32)
     _, means = clip_means(np.array([c for c, _, _ in windows]), np.arange(len(windows)), logits)
     return means
 
@@ -341,8 +353,9 @@ def infer_logits(
     batch_size: int = 8,
     device: str = "cpu",
     progress: bool = True,
+    output: str = "logits",
 ) -> tuple[np.ndarray, dict[int, str]]:
-    """Run ``model`` over audio files and collect one row of logits per file (windows aggregated).
+    """Run ``model`` over audio files and collect one row of logits (or ``output``) per file (windows aggregated).
 
     Files are taken in order of duration, decoded a few at a time (``decoded_groups``), scored and released,
     so memory stays bounded by the window and the group, not by the corpus.
@@ -356,6 +369,7 @@ def infer_logits(
         batch_size: windows per forward pass.
         device: torch device string.
         progress: show a progress bar.
+        output: ``"logits"``, or ``"dims"`` for the dimensional head of a regression / multitask model.
 
     Returns:
         ``(logits, failures)``: ``logits: (len(paths), num_labels)`` float32 with NaN rows for failed files,
@@ -364,7 +378,7 @@ def infer_logits(
     sampling_rate = int(getattr(feature_extractor, "sampling_rate", SAMPLE_RATE))
     window = int(window_seconds(model.config, window_s) * sampling_rate)
     collate = collator_for(feature_extractor)
-    logits = np.full((len(paths), int(model.config.num_labels)), np.nan, dtype=np.float32)
+    logits = np.full((len(paths), output_width(model.config, output)), np.nan, dtype=np.float32)
     failures: dict[int, str] = {}
     order = list(range(len(paths)))
     if durations_s is not None:
@@ -379,7 +393,10 @@ def infer_logits(
                     failures[order[pos]] = reason
             ok = [(order[pos], wave) for pos, wave, _ in group if wave is not None]
             if ok:
-                scored = clip_logits(model, [w for _, w in ok], window=window, batch_size=batch_size, collate_fn=collate, device=device)
+                scored = clip_logits(
+                    model, [w for _, w in ok], window=window, batch_size=batch_size, collate_fn=collate, device=device,
+                    output=output,
+                )
                 logits[[i for i, _ in ok]] = scored
             bar.update(len(group))
     return logits, failures

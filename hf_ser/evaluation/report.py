@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from hf_ser.evaluation.dimensional import DimensionalResult
 from hf_ser.evaluation.evaluator import EvalResult
 from hf_ser.evaluation.plots import plot_confusion
 
@@ -46,8 +47,20 @@ def _fmt_ci(ci: list[float] | None) -> str:
     return "" if not ci else f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]"
 
 
+REFERENCE_NOTE = {
+    "label": "the corpus label (CREMA-D: the acted, intended emotion)",
+    "perceived_label": "the raters' majority label (CREMA-D: the crowd's vote; ties left out)",
+}
+
+
+def _corpus(name: str) -> str:
+    """A results key's corpus: ``crema_d.perceived`` and ``iemocap.dims`` belong to ``crema_d`` / ``iemocap``."""
+    return name.split(".")[0]
+
+
 def _context(name: str, protocol: Mapping[str, Any]) -> dict[str, str]:
     sources = protocol.get("source_corpora") or []
+    name = _corpus(name)
     return {
         "corpus": name,
         "split": str(protocol.get("target_split", "all usable clips")),
@@ -63,15 +76,23 @@ def summary_table(results: Mapping[str, EvalResult], protocol: Mapping[str, Any]
     Returns:
         The table as one string (values in %, 95 % CI in brackets).
     """
-    header = ["target", "split", "trained on (folds)", "spk-indep", "mode", "n", "UA", "WA", "macro-F1"]
+    header = ["target", "reference", "split", "trained on (folds)", "spk-indep", "mode", "n", "UA", "WA", "macro-F1"]
     rows = []
+    dim_rows = []
     for name, res in results.items():
         ctx = _context(name, protocol)
+        if isinstance(res, DimensionalResult):
+            m = res.metrics
+            dim_rows += [
+                [name, d, str(m["n"]), _fmt_ccc(m["per_dim"][d]["ccc"], m["ci"].get(d))] for d in res.dims
+            ] + [[name, "mean", str(m["n"]), _fmt_ccc(m["mean_ccc"], m.get("mean_ccc_ci"))]]
+            continue
         for mode in ("masked", "unmasked"):
             m = getattr(res, mode)
             rows.append(
                 [
                     name,
+                    res.reference,
                     ctx["split"],
                     f"{ctx['source']} ({ctx['folds']})",
                     ctx["speaker_independent"].split(" ")[0],
@@ -80,11 +101,53 @@ def summary_table(results: Mapping[str, EvalResult], protocol: Mapping[str, Any]
                     *(_fmt(m[k]) + _fmt_ci(m["ci"].get(k)) for k in ("ua", "wa", "macro_f1")),
                 ]
             )
+    lines = []
+    if rows:
+        lines += _text_table(header, rows)
+        lines.append("(values in %, 95 % bootstrap CI in brackets; UA = unweighted average recall, WA = accuracy)")
+    if dim_rows:
+        lines += _text_table(["target", "dimension", "n", "CCC [95% CI]"], dim_rows)
+        lines.append("(CCC = Lin's concordance correlation coefficient; 95 % bootstrap CI over clips in brackets)")
+    return "\n".join(lines)
+
+
+def _text_table(header: list[str], rows: list[list[str]]) -> list[str]:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in [header, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    lines.append("(values in %, 95 % bootstrap CI in brackets; UA = unweighted average recall, WA = accuracy)")
-    return "\n".join(lines)
+    return lines
+
+
+def _fmt_ccc(x: float | None, ci: list[float] | None) -> str:
+    text = "n/a" if x is None else f"{x:.3f}"
+    return text + ("" if not ci else f" [{ci[0]:.3f}, {ci[1]:.3f}]")
+
+
+def _md_dimensional(name: str, res: DimensionalResult, protocol: Mapping[str, Any]) -> list[str]:
+    ctx = _context(name, protocol)
+    m = res.metrics
+    out = [
+        f"## Target: {name} (dimensions)",
+        "",
+        f"Target corpus **{ctx['corpus']}**, split: {ctx['split']}; model trained on {ctx['source']} (folds: "
+        f"{ctx['folds']}); speaker-independent: {ctx['speaker_independent']}. Dimensions: {', '.join(res.dims)}.",
+        "",
+    ]
+    rows = [
+        [d, str(m["n"]), _fmt_ccc(v["ccc"], m["ci"].get(d)), _fmt_ccc(v["pearson"], None),
+         _fmt_ccc(v["spearman"], None), _fmt_ccc(v["mae"], None)]
+        for d, v in m["per_dim"].items()
+    ]
+    rows.append(["mean", str(m["n"]), _fmt_ccc(m["mean_ccc"], m.get("mean_ccc_ci")), "", "", ""])
+    out += _md_table(["dimension", "n", "CCC [95% CI]", "Pearson", "Spearman", "MAE"], rows)
+    out += ["", f"### {name}: left-out clips ({len(res.left_out)})", ""]
+    if res.left_out:
+        counts: dict[str, int] = {}
+        for item in res.left_out:
+            counts[item["reason"]] = counts.get(item["reason"], 0) + 1
+        out += _md_table(["reason", "clips"], [[r, str(c)] for r, c in sorted(counts.items())])
+        out.append("")
+    return out
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -96,8 +159,9 @@ def _md_result(name: str, res: EvalResult, protocol: Mapping[str, Any], pngs: Ma
     out = [
         f"## Target: {name}",
         "",
-        f"Target corpus **{name}**, split: {ctx['split']}; model trained on {ctx['source']} (folds: "
+        f"Target corpus **{ctx['corpus']}**, split: {ctx['split']}; model trained on {ctx['source']} (folds: "
         f"{ctx['folds']}); speaker-independent: {ctx['speaker_independent']}.",
+        f"Reference: `{res.reference}`, {REFERENCE_NOTE.get(res.reference, res.reference)}.",
         f"Model labels: {', '.join(res.plan.model_labels)}. Scored labels (masked): "
         f"{', '.join(res.plan.target_labels)}. Model labels absent from the target: "
         f"{', '.join(res.plan.absent_labels) or 'none'}.",
@@ -190,6 +254,16 @@ def write_report(
     md = ["# hf_ser evaluation report", ""] + _protocol_lines(protocol)
     report: dict[str, Any] = {"protocol": protocol, "results": {}}
     for name, res in results.items():
+        if isinstance(res, DimensionalResult):
+            pred_path = out / f"predictions_{name}.jsonl"
+            pred_path.write_text("".join(json.dumps(r) + "\n" for r in res.prediction_records()))
+            paths[f"predictions_{name}"] = pred_path
+            entry = res.to_dict()
+            entry["context"] = _context(name, protocol)
+            entry["predictions_file"] = pred_path.name
+            report["results"][name] = entry
+            md += _md_dimensional(name, res, protocol)
+            continue
         pngs: dict[str, str] = {}
         for mode in ("masked", "unmasked"):
             m = getattr(res, mode)

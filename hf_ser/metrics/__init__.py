@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from hf_ser.metrics.bootstrap import BOOTSTRAP_METRICS, bootstrap_ci
+from hf_ser.metrics.bootstrap import BOOTSTRAP_METRICS, bootstrap_ccc_ci, bootstrap_ci
 from hf_ser.metrics.distribution import (
     balanced_indices,
     distribution_scores,
@@ -65,6 +65,7 @@ __all__ = [
     "BOOTSTRAP_METRICS",
     "METRIC_MODULES",
     "balanced_indices",
+    "bootstrap_ccc_ci",
     "bootstrap_ci",
     "classification_metrics",
     "distribution_scores",
