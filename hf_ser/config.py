@@ -49,6 +49,9 @@ class DataConfig:
     """Split used for model selection. ``test`` only replicates papers that selected on the test fold
     (optimistic); every report of such a run says so. ``none``: no selection, the final model is saved and
     tested (with ``valid_fraction: 0`` every training speaker trains; the benchmark runs this way)."""
+    balanced_test: bool = False
+    """Also score each test split on a class-balanced subset (every class cut to the rarest class's count,
+    seeded): the MSP-Podcast challenge's macro-F1 rule. Results key ``test_balanced/<corpus>``."""
     eval_corpora: list[CorpusSpec] = field(default_factory=list)
     """Cross-corpus targets, tested after training on the labels they share with the model."""
     cache_dir: Union[str, None] = None

@@ -65,6 +65,7 @@ from hf_ser.loop import (
     score,
     subset,
 )
+from hf_ser.metrics import balanced_indices
 from hf_ser.model_kinds import build_model_of_kind, min_input_samples
 from hf_ser.models import build_feature_extractor, parameter_counts
 from hf_ser.reporting import aggregate_folds, metric_line, save_confusions, save_curves, summary_table
@@ -538,6 +539,11 @@ def _evaluate(
             sel = corpora_of[idx][out.indices] == corpus if len(idx) else np.zeros(0, dtype=bool)
             votes = vote_dist[np.asarray(idx)[out.indices][sel]] if vote_dist is not None else None
             results[f"{split_name}/{corpus}"] = score(subset(out, sel), fd.label_names, dims=fd.dims, votes=votes)
+            if split_name == "test" and cfg.data.balanced_test and fd.label_names:
+                keep = balanced_indices(out.labels[sel], seed=cfg.train.seed)  # the challenge's class-balanced test
+                results[f"test_balanced/{corpus}"] = score(
+                    subset(subset(out, sel), np.isin(np.arange(int(sel.sum())), keep)), fd.label_names
+                )
     for name, target in targets.items() if cfg.model.task != "regression" else ():
         results.update(evaluate_target(
             accelerator, model, target, name, fd.label_names, window=fd.max_samples, batch_size=cfg.train.batch_size, seed=cfg.train.seed,
