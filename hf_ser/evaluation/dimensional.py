@@ -18,6 +18,7 @@ import datasets
 import numpy as np
 import torch
 
+from hf_ser.corpora import speaker_key
 from hf_ser.evaluation.inference import infer_logits
 from hf_ser.metrics import bootstrap_ccc_ci, regression_metrics
 
@@ -147,7 +148,7 @@ def evaluate_dimensions(
         utt_ids=[cols["utt_id"][i] for i in rows],
         rel_paths=[cols["rel_path"][i] for i in rows],
         corpus_of=[cols["corpus"][i] for i in rows],
-        speakers=[f"{cols['corpus'][i]}/{cols['speaker'][i]}" for i in rows],
+        speakers=[speaker_key(cols["corpus"][i], cols["speaker"][i]) for i in rows],
         references=refs,
         predictions=preds,
         metrics=metrics,
