@@ -48,6 +48,7 @@ from hf_ser.data.loaders import (
 )
 from hf_ser.data.prepare import PreparedData, prepare_corpora
 from hf_ser.data.store import default_cache_root
+from hf_ser.errors import RecipeError
 from hf_ser.evaluation.guard import check_not_validation
 from hf_ser.evaluation.inference import WINDOW_CONFIG_KEY, eval_loader
 from hf_ser.loop import (
@@ -188,7 +189,7 @@ def run(cfg: RecipeConfig, *, on_model: Callable[[torch.nn.Module], None] | None
 
     protocol = PROTOCOLS[cfg.data.protocol]
     folds = make_folds(data.dataset, cfg.data.protocol, seed=cfg.train.seed, **cfg.data.protocol_options)
-    chosen = _select_folds(cfg.folds, len(folds))
+    chosen = _select_folds(cfg.folds, folds)
     if cfg.tracking.report_to:
         accelerator.init_trackers(
             cfg.tracking.project,
@@ -196,9 +197,9 @@ def run(cfg: RecipeConfig, *, on_model: Callable[[torch.nn.Module], None] | None
             init_kwargs={"wandb": {"name": cfg.tracking.run_name or cfg.name, "tags": cfg.tracking.tags, "dir": str(run_dir)}},
         )
     fold_metrics = {}
-    for k in chosen:
-        fold_metrics[k] = run_fold(
-            cfg, accelerator, data, targets, folds[k], fold_dir(run_dir, k, len(folds)),
+    for fold in chosen:
+        fold_metrics[fold.index] = run_fold(
+            cfg, accelerator, data, targets, fold, fold_dir(run_dir, fold.index, len(folds)),
             speaker_independent=protocol.speaker_independent, alignments=alignments, on_model=on_model,
             recipe_changes=recipe_changes,
         )
@@ -604,14 +605,23 @@ def _build_augment(cfg: RecipeConfig, train_rows, data: PreparedData, split, ali
     return aug
 
 
-def _select_folds(spec: str, n: int) -> list[int]:
+def _select_folds(spec: str, folds: list[Fold]) -> list[Fold]:
+    """The folds ``spec`` names, by the protocol's own fold numbers (``Fold.index``), not list positions.
+
+    On a partial corpus ``make_folds`` omits folds without test data, so positions and protocol numbers differ;
+    every directory, table and warning uses the protocol's number.
+    """
     if spec == "all":
-        return list(range(n))
+        return list(folds)
+    by_index = {fold.index: fold for fold in folds}
     chosen = [int(x) for x in str(spec).split(",") if x.strip() != ""]
-    bad = [k for k in chosen if not 0 <= k < n]
+    bad = [k for k in chosen if k not in by_index]
     if bad:
-        raise ValueError(f"folds={spec}: the protocol has folds 0..{n - 1}")
-    return chosen
+        raise RecipeError(
+            f"folds={spec}: fold(s) {bad} are not in this run; the protocol's folds present in the data are "
+            f"{sorted(by_index)} (set folds= to some of them, or folds=all)"
+        )
+    return [by_index[k] for k in chosen]
 
 
 def _warn_single_process_cpu_launch() -> None:

@@ -57,3 +57,18 @@ def test_timing_accumulates_on_the_device_and_reads_at_log_steps():
     assert report["train_audio_s"] == (3 + 5 + 8) / 16_000 * 2 and report["padded_audio_s"] == 24 / 16_000 * 2
     assert len(report["epoch_s"]) == 1 and report["train_cpu_s"] >= 0
     assert list(timing.batches([1, 2])) == [1, 2] and timing.data_wait_s >= 0
+
+
+def test_folds_are_chosen_by_the_protocols_own_numbers():
+    """On a partial corpus make_folds omits folds; `folds=` and fold directories keep the protocol's numbers."""
+    import pytest
+
+    from hf_ser.errors import RecipeError
+    from hf_ser.splits import Fold
+    from hf_ser.train import _select_folds
+
+    present = [Fold(index=i, test_speakers=(f"c/{i}",)) for i in (0, 2, 3)]  # fold 1 omitted (no test data)
+    assert [f.index for f in _select_folds("2,3", present)] == [2, 3]
+    assert [f.index for f in _select_folds("all", present)] == [0, 2, 3]
+    with pytest.raises(RecipeError, match=r"\[1\].*\[0, 2, 3\]"):
+        _select_folds("1", present)
