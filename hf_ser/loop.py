@@ -187,10 +187,13 @@ def _synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def build_optimizer(model: torch.nn.Module, *, lr: float, head_lr: float | None, weight_decay: float) -> torch.optim.Optimizer:
+def build_optimizer(
+    model: torch.nn.Module, *, lr: float, head_lr: float | None, weight_decay: float, fused: bool | None = None
+) -> torch.optim.Optimizer:
     """AdamW with one learning rate for the backbone and another for everything after it (pooling, head).
 
-    Biases and norm weights get no weight decay. The fused kernel is used on CUDA.
+    Biases and norm weights get no weight decay. ``fused``: the fused kernel (its step counters live on the
+    parameters' device and are never read on the host); None: on CUDA only.
     """
     groups: dict[tuple[bool, bool], list[torch.nn.Parameter]] = {}
     for name, param in model.named_parameters():
@@ -207,7 +210,7 @@ def build_optimizer(model: torch.nn.Module, *, lr: float, head_lr: float | None,
         }
         for (is_backbone, no_decay), params in sorted(groups.items())
     ]
-    fused = torch.cuda.is_available()
+    fused = torch.cuda.is_available() if fused is None else fused
     return torch.optim.AdamW(param_groups, lr=lr, fused=fused)
 
 

@@ -94,6 +94,9 @@ from hf_ser.validate import validate_recipe
 
 logger = logging.getLogger("hf_ser.train")
 
+# What a training step passes to the model from a collated batch.
+STEP_INPUTS = ("input_values", "attention_mask", "labels", "dims", "input_lengths")
+
 
 def parse_args(argv: list[str] | None) -> tuple[RecipeConfig, argparse.Namespace]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -324,9 +327,13 @@ def run_fold(
         timing.start_epoch()
         for batch in timing.batches(train_loader):
             with accelerator.accumulate(model):
-                inputs = {k: v for k, v in batch.items() if k in ("input_values", "attention_mask", "labels", "dims")}
+                # No host-device sync on a step that does not log: clip lengths and keys come as host ints from the
+                # collator (input_lengths, host_index), never read back from the device (tests/test_host_syncs.py).
+                inputs = {k: v for k, v in batch.items() if k in STEP_INPUTS}
+                if tc.compile:  # host ints in the arguments would make dynamo recompile for every batch
+                    inputs.pop("input_lengths", None)
                 if cacheable is not None:
-                    keys = batch["index"].tolist()
+                    keys = batch["host_index"]
                     inputs.update(cache_keys=keys, cacheable=[cacheable[i] for i in keys])
                 loss = model(**inputs).loss
                 accelerator.backward(loss)
@@ -392,11 +399,7 @@ def run_fold(
         },
         # This process's batches (each process augments its own), resumes included.
         augmentation={**fd.augment.report(), "applied": dict(state.augmented)} if fd.augment is not None else None,
-        frozen_cache=(
-            {"hits": cache.stats.hits, "misses": cache.stats.misses, "rejected": cache.stats.rejected,
-             "clips": len(cache), "mb": round(cache.nbytes / 2**20, 1)}
-            if cache is not None else None
-        ),
+        frozen_cache=cache.summary() if cache is not None else None,
     )
     metrics = record.to_dict()
     if accelerator.is_main_process:

@@ -87,7 +87,8 @@ class Collator:
 
     Returns a dict with ``input_values: (batch, samples)``, ``attention_mask: (batch, samples)`` (1 = real),
     ``labels: (batch,)`` class ids, or ``(batch, num_labels)`` float distributions when the items carry soft
-    targets, ``index: (batch,)`` and, when present, ``dims: (batch, n_dims)``, ``window: (batch,)`` and
+    targets, ``index: (batch,)``, ``input_lengths`` and ``host_index`` (real samples and ``index`` per clip as
+    Python ints) and, when present, ``dims: (batch, n_dims)``, ``window: (batch,)`` and
     ``augmented`` (per clip, the names of the augmentations applied).
     """
 
@@ -97,7 +98,7 @@ class Collator:
     """Fixed lengths to pad to (the shortest that fits; see ``pad_ladder``): static shapes for torch.compile.
     Longer batches fall back to ``pad_to_multiple_of``."""
 
-    def __call__(self, items: list[dict]) -> dict[str, torch.Tensor]:
+    def __call__(self, items: list[dict]) -> dict:
         longest = max(len(it["wave"]) for it in items)
         fits = [n for n in self.pad_lengths if n >= longest]
         if fits:
@@ -117,6 +118,10 @@ class Collator:
             "attention_mask": torch.from_numpy(mask),
             "labels": torch.tensor([it["label"] for it in items], dtype=torch.long),
             "index": torch.tensor([it["index"] for it in items], dtype=torch.long),
+            # Host copies (plain ints, left on the host by the device transfer): the training step reads clip
+            # lengths and keys from these, never from the device tensors (no host-device sync).
+            "input_lengths": [len(it["wave"]) for it in items],
+            "host_index": [int(it["index"]) for it in items],
         }
         if "soft" in items[0]:  # soft targets: the model's loss reads a 2-D ``labels`` as distributions
             batch["labels"] = torch.tensor(np.stack([it["soft"] for it in items]), dtype=torch.float32)

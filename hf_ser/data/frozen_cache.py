@@ -18,6 +18,13 @@ Entries are the clip's real frames only, ``(frames, hidden)``, stored in float16
 byte budget; a clip that does not fit is recomputed every epoch. One XLSR layer output in 16 bits is ~102 KB
 per audio-second (2.6 GB for 7 h of audio).
 
+No host-device sync in a step (on a GPU): clip keys and lengths come from the collator as host integers, rows
+are picked with index tensors copied without blocking, entries go to page-locked RAM (``pin``) or stay on the
+device, and the float16 overflow check of new entries is a device flag read for all of them at once when
+training (re)starts (``FrozenCacheModel.train``: the loop calls it at every epoch start). Entries of the
+running epoch serve hits only after that check. One cost stays: with entries in pageable RAM (``device="cpu"``
+without ``pin``) on a GPU, storing an entry is a blocking device-to-host copy, in the epochs that fill the cache.
+
 Padding invariance: for layer-norm CNNs (XLSR, XLS-R, HuBERT/WavLM/data2vec large) a clip's frames do not
 depend on the batch's padding, so cached frames equal recomputed ones up to the storage precision. Group-norm
 CNNs (wav2vec2-base) normalise over time including padding; their cut output already changes with the batch
@@ -70,35 +77,74 @@ class FrozenOutputCache:
         self.nbytes = 0
         self.stats = CacheStats()
         self._entries: dict[Hashable, torch.Tensor] = {}
+        # Entries whose float16 overflow check is still a device flag (read together by check_pending).
+        self._pending: dict[Hashable, torch.Tensor] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def __contains__(self, key: object) -> bool:
+        if key in self._pending:  # serve it only once it is known to be finite (one read for all pending)
+            self.check_pending()
         return key in self._entries
+
+    def check_pending(self) -> None:
+        """Drop the entries stored since the last check that overflowed the storage dtype: one host read of a
+        flag per entry, all at once (the only host-device sync of the cache)."""
+        if not self._pending:
+            return
+        keys = list(self._pending)
+        finite = torch.stack([self._pending[k] for k in keys]).tolist()
+        self._pending.clear()
+        for key, ok in zip(keys, finite):
+            if not ok:
+                stored = self._entries.pop(key)
+                self.nbytes -= stored.numel() * stored.element_size()
+                self.stats.rejected += 1
+
+    def summary(self) -> dict:
+        """Counts for ``metrics.json``: hits, misses, rejected, clips, MB (pending checks done first)."""
+        self.check_pending()
+        return {"hits": self.stats.hits, "misses": self.stats.misses, "rejected": self.stats.rejected,
+                "clips": len(self), "mb": round(self.nbytes / 2**20, 1)}
 
     def get(self, key: Hashable) -> torch.Tensor:
         """The stored ``(frames, hidden)`` tensor of ``key`` (storage dtype, on the cache's device)."""
         return self._entries[key]
 
     def put(self, key: Hashable, hidden: torch.Tensor) -> bool:
-        """Store ``hidden: (frames, hidden)`` for ``key``; False when it does not fit or is not finite."""
+        """Store ``hidden: (frames, hidden)`` for ``key``; False when it does not fit.
+
+        Reads nothing on the host. Storing in float16 what was wider (float16 overflows above 65504) records a
+        finiteness flag on the device: ``check_pending`` later drops a clip that overflowed (it is then
+        recomputed rather than served as inf) and counts it as rejected.
+        """
         if key in self._entries:
             return True
-        stored = hidden.detach().to(device=self.device, dtype=self.dtype).contiguous()
-        if self.pin:
-            stored = stored.pin_memory()
-        size = stored.numel() * stored.element_size()
-        # float16 overflows above 65504: such a clip is recomputed rather than cached as inf.
-        if self.nbytes + size > self.budget_bytes or not bool(torch.isfinite(stored).all()):
+        size = hidden.numel() * torch.finfo(self.dtype).bits // 8
+        if self.nbytes + size > self.budget_bytes:
             self.stats.rejected += 1
             return False
+        converted = hidden.detach().to(self.dtype, copy=True).contiguous()  # a copy: never a view of the batch
+        if self.dtype == torch.float16 and hidden.dtype != torch.float16:
+            self._pending[key] = torch.isfinite(converted).all()
+        if self.device.type != "cpu":
+            stored = converted.to(self.device, non_blocking=True)  # already there: no copy
+        elif converted.device.type == "cpu":
+            stored = converted
+        else:
+            # Page-locked: the copy is queued behind the computation (asynchronous); pageable: a blocking copy.
+            stored = torch.empty(converted.shape, dtype=self.dtype, pin_memory=self.pin)
+            stored.copy_(converted, non_blocking=self.pin)
+        if self.pin and not stored.is_pinned():
+            stored = stored.pin_memory()
         self._entries[key] = stored
         self.nbytes += size
         return True
 
     def clear(self) -> None:
         self._entries.clear()
+        self._pending.clear()
         self.nbytes = 0
 
 
@@ -121,6 +167,12 @@ class FrozenCacheModel(nn.Module):
         self.model = model
         self.cache = cache
 
+    def train(self, mode: bool = True) -> FrozenCacheModel:
+        super().train(mode)
+        if mode:  # an epoch starts (the loop calls model.train()): check the last epoch's new entries, outside any step
+            self.cache.check_pending()
+        return self
+
     def forward(
         self,
         input_values: torch.Tensor,
@@ -129,6 +181,7 @@ class FrozenCacheModel(nn.Module):
         dims: torch.Tensor | None = None,
         cache_keys: Sequence[Hashable] | None = None,
         cacheable: Sequence[bool] | None = None,
+        input_lengths: Sequence[int] | None = None,
     ):
         """As the model's forward; rows whose key is cached skip the frozen part.
 
@@ -137,16 +190,20 @@ class FrozenCacheModel(nn.Module):
             attention_mask: (batch, samples), 1 on real samples.
             labels: (batch,) class ids.
             dims: (batch, n_dims) regression targets.
-            cache_keys: one key per row (e.g. the training dataset index); None: no caching.
+            cache_keys: one key per row (e.g. the training dataset index) as host values; None: no caching.
             cacheable: per row, whether its waveform is the same every epoch (see the module docstring);
                 None: every row is.
+            input_lengths: real samples per row as host integers (the collator's); None: read from
+                ``attention_mask`` (a host-device sync).
 
         Returns:
             The model's output.
         """
         if cache_keys is None or not self.training:
-            return self.model(input_values, attention_mask=attention_mask, labels=labels, dims=dims)
+            return self.model(input_values, attention_mask=attention_mask, labels=labels, dims=dims, input_lengths=input_lengths)
         batch = input_values.shape[0]
+        if input_lengths is None:
+            input_lengths = attention_mask.sum(dim=1).tolist() if attention_mask is not None else [input_values.shape[1]] * batch
         if attention_mask is None:
             attention_mask = torch.ones_like(input_values, dtype=torch.long)
         cacheable = [True] * batch if cacheable is None else [bool(c) for c in cacheable]
@@ -158,18 +215,25 @@ class FrozenCacheModel(nn.Module):
                 rows[i] = self.cache.get(keys[i])
         miss = [i for i in range(batch) if not hit[i]]
         if miss:
-            samples = attention_mask[miss].sum(dim=1)
+            lengths = [int(input_lengths[i]) for i in miss]
             # Trim the sub-batch to its own longest clip: fewer padded frames to compute.
-            longest = int(samples.max())
-            hidden, frame_mask = self.model.frozen_features(input_values[miss, :longest], attention_mask[miss, :longest])
-            for j, i in enumerate(miss):
-                frames = hidden[j, : int(frame_mask[j].sum())]
-                rows[i] = frames
+            longest = max(lengths)
+            values, mask = input_values[:, :longest], attention_mask[:, :longest]
+            if len(miss) < batch:
+                # An index tensor copied without blocking (indexing with a Python list copies it blocking).
+                rows_index = torch.tensor(miss).to(input_values.device, non_blocking=True)
+                values, mask = values.index_select(0, rows_index), mask.index_select(0, rows_index)
+            hidden, _ = self.model.frozen_features(values, mask, input_lengths=lengths)
+            for j, (i, frames) in enumerate(zip(miss, self.model.frame_lengths(lengths))):
+                rows[i] = hidden[j, :frames]
                 if cacheable[i]:
-                    self.cache.put(keys[i], frames)
+                    self.cache.put(keys[i], rows[i])
         self.cache.stats.hits += batch - len(miss)
         self.cache.stats.misses += len(miss)
-        return self.model.forward_from_frozen(*pad_frames(rows, like=input_values), labels=labels, dims=dims)
+        hidden, frame_mask = pad_frames(rows, like=input_values)
+        return self.model.forward_from_frozen(
+            hidden, frame_mask, labels=labels, dims=dims, frame_lengths=[int(r.shape[0]) for r in rows]
+        )
 
 
 def pad_frames(rows: Sequence[torch.Tensor], *, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -11,27 +11,37 @@ frozen layers into the (otherwise trainable) feature projection, positional conv
 frozen part also runs in eval mode (no dropout): it is a fixed feature extractor, and its output could be cached.
 
 This module is saved next to the model weights and imported by ``trust_remote_code`` loaders, so it imports
-only ``torch``, ``transformers`` and its two siblings, relatively.
+only ``torch``, ``numpy``, ``transformers`` and its sibling modules, relatively.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 from transformers import AutoModel, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
+from transformers.models.wav2vec2.modeling_wav2vec2 import _compute_mask_indices
 from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
 from .adapter_layers import inject_lora, merged_state_dict, resolve_adapter
 from .configuration_ser import SerConfig
 from .pooling import build_pooling
-from .whisper_encoder import SAMPLING_RATE, WhisperLogMel, max_samples, whisper_conv_frontend
+from .whisper_encoder import (
+    CONV_STRIDE,
+    HOP_LENGTH,
+    SAMPLING_RATE,
+    WhisperLogMel,
+    max_samples,
+    whisper_conv_frontend,
+)
 
 try:  # transformers >= 4.53
     from transformers.masking_utils import create_bidirectional_mask
@@ -45,6 +55,17 @@ logger = logging.getLogger(__name__)
 _RELATIVE_POSITION_BIAS_MODEL_TYPES = frozenset({"wavlm"})
 # Encoder-only use of an encoder-decoder model: the log-mel front end runs inside the model (whisper_encoder.py).
 WHISPER_MODEL_TYPE = "whisper"
+
+
+class _HostMask(np.ndarray):
+    """A (batch, frames) 0/1 numpy mask that transformers' ``_compute_mask_indices`` reads as it reads a tensor
+    mask (``attention_mask.detach().sum(-1).tolist()``): SpecAugment spans from host lengths, no device read."""
+
+    def __new__(cls, frames: Sequence[int], length: int) -> _HostMask:
+        return (np.arange(length)[None, :] < np.asarray(frames)[:, None]).astype(np.int64).view(cls)
+
+    def detach(self) -> _HostMask:
+        return self
 
 
 @dataclass
@@ -71,17 +92,23 @@ def concordance_correlation_loss(predictions: torch.Tensor, targets: torch.Tenso
         Scalar loss in [0, 2]; 0 (still attached to the graph) when fewer than two rows have targets.
     """
     targets = targets.to(predictions.dtype)
-    keep = torch.isfinite(targets).all(dim=-1)
-    if int(keep.sum()) < 2:
-        return predictions.sum() * 0.0
-    predictions, targets = predictions[keep], targets[keep]
-    pred_mean, target_mean = predictions.mean(dim=0), targets.mean(dim=0)
-    pred_var = predictions.var(dim=0, unbiased=False)
-    target_var = targets.var(dim=0, unbiased=False)
-    covariance = ((predictions - pred_mean) * (targets - target_mean)).mean(dim=0)
+    # Masked sums instead of boolean indexing, and the "fewer than two rows" rule as a torch.where: nothing here
+    # reads a value on the host (no host-device sync in a training step).
+    keep = torch.isfinite(targets).all(dim=-1, keepdim=True)
+    weight = keep.to(predictions.dtype)
+    targets = torch.where(keep, targets, torch.zeros_like(targets))
+    count = weight.sum()
+    rows = count.clamp(min=1.0)
+    pred_mean = (predictions * weight).sum(dim=0) / rows
+    target_mean = (targets * weight).sum(dim=0) / rows
+    pred_dev, target_dev = predictions - pred_mean, targets - target_mean
+    pred_var = (pred_dev * pred_dev * weight).sum(dim=0) / rows
+    target_var = (target_dev * target_dev * weight).sum(dim=0) / rows
+    covariance = (pred_dev * target_dev * weight).sum(dim=0) / rows
     # eps: a batch of identical targets has zero variance.
     ccc = 2.0 * covariance / (pred_var + target_var + (pred_mean - target_mean) ** 2 + 1e-8)
-    return (1.0 - ccc).mean()
+    loss = (1.0 - ccc).mean()
+    return torch.where(count >= 2, loss, predictions.sum() * 0.0)
 
 
 LOSSES = ("ce", "focal")
@@ -125,9 +152,10 @@ def classification_loss(
     if loss == "focal" and focal_gamma:
         terms = terms * (1.0 - log_p.exp()).clamp(min=0.0) ** focal_gamma
     denominator = (targets * w).sum()
-    if float(denominator) <= 0:
-        return logits.sum() * 0.0  # no row has a target: a zero that keeps the graph
-    return (smoothed * w * terms).sum() / denominator
+    # No row with a target gives a zero that keeps the graph; decided by torch.where, not on the host (no sync).
+    has_any = denominator > 0
+    loss = (smoothed * w * terms).sum() / torch.where(has_any, denominator, torch.ones_like(denominator))
+    return torch.where(has_any, loss, loss * 0.0)
 
 
 def head_output(
@@ -155,7 +183,8 @@ def head_output(
     if labels is not None and logits is not None:
         weight = None
         if config.class_weights is not None:
-            weight = torch.tensor(config.class_weights, dtype=logits.dtype, device=logits.device)
+            # Built on the host and copied without blocking (a blocking copy would wait for the device every step).
+            weight = torch.tensor(config.class_weights, dtype=logits.dtype).to(logits.device, non_blocking=True)
         loss = classification_loss(
             logits,
             labels,
@@ -373,8 +402,41 @@ class SerForSequenceClassification(PreTrainedModel):
             values = layer(values).masked_fill(~keep, 0.0)
         return values.transpose(1, 2)
 
-    def _layer_attention_mask(self, hidden_states: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor | None:
-        """The mask each encoder layer expects, or None when no frame is padding."""
+    def frame_lengths(self, input_lengths: Sequence[int]) -> list[int]:
+        """Real frames per clip for real samples per clip, in host arithmetic (no tensor is read).
+
+        The same numbers as the frame mask the forward builds on the device (transformers'
+        ``_get_feat_extract_output_lengths`` for the CNN, ``whisper_encoder`` for Whisper).
+        """
+        cfg = self.config.backbone_config
+        if self._is_whisper:
+            limit = max_samples(cfg)
+            return [-(-(min(int(n), limit) // HOP_LENGTH) // CONV_STRIDE) for n in input_lengths]
+        frames = [int(n) for n in input_lengths]
+        for kernel, stride in zip(cfg.conv_kernel, cfg.conv_stride):
+            frames = [(n - int(kernel)) // int(stride) + 1 for n in frames]
+        return frames
+
+    def _host_frames(
+        self, input_lengths: Sequence[int] | None, attention_mask: torch.Tensor | None, batch: int, frames: int
+    ) -> list[int] | None:
+        """Real frames per row known on the host: from ``input_lengths``, or all ``frames`` without a mask; None
+        when only the device mask knows (callers that pass no lengths: a pipeline, ``hf-ser predict``)."""
+        if attention_mask is None:
+            return [frames] * batch
+        if input_lengths is None:
+            return None
+        return [min(f, frames) for f in self.frame_lengths(input_lengths)]
+
+    def _layer_attention_mask(
+        self, hidden_states: torch.Tensor, frame_mask: torch.Tensor, frames: list[int] | None = None
+    ) -> torch.Tensor | None:
+        """The mask each encoder layer expects, or None when no frame is padding.
+
+        ``frames``: real frames per row on the host (``_host_frames``). With them the choice needs no read of
+        device memory; without them ``frame_mask`` is read (one host-device sync, and a graph break under
+        ``torch.compile``).
+        """
         cfg = self.backbone.config
         if cfg.model_type in _RELATIVE_POSITION_BIAS_MODEL_TYPES and self._static_masks:
             return frame_mask.long()
@@ -383,12 +445,16 @@ class SerForSequenceClassification(PreTrainedModel):
             additive = torch.zeros(blocked.shape, dtype=hidden_states.dtype, device=hidden_states.device)
             additive = additive.masked_fill(blocked, torch.finfo(hidden_states.dtype).min)
             return additive.expand(-1, -1, hidden_states.shape[1], -1)
-        if bool(frame_mask.all()):
-            return None
+        padded = not bool(frame_mask.all()) if frames is None else any(f < hidden_states.shape[1] for f in frames)
+        if not padded:
+            return None  # SDPA's fastest kernels take no mask
         if cfg.model_type in _RELATIVE_POSITION_BIAS_MODEL_TYPES:
             return frame_mask.long()
         if create_bidirectional_mask is not None:
-            return create_bidirectional_mask(config=cfg, inputs_embeds=hidden_states, attention_mask=frame_mask)
+            # Padding is known to be there: transformers' own "is anything padded?" check (a device read) is skipped.
+            return create_bidirectional_mask(
+                config=cfg, inputs_embeds=hidden_states, attention_mask=frame_mask, allow_is_bidirectional_skip=False
+            )
         return _prepare_4d_attention_mask(frame_mask.long(), hidden_states.dtype)  # pragma: no cover
 
     def _run_layer(self, index: int, hidden_states, attention_mask, position_bias):
@@ -400,37 +466,47 @@ class SerForSequenceClassification(PreTrainedModel):
         return (outputs[0] if isinstance(outputs, tuple) else outputs), None
 
     def encode(
-        self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None
+        self,
+        input_values: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        input_lengths: Sequence[int] | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Frame features that feed the pooling head.
 
         Args:
             input_values: (batch, samples) float waveform, 16 kHz.
             attention_mask: (batch, samples), 1 on real samples; None: no padding.
+            input_lengths: real samples per row as host integers (as ``forward``).
 
         Returns:
             features: (batch, frames, hidden), the selected layer (or weighted sum of layers).
             frame_mask: (batch, frames) bool, True on real frames.
         """
-        hidden, frame_mask, hidden_states, position_bias = self._encode_below_cut(input_values, attention_mask)
-        return self._encode_above_cut(hidden, frame_mask, hidden_states, position_bias), frame_mask
+        hidden, frame_mask, frames, hidden_states, position_bias = self._encode_below_cut(
+            input_values, attention_mask, input_lengths
+        )
+        return self._encode_above_cut(hidden, frame_mask, hidden_states, position_bias, frames), frame_mask
 
     def _encode_below_cut(
-        self, input_values: torch.Tensor, attention_mask: torch.Tensor | None
-    ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor] | None, torch.Tensor | None]:
+        self, input_values: torch.Tensor, attention_mask: torch.Tensor | None, input_lengths: Sequence[int] | None
+    ) -> tuple[torch.Tensor, torch.Tensor, list[int] | None, list[torch.Tensor] | None, torch.Tensor | None]:
         """CNN -> projection -> positional conv -> layers[0:cut]: the hidden states at the cut.
 
         Returns:
             hidden: (batch, frames, hidden), the input of layer ``cut`` (no graph when ``cut > 0``).
             frame_mask: (batch, frames) bool, True on real frames.
+            frames: real frames per row on the host (``_host_frames``), or None.
             hidden_states: the states below the cut for layers="weighted", else None.
             position_bias: WavLM's relative position bias from the layers below the cut, else None.
         """
         cut = self.config.num_frozen_layers
         collect = self.layer_weights is not None
-        embed = self._whisper_embed if self._is_whisper else self._wav2vec2_embed
-        hidden, frame_mask = embed(input_values, attention_mask)
-        layer_mask = self._layer_attention_mask(hidden, frame_mask) if cut > 0 else None
+        if self._is_whisper:
+            hidden, frame_mask = self._whisper_embed(input_values, attention_mask)
+            frames = self._host_frames(input_lengths, attention_mask, *hidden.shape[:2])
+        else:
+            hidden, frame_mask, frames = self._wav2vec2_embed(input_values, attention_mask, input_lengths)
+        layer_mask = self._layer_attention_mask(hidden, frame_mask, frames) if cut > 0 else None
 
         hidden_states = [hidden] if collect else None
         position_bias = None
@@ -439,16 +515,17 @@ class SerForSequenceClassification(PreTrainedModel):
                 hidden, position_bias = self._run_layer(index, hidden, layer_mask, position_bias)
             if collect:
                 hidden_states.append(hidden)
-        return hidden, frame_mask, hidden_states, position_bias
+        return hidden, frame_mask, frames, hidden_states, position_bias
 
     def _wav2vec2_embed(
-        self, input_values: torch.Tensor, attention_mask: torch.Tensor | None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+        self, input_values: torch.Tensor, attention_mask: torch.Tensor | None, input_lengths: Sequence[int] | None
+    ) -> tuple[torch.Tensor, torch.Tensor, list[int] | None]:
         """CNN -> projection -> [SpecAugment] -> positional conv -> [layer norm]: the input of layer 0.
 
         Returns:
             hidden: (batch, frames, hidden), no graph when ``num_frozen_layers > 0``.
             frame_mask: (batch, frames) bool, True on real frames.
+            frames: real frames per row on the host (``_host_frames``), or None.
         """
         cfg = self.config
         backbone, encoder = self.backbone, self.backbone.encoder
@@ -461,18 +538,50 @@ class SerForSequenceClassification(PreTrainedModel):
             frame_mask = torch.ones(extracted.shape[:2], dtype=torch.bool, device=extracted.device)
         else:
             frame_mask = backbone._get_feature_vector_attention_mask(extracted.shape[1], attention_mask)
+        frames = self._host_frames(input_lengths, attention_mask, *extracted.shape[:2])
 
         with below_cut():
             projected = backbone.feature_projection(extracted)
             hidden = projected[0] if isinstance(projected, tuple) else projected
             if cut == 0 and self.training and self._spec_augment_enabled:
-                hidden = backbone._mask_hidden_states(hidden, attention_mask=frame_mask)
+                hidden = self._spec_augment(hidden, frame_mask, frames)
             hidden = hidden.masked_fill(~frame_mask.unsqueeze(-1), 0.0)
             hidden = hidden + self._positional_embedding(hidden, frame_mask)
             if not self._is_stable_layer_norm:
                 hidden = encoder.layer_norm(hidden)
             hidden = encoder.dropout(hidden)
-        return hidden, frame_mask
+        return hidden, frame_mask, frames
+
+    def _spec_augment(self, hidden: torch.Tensor, frame_mask: torch.Tensor, frames: list[int] | None) -> torch.Tensor:
+        """transformers' SpecAugment (``_mask_hidden_states``: time spans replaced by the learned mask embedding,
+        feature channels zeroed) with the same spans for the same numpy random state, applied without a host read.
+
+        transformers reads each clip's frame count from the device mask (``.tolist()``), uploads the span mask
+        with a blocking copy and writes it by boolean indexing (a ``nonzero``): three host-device syncs per
+        step. With ``frames`` known on the host the spans are drawn from them, the mask is copied without
+        blocking and applied with ``torch.where``. Without ``frames``, transformers' own code runs.
+        """
+        cfg = self.backbone.config
+        if frames is None or not getattr(cfg, "apply_spec_augment", True):
+            return self.backbone._mask_hidden_states(hidden, attention_mask=frame_mask)
+        batch, length, width = hidden.shape
+        if cfg.mask_time_prob > 0:
+            # _compute_mask_indices reads a clip's length as attention_mask.detach().sum(-1).tolist(): a host
+            # (numpy) mask gives it the same lengths without touching the device.
+            spans = _compute_mask_indices(
+                (batch, length), mask_prob=cfg.mask_time_prob, mask_length=cfg.mask_time_length,
+                attention_mask=_HostMask(frames, length), min_masks=cfg.mask_time_min_masks,
+            )
+            spans = torch.from_numpy(spans).to(hidden.device, non_blocking=True)
+            hidden = torch.where(spans.unsqueeze(-1), self.backbone.masked_spec_embed.to(hidden.dtype), hidden)
+        if cfg.mask_feature_prob > 0:
+            channels = _compute_mask_indices(
+                (batch, width), mask_prob=cfg.mask_feature_prob, mask_length=cfg.mask_feature_length,
+                min_masks=cfg.mask_feature_min_masks,
+            )
+            channels = torch.from_numpy(channels).to(hidden.device, non_blocking=True)
+            hidden = hidden.masked_fill(channels.unsqueeze(1), 0.0)
+        return hidden
 
     def _whisper_embed(
         self, input_values: torch.Tensor, attention_mask: torch.Tensor | None
@@ -506,18 +615,22 @@ class SerForSequenceClassification(PreTrainedModel):
         frame_mask: torch.Tensor,
         hidden_states: list[torch.Tensor] | None,
         position_bias: torch.Tensor | None,
+        frames: list[int] | None = None,
     ) -> torch.Tensor:
-        """SpecAugment at the cut, layers[cut:], final layer norm, layer selection. Returns (batch, frames, hidden)."""
-        backbone, encoder = self.backbone, self._encoder
+        """SpecAugment at the cut, layers[cut:], final layer norm, layer selection. Returns (batch, frames, hidden).
+
+        ``frames``: real frames per row on the host, or None (see ``_layer_attention_mask``).
+        """
+        encoder = self._encoder
         cut = self.config.num_frozen_layers
         num_layers = len(encoder.layers)
         collect = hidden_states is not None
-        layer_mask = self._layer_attention_mask(hidden, frame_mask)
+        layer_mask = self._layer_attention_mask(hidden, frame_mask, frames)
         if cut > 0 and self.training and self._spec_augment_enabled:
             # SpecAugment at the cut, not after the CNN: masking below the cut would need the mask embedding's
             # gradient to flow back through the frozen layers (the graph we avoid), and it would make the
             # frozen part's output random, so it could no longer be cached.
-            hidden = backbone._mask_hidden_states(hidden.clone(), attention_mask=frame_mask)
+            hidden = self._spec_augment(hidden.clone(), frame_mask, frames)
         for index in range(cut, num_layers):
             hidden, position_bias = self._run_trainable_layer(index, hidden, layer_mask, position_bias)
             if collect:
@@ -555,13 +668,17 @@ class SerForSequenceClassification(PreTrainedModel):
 
     @torch.no_grad()
     def frozen_features(
-        self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None
+        self,
+        input_values: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        input_lengths: Sequence[int] | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The frozen part's output: the input of the first trainable layer, without autograd.
 
         Args:
             input_values: (batch, samples) float waveform, 16 kHz (normalised).
             attention_mask: (batch, samples), 1 on real samples; None: no padding.
+            input_lengths: real samples per row as host integers (as ``forward``).
 
         Returns:
             hidden: (batch, frames, hidden) at the cut (padding frames are not meaningful).
@@ -573,7 +690,7 @@ class SerForSequenceClassification(PreTrainedModel):
         reason = self.frozen_output_cacheable()
         if reason is not None:
             raise ValueError(f"frozen features are not available: {reason}")
-        hidden, frame_mask, _, _ = self._encode_below_cut(input_values, attention_mask)
+        hidden, frame_mask, _, _, _ = self._encode_below_cut(input_values, attention_mask, input_lengths)
         return hidden, frame_mask
 
     def forward_from_frozen(
@@ -583,6 +700,7 @@ class SerForSequenceClassification(PreTrainedModel):
         labels: torch.Tensor | None = None,
         dims: torch.Tensor | None = None,
         return_dict: bool | None = None,
+        frame_lengths: Sequence[int] | None = None,
     ) -> SerOutput | tuple:
         """``forward`` from the frozen part's output (``frozen_features``, e.g. read from a cache).
 
@@ -590,6 +708,8 @@ class SerForSequenceClassification(PreTrainedModel):
             hidden: (batch, frames, hidden) at the cut.
             frame_mask: (batch, frames) bool, True on real frames.
             labels, dims, return_dict: as in ``forward``.
+            frame_lengths: real frames per row as host integers (the rows' lengths before padding); None:
+                read from ``frame_mask`` (a host-device sync).
 
         Returns:
             As ``forward``.
@@ -597,7 +717,8 @@ class SerForSequenceClassification(PreTrainedModel):
         reason = self.frozen_output_cacheable()
         if reason is not None:
             raise ValueError(f"cannot run from frozen features: {reason}")
-        features = self._encode_above_cut(hidden, frame_mask, None, None)
+        frames = None if frame_lengths is None else [int(f) for f in frame_lengths]
+        features = self._encode_above_cut(hidden, frame_mask, None, None, frames)
         return self._head(features, frame_mask, labels, dims, return_dict)
 
     def _run_trainable_layer(self, index: int, hidden, layer_mask, position_bias):
@@ -617,6 +738,7 @@ class SerForSequenceClassification(PreTrainedModel):
         labels: torch.Tensor | None = None,
         dims: torch.Tensor | None = None,
         return_dict: bool | None = None,
+        input_lengths: Sequence[int] | None = None,
         **kwargs,
     ) -> SerOutput | tuple:
         """Classify (and/or regress) a batch of waveforms.
@@ -628,12 +750,15 @@ class SerForSequenceClassification(PreTrainedModel):
                 "classification" / "multitask").
             dims: (batch, n_dims) float targets in ``config.dims`` order (task "regression" / "multitask").
             return_dict: False returns a tuple.
+            input_lengths: real samples per row as host integers (the training ``Collator`` gives them). With
+                them the forward reads no device memory on the host (attention masks, SpecAugment spans);
+                without them (a pipeline, ``hf-ser predict``) it reads ``attention_mask`` once or twice.
 
         Returns:
             ``SerOutput`` with ``loss`` (when targets are given), ``logits: (batch, num_labels)`` and
             ``dims: (batch, n_dims)`` (regression / multitask).
         """
-        features, frame_mask = self.encode(input_values, attention_mask)
+        features, frame_mask = self.encode(input_values, attention_mask, input_lengths)
         return self._head(features, frame_mask, labels, dims, return_dict)
 
     def _head(self, features, frame_mask, labels, dims, return_dict) -> SerOutput | tuple:
