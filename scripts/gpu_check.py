@@ -78,8 +78,10 @@ def device_batch(lengths: np.ndarray, idx: list[int], device: torch.device, pad_
     width = min(fits) if fits else -(-longest // 320) * 320
     generator = torch.Generator(device=device).manual_seed(int(sum(idx)))
     values = torch.randn(len(idx), width, device=device, generator=generator)
-    mask = (torch.arange(width, device=device)[None, :] < torch.as_tensor(lens, device=device)[:, None]).long()
-    labels = torch.as_tensor([i % 4 for i in idx], device=device)
+    # Host lists copied without blocking, as the training loader's pinned batches are.
+    real = torch.as_tensor(lens).to(device, non_blocking=True)
+    mask = (torch.arange(width, device=device)[None, :] < real[:, None]).long()
+    labels = torch.as_tensor([i % 4 for i in idx]).to(device, non_blocking=True)
     return values * mask, mask, labels, float(lens.sum()) / SAMPLE_RATE
 
 
@@ -91,6 +93,8 @@ def _train_steps(model: torch.nn.Module, net, batches, lengths, device, bf16: bo
     def step(idx: list[int]) -> float:
         values, mask, labels, audio_s = device_batch(lengths, idx, device, pads)
         extra = {"cache_keys": idx, "cacheable": [True] * len(idx)} if cache_rows else {}
+        if not pads:  # host lengths, as train.run passes them (not to a compiled model: they would recompile)
+            extra["input_lengths"] = [int(n) for n in lengths[idx]]
         with autocast:
             loss = net(values, attention_mask=mask, labels=labels, **extra).loss
         loss.backward()

@@ -17,6 +17,7 @@ only ``torch``, ``numpy``, ``transformers`` and its sibling modules, relatively.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,6 +49,10 @@ try:  # transformers >= 4.53
 except ImportError:  # pragma: no cover - older transformers
     create_bidirectional_mask = None
     from transformers.modeling_attn_mask_utils import _prepare_4d_attention_mask
+# Where transformers can be told that the mask has padding, it skips its own `padding_mask.all()` (a device read).
+_SKIP_ARG = {"allow_is_bidirectional_skip": False}
+if create_bidirectional_mask is not None and "allow_is_bidirectional_skip" not in inspect.signature(create_bidirectional_mask).parameters:
+    _SKIP_ARG = {}  # pragma: no cover - older transformers
 
 logger = logging.getLogger(__name__)
 
@@ -452,9 +457,7 @@ class SerForSequenceClassification(PreTrainedModel):
             return frame_mask.long()
         if create_bidirectional_mask is not None:
             # Padding is known to be there: transformers' own "is anything padded?" check (a device read) is skipped.
-            return create_bidirectional_mask(
-                config=cfg, inputs_embeds=hidden_states, attention_mask=frame_mask, allow_is_bidirectional_skip=False
-            )
+            return create_bidirectional_mask(config=cfg, inputs_embeds=hidden_states, attention_mask=frame_mask, **_SKIP_ARG)
         return _prepare_4d_attention_mask(frame_mask.long(), hidden_states.dtype)  # pragma: no cover
 
     def _run_layer(self, index: int, hidden_states, attention_mask, position_bias):
