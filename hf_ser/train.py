@@ -483,6 +483,10 @@ def _setup_model(cfg: RecipeConfig, accelerator: Accelerator, fd: FoldData, fold
     model = build_model_of_kind(cfg.model, id2label=dict(enumerate(fd.label_names)), dims=fd.dims, class_weights=weights, seed=tc.seed + fold.index)
     # Evaluation and prediction cut long clips into windows of the training crop (hf_ser.evaluation.inference).
     setattr(model.config, WINDOW_CONFIG_KEY, cfg.data.max_duration_s)
+    if tc.compile:
+        # Attention masks from shapes only (as for ONNX): no "is anything padded?" branch, so dynamo traces one
+        # graph per padded length with no host read and no graph break (the step passes no host lengths here).
+        model._static_masks = True
     # Frozen-output cache: run the frozen lower part once per clip, then only the trainable part (epochs 2+).
     if tc.frozen_cache_mb and fd.augment is None and getattr(model, "frozen_output_cacheable", lambda: "n/a")() is None:
         dtype = "bfloat16" if accelerator.mixed_precision == "bf16" else "float16"

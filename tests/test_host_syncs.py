@@ -36,6 +36,7 @@ import hf_ser.loop as loop
 import hf_ser.train as train
 from hf_ser.config import load_recipe
 from hf_ser.data.batching import Collator
+from hf_ser.data.frozen_cache import FrozenCacheModel
 from hf_ser.models import build_model
 
 REPO = Path(__file__).parents[1]
@@ -154,6 +155,16 @@ def test_frozen_cache_steps_make_no_host_reads(tmp_path, monkeypatch):
     """Two epochs with the frozen-output cache: epoch 1 fills it, epoch 2 mixes hits and misses (the budget holds
     only part of the clips) in the same batches."""
     windows = StepWindows(monkeypatch)
+    hits_per_batch: list[tuple[int, int]] = []
+    forward = FrozenCacheModel.forward
+
+    def counted_forward(wrapper, input_values, *args, **kwargs):
+        before = wrapper.cache.stats.hits
+        out = forward(wrapper, input_values, *args, **kwargs)
+        hits_per_batch.append((wrapper.cache.stats.hits - before, input_values.shape[0]))
+        return out
+
+    monkeypatch.setattr(FrozenCacheModel, "forward", counted_forward)
     folds = _run(
         tmp_path, monkeypatch, DEMO / "ravdess_tiny.yaml",
         "train.epochs=2", "model.num_frozen_layers=2", "model.freeze_feature_encoder=true", "data.augment=[]",
@@ -161,6 +172,7 @@ def test_frozen_cache_steps_make_no_host_reads(tmp_path, monkeypatch):
     )
     cache = folds[0]["frozen_cache"]
     assert cache["hits"] > 0 and cache["misses"] > cache["clips"] > 0  # fills, hits, and clips over the budget
+    assert any(0 < hits < rows for hits, rows in hits_per_batch)  # batches that mix cached and computed rows
     windows.check(min_steps=10)
 
 
@@ -169,11 +181,14 @@ def _waves(lengths: list[int]) -> dict:
     return Collator()([{"wave": rng.standard_normal(n).astype(np.float32), "label": i % 2, "index": i} for i, n in enumerate(lengths)])
 
 
+@pytest.mark.parametrize("backbone", ["shape:tiny", "shape:tiny-wavlm", "shape:tiny-data2vec-audio", "shape:tiny-whisper"])
 @pytest.mark.parametrize("lengths", [[16_000, 9_000, 12_345], [9_600, 9_600]], ids=["padded", "unpadded"])
-def test_forward_and_backward_make_no_host_reads(lengths):
-    """The model alone, padded and unpadded batches, SpecAugment on: nothing read with the collator's lengths,
-    and the same output as without them (where the masks and SpecAugment spans are read from the device)."""
-    model = build_model(backbone="shape:tiny", id2label={0: "a", 1: "b"}, num_frozen_layers=1, mask_time_prob=0.3, seed=0, dropout=0.0).train()
+def test_forward_and_backward_make_no_host_reads(lengths, backbone):
+    """The model alone, padded and unpadded batches, SpecAugment on (not for Whisper, which has none): nothing
+    read with the collator's lengths, and the same output as without them (where the masks and SpecAugment spans
+    are read from the device)."""
+    spec_augment = None if "whisper" in backbone else 0.3
+    model = build_model(backbone=backbone, id2label={0: "a", 1: "b"}, num_frozen_layers=1, mask_time_prob=spec_augment, seed=0, dropout=0.0).train()
     batch = _waves(lengths)
     args = dict(input_values=batch["input_values"], attention_mask=batch["attention_mask"], labels=batch["labels"])
     outputs = []
@@ -212,3 +227,18 @@ def test_host_frame_lengths_match_the_device_frame_mask(backbone):
     with torch.no_grad():
         _, frame_mask = model.encode(batch["input_values"], batch["attention_mask"])
     assert model.frame_lengths(lengths) == frame_mask.sum(dim=1).tolist()
+
+
+def test_static_masks_trace_without_a_graph_break():
+    """Under ``train.compile`` the masks come from shapes (``_static_masks``): dynamo traces the whole forward
+    as one graph (the device-read branch broke it), with the same logits as the padding-aware masks."""
+    model = build_model(backbone="shape:tiny", id2label={0: "a", 1: "b"}, num_frozen_layers=1, seed=0).eval()
+    batch = _waves([16_000, 9_000])
+    with torch.no_grad():
+        expected = model(batch["input_values"], batch["attention_mask"]).logits
+        model._static_masks = True
+        torch._dynamo.reset()
+        explained = torch._dynamo.explain(model)(batch["input_values"], batch["attention_mask"])
+        static = model(batch["input_values"], batch["attention_mask"]).logits
+    assert explained.graph_break_count == 0 and explained.graph_count == 1
+    torch.testing.assert_close(static, expected, rtol=1e-5, atol=1e-6)

@@ -21,8 +21,8 @@ per audio-second (2.6 GB for 7 h of audio).
 No host-device sync in a step (on a GPU): clip keys and lengths come from the collator as host integers, rows
 are picked with index tensors copied without blocking, entries go to page-locked RAM (``pin``) or stay on the
 device, and the float16 overflow check of new entries is a device flag read for all of them at once when
-training (re)starts (``FrozenCacheModel.train``: the loop calls it at every epoch start). Entries of the
-running epoch serve hits only after that check. One cost stays: with entries in pageable RAM (``device="cpu"``
+training (re)starts (``FrozenCacheModel.train``: the loop calls it at every epoch start); an entry looked up
+before that (a clip drawn twice in one epoch) brings the check forward. bfloat16 needs no check. One cost stays: with entries in pageable RAM (``device="cpu"``
 without ``pin``) on a GPU, storing an entry is a blocking device-to-host copy, in the epochs that fill the cache.
 
 Padding invariance: for layer-norm CNNs (XLSR, XLS-R, HuBERT/WavLM/data2vec large) a clip's frames do not

@@ -222,8 +222,8 @@ class SerForSequenceClassification(PreTrainedModel):
     # Our own option (use_gradient_checkpointing) checkpoints only the trainable layers; a legacy
     # "gradient_checkpointing" key in a loaded config must not switch transformers' version on.
     supports_gradient_checkpointing = False
-    # Set by the ONNX export: attention masks are always built, from shapes only, so that no "is anything
-    # padded?" branch taken on the example input is frozen into the graph.
+    # Set by the ONNX export and by training under train.compile: attention masks are always built, from shapes
+    # only, so that no "is anything padded?" branch is frozen into the graph (ONNX) or breaks it (dynamo).
     _static_masks = False
 
     def __init__(self, config: SerConfig) -> None:
