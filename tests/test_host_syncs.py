@@ -12,7 +12,8 @@ batch (decoding, collation and the copy to the device are done) and closes when 
 batch, so it holds the forward, the losses, the backward, gradient clipping, the optimizer and scheduler
 steps and the loop's bookkeeping. The loop's log steps (``LoopTiming.read``, step 1 and every
 ``log_every_n_steps``) read on purpose; the test checks that the counter sees those reads (it is not blind)
-and that every other step reads nothing. Validation, checkpoints and epoch starts are outside the window.
+and that every other step reads nothing. The recipes here validate and checkpoint at epoch ends, which are
+outside the window, as are epoch starts (a step that validates or checkpoints mid-epoch reads on purpose too).
 
 What a CPU count cannot see: host<->device copies (every tensor is on the CPU here). Those are made
 non-blocking by construction (``FrozenOutputCache``, SpecAugment's span mask, class weights); the cache's
@@ -140,8 +141,9 @@ def _run(tmp_path, monkeypatch, recipe: Path, *overrides: str) -> dict:
         (DEMO / "soft_labels.yaml", ["train.max_steps=6", "model.loss=focal", "model.class_weights=balanced",
                                      "model.pooling=attention", "model.num_frozen_layers=1", "model.freeze_feature_encoder=true",
                                      "model.mask_time_prob=0.3"]),
-        # Regression (CCC loss), SpecAugment after the CNN (no frozen layers), gradient clipping.
-        (DEMO / "dimensional.yaml", ["train.max_steps=5", "model.mask_time_prob=0.3", "train.max_grad_norm=1.0"]),
+        # Regression (CCC loss), SpecAugment after the CNN (no frozen layers), gradient accumulation and clipping.
+        (DEMO / "dimensional.yaml", ["train.max_steps=3", "model.mask_time_prob=0.3", "train.max_grad_norm=1.0",
+                                     "train.grad_accum_steps=2"]),
     ],
     ids=["soft-focal-weights", "regression"],
 )
