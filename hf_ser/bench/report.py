@@ -73,6 +73,10 @@ def format_report(report: dict) -> str:
                 f"  over {label}: wall x{w['median']:.2f} (x{w['min']:.2f}-x{w['max']:.2f}), per CPU-second {cpu}, "
                 f"median of {len(w['rounds'])} interleaved round(s)"
             )
+    for name, label in (("vs_baseline", "the example's defaults"), ("vs_group_by_length", "the example with --group_by_length")):
+        guard = report.get("accuracy", {}).get(name)
+        if guard:
+            lines.append(accuracy_line(guard, label))
     if "machine_load" in report:
         ml = report["machine_load"]
         lines.append(f"machine load (1-min average): {ml['loadavg_1min_start']:.2f} at start, {ml['loadavg_1min_end']:.2f} at end")
@@ -113,3 +117,16 @@ def format_report(report: dict) -> str:
     )
     lines.append("  torch.compile: not used")
     return "\n".join(lines)
+
+
+def accuracy_line(guard: dict, label: str) -> str:
+    """One line of the accuracy guard: both sides' test metric over the seeds and the verdict."""
+    def side(g: dict) -> str:
+        return f"{g['mean']:.3f}" + (f" +- {g['sd']:.3f}" if g["sd"] is not None else "")
+
+    metric, n = guard["metric"].upper(), guard["seeds"]
+    line = f"  test {metric} over {n} seed(s): hf_ser {side(guard['sides']['hf_ser'])}, {label} {side(guard['sides'][guard['baseline']])}; difference {guard['difference']:+.3f}"
+    if guard["within_seed_noise"] is None:
+        return line + " (one seed: no noise estimate; use --repeats 3)"
+    verdict = "within seed noise" if guard["within_seed_noise"] else "NOT within seed noise"
+    return line + f" (paired 95% interval +-{guard['half_width_95']:.3f}): {verdict}"

@@ -51,6 +51,8 @@ class BenchSettings:
     lr: float = 5e-4
     warmup_ratio: float = 0.1
     seed: int = 0
+    """The data draw's seed and round 1's training seed; round r trains with ``seed + r - 1`` (init, batch order,
+    SpecAugment), every side of a round with the same one, so the rounds also measure seed noise in accuracy."""
     max_length_s: float = 20.0
     cache_budget_mb: float = 2048.0
     work_dir: str | None = None
@@ -78,39 +80,47 @@ def run_benchmark(settings: BenchSettings) -> dict:
         work = Path(s.work_dir) if s.work_dir else Path(tmp)
         data = build_bench_data(work / "clips", num_clips=s.clips, seed=s.seed)
         config = bench_config(s.model, num_layers=s.num_layers)
-        init_dir = write_init(config, work / f"init-{s.model}-{config.num_hidden_layers}-{s.seed}", seed=s.seed)
-        shared = {
-            "init_dir": init_dir,
-            "num_frozen_layers": s.num_frozen_layers,
-            "batch_size": s.batch_size,
-            "lr": s.lr,
-            "warmup_ratio": s.warmup_ratio,
-            "seed": s.seed,
-            "max_length_s": s.max_length_s,
-            "bf16": bf16,
-        }
+
+        def shared(seed: int) -> dict:
+            """What every side of a round shares: the seeded random init and the training settings."""
+            init_dir = write_init(config, work / f"init-{s.model}-{config.num_hidden_layers}-{seed}", seed=seed)
+            return {
+                "init_dir": init_dir,
+                "num_frozen_layers": s.num_frozen_layers,
+                "batch_size": s.batch_size,
+                "lr": s.lr,
+                "warmup_ratio": s.warmup_ratio,
+                "seed": seed,
+                "max_length_s": s.max_length_s,
+                "bf16": bf16,
+            }
+
         load_start = os.getloadavg()[0]
         manifest = write_manifest(data, work / "clips")
         prepare_s = prepare_store(manifest, work / "store")
 
-        def ours_run(name: str, epochs: int, evaluate: bool) -> PathResult:
+        def ours_run(name: str, epochs: int, evaluate: bool, seed: int) -> PathResult:
             # hf_ser's side is the shipped loop: train.run on a recipe per variant (hf_ser.bench.hf_path).
             cfg = bench_recipe(
                 data, manifest, variant=VARIANTS[name], output_dir=work / "runs" / name, cache_dir=work / "store",
-                epochs=epochs, cache_budget_mb=s.cache_budget_mb, **shared,
+                epochs=epochs, cache_budget_mb=s.cache_budget_mb, **shared(seed),
             )
             return run_hf_ser(cfg, variant=VARIANTS[name], num_frozen_layers=s.num_frozen_layers, evaluate=evaluate)
 
         # Interleaved rounds: a change in machine load hits every side, and the median over rounds resists it.
+        # Each round trains with its own seed (same clips): the speed medians see the same work, and the spread of
+        # the rounds' test accuracy is the seed noise the accuracy guard compares the sides against.
         rounds: list[dict[str, PathResult]] = []
         for r in range(s.repeats):
-            logger.info("bench: round %d/%d: baseline, group_by_length baseline, hf_ser; %d epochs", r + 1, s.repeats, s.epochs)
+            seed = s.seed + r
+            logger.info("bench: round %d/%d (seed %d): baseline, group_by_length baseline, hf_ser; %d epochs",
+                        r + 1, s.repeats, seed, s.epochs)
             gc.collect()
-            baseline = run_baseline(data, epochs=s.epochs, **shared)
+            baseline = run_baseline(data, epochs=s.epochs, **shared(seed))
             gc.collect()
-            grouped = run_baseline(data, epochs=s.epochs, group_by_length=True, **shared)
+            grouped = run_baseline(data, epochs=s.epochs, group_by_length=True, **shared(seed))
             gc.collect()
-            ours = ours_run("full", s.epochs, True)
+            ours = ours_run("full", s.epochs, True, seed)
             ours.prepare_s = prepare_s
             rounds.append({"baseline": baseline, "baseline_group_by_length": grouped, "hf_ser": ours})
         median = {side: median_round(rounds, side) for side in rounds[0]}
@@ -119,7 +129,7 @@ def run_benchmark(settings: BenchSettings) -> dict:
         for name in s.ablations:
             gc.collect()
             logger.info("bench: ablation %s, %d epoch(s)", name, s.ablation_epochs)
-            ablations[name] = ours_run(name, s.ablation_epochs, False)
+            ablations[name] = ours_run(name, s.ablation_epochs, False, s.seed)
     lengths = [int(c.duration_s * SAMPLE_RATE) for c in data.train]
     report = {
         "date": date.today().isoformat(),
@@ -141,7 +151,14 @@ def run_benchmark(settings: BenchSettings) -> dict:
             "vs_baseline": paired_speedups(rounds, "baseline"),
             "vs_group_by_length": paired_speedups(rounds, "baseline_group_by_length"),
         },
-        "rounds": [{side: round_figures(result) for side, result in rnd.items()} for rnd in rounds],
+        "rounds": [
+            {"seed": s.seed + r, **{side: round_figures(result) for side, result in rnd.items()}}
+            for r, rnd in enumerate(rounds)
+        ],
+        "accuracy": {
+            "vs_baseline": accuracy_guard(rounds, "baseline"),
+            "vs_group_by_length": accuracy_guard(rounds, "baseline_group_by_length"),
+        },
         "machine_load": {"loadavg_1min_start": load_start, "loadavg_1min_end": os.getloadavg()[0]},
         "ablations": {name: r.to_dict() for name, r in ablations.items()},
         "features": feature_effects(baseline, ours, ablations, s),
@@ -181,6 +198,48 @@ def paired_speedups(rounds: list[dict[str, PathResult]], baseline: str) -> dict:
     return out
 
 
+# Two-sided 95% quantiles of Student's t, by degrees of freedom (any statistics table); 1.96 past 30.
+_T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
+         15: 2.131, 20: 2.086, 30: 2.042}
+
+
+def t_quantile_975(df: int) -> float:
+    """The 0.975 quantile of Student's t with ``df`` degrees of freedom (the next tabulated smaller df: wider)."""
+    if df > 30:
+        return 1.96
+    return _T975[max(k for k in _T975 if k <= df)]
+
+
+def accuracy_guard(rounds: list[dict[str, PathResult]], baseline: str, metric: str = "ua") -> dict:
+    """Is hf_ser's test accuracy within seed noise of ``baseline``'s? Rounds are seeds, paired within a round.
+
+    Paired t-interval over the rounds: each round trains both sides from the same seed (init, order), so the
+    per-round difference removes what the seed does to both. ``within_seed_noise`` is True when the 95% interval
+    of the mean difference contains 0, None with fewer than two rounds (no noise estimate).
+    """
+    ours = [float(getattr(rnd["hf_ser"], metric)) for rnd in rounds]
+    base = [float(getattr(rnd[baseline], metric)) for rnd in rounds]
+    diffs = np.subtract(ours, base)
+    n = len(diffs)
+    out = {
+        "metric": metric,
+        "seeds": n,
+        "baseline": baseline,
+        "sides": {
+            "hf_ser": {"mean": float(np.mean(ours)), "sd": float(np.std(ours, ddof=1)) if n > 1 else None, "rounds": ours},
+            baseline: {"mean": float(np.mean(base)), "sd": float(np.std(base, ddof=1)) if n > 1 else None, "rounds": base},
+        },
+        "difference": float(np.mean(diffs)),  # hf_ser - baseline
+        "half_width_95": None,
+        "within_seed_noise": None,
+    }
+    if n > 1:
+        half = t_quantile_975(n - 1) * float(np.std(diffs, ddof=1)) / np.sqrt(n)
+        out["half_width_95"] = half
+        out["within_seed_noise"] = bool(abs(out["difference"]) <= half)
+    return out
+
+
 def round_figures(result: PathResult) -> dict:
     """What one round of one side reports beside the medians."""
     return {
@@ -188,6 +247,7 @@ def round_figures(result: PathResult) -> dict:
         "train_audio_s_per_cpu_s": result.train_audio_s_per_cpu_s,
         "machine_busy": result.machine_busy,
         "real_frame_fraction": result.real_frame_fraction,
+        "wa": result.wa,
         "ua": result.ua,
     }
 

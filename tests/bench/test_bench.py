@@ -3,8 +3,9 @@ import json
 
 import pytest
 
-from hf_ser.bench.report import format_report
-from hf_ser.bench.runner import BenchSettings, run_benchmark
+from hf_ser.bench.measure import PathResult
+from hf_ser.bench.report import accuracy_line, format_report
+from hf_ser.bench.runner import BenchSettings, accuracy_guard, run_benchmark, t_quantile_975
 from hf_ser.commands import bench as cli
 
 
@@ -80,7 +81,16 @@ def test_json_output_is_one_clean_json_object(tmp_path, capsys):
     assert printed == json.loads((tmp_path / "r.json").read_text())
     assert printed["ablations"] == {} and printed["speedup"] > 0
     # Two interleaved rounds of three sides; speed-ups against both baselines, wall and per CPU-second.
-    assert len(printed["rounds"]) == 2 and set(printed["rounds"][0]) == {"baseline", "baseline_group_by_length", "hf_ser"}
+    assert len(printed["rounds"]) == 2
+    assert set(printed["rounds"][0]) == {"seed", "baseline", "baseline_group_by_length", "hf_ser"}
+    # Each round trains with its own seed; the accuracy guard compares the sides over those seeds.
+    assert [r["seed"] for r in printed["rounds"]] == [0, 1]
+    for against, side in (("vs_baseline", "baseline"), ("vs_group_by_length", "baseline_group_by_length")):
+        guard = printed["accuracy"][against]
+        assert guard["seeds"] == 2 and guard["baseline"] == side
+        assert guard["sides"]["hf_ser"]["rounds"] == [r["hf_ser"]["ua"] for r in printed["rounds"]]
+        assert guard["sides"][side]["rounds"] == [r[side]["ua"] for r in printed["rounds"]]
+        assert isinstance(guard["within_seed_noise"], bool) and guard["half_width_95"] >= 0
     for against in ("vs_baseline", "vs_group_by_length"):
         for kind in ("wall", "per_cpu_s"):
             sp = printed["speedups"][against][kind]
@@ -88,3 +98,35 @@ def test_json_output_is_one_clean_json_object(tmp_path, capsys):
     assert printed["speedup"] == printed["speedups"]["vs_baseline"]["wall"]["median"]
     assert printed["paths"]["hf_ser"]["train_audio_s_per_cpu_s"] > 0 and 0 <= printed["paths"]["hf_ser"]["machine_busy"] <= 1
     assert {"loadavg_1min_start", "loadavg_1min_end"} <= set(printed["machine_load"])
+
+
+def _rounds(ours: list[float], base: list[float]) -> list[dict[str, PathResult]]:
+    rounds = []
+    for o, b in zip(ours, base):
+        h, g = PathResult(name="hf_ser"), PathResult(name="baseline")
+        h.ua, g.ua = o, b
+        rounds.append({"hf_ser": h, "baseline": g})
+    return rounds
+
+
+def test_accuracy_guard_is_a_paired_t_interval_over_seeds():
+    # A constant gap has no noise: any non-zero gap is outside it.
+    steady = accuracy_guard(_rounds([0.40, 0.50, 0.60], [0.45, 0.55, 0.65]), "baseline")
+    assert steady["difference"] == pytest.approx(-0.05) and steady["half_width_95"] == pytest.approx(0.0)
+    assert steady["within_seed_noise"] is False
+    # Differences -0.1, +0.1, 0.0: mean 0, sd 0.1, 95% half-width t(2) * 0.1 / sqrt(3).
+    noisy = accuracy_guard(_rounds([0.30, 0.60, 0.50], [0.40, 0.50, 0.50]), "baseline")
+    assert noisy["difference"] == pytest.approx(0.0, abs=1e-12)
+    assert noisy["half_width_95"] == pytest.approx(4.303 * 0.1 / 3**0.5)
+    assert noisy["within_seed_noise"] is True
+    assert noisy["sides"]["baseline"]["mean"] == pytest.approx(1.4 / 3)
+    # One seed: no estimate of the noise, no verdict.
+    assert accuracy_guard(_rounds([0.3], [0.5]), "baseline")["within_seed_noise"] is None
+    text = accuracy_line(noisy, "the example's defaults")
+    assert "within seed noise" in text and "3 seed(s)" in text
+
+
+def test_t_quantiles_from_the_table():
+    assert t_quantile_975(2) == pytest.approx(4.303)
+    assert t_quantile_975(12) == pytest.approx(2.228)  # between tabulated dfs: the smaller df, a wider interval
+    assert t_quantile_975(100) == pytest.approx(1.96)
