@@ -7,15 +7,17 @@ Run through ``scripts/gpu_check.sh`` (one command, under 8 minutes on one H100/H
    length-bucketed batches of IEMOCAP-like lengths (log-normal, median 3 s, 1-15 s; up to ``--batch-audio-s``
    padded seconds a batch). Variants that differ in one feature each: ``sdpa`` (the default kernel) vs
    ``eager`` attention; ``compile`` (torch.compile, static shapes on the padding ladder, compile time reported
-   apart); ``cache`` (the frozen-output cache: epoch 1 fills it, epoch 2 reads it; ratio of their throughputs).
+   apart); ``cache`` (the frozen-output cache: epoch 1 fills it, epoch 2 reads it; ratio of their throughputs);
+   ``finetune`` (no frozen layer, only the CNN frozen: the full fine-tuning a cached epoch is also compared with).
    Each prints audio-s/s, MFU = audio-s/s x F_train / peak (``docs/performance.md``), peak memory.
 2. **bench**: ``hf-ser bench`` at the same shape: the Trainer baseline and hf_ser's training path on the same
    clips, with the same figures for both (audio-s/s, MFU, peak memory, the per-feature ablations).
 
 ``--cpu`` runs both parts with a tiny shape and a few clips (what the test runs); ``--cpu --shape xls-r-300m
---parts features --variants cache`` on a CPU is the frozen-output cache check at the real width (short clips).
+--parts features --variants cache,finetune`` on a CPU is the frozen-output cache check at the real width (short
+clips): the cached epoch against epoch 1 and against a full fine-tuning epoch, each beside the FLOP model's bound.
 
-Usage: python scripts/gpu_check.py [--cpu] [--parts features,bench] [--variants sdpa,eager,compile,cache]
+Usage: python scripts/gpu_check.py [--cpu] [--parts features,bench] [--variants sdpa,eager,compile,cache,finetune]
        [--shape xls-r-300m|tiny] [--layers N] [--frozen N] [--clips N] [--json OUT]
 """
 
@@ -33,14 +35,14 @@ import numpy as np
 import torch
 
 from hf_ser.bench.measure import PeakMemory, synchronize
-from hf_ser.bench.models import PEAK_BF16_TFLOPS, train_gflops_per_audio_s
+from hf_ser.bench.models import PEAK_BF16_TFLOPS, cached_train_gflops_per_audio_s, train_gflops_per_audio_s
 from hf_ser.data.batching import BucketBatchSampler, pad_ladder
 from hf_ser.data.frozen_cache import FrozenCacheModel, FrozenOutputCache
 from hf_ser.loop import build_optimizer
 from hf_ser.models import build_model
 
 SAMPLE_RATE = 16_000
-VARIANTS = ("sdpa", "eager", "compile", "cache")
+VARIANTS = ("sdpa", "eager", "compile", "cache", "finetune")
 
 
 @dataclass
@@ -117,10 +119,11 @@ def _epochs(step, batches, epochs: int) -> list[float]:
     return rates
 
 
-def _model(shape: Shape, device: torch.device, attn: str) -> torch.nn.Module:
+def _model(shape: Shape, device: torch.device, attn: str, frozen: int | None = None) -> torch.nn.Module:
     torch.manual_seed(0)
     return build_model(
-        backbone=shape.backbone, id2label={i: f"c{i}" for i in range(4)}, num_frozen_layers=shape.frozen,
+        backbone=shape.backbone, id2label={i: f"c{i}" for i in range(4)},
+        num_frozen_layers=shape.frozen if frozen is None else frozen,
         layers=shape.layers, pooling="mean", dropout=0.0, mask_time_prob=0.0, seed=0, attn_implementation=attn,
     ).to(device)
 
@@ -132,7 +135,8 @@ def run_variant(name: str, shape: Shape, device: torch.device, bf16: bool, *, ep
     it compiles twice; the same batches uncompiled give its reference (``uncompiled_audio_s_per_s``).
     """
     lengths = iemocap_like_lengths(shape.clips, median_s=shape.median_s, min_s=shape.min_s, max_s=shape.max_s)
-    model = _model(shape, device, "eager" if name == "eager" else "sdpa")
+    frozen = 0 if name == "finetune" else shape.frozen
+    model = _model(shape, device, "eager" if name == "eager" else "sdpa", frozen=frozen)
     extra: dict = {}
     if name == "compile":
         pads = pad_ladder(int(lengths.max()), shortest=int(lengths.min()))
@@ -164,11 +168,14 @@ def run_variant(name: str, shape: Shape, device: torch.device, bf16: bool, *, ep
             step(batches[0])  # warm-up: kernels, allocator (the cache run's epoch 1 is its own reference)
     with PeakMemory() as memory:
         rates = _epochs(step, batches, epochs)
-    flops = train_gflops_per_audio_s(num_layers=shape.layers, num_frozen_layers=shape.frozen)
+    flops = train_gflops_per_audio_s(num_layers=shape.layers, num_frozen_layers=frozen)
+    if name == "cache":  # epoch 2 runs only the trainable layers
+        flops = [flops, cached_train_gflops_per_audio_s(num_layers=shape.layers, num_frozen_layers=frozen)]
     out = {
-        "variant": name, "audio_s_per_s": rates, "peak_memory_mb": round(memory.peak_mb, 1),
+        "variant": name, "frozen_layers": frozen, "audio_s_per_s": rates, "peak_memory_mb": round(memory.peak_mb, 1),
         "steps_per_epoch": len(batches), "audio_s_per_epoch": round(float(lengths[np.concatenate(batches)].sum()) / SAMPLE_RATE, 1),
-        "mfu": [r * flops / (PEAK_BF16_TFLOPS * 1000) for r in rates] if device.type == "cuda" else None,
+        "mfu": [r * f / (PEAK_BF16_TFLOPS * 1000) for r, f in zip(rates, flops if isinstance(flops, list) else [flops] * len(rates))]
+        if device.type == "cuda" else None,
         **extra,
     }
     if name == "compile":
@@ -212,6 +219,7 @@ def summary_lines(results: dict) -> list[str]:
         for name in ("eager",):
             if name in ref:
                 lines.append(f"effect   {name:<8} x{ref[name]['audio_s_per_s'][-1] / base:.2f} vs sdpa (epoch 2)")
+    lines += cache_effect_lines(ref, results.get("header", {}).get("shape", {}))
     bench = results.get("bench")
     if isinstance(bench, dict) and "paths" in bench:
         for name, path in bench["paths"].items():
@@ -227,6 +235,29 @@ def summary_lines(results: dict) -> list[str]:
                 lines.append(f"bench    feature {feature}: x{fig['speedup']:.2f}")
     elif bench is not None:
         lines.append(f"bench    FAILED: {bench}")
+    return lines
+
+
+def cache_effect_lines(ref: dict, shape: dict) -> list[str]:
+    """The cached epoch against epoch 1 and against a full fine-tuning epoch, with the FLOP model's bounds
+    (only for the 1024-wide XLS-R shape the model describes)."""
+    if "cache" not in ref:
+        return []
+    cache = ref["cache"]
+    layers, frozen = shape.get("layers"), cache.get("frozen_layers")
+    exact = shape.get("backbone") == "shape:xls-r-300m" and layers and frozen is not None
+
+    def bound(reference_frozen: int) -> str:
+        if not exact:
+            return ""
+        f = train_gflops_per_audio_s(num_layers=layers, num_frozen_layers=reference_frozen)
+        return f" (FLOP model bound x{f / cached_train_gflops_per_audio_s(num_layers=layers, num_frozen_layers=frozen):.2f})"
+
+    cached = cache["audio_s_per_s"][1]
+    lines = [f"effect   cache    epoch 2 (cached) / epoch 1 = x{cached / cache['audio_s_per_s'][0]:.2f}{bound(frozen)}"]
+    if "finetune" in ref:
+        full = ref["finetune"]["audio_s_per_s"][-1]
+        lines.append(f"effect   cache    epoch 2 (cached) / full fine-tuning epoch = x{cached / full:.2f}{bound(0)}")
     return lines
 
 
@@ -252,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     args.bench_clips = args.bench_clips or (10 if args.cpu else 160)
     args.bench_epochs = args.bench_epochs or (2 if args.cpu else 3)
     variants = (args.variants or ",".join(v for v in VARIANTS if cuda or v != "compile")).split(",")
+    unknown = sorted(set(variants) - set(VARIANTS))
+    if unknown:
+        parser.error(f"unknown variants {unknown}; choose from {','.join(VARIANTS)}")
     short = args.cpu or not cuda
     shape = Shape(
         backbone=f"shape:{args.shape}", layers=args.layers, frozen=args.frozen,

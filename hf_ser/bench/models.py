@@ -83,5 +83,12 @@ def train_gflops_per_audio_s(*, num_layers: int, num_frozen_layers: int) -> floa
     return 4.9 + 0.84 * m_pos + 3.91 * (num_layers - num_frozen_layers) + 1.30 * num_frozen_layers
 
 
+def cached_train_gflops_per_audio_s(*, num_layers: int, num_frozen_layers: int) -> float:
+    """The same per audio-second when the frozen-output cache serves the input of the first trainable layer:
+    only the trainable layers run (``3.91 * trainable``). Ratios to ``train_gflops_per_audio_s`` are the cache's
+    FLOP bound: against epoch 1 of the same run, and (``num_frozen_layers=0`` there) against full fine-tuning."""
+    return 3.91 * (num_layers - num_frozen_layers)
+
+
 # Dense bf16 peak of one H100 SXM / H200 (docs/performance.md).
 PEAK_BF16_TFLOPS = 989.0
