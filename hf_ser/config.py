@@ -7,6 +7,7 @@ Overrides are ``key=value`` strings with dotted keys (``train.lr=3.0e-5``, ``mod
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import types
 import typing
@@ -206,6 +207,24 @@ class RecipeConfig:
     push_to_hub: bool = False
     hub_repo_id: Union[str, None] = None
     hub_private: bool = False
+
+
+def add_recipe_arguments(parser: argparse.ArgumentParser) -> None:
+    """The training command line (``hf-ser train``, ``hf_ser/train.py``, ``python -m hf_ser.train``): a recipe,
+    ``key=value`` overrides, ``--resume`` / ``--overwrite``. Read back with ``recipe_from_args``."""
+    parser.add_argument("recipe", help="YAML recipe (all of them: recipes/README.md)")
+    parser.add_argument("overrides", nargs="*", help="key=value overrides, e.g. train.lr=3.0e-5 folds=all")
+    parser.add_argument(
+        "--resume", action="store_true",
+        help="continue from the newest checkpoint of the run folder (the recipe must match its recipe.resolved.yaml)",
+    )
+    parser.add_argument("--overwrite", action="store_true", help="clear a non-empty train.output_dir first (checkpoints included)")
+
+
+def recipe_from_args(args: argparse.Namespace) -> RecipeConfig:
+    """The checked recipe of a command line parsed with ``add_recipe_arguments`` (the flags are recipe keys)."""
+    flags = (["resume=true"] if args.resume else []) + (["overwrite=true"] if args.overwrite else [])
+    return load_recipe(args.recipe, [*args.overrides, *flags])
 
 
 def load_recipe(path: str | Path | None, overrides: list[str] | None = None, *, validate: bool = True) -> RecipeConfig:

@@ -34,7 +34,7 @@ from hf_ser.acceleration import accelerator_kwargs, compile_pad_lengths
 from hf_ser.audio import SAMPLE_RATE
 from hf_ser.augment.align import compute_alignments
 from hf_ser.baselines.targets import dims_array
-from hf_ser.config import RecipeConfig, load_recipe, to_dict
+from hf_ser.config import RecipeConfig, add_recipe_arguments, recipe_from_args, to_dict
 from hf_ser.corpora import vote_matrix
 from hf_ser.data.batching import BucketBatchSampler, ClipDataset, Collator
 from hf_ser.data.frozen_cache import FrozenCacheModel, FrozenOutputCache, cacheable_clips
@@ -98,24 +98,24 @@ logger = logging.getLogger("hf_ser.train")
 STEP_INPUTS = ("input_values", "attention_mask", "labels", "dims", "input_lengths")
 
 
-def parse_args(argv: list[str] | None) -> tuple[RecipeConfig, argparse.Namespace]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("recipe", help="YAML recipe (see recipes/README.md)")
-    parser.add_argument("overrides", nargs="*", help="key=value overrides, e.g. train.lr=3.0e-5 folds=all")
-    parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint (same recipe)")
-    parser.add_argument("--overwrite", action="store_true", help="clear a non-empty train.output_dir first")
-    args = parser.parse_args(argv)
-    overrides = list(args.overrides) + (["resume=true"] if args.resume else []) + (["overwrite=true"] if args.overwrite else [])
-    return load_recipe(args.recipe, overrides), args
+def parse_args(argv: list[str] | None) -> RecipeConfig:
+    """The checked recipe of a training command line (``hf_ser.config.add_recipe_arguments``)."""
+    parser = argparse.ArgumentParser(prog="hf_ser/train.py", description=__doc__.splitlines()[0])
+    add_recipe_arguments(parser)
+    return recipe_from_args(parser.parse_args(argv))
+
+
+def setup_logging() -> None:
+    """INFO logs with timestamps; accelerate's per-file checkpoint logs off (the progress bar says where we are)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("accelerate").setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry: parse the recipe and overrides, then ``run`` it."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Accelerate logs every file of every checkpoint at INFO; the progress bar already says where we are.
-    logging.getLogger("accelerate").setLevel(logging.WARNING)
-    cfg, _ = parse_args(argv)
-    run(cfg)
+    """In-process command-line entry: parse the recipe and overrides, then ``run`` it (errors propagate; the
+    ``hf-ser train`` command and the script entry print user errors as one line)."""
+    setup_logging()
+    run(parse_args(argv))
     return 0
 
 

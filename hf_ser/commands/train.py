@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from hf_ser.commands.errors import add_debug_flag, run_guarded
+from hf_ser.config import add_recipe_arguments, recipe_from_args
 
 RECIPES_HELP = (
     "Every recipe, what it reproduces, its launch line and expected figure: recipes/README.md. "
@@ -17,21 +18,17 @@ RECIPES_HELP = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("recipe", help="YAML recipe (all of them: recipes/README.md)")
-    parser.add_argument("overrides", nargs="*", help="key=value overrides, e.g. train.lr=3.0e-5 folds=all")
-    parser.add_argument(
-        "--resume", action="store_true",
-        help="continue from the newest checkpoint of the run folder (the recipe must match its recipe.resolved.yaml)",
-    )
-    parser.add_argument("--overwrite", action="store_true", help="clear a non-empty train.output_dir first (checkpoints included)")
+    add_recipe_arguments(parser)
     parser.epilog = RECIPES_HELP
 
 
 def run(args: argparse.Namespace) -> int:
+    cfg = recipe_from_args(args)  # checked whole before torch and the trainer are imported
     from hf_ser import train
 
-    flags = [*(["--resume"] if args.resume else []), *(["--overwrite"] if args.overwrite else [])]
-    return int(train.main([args.recipe, *args.overrides, *flags]) or 0)
+    train.setup_logging()
+    train.run(cfg)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
