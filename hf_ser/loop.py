@@ -232,19 +232,19 @@ class EvalOutput:
     dims_ref: np.ndarray | None = None
 
 
-@torch.no_grad()
 def predict(accelerator: Accelerator, model: torch.nn.Module, loader) -> EvalOutput:
     """Run ``model`` over a prepared window loader (``hf_ser.evaluation.inference.eval_loader``) and gather
-    every clip's logits (the mean over its windows) on all processes."""
+    every clip's logits (the mean over its windows) on all processes. No autograd (``torch.inference_mode``)."""
     model.eval()
     gathered: dict[str, list[np.ndarray]] = {k: [] for k in ("index", "window", "logits", "labels", "dims_pred", "dims_ref")}
-    for batch in loader:
-        out = forward(model, batch)
-        parts = {"index": batch["index"], "window": batch["window"], "logits": out.logits.float(), "labels": batch["labels"]}
-        if getattr(out, "dims", None) is not None and "dims" in batch:
-            parts.update(dims_pred=out.dims.float(), dims_ref=batch["dims"])
-        for name, value in accelerator.gather_for_metrics(parts).items():
-            gathered[name].append(value.cpu().numpy())
+    with torch.inference_mode():
+        for batch in loader:
+            out = forward(model, batch)
+            parts = {"index": batch["index"], "window": batch["window"], "logits": out.logits.float(), "labels": batch["labels"]}
+            if getattr(out, "dims", None) is not None and "dims" in batch:
+                parts.update(dims_pred=out.dims.float(), dims_ref=batch["dims"])
+            for name, value in accelerator.gather_for_metrics(parts).items():
+                gathered[name].append(value.cpu().numpy())
     if not gathered["index"]:
         return EvalOutput(indices=np.zeros(0, dtype=np.int64), logits=np.zeros((0, 0)), labels=np.zeros(0, dtype=np.int64), loss=0.0)
     cat = {k: np.concatenate(v) if v else None for k, v in gathered.items()}

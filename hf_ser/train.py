@@ -233,15 +233,14 @@ class Selection:
     fd: FoldData
     fold_index: int
     corpora: list[str]
-    # The newest validation's predictions by step: the results reuse them when that step's model is the best.
-    last: dict[int, EvalOutput] = field(default_factory=dict)
+    # The selected model's validation predictions, by its step: the results reuse them rather than predicting the
+    # validation split again with the same weights reloaded from ``dir``.
+    best: dict[int, EvalOutput] = field(default_factory=dict)
 
     def validate(self, accelerator: Accelerator, model, state: TrainerState, stopping: Stopping) -> None:
         if not self.fd.select_idx:
             return
         out = predict(accelerator, model, self.loader)
-        self.last.clear()
-        self.last[state.step] = out
         metrics = score(out, self.fd.label_names, dims=self.fd.dims)
         logged = {f"valid_{m}": metrics[m] for m in ("ua", "wa", "macro_f1", "ccc", "loss") if m in metrics}
         state.history.append({"step": state.step, "epoch": state.epoch, **logged})
@@ -249,6 +248,8 @@ class Selection:
         if accelerator.is_main_process:
             logger.info("fold %d step %d: %s", self.fold_index, state.step, metric_line(metrics, f"valid ({self.corpora})"))
         if stopping.improved(state, metrics):
+            self.best.clear()
+            self.best[state.step] = out
             self.save(accelerator, model)
 
     def save(self, accelerator: Accelerator, model: torch.nn.Module) -> None:
@@ -383,8 +384,9 @@ def run_fold(
     # ------------------------------------------------------------------ test and cross-corpus evaluation, best model
     accelerator.wait_for_everyone()
     cache = accelerator.unwrap_model(model).cache if cacheable is not None else None
-    # When the best model is the final weights (saved at this step), its validation predictions are already here.
-    valid_out = selection.last.get(state.step) if state.best_step == state.step else None
+    # The selected model's validation predictions were made when it was selected (none after a resume that
+    # selected it before: then the split is predicted again).
+    valid_out = selection.best.get(state.best_step)
     model = accelerator.prepare(type(_inner(accelerator.unwrap_model(model))).from_pretrained(selection.dir))
     results, test_eval_s = _evaluate(cfg, accelerator, model, fd, data, targets, valid_loader, test_loader, valid_out=valid_out)
     record = FoldMetrics(

@@ -10,10 +10,13 @@ Phases (each a new Python process, so peak memory is the phase's own; seconds ex
 * ``overheads``: the fixed per-run costs beside them: data fingerprint, data report, run manifests.
 * ``epoch``: one data-only training epoch of fold 0 (bucketed batches of up to ``--batch-audio-s`` seconds,
   collated, no model), audio-seconds per second.
-* ``train20``: ``python -m hf_ser.train`` with a tiny model for 20 steps on the warm cache. ``steps_s`` is the
-  wall time from the first training forward to the 20th optimizer step, ``eval_s`` the time of the evaluation
-  passes (from the first to the last forward of each run of evaluation forwards: batches and forwards);
-  ``outside_s`` = total - steps - eval: the fixed start-up and shut-down around them.
+* ``train20``: ``python -m hf_ser.train`` with a tiny model for 20 steps on the warm cache (warmed with the
+  run's own loader options: the model's shortest input). ``steps_s`` is the wall time from the first training
+  forward to the 20th optimizer step, ``eval_s`` the time of the evaluation passes (from the first to the last
+  forward of each run of evaluation forwards: batches and forwards); ``outside_s`` = total - steps - eval: the
+  fixed start-up and shut-down around them. ``eval_windows`` / ``eval_batches`` / ``eval_audio_s`` count what
+  the evaluation forwards scored (real audio, padding excluded), ``eval_audio_s_per_s`` = eval_audio_s / eval_s;
+  ``cpu_s`` is the process's CPU time (robust to a busy machine, unlike wall time).
 
 Every phase prints ``seconds``, the machine's 1-minute load average at its end, peak RSS (``VmHWM``) and peak ``RssAnon`` (sampled every 20 ms; the memory-mapped
 store's pages are file-backed and not in it). ``--scan`` prints a table over several corpora with the growth
@@ -77,10 +80,21 @@ def _spec(corpus: str):
     return CorpusSpec(name="manifest", root=corpus)
 
 
-def _prepare(corpus: str, cache: str, dtype: str):
+TRAIN20_MODEL = {"backbone": "shape:tiny", "num_frozen_layers": 0}
+
+
+def _prepare(corpus: str, cache: str, dtype: str, min_samples: int = 0):
     from hf_ser.data.prepare import prepare_corpora
 
-    return prepare_corpora([_spec(corpus)], cache_dir=cache, progress=False, store_dtype=dtype)
+    return prepare_corpora([_spec(corpus)], cache_dir=cache, progress=False, store_dtype=dtype, min_samples=min_samples)
+
+
+def _train20_min_samples() -> int:
+    """The loader option ``train.run`` passes (the model's shortest input): part of the loaded corpus's cache key."""
+    from hf_ser.config import ModelConfig
+    from hf_ser.model_kinds import min_input_samples
+
+    return min_input_samples(ModelConfig(**TRAIN20_MODEL))
 
 
 def _fold0(data, seed: int = 0):
@@ -197,6 +211,19 @@ def _train20(corpus: str, cache: str, dtype: str, work: Path) -> dict:
 
     torch.nn.modules.module.register_module_forward_pre_hook(pre)
     torch.nn.modules.module.register_module_forward_hook(post)
+    import hf_ser.loop
+
+    scored = {"eval_batches": 0, "eval_windows": 0, "real_samples": 0, "padded_samples": 0}
+    evaluation_forward = hf_ser.loop.forward  # what ``predict`` calls for every evaluation batch
+
+    def counting_forward(model, batch):
+        scored["eval_batches"] += 1
+        scored["eval_windows"] += len(batch["window"])
+        scored["real_samples"] += int(batch["attention_mask"].sum())
+        scored["padded_samples"] += batch["attention_mask"].numel()
+        return evaluation_forward(model, batch)
+
+    hf_ser.loop.forward = counting_forward
     from torch.optim.optimizer import register_optimizer_step_post_hook
 
     register_optimizer_step_post_hook(
@@ -208,18 +235,24 @@ def _train20(corpus: str, cache: str, dtype: str, work: Path) -> dict:
         f"  corpora: [{{name: manifest, root: {json.dumps(corpus)}}}]\n"
         "  protocol: speaker_kfold\n  protocol_options: {num_folds: 5}\n"
         f"  cache_dir: {json.dumps(cache)}\n  store_dtype: {dtype}\n"
-        "model: {backbone: 'shape:tiny', num_frozen_layers: 0}\n"
+        f"model: {json.dumps(TRAIN20_MODEL)}\n"
         f"train: {{output_dir: {json.dumps(str(work / 'run'))}, max_steps: 20, batch_size: 8, log_every_n_steps: 10}}\n",
         encoding="utf-8",
     )
-    watch, t0 = MemoryWatch(), time.perf_counter()
+    watch, t0, cpu0 = MemoryWatch(), time.perf_counter(), time.process_time()
     train.main([str(recipe), "folds=0"])
-    total = time.perf_counter() - t0
+    total, cpu_s = time.perf_counter() - t0, time.process_time() - cpu0
     close_segment()
     steps = marks["optimizer_steps"]
     steps_s = steps[min(19, len(steps) - 1)] - marks["first_train_forward"]
+    eval_audio_s = scored["real_samples"] / 16_000
     return {"phase": "train20", "seconds": total, "steps_s": steps_s, "eval_s": marks["eval_s"],
-            "outside_s": total - steps_s - marks["eval_s"], **watch.stop(), "load_1min": os.getloadavg()[0]}
+            "outside_s": total - steps_s - marks["eval_s"], "cpu_s": round(cpu_s, 1),
+            "eval_batches": scored["eval_batches"], "eval_windows": scored["eval_windows"],
+            "eval_audio_s": round(eval_audio_s, 1),
+            "eval_audio_s_per_s": round(eval_audio_s / marks["eval_s"], 1) if marks["eval_s"] else 0.0,
+            "eval_real_frames": round(scored["real_samples"] / max(1, scored["padded_samples"]), 4),
+            **watch.stop(), "load_1min": os.getloadavg()[0]}
 
 
 def measure(corpus: str, phases: list[str], *, dtype: str, batch_audio_s: float, cache: str | None) -> list[dict]:
@@ -229,6 +262,8 @@ def measure(corpus: str, phases: list[str], *, dtype: str, batch_audio_s: float,
     try:
         if set(phases) & {"warm", "folds", "overheads", "epoch", "train20"}:
             _prepare(corpus, cache, dtype)  # the warm cache every later phase starts from
+        if "train20" in phases:  # the run loads the corpus with its model's shortest input: its own cache entry
+            _prepare(corpus, cache, dtype, min_samples=_train20_min_samples())
         results = []
         for phase in phases:
             cmd = [sys.executable, __file__, corpus, "--phase", phase, "--cache", cache, "--dtype", dtype,
@@ -255,7 +290,7 @@ def format_table(by_size: dict[int, list[dict]]) -> str:
         cells = [phase] + [f"{r['seconds']:.1f}, {r['peak_rss_mb']:.0f}, {r['peak_rss_anon_mb']:.0f}" for r in rows]
         cells += [f"{_exponent(a['seconds'], b['seconds'], n1, n2):.2f}" for a, b, n1, n2 in zip(rows, rows[1:], sizes, sizes[1:])]
         lines.append("| " + " | ".join(cells) + " |")
-        for key in ("outside_s", "steps_s", "eval_s", "audio_s_per_s"):
+        for key in ("outside_s", "steps_s", "eval_s", "eval_windows", "eval_audio_s_per_s", "audio_s_per_s"):
             if key in rows[0]:
                 extra = [f"{phase}.{key}"] + [f"{r[key]:.1f}" for r in rows]
                 extra += [f"{_exponent(a[key], b[key], n1, n2):.2f}" for a, b, n1, n2 in zip(rows, rows[1:], sizes, sizes[1:])]

@@ -54,3 +54,21 @@ def test_measure_scale_prints_phases_and_growth_exponents(tmp_path):
     assert 0 < epoch["clips"] < 16 and epoch["audio_s"] > 0 and 0 < epoch["real_frames"] <= 1
     table = _script("measure_scale").format_table(by_size)
     assert "exp 8->16" in table and table.count("\n") == 1 + 3 + 1  # header, rule, 3 phases, epoch rate
+
+
+def test_train20_splits_the_run_and_counts_what_evaluation_scored(tmp_path):
+    _script("make_scale_corpus").make_corpus(tmp_path / "c", 30, speakers=5)
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    out = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "scripts" / "measure_scale.py"), "--json", "--phases", "train20", str(tmp_path / "c")],
+        check=True, capture_output=True, text=True, env=env, timeout=600,
+    ).stdout
+    (row,) = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert row["phase"] == "train20" and row["clips"] == 30
+    assert row["steps_s"] > 0 and row["eval_s"] > 0 and row["outside_s"] > 0
+    assert abs(row["steps_s"] + row["eval_s"] + row["outside_s"] - row["seconds"]) < 1e-6
+    # Validation (one speaker, at every epoch end: 24 training clips make 3 steps) and test (one speaker): 6 clips
+    # of 0.5-2 s each, one window per clip, a single batch per pass (batch_size 8).
+    assert row["eval_batches"] >= 2 and row["eval_windows"] == 6 * row["eval_batches"]
+    assert 0.5 * row["eval_windows"] <= row["eval_audio_s"] <= 2 * row["eval_windows"]
+    assert 0 < row["eval_real_frames"] <= 1 and row["cpu_s"] > 0

@@ -127,6 +127,9 @@ def test_two_process_cpu_run_with_all_folds(tmp_path):
     folds = [json.loads((out / f"fold_{k}" / "metrics.json").read_text()) for k in range(3)]
     tests = [set(f["protocol"]["test_speakers"]) for f in folds]
     assert not (tests[0] & tests[1] or tests[0] & tests[2] or tests[1] & tests[2])  # speakers never cross folds
+    for f in folds:  # every clip scored once over the two processes
+        counts = f["protocol"]["counts"]
+        assert [f["results"][f"{side}/ravdess"]["n"] for side in ("valid", "test")] == [counts["valid"], counts["test"]]
     agg = json.loads((out / "aggregate.json").read_text())
     ua = [f["results"]["test/ravdess"]["ua"] for f in folds]
     assert agg["results"]["test/ravdess"]["ua"]["mean"] == pytest.approx(np.mean(ua))
@@ -161,9 +164,10 @@ def test_frozen_output_cache_trains_like_recomputing(tmp_path):
     assert b["loss"] == pytest.approx(a["loss"], abs=0.02)
 
 
-def test_best_model_at_the_final_step_is_not_validated_twice(tmp_path, monkeypatch):
-    """When the final weights are the selected model, the results reuse the final validation's predictions:
-    the validation split is predicted once, and metrics.json's results equal those of a second pass."""
+def test_selected_model_is_not_validated_again(tmp_path, monkeypatch):
+    """The results reuse the validation predictions made when the selected model was selected (here an earlier
+    step than the final one): the validation split is predicted once per validation, never again at the end,
+    and metrics.json's results equal those of predicting it again with the reloaded model."""
     import hf_ser.train as train
 
     monkeypatch.setenv("HF_SER_CACHE", str(tmp_path / "cache"))
@@ -180,14 +184,14 @@ def test_best_model_at_the_final_step_is_not_validated_twice(tmp_path, monkeypat
         monkeypatch.setattr(train, "_evaluate", evaluate)
         calls.clear()
         out = tmp_path / name
-        # max_steps=3 ends inside the first epoch: one validation (after the loop), so the best step is the last.
-        assert train.main([str(DEMO_RECIPE), f"train.output_dir={out}", *FAST, "train.max_steps=3"]) == 0
+        steps = ["train.max_steps=4", "train.eval_every_n_steps=1"]  # four validations inside the first epoch
+        assert train.main([str(DEMO_RECIPE), f"train.output_dir={out}", *FAST, *steps]) == 0
         metrics = json.loads((out / "metrics.json").read_text())
-        assert metrics["best_step"] == 3
+        assert metrics["best_step"] < 4  # the selected model is not the final weights (reloaded from its folder)
         results[name] = metrics["results"]
         counts = sorted(calls.count(c) for c in set(calls))
-        # valid, test (and the cross-corpus target, predicted through evaluate_target, not counted here)
-        assert counts == ([1, 1] if name == "reused" else [1, 2]), (name, counts)
+        # test once; validation at each of the 4 steps (and the cross-corpus target, through evaluate_target)
+        assert counts == ([1, 4] if name == "reused" else [1, 5]), (name, counts)
     assert results["reused"] == results["second_pass"]
 
 

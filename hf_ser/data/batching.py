@@ -180,7 +180,10 @@ class BucketBatchSampler(torch.utils.data.Sampler[list[int]]):
         weights: Sequence[float] | None = None,
     ):
         self.lengths = np.asarray(lengths, dtype=np.int64)
-        self.batch_size = batch_size
+        # ``None`` under a sample budget: accelerate's ``BatchSamplerShard`` reads ``batch_size`` and, given a
+        # number, silently drops every batch of another size on multi-process runs; ``None`` tells it the
+        # batches vary (it then shards whole batches, whatever their size).
+        self.batch_size = None if max_batch_samples is not None else batch_size
         self.max_batch_samples = max_batch_samples
         self.num_replicas = num_replicas
         self.shuffle = shuffle

@@ -93,3 +93,20 @@ def test_clip_dataset_crops_reproducibly():
     ds.set_epoch(1)
     assert not np.array_equal(ds[0]["wave"], a)  # a different crop each epoch
     assert np.array_equal(np.diff(a), np.ones(999))  # a contiguous window of the clip
+
+
+@pytest.mark.parametrize("shuffle, replicas", [(True, 2), (False, 1)])  # training batches; evaluation batches
+def test_budget_batches_reach_every_process_whole(shuffle, replicas):
+    """Under ``accelerate`` every batch of a sample budget reaches a process whole: the shard wrapper keeps
+    batches of any size (given a ``batch_size`` number it would drop every batch of another size)."""
+    from accelerate.data_loader import BatchSamplerShard
+
+    lengths = np.random.default_rng(0).integers(100, 1000, size=200)
+    sampler = BucketBatchSampler(lengths, max_batch_samples=4000, num_replicas=replicas, shuffle=shuffle, seed=0)
+    shards = [list(BatchSamplerShard(sampler, num_processes=2, process_index=p)) for p in range(2)]
+    assert len(shards[0]) == len(shards[1])  # the same number of steps on both processes
+    got = sorted(tuple(b) for shard in shards for b in shard)
+    want = sorted(tuple(b) for b in sampler.batches())
+    assert set(got) == set(want)  # every batch, unsplit
+    if replicas == 2:
+        assert got == want  # the sampler already evens the count: nothing repeated
