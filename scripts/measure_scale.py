@@ -292,7 +292,7 @@ def format_table(by_size: dict[int, list[dict]]) -> str:
         lines.append("| " + " | ".join(cells) + " |")
         for key in ("outside_s", "steps_s", "eval_s", "eval_windows", "eval_audio_s_per_s", "audio_s_per_s"):
             if key in rows[0]:
-                extra = [f"{phase}.{key}"] + [f"{r[key]:.1f}" for r in rows]
+                extra = [f"{phase}.{key}"] + [f"{r[key]}" if isinstance(r[key], int) else f"{r[key]:.1f}" for r in rows]
                 extra += [f"{_exponent(a[key], b[key], n1, n2):.2f}" for a, b, n1, n2 in zip(rows, rows[1:], sizes, sizes[1:])]
                 lines.append("| " + " | ".join(extra) + " |")
     return "\n".join(lines)
