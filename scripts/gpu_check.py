@@ -168,14 +168,14 @@ def run_variant(name: str, shape: Shape, device: torch.device, bf16: bool, *, ep
             step(batches[0])  # warm-up: kernels, allocator (the cache run's epoch 1 is its own reference)
     with PeakMemory() as memory:
         rates = _epochs(step, batches, epochs)
-    flops = train_gflops_per_audio_s(num_layers=shape.layers, num_frozen_layers=frozen)
-    if name == "cache":  # epoch 2 runs only the trainable layers
-        flops = [flops, cached_train_gflops_per_audio_s(num_layers=shape.layers, num_frozen_layers=frozen)]
+    # GFLOPs per audio-second of each epoch: a cache run's epochs after the first run only the trainable layers.
+    flops = [train_gflops_per_audio_s(num_layers=shape.layers, num_frozen_layers=frozen)] * len(rates)
+    if name == "cache":
+        flops[1:] = [cached_train_gflops_per_audio_s(num_layers=shape.layers, num_frozen_layers=frozen)] * (len(rates) - 1)
     out = {
         "variant": name, "frozen_layers": frozen, "audio_s_per_s": rates, "peak_memory_mb": round(memory.peak_mb, 1),
         "steps_per_epoch": len(batches), "audio_s_per_epoch": round(float(lengths[np.concatenate(batches)].sum()) / SAMPLE_RATE, 1),
-        "mfu": [r * f / (PEAK_BF16_TFLOPS * 1000) for r, f in zip(rates, flops if isinstance(flops, list) else [flops] * len(rates))]
-        if device.type == "cuda" else None,
+        "mfu": [r * f / (PEAK_BF16_TFLOPS * 1000) for r, f in zip(rates, flops)] if device.type == "cuda" else None,
         **extra,
     }
     if name == "compile":

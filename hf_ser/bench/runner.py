@@ -81,11 +81,14 @@ def run_benchmark(settings: BenchSettings) -> dict:
         data = build_bench_data(work / "clips", num_clips=s.clips, seed=s.seed)
         config = bench_config(s.model, num_layers=s.num_layers)
 
+        inits: dict[int, Path] = {}  # one random init per seed, written once and shared by every run with it
+
         def shared(seed: int) -> dict:
             """What every side of a round shares: the seeded random init and the training settings."""
-            init_dir = write_init(config, work / f"init-{s.model}-{config.num_hidden_layers}-{seed}", seed=seed)
+            if seed not in inits:
+                inits[seed] = write_init(config, work / f"init-{s.model}-{config.num_hidden_layers}-{seed}", seed=seed)
             return {
-                "init_dir": init_dir,
+                "init_dir": inits[seed],
                 "num_frozen_layers": s.num_frozen_layers,
                 "batch_size": s.batch_size,
                 "lr": s.lr,
