@@ -9,6 +9,7 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,16 @@ from pathlib import Path
 import numpy as np
 import torch
 from accelerate import Accelerator
+from accelerate.utils import (
+    MODEL_NAME,
+    OPTIMIZER_NAME,
+    RNG_STATE_NAME,
+    SAFE_MODEL_NAME,
+    SAMPLER_NAME,
+    SCALER_NAME,
+    SCHEDULER_NAME,
+)
+from accelerate.utils import load as accelerate_load
 from transformers import get_scheduler
 
 from hf_ser.audio import SAMPLE_RATE
@@ -383,10 +394,12 @@ def latest_checkpoint(fold_dir: Path) -> Path | None:
 def load_latest_checkpoint(accelerator: Accelerator, fold_dir: Path) -> tuple[TrainerState, Path] | None:
     """Restore the newest intact checkpoint of a fold; ``None`` when the fold has none.
 
-    Every file of a checkpoint is read before anything is restored: a damaged one (truncated weights,
-    optimizer or trainer state) is reported by name with a warning and the previous checkpoint is used. An RNG
-    state that cannot be read does not reject the checkpoint: it is a warning naming the file (the resumed run's
-    random draws then differ from an uninterrupted run's).
+    Every file that ``accelerator.load_state`` will read is read before anything is restored: a damaged one
+    (truncated weights, optimizer or trainer state) is reported by name with a warning and the previous
+    checkpoint is used. An RNG state that cannot be read does not reject the checkpoint: it is a warning naming
+    the file (the resumed run's random draws then differ from an uninterrupted run's). Files are picked by the
+    names accelerate writes and read with accelerate's own loader (``weights_only=True``), so nothing in a
+    checkpoint folder is ever unpickled as code; other files in it are never opened.
 
     Raises:
         RuntimeError: checkpoints exist but none is intact (each damaged file is named).
@@ -398,9 +411,9 @@ def load_latest_checkpoint(accelerator: Accelerator, fold_dir: Path) -> tuple[Tr
             damaged.append(problem)
             logger.warning("checkpoint file %s is damaged (%s); trying the previous checkpoint", *problem)
             continue
-        rng_file = path / f"random_states_{accelerator.process_index}.pkl"
+        rng_file = path / f"{RNG_STATE_NAME}_{accelerator.process_index}.pkl"
         try:
-            torch.load(rng_file, map_location="cpu", weights_only=False)
+            load_checkpoint_file(rng_file)
         except Exception as e:  # noqa: BLE001 - any unreadable file means the same thing here
             logger.warning(
                 "could not read the RNG state %s (%s): resuming without it, so random draws differ from an "
@@ -413,18 +426,39 @@ def load_latest_checkpoint(accelerator: Accelerator, fold_dir: Path) -> tuple[Tr
     return None
 
 
+# The files ``accelerator.save_state`` writes that ``load_state`` reads back (``_<i>`` for the i-th model,
+# optimizer, ...); the RNG states (``random_states_<rank>.pkl``) are checked on their own, each rank its own.
+_ACCELERATE_FILE = re.compile(
+    rf"({SAFE_MODEL_NAME}|{MODEL_NAME})(_\d+)?\.(safetensors|bin)"
+    rf"|({OPTIMIZER_NAME}|{SCHEDULER_NAME}|{SAMPLER_NAME}|dl_state_dict)(_\d+)?\.bin"
+    rf"|{re.escape(SCALER_NAME)}"
+)
+
+
+def load_checkpoint_file(file: Path):
+    """A pickled checkpoint file read as accelerate reads it: tensors, numbers and numpy arrays only
+    (``weights_only=True``), so a crafted file cannot run code."""
+    return accelerate_load(file, map_location="cpu")
+
+
 def _damaged_file(path: Path) -> tuple[Path, str] | None:
-    """The first file of a checkpoint that cannot be read back, with the reason; ``None`` when all can."""
+    """The first file of a checkpoint that cannot be read back, with the reason; ``None`` when all can.
+
+    Only hf_ser's trainer state and the files accelerate writes are read, by name; anything else in the
+    folder is neither read here nor by ``load_state``.
+    """
     from safetensors.torch import load_file
 
     for file in sorted(path.iterdir()):
         try:
             if file.name == STATE_FILE:
                 TrainerState(**json.loads(file.read_text()))
+            elif _ACCELERATE_FILE.fullmatch(file.name) is None:
+                continue
             elif file.suffix == ".safetensors":
                 load_file(file)
-            elif file.suffix == ".bin":
-                torch.load(file, map_location="cpu", weights_only=False)
+            else:
+                load_checkpoint_file(file)
         except Exception as e:  # noqa: BLE001 - truncation shows up as many different exception types
             return file, _short(e)
     return None
