@@ -56,3 +56,17 @@ class BaselineConfig(PretrainedConfig):
             raise ValueError(f"task={self.task!r} needs dims, e.g. ('valence', 'arousal')")
         if self.class_weights is not None and len(self.class_weights) != len(self.id2label):
             raise ValueError(f"class_weights has {len(self.class_weights)} entries for {len(self.id2label)} labels")
+
+    @classmethod
+    def from_dict(cls, config_dict: dict[str, Any], **kwargs: Any):
+        """A configuration read back from a saved ``config.json`` (``from_pretrained`` and the Auto classes).
+
+        A saved file never chooses where features are written or read: a ``feature_cache_dir`` folder in its
+        ``encoder_options`` is replaced by "auto" (``$HF_SER_CACHE/features/issa193``); memory only (null) is
+        kept. Only a recipe, which the user wrote, names another folder.
+        """
+        options = dict(config_dict.get("encoder_options") or {})
+        if options.get("feature_cache_dir") not in (None, "", "none", "auto"):
+            options["feature_cache_dir"] = "auto"
+            config_dict = {**config_dict, "encoder_options": options}
+        return super().from_dict(config_dict, **kwargs)

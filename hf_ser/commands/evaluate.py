@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hf_ser.commands.flags import add_trust_remote_code_flag
+
 logger = logging.getLogger(__name__)
 
 
@@ -48,11 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="window length for long clips (default: the model's training crop, data.max_duration_s)",
     )
-    parser.add_argument(
-        "--trust-remote-code",
-        action="store_true",
-        help="run Python code shipped in the model folder or repo (never done without this flag)",
-    )
+    add_trust_remote_code_flag(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import logging
 
+from hf_ser.commands.flags import add_trust_remote_code_flag
+
 logger = logging.getLogger(__name__)
 
 
@@ -15,6 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", help="output file, e.g. model.onnx")
     parser.add_argument("--opset", type=int, default=None, help="ONNX opset (default: hf_ser.onnx_export.OPSET, 17)")
     parser.add_argument("--no-check", action="store_true", help="skip the onnxruntime-vs-PyTorch parity check")
+    add_trust_remote_code_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -22,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
 
     opset = args.opset or OPSET
     try:
-        report = export_onnx(args.model, args.out, opset=opset, check=not args.no_check)
+        report = export_onnx(args.model, args.out, opset=opset, check=not args.no_check, trust_remote_code=args.trust_remote_code)
     except ExportError as e:
         logger.error("%s", e)
         return 1

@@ -13,6 +13,8 @@ import sys
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
+from hf_ser.commands.flags import add_trust_remote_code_flag
+
 if TYPE_CHECKING:
     from hf_ser.predict import FilePrediction
 
@@ -33,11 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--window-s", type=float, default=None, help="window length for long recordings (default: the model's training crop)"
     )
-    parser.add_argument(
-        "--trust-remote-code",
-        action="store_true",
-        help="run Python code shipped in the model folder or repo (never done without this flag)",
-    )
+    add_trust_remote_code_flag(parser)
 
 
 def _format_text(results: list[FilePrediction]) -> str:

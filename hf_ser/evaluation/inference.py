@@ -460,12 +460,18 @@ def _names_code(path: Path) -> bool:
         return False
 
 
-def load_model(name_or_dir: str | Path, *, trust_remote_code: bool = False, device: str = "cpu"):
+def load_model(
+    name_or_dir: str | Path, *, trust_remote_code: bool = False, device: str = "cpu", attn_implementation: str | None = None
+):
     """Load a saved audio-classification model and its feature extractor, in eval mode on ``device``.
 
     Without ``trust_remote_code`` no code from the folder or Hub repo runs: hf_ser's classes (registered by
     ``import hf_ser``) and stock transformers classes load it, and a local folder whose code differs from the
-    installed hf_ser's is refused (``ForeignCodeError``).
+    installed hf_ser's is refused (``ForeignCodeError``). transformers is always told the user's choice, so it
+    never asks "run custom code?" on the terminal.
+
+    Args:
+        attn_implementation: passed to ``from_pretrained`` when given (ONNX export uses "eager").
 
     Returns:
         ``(model, feature_extractor)``.
@@ -482,7 +488,8 @@ def load_model(name_or_dir: str | Path, *, trust_remote_code: bool = False, devi
     if not trust_remote_code:
         check_model_code(name_or_dir)
     try:
-        model = AutoModelForAudioClassification.from_pretrained(source, trust_remote_code=trust_remote_code)
+        kwargs = {"attn_implementation": attn_implementation} if attn_implementation else {}
+        model = AutoModelForAudioClassification.from_pretrained(source, trust_remote_code=trust_remote_code, **kwargs)
         extractor = AutoFeatureExtractor.from_pretrained(source, trust_remote_code=trust_remote_code)
     except ValueError as e:
         if trust_remote_code or "trust_remote_code" not in str(e):
