@@ -36,7 +36,11 @@ RUN groupadd --gid 1000 ser && useradd --uid 1000 --gid ser --create-home --shel
     && mkdir -p /app/runs /data/hf_home && chown ser:ser /app/runs /data/hf_home \
     && chmod 1777 /app/runs /data/hf_home
 COPY --from=builder /opt/venv /opt/venv
+# HOME and USER hold for any uid: with `--user` a uid may have no /etc/passwd entry, so the home would be `/`
+# (not writable) and getpass.getuser(), which torch's compile caches call, would raise.
 ENV PATH=/opt/venv/bin:$PATH \
+    HOME=/tmp \
+    USER=ser \
     HF_HOME=/data/hf_home \
     HF_SER_CACHE=/data/hf_home/hf_ser \
     MPLCONFIGDIR=/tmp/matplotlib \

@@ -32,6 +32,8 @@ def test_dockerfile_follows_the_contract():
     assert "COPY hf_ser ./hf_ser" in text and "COPY recipes ./recipes" in text
     assert "--chown" not in text and "chown -R" not in text
     assert "chmod 1777 /app/runs /data/hf_home" in text
+    # `docker run --user UID:GID` (a uid without a passwd entry): a writable home and a user name for getpass.
+    assert "HOME=/tmp" in text and "USER=ser" in text
     assert (ROOT / "hf_ser" / "train.py").is_file(), "the entrypoint's script must exist in the copied tree"
     assert "HF_TOKEN=" not in text and "WANDB_API_KEY=" not in text
     ignored = (ROOT / ".dockerignore").read_text().split()
