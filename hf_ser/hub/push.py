@@ -7,6 +7,7 @@ calls it for a run directory on disk. Nothing in the run directory is changed, w
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +31,7 @@ from hf_ser.run_dir import (
     find_model,
     run_file,
 )
+from hf_ser.stock_export import pushed_model_form
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -154,8 +156,14 @@ def push_run(
     token = resolve_token(token)
     files = collect_run_files(run_dir)
     card = render_model_card(run_dir, repo_id)
-    payloads = {path: local.read_bytes() for path, local in files.items()}
-    payloads["README.md"] = str(card).encode("utf-8")
+    with tempfile.TemporaryDirectory() as work:
+        # The stock transformers form replaces the model folder's files when the head has one.
+        model_dir = find_model(run_dir)[0]
+        form_files, form_note = pushed_model_form(model_dir, work)
+        if form_files:
+            files = {p: f for p, f in files.items() if model_dir not in f.parents} | form_files
+        payloads = {path: local.read_bytes() for path, local in files.items()}
+    payloads["README.md"] = f"{card}\n\n## Model form\n\n{form_note}\n".encode()
     # Nothing local in what is pushed: corpus roots, run and cache folders become placeholders.
     payloads = scrub_payloads(payloads, local_path_placeholders(run_dir, load_run(run_dir).recipe))
     _check_no_token(payloads, token)
