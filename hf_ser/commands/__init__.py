@@ -72,6 +72,12 @@ def _push() -> ModuleType:
     return push
 
 
+def _serve() -> ModuleType:
+    from hf_ser.commands import serve
+
+    return serve
+
+
 # name -> (help line, loader of the command module)
 COMMANDS: dict[str, tuple[str, Callable[[], ModuleType]]] = {
     "train": ("fine-tune on a recipe (same as `accelerate launch hf_ser/train.py RECIPE`)", _train),
@@ -87,6 +93,7 @@ COMMANDS: dict[str, tuple[str, Callable[[], ModuleType]]] = {
         "(`hf-ser export transformers MODEL_DIR OUT_DIR`), parity-checked",
         _export,
     ),
+    "serve": ("serve a model over HTTP: POST /v1/predict, GET /v1/model, /health, and a web page at /", _serve),
 }
 
 
