@@ -193,3 +193,49 @@ def test_hf_ser_serve_answers_health(served):
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+_ONNX_SERVER_WITHOUT_TORCH = """
+import json, sys
+sys.modules["torch"] = None  # importing either raises ImportError in this process
+sys.modules["transformers"] = None
+import httpx
+import hf_ser
+from hf_ser.serve import ServeSettings, create_app, running_server
+model = hf_ser.load(sys.argv[1], backend="onnx")
+with running_server(create_app(model, source=sys.argv[1], settings=ServeSettings())) as url:
+    with open(sys.argv[2], "rb") as f:
+        answer = httpx.post(url + "/v1/predict", content=f.read(), timeout=60)
+    described = httpx.get(url + "/v1/model").json()
+print(json.dumps({"status": answer.status_code, "answer": answer.json(), "backend": described["backend"]}))
+"""
+
+
+def test_the_onnx_backend_serves_without_torch_or_transformers(served, tmp_path):
+    """What the `serve` Docker target holds: the server on an exported graph, torch and transformers unimportable."""
+    import json
+
+    from hf_ser.onnx_export import export_onnx
+
+    export_onnx(served[0], tmp_path / "export")
+    wav = write_wav(tmp_path / "clip.wav", seconds=1.0, freq_hz=250)
+    done = subprocess.run([sys.executable, "-c", _ONNX_SERVER_WITHOUT_TORCH, str(tmp_path / "export"), str(wav)],
+                          capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["status"] == 200 and got["backend"] == "onnx"
+    expected = served[1].predict(wav)
+    assert got["answer"]["label"] == expected.label
+    assert got["answer"]["probabilities"] == pytest.approx(expected.probabilities, abs=1e-4)
+
+
+def test_the_dockerfile_serve_target_installs_no_torch():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "Dockerfile").read_text()
+    stages = [line.split()[-1] for line in text.splitlines() if line.startswith("FROM ")]
+    assert stages.index("serve") < stages.index("runtime") == len(stages) - 1  # `docker build .` stays the trainer
+    serve_part = text[text.index("AS serve-builder"): text.index("AS builder")]
+    installs = " ".join(line for line in serve_part.splitlines() if "pip install" in line)
+    assert "onnxruntime" in installs and "fastapi" in installs and "--no-deps" in installs
+    assert "torch" not in installs and "transformers" not in installs
