@@ -12,7 +12,7 @@
 Every comparison runs its sides in interleaved rounds and reports medians. The model is random-initialised from an
 exact architecture (``shape:xls-r-300m`` cut to 8 layers by default), the clips are the bundled demo speech (cycled
 to the count asked). ``--quick`` runs everything on the tiny shape and a handful of clips in seconds (the test).
-Only ``hf_ser.commands.bench`` imports this module: nothing here is on the product path.
+It lives in the checkout's ``benchmarks`` package, which only ``hf-ser bench`` loads: nothing here is on the product path.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def run_infer_bench(settings: InferBenchSettings) -> dict[str, Any]:
     """Build the model and clips, run the asked ``parts``, return the report (``format_infer_report`` prints it)."""
     import logging
 
-    from hf_ser.bench.runner import machine
+    from benchmarks.trainer.runner import machine
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would bury the table
     with tempfile.TemporaryDirectory(prefix="hf-ser-bench-infer-") as scratch:

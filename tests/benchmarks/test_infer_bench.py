@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hf_ser.bench.infer import QUICK, format_infer_report
+from benchmarks.infer import QUICK, format_infer_report
 from hf_ser.cli import main as cli_main
 
 
