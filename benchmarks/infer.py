@@ -41,10 +41,10 @@ class InferBenchSettings:
     shape: str = "xls-r-300m"
     layers: int = 8
     clips: int = 200
-    engine_clips: int = 60
+    engine_clips: int = 30
     server_clip_s: float = 3.0
     concurrency: tuple[int, ...] = (1, 8, 32)
-    server_requests: int = 32
+    server_requests: int = 16
     rounds: int = 3
     batch_size: int = 8
     max_batch: int = 8
