@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from hf_ser.audio import SAMPLE_RATE
+from hf_ser.inference.vad import VadMissingError
 from hf_ser.serve.batching import BatchSettings, MicroBatcher, Overloaded
 from hf_ser.serve.uploads import UploadLimits, UploadRejected, decode_upload
 
@@ -180,6 +181,8 @@ def create_app(model, *, source: str | Path = "", settings: ServeSettings | None
         except Overloaded as e:
             return JSONResponse({"error": f"server busy: {e}", "status": 503,
                                  "limit": {"max_queue": settings.batching.max_queue}}, status_code=503)
+        except VadMissingError as e:  # this server's install lacks silero-vad: not the client's fault
+            return JSONResponse({"error": str(e), "status": 501}, status_code=501)
         if result.error:
             raise UploadRejected(422, f"{name}: {result.error}")
         return result.to_dict(top_k)

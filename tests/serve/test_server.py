@@ -85,6 +85,22 @@ def test_predict_returns_what_the_python_api_returns(server, model, tmp_path):
     assert raw.json()["probabilities"] == expected["probabilities"] and raw.json()["source"] == "upload"
 
 
+def test_segment_vad_returns_what_segments_returns(server, model):
+    from pathlib import Path
+
+    speech = sorted((Path(__file__).parents[2] / "hf_ser/demo_data/ravdess").rglob("*.wav"))[0]
+    expected = model.segments(speech)
+    response = _post(server[0], speech, query="?segment=vad&top_k=2")
+    if expected.error:  # e.g. no speech found: the reason comes back as a 422
+        assert response.status_code == 422 and expected.error in response.json()["error"]
+    else:
+        assert response.status_code == 200, response.text
+        wanted = expected.to_dict(2)
+        wanted["source"] = speech.name
+        assert response.json() == wanted
+        assert response.json()["speech_s"] > 0 and response.json()["segments"]
+
+
 def test_twenty_concurrent_predictions_succeed_in_micro_batches(server, model, tmp_path):
     url, app = server
     paths = [write_wav(tmp_path / f"c{i}.wav", seconds=0.5 + 0.1 * (i % 5), freq_hz=200 + 20 * i, seed=i) for i in range(20)]
