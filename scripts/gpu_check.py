@@ -38,8 +38,8 @@ from hf_ser.bench.measure import PeakMemory, synchronize
 from hf_ser.bench.models import PEAK_BF16_TFLOPS, cached_train_gflops_per_audio_s, train_gflops_per_audio_s
 from hf_ser.data.batching import BucketBatchSampler, pad_ladder
 from hf_ser.data.frozen_cache import FrozenCacheModel, FrozenOutputCache
-from hf_ser.loop import build_optimizer
 from hf_ser.models import build_model
+from hf_ser.training.optim import build_optimizer
 
 SAMPLE_RATE = 16_000
 VARIANTS = ("sdpa", "eager", "compile", "cache", "finetune")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from hf_ser.loop import LoopTiming, Stopping, TrainerState
+from hf_ser.training.state import Stopping, TrainerState
+from hf_ser.training.timing import LoopTiming
 
 
 def test_step_budget_ends_the_fold_mid_epoch():
