@@ -156,6 +156,9 @@ class TrainConfig:
     """Validate every N optimizer steps (default: at the end of each epoch)."""
     select_metric: Literal["ua", "wa", "macro_f1", "ccc", "loss"] = "ua"
     """Validation metric that picks the best checkpoint (``ccc`` = mean concordance for regression)."""
+    ema_decay: Union[float, None] = None
+    """Exponential moving average of the trainable weights, updated after every optimizer step with this decay
+    (e.g. 0.999); validation, model selection and the saved model use the average (None: off)."""
     early_stopping_patience: Union[int, None] = None
     """Stop after this many validations without improvement."""
     checkpoint_every_n_steps: Union[int, None] = None

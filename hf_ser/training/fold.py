@@ -37,6 +37,7 @@ from hf_ser.run_dir import CURVES_FILE, MODEL_DIR, FoldMetrics, ProtocolRecord, 
 from hf_ser.splits import PROTOCOLS, Fold
 from hf_ser.training.callbacks import Callback, CallbackList
 from hf_ser.training.checkpoints import load_latest_checkpoint, save_checkpoint
+from hf_ser.training.ema import ExponentialMovingAverage
 from hf_ser.training.fold_data import FoldData, build_fold_data
 from hf_ser.training.optim import build_optimizer, build_scheduler
 from hf_ser.training.predictions import EvalOutput, evaluate_target, predict_split, score, subset
@@ -50,7 +51,7 @@ logger = logging.getLogger("hf_ser.train")
 STEP_INPUTS = ("input_values", "attention_mask", "labels", "dims", "input_lengths")
 
 # The callbacks a recipe turns on: each maker returns its callback for the recipe, or None when it is off.
-RECIPE_CALLBACKS: tuple[Callable[[RecipeConfig], Callback | None], ...] = ()
+RECIPE_CALLBACKS: tuple[Callable[[RecipeConfig], Callback | None], ...] = (ExponentialMovingAverage.from_recipe,)
 
 
 class FoldRecipe:
