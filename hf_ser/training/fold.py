@@ -30,9 +30,10 @@ from hf_ser.data.loaders import class_weights
 from hf_ser.data.prepare import PreparedData
 from hf_ser.evaluation.inference import WINDOW_CONFIG_KEY
 from hf_ser.metrics import balanced_indices
+from hf_ser.metrics.registry import CCC, CLASS_METRICS, SELECT_METRICS
 from hf_ser.model_kinds import build_model_of_kind
 from hf_ser.models import build_feature_extractor, parameter_counts
-from hf_ser.reporting import metric_line, save_confusions, save_curves, summary_table
+from hf_ser.reporting import fold_table, metric_line, save_confusions, save_curves
 from hf_ser.run_dir import CURVES_FILE, MODEL_DIR, FoldMetrics, ProtocolRecord, write_metrics
 from hf_ser.splits import PROTOCOLS, Fold
 from hf_ser.training.callbacks import Callback, CallbackList
@@ -148,7 +149,7 @@ class FoldRecipe:
         optimizer = build_optimizer(self.model, lr=tc.lr, head_lr=tc.head_lr, weight_decay=tc.weight_decay)
         scheduler = build_scheduler(optimizer, name=tc.scheduler, total_steps=total_steps, warmup_ratio=tc.warmup_ratio)
         # A regression-only model has no class metrics to select on: select on the mean CCC.
-        select_metric = "ccc" if cfg.model.task == "regression" and tc.select_metric in ("ua", "wa", "macro_f1") else tc.select_metric
+        select_metric = CCC if cfg.model.task == "regression" and tc.select_metric in CLASS_METRICS else tc.select_metric
         self.stopping = Stopping(
             total_steps=total_steps,
             max_epochs=tc.epochs if tc.max_steps is None else None,
@@ -250,7 +251,7 @@ class FoldRecipe:
         self.callbacks.on_validation_begin(self.trained)
         out = predict_split(accelerator, self.model, self.valid_loader)
         metrics = score(out, self.fd.label_names, dims=self.fd.dims)
-        logged = {f"valid_{m}": metrics[m] for m in ("ua", "wa", "macro_f1", "ccc", "loss") if m in metrics}
+        logged = {f"valid_{m}": metrics[m] for m in SELECT_METRICS if m in metrics}
         state.history.append({"step": state.step, "epoch": state.epoch, **logged})
         accelerator.log({f"fold{self.fold.index}/{k}": v for k, v in logged.items()}, step=state.step)
         if accelerator.is_main_process:
@@ -339,7 +340,7 @@ class FoldRecipe:
             write_metrics(self.fold_dir, record)
             save_confusions(self.fold_dir, results)
             save_curves(self.fold_dir / CURVES_FILE, state.history)
-            accelerator.print(summary_table(metrics, self.fold_dir))
+            accelerator.print(fold_table(metrics, self.fold_dir))
         accelerator.wait_for_everyone()
         self.callbacks.on_fold_end(metrics)
         return metrics

@@ -16,6 +16,7 @@ from accelerate import Accelerator
 from hf_ser.evaluation.inference import clip_means, eval_loader, forward
 from hf_ser.evaluation.scoring import score_logits, target_figures
 from hf_ser.metrics import distribution_scores, regression_metrics
+from hf_ser.metrics.registry import CCC, LOSS
 
 logger = logging.getLogger(__name__)
 
@@ -77,15 +78,15 @@ def score(
     if dims and output.dims_pred is not None:
         finite = np.isfinite(output.dims_ref).all(axis=1)
         metrics["dims"] = regression_metrics(output.dims_ref[finite], output.dims_pred[finite], dims)
-        metrics["ccc"] = metrics["dims"]["mean_ccc"]
+        metrics[CCC] = metrics["dims"]["mean_ccc"]
         metrics["n"] = int(finite.sum())
     if not (output.labels >= 0).any() and dims:
-        metrics["loss"] = output.loss
+        metrics[LOSS] = output.loss
         return metrics  # a regression-only model
     keep = output.labels >= 0
     refs = [label_names[int(r)] for r in output.labels[keep]]
     metrics.update(score_logits(output.logits[keep], refs, label_names).unmasked)
-    metrics["loss"] = output.loss
+    metrics[LOSS] = output.loss
     if votes is not None and len(label_names) and output.logits.shape[1] == len(label_names):
         voted = votes.sum(axis=1) > 0
         metrics["distribution"] = distribution_scores(votes[voted], output.logits[voted], label_names)
@@ -113,7 +114,7 @@ def evaluate_target(
     labels = np.asarray(target_labels)
     left_out = {lab: int(np.sum(labels == lab)) for lab in sorted(set(target_labels) - set(label_names))}
     figures = target_figures(out.logits, [label_names[i] for i in out.labels], label_names, left_out=left_out)
-    return {f"cross/{name}": {**figures["masked"], "loss": out.loss}, f"cross_unmasked/{name}": {**figures["unmasked"], "loss": out.loss}}
+    return {f"cross/{name}": {**figures["masked"], LOSS: out.loss}, f"cross_unmasked/{name}": {**figures["unmasked"], LOSS: out.loss}}
 
 
 def subset(output: EvalOutput, sel: np.ndarray) -> EvalOutput:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hf_ser.metrics.registry import METRICS
+
 
 @dataclass
 class TrainerState:
@@ -43,7 +45,7 @@ class Stopping:
     total_steps: int
     max_epochs: int | None
     patience: int | None
-    select_metric: str  # a key of ``score``'s output; ``loss`` is minimised, everything else maximised
+    select_metric: str  # a key of ``score``'s output; its direction comes from the metric registry
 
     def keep_going(self, state: TrainerState) -> bool:
         """Start (or continue) an epoch?"""
@@ -63,7 +65,7 @@ class Stopping:
     def improved(self, state: TrainerState, metrics: dict) -> bool:
         """Record a validation; True when it is the best so far (the caller saves that model)."""
         state.validated_step = state.step
-        value = metrics[self.select_metric] if self.select_metric != "loss" else -metrics["loss"]
+        value = METRICS[self.select_metric].oriented(metrics[self.select_metric])
         if state.best_metric is None or value > state.best_metric:
             state.best_metric, state.best_step, state.bad_evals = value, state.step, 0
             return True
