@@ -31,7 +31,7 @@ from hf_ser.run_dir import load_run
 if TYPE_CHECKING:
     from hf_ser.config import RecipeConfig
 
-logger = logging.getLogger("hf_ser.benchmark")
+logger = logging.getLogger("hf_ser.emobox_suite")
 DEFAULT_RECIPE = Path(__file__).resolve().parent.parent / "recipes" / "emobox" / "base.yaml"
 # EmoBox's columns: its micro-F1 over single-label clips is the accuracy (WA), reported under its own name.
 MICRO_F1 = "micro_f1"
