@@ -4,7 +4,7 @@ Writes 48 kHz stereo 16-bit recordings of each ``--minutes`` (demo speech clips 
 repeated), then segments each in a fresh process and prints one line per file: duration, segments found, peak
 resident memory (ru_maxrss) and wall time. Flat memory with duration is the point of reading in blocks.
 
-    python scripts/measure_segment_memory.py runs/demo/onnx --backend onnx --minutes 2 10
+    python benchmarks/measure_segment_memory.py runs/demo/onnx --backend onnx --minutes 2 10
 """
 
 from __future__ import annotations
