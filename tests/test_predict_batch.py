@@ -101,3 +101,16 @@ def test_segments_from_memory_match_the_file_and_silence_is_reported(model_dir, 
     assert from_memory.probabilities == pytest.approx(from_file.probabilities, abs=1e-5)
     quiet = model.segments((np.zeros(5 * SAMPLE_RATE, np.float32), SAMPLE_RATE))
     assert quiet.error.startswith("no speech found") and quiet.speech_s == 0.0
+
+
+def test_user_mistakes_are_one_line_and_status_2_before_any_work(model_dir, tmp_path, capsys):
+    wav = write_wav(tmp_path / "a.wav")
+    assert cli.main(["predict", str(tmp_path / "no_model"), str(wav)]) == 2
+    assert "no model loads from it" in capsys.readouterr().err
+    assert cli.main(["predict", str(model_dir), str(wav), "--resume"]) == 2
+    assert "--output" in capsys.readouterr().err
+    assert cli.main(["predict", str(model_dir), str(wav), "--output", str(tmp_path / "out.txt")]) == 2
+    assert ".csv or .jsonl" in capsys.readouterr().err
+    assert cli.main(["predict", str(model_dir), str(wav), "--segment", "vad", "--min-s", "5", "--max-s", "2"]) == 2
+    assert "min_s < max_s" in capsys.readouterr().err
+    assert not (tmp_path / "out.txt").exists()
