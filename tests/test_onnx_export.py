@@ -96,6 +96,7 @@ def test_cli_export_of_a_trained_demo_model_then_predict_with_onnxruntime(demo_m
 def test_onnx_backend_runs_without_torch_or_transformers(demo_model, tmp_path):
     """hf_ser.load(folder, backend="onnx").predict and `hf-ser predict --backend onnx` in a fresh process: neither
     torch nor transformers is imported, and the numbers are the PyTorch model's."""
+    import os
     import subprocess
     import sys
 

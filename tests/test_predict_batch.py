@@ -9,15 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
-from audio_fixtures import write_wav
+from audio_fixtures import write_three_bursts, write_wav
 from hub.tiny_run import LABELS, write_tiny_model
 
 import hf_ser
 from hf_ser import cli
 from hf_ser.audio import SAMPLE_RATE, load_audio
-
-DEMO = Path(__file__).parents[1] / "hf_ser" / "demo_data" / "ravdess"
 
 
 @pytest.fixture(scope="module")
@@ -68,36 +65,9 @@ def test_a_killed_job_resumes_where_it_stopped_and_an_existing_output_is_not_ove
     assert set(records[2]["probabilities"]) == set(LABELS)
 
 
-def _trimmed(path: Path) -> np.ndarray:
-    """A demo clip without its leading / trailing silence (10-ms frames above a tenth of the peak RMS)."""
-    wave, _ = load_audio(path)
-    frames = wave[: len(wave) // 160 * 160].reshape(-1, 160)
-    active = np.flatnonzero(np.sqrt((frames**2).mean(axis=1)) > 0.1 * np.sqrt((frames**2).mean(axis=1)).max())
-    return wave[active[0] * 160 : (active[-1] + 1) * 160]
-
-
-def _three_bursts(path: Path) -> list[tuple[float, float]]:
-    """60 s: 10 s of silence, then three speech bursts (three demo clips each, 0.3 s apart) separated by 5 s of
-    silence, then silence to the end; a faint noise floor throughout. Returns the bursts' (start, end) in s."""
-    sr = SAMPLE_RATE
-    clips = [_trimmed(p) for p in sorted(DEMO.rglob("*.wav"))[:9]]
-    gap = np.zeros(int(0.3 * sr), np.float32)
-    parts, bursts, pos = [np.zeros(10 * sr, np.float32)], [], 10 * sr
-    for b in range(3):
-        burst = np.concatenate([clips[3 * b], gap, clips[3 * b + 1], gap, clips[3 * b + 2]])
-        bursts.append((pos / sr, (pos + len(burst)) / sr))
-        parts += [burst, np.zeros(5 * sr, np.float32)]
-        pos += len(burst) + 5 * sr
-    wave = np.concatenate(parts)[: 60 * sr]
-    wave = np.pad(wave, (0, 60 * sr - len(wave)))
-    wave += 1e-4 * np.random.default_rng(0).standard_normal(len(wave)).astype(np.float32)
-    sf.write(path, wave, sr, subtype="PCM_16")
-    return bursts
-
-
 def test_segment_vad_finds_the_three_bursts_within_half_a_second(model_dir, tmp_path):
     path = tmp_path / "interview.wav"
-    bursts = _three_bursts(path)
+    bursts = write_three_bursts(path)
     out, plots = tmp_path / "seg.csv", tmp_path / "plots"
     assert cli.main(["predict", str(model_dir), str(path), "--segment", "vad", "--output", str(out), "--plot", str(plots)]) == 0
     rows = list(csv.DictReader(out.open()))
@@ -122,7 +92,7 @@ def test_segment_vad_finds_the_three_bursts_within_half_a_second(model_dir, tmp_
 
 def test_segments_from_memory_match_the_file_and_silence_is_reported(model_dir, tmp_path):
     path = tmp_path / "interview.wav"
-    _three_bursts(path)
+    write_three_bursts(path)
     model = hf_ser.load(model_dir, device="cpu")
     from_file = model.segments(path)
     wave, _ = load_audio(path)
@@ -131,3 +101,16 @@ def test_segments_from_memory_match_the_file_and_silence_is_reported(model_dir, 
     assert from_memory.probabilities == pytest.approx(from_file.probabilities, abs=1e-5)
     quiet = model.segments((np.zeros(5 * SAMPLE_RATE, np.float32), SAMPLE_RATE))
     assert quiet.error.startswith("no speech found") and quiet.speech_s == 0.0
+
+
+def test_user_mistakes_are_one_line_and_status_2_before_any_work(model_dir, tmp_path, capsys):
+    wav = write_wav(tmp_path / "a.wav")
+    assert cli.main(["predict", str(tmp_path / "no_model"), str(wav)]) == 2
+    assert "no model loads from it" in capsys.readouterr().err
+    assert cli.main(["predict", str(model_dir), str(wav), "--resume"]) == 2
+    assert "--output" in capsys.readouterr().err
+    assert cli.main(["predict", str(model_dir), str(wav), "--output", str(tmp_path / "out.txt")]) == 2
+    assert ".csv or .jsonl" in capsys.readouterr().err
+    assert cli.main(["predict", str(model_dir), str(wav), "--segment", "vad", "--min-s", "5", "--max-s", "2"]) == 2
+    assert "min_s < max_s" in capsys.readouterr().err
+    assert not (tmp_path / "out.txt").exists()

@@ -52,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
         from hf_ser.predict import collect_audio_paths
 
         int8 = quantize_int8(graph)
-        sources = args.check_audio or [_demo_clips()]
-        clips = collect_audio_paths(sources)
+        clips = collect_audio_paths(args.check_audio or [_demo_clips()])
+        named = " ".join(args.check_audio) if args.check_audio else "the bundled CREMA-D demo clips"
         try:
             q = compare_onnx(graph, int8, clips, rounds=args.rounds)
         except ExportError as e:
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         size = lambda p: p.stat().st_size / 2**20  # noqa: E731
         print(  # noqa: T201
             f"wrote {int8} ({size(int8):.1f} MB; fp32 {size(graph):.1f} MB). int8 vs fp32 on {q.clips} clips "
-            f"({' '.join(map(str, sources))}): labels agree {q.agreement:.1%}, max |probability difference| "
+            f"({named}; {len(clips) - q.clips} unusable): labels agree {q.agreement:.1%}, max |probability difference| "
             f"{q.max_prob_diff:.4f}, speed x{q.speed_ratio:.2f} (fp32 {q.fp32_s:.2f} s, int8 {q.int8_s:.2f} s; "
             f"median of {q.rounds} interleaved rounds, 1 thread)"
         )

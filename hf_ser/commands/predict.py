@@ -77,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
     if args.top_k is not None and args.top_k < 1:
         raise UserError(f"--top-k {args.top_k}: give a number of classes >= 1")
     vad = VadSettings(min_s=args.min_s, max_s=args.max_s) if args.segment == "vad" else None
+    if vad is not None:
+        from hf_ser.inference.vad import bundled_model
+
+        bundled_model()  # fail before the work: without silero-vad, one line with the install command
     model = load(
         args.model, args.backend, device=args.device, trust_remote_code=args.trust_remote_code,
         window_s=args.window_s, batch_size=args.batch_size,

@@ -106,7 +106,14 @@ class TorchBackend:
         from hf_ser.evaluation.inference import collator_for, load_model, min_samples
 
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.model, extractor = load_model(source, trust_remote_code=trust_remote_code, device=self.device)
+        try:
+            self.model, extractor = load_model(source, trust_remote_code=trust_remote_code, device=self.device)
+        except OSError as e:  # transformers' "not a folder, not a Hub id" (and offline misses)
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise UserError(
+                f"{source}: no model loads from it ({first}); give a saved model folder (runs/<name>/model) or a "
+                "Hub repo id, or an `hf-ser export onnx` folder with --backend onnx"
+            ) from e
         self.collate = collator_for(extractor)
         self.settings = ModelSettings.from_config(
             self.model.config,
