@@ -9,9 +9,12 @@
 3. ``hf-ser serve`` under a bounded loopback load: 1, 8, 32 concurrent clients posting 3-s clips, p50 / p95
    latency and audio-seconds per second, micro-batching on (``max_batch``) against off (``max_batch=1``).
 
-Every comparison runs its sides in interleaved rounds and reports medians. The model is random-initialised from an
-exact architecture (``shape:xls-r-300m`` cut to 8 layers by default), the clips are the bundled demo speech (cycled
-to the count asked). ``--quick`` runs everything on the tiny shape and a handful of clips in seconds (the test).
+Every comparison runs its sides in interleaved rounds and reports medians. Models are random-initialised from
+``benchmarks.trainer.models.BENCH_MODELS`` shapes cut to 8 layers: the engine comparison on the exact XLS-R-300M
+width (``engine_model``), the pipeline and server comparisons on ``xlsr-cpu`` (the same architecture narrowed for a
+2-core CPU, as the training benchmark), whose 200 clips and loaded server fit a shared 2-core machine. The clips are
+the bundled demo speech (cycled to the count asked). ``--quick`` runs everything on the tiny shape and a handful
+of clips in seconds (the test).
 It lives in the checkout's ``benchmarks`` package, which only ``hf-ser bench`` loads: nothing here is on the product path.
 """
 
@@ -38,10 +41,11 @@ LABELS = ["anger", "calm", "disgust", "fear", "happiness", "neutral", "sadness",
 class InferBenchSettings:
     """What ``hf-ser bench infer`` measures (``QUICK``: the seconds-long version the test runs)."""
 
-    shape: str = "xls-r-300m"
+    model: str = "xlsr-cpu"
+    engine_model: str = "xls-r-300m"
     layers: int = 8
     clips: int = 200
-    engine_clips: int = 30
+    engine_clips: int = 12
     server_clip_s: float = 3.0
     concurrency: tuple[int, ...] = (1, 8, 32)
     server_requests: int = 16
@@ -55,7 +59,7 @@ class InferBenchSettings:
 
 
 QUICK = InferBenchSettings(
-    shape="tiny", layers=2, clips=4, engine_clips=3, concurrency=(1, 4), server_requests=4, rounds=1, max_batch=4
+    model="tiny", engine_model="tiny", layers=2, clips=4, engine_clips=3, concurrency=(1, 4), server_requests=4, rounds=1, max_batch=4
 )
 
 
@@ -68,32 +72,35 @@ def run_infer_bench(settings: InferBenchSettings) -> dict[str, Any]:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would bury the table
     with tempfile.TemporaryDirectory(prefix="hf-ser-bench-infer-") as scratch:
         work = Path(settings.work_dir or scratch)
-        model_dir = _model(work, settings)
+        model_dir = _model(work, settings.model, settings)
         clips = _clips(work / "clips", settings.clips)
         report: dict[str, Any] = {
             "date": datetime.date.today().isoformat(),
             "machine": machine(),
             "settings": asdict(settings),
-            "model": {"shape": settings.shape, "layers": settings.layers, "labels": len(LABELS)},
+            "model": {"name": settings.model, "engine_model": settings.engine_model, "layers": settings.layers,
+                      "labels": len(LABELS)},
         }
         if "pipeline" in settings.parts:
             report["pipeline"] = bench_pipeline(model_dir, work / "stock", clips, settings)
         if "engines" in settings.parts:
-            report["engines"] = bench_engines(model_dir, work / "onnx", clips[: settings.engine_clips], settings)
+            engine_dir = model_dir if settings.engine_model == settings.model else _model(work, settings.engine_model, settings)
+            report["engines"] = bench_engines(engine_dir, work / "onnx", clips[: settings.engine_clips], settings)
         if "server" in settings.parts:
             report["server"] = bench_server(model_dir, settings)
     return report
 
 
 # ------------------------------------------------------------------------------------------------ inputs
-def _model(work: Path, settings: InferBenchSettings) -> Path:
+def _model(work: Path, name: str, settings: InferBenchSettings) -> Path:
+    """A saved hf_ser model (mean pooling, linear head) on the random ``name`` backbone of ``settings.layers``."""
+    from benchmarks.trainer.models import bench_config, write_init
     from hf_ser.models import build_feature_extractor, build_model
 
-    model_dir = work / "model"
+    model_dir = work / f"model-{name}-{settings.layers}"
     if not (model_dir / "config.json").is_file():
-        model = build_model(
-            backbone=f"shape:{settings.shape}", id2label=dict(enumerate(LABELS)), layers=settings.layers, seed=settings.seed
-        )
+        init = write_init(bench_config(name, num_layers=settings.layers), work / f"init-{name}-{settings.layers}", seed=settings.seed)
+        model = build_model(backbone=str(init), id2label=dict(enumerate(LABELS)), seed=settings.seed)
         model.save_pretrained(model_dir)
         build_feature_extractor().save_pretrained(model_dir)
     return model_dir
@@ -300,8 +307,8 @@ def format_infer_report(report: dict[str, Any]) -> str:
     m, s = report["machine"], report["settings"]
     lines = [
         f"hf-ser bench infer, {report['date']}: {m['cpu']}, {m['cores']} cores, torch {m['torch']}, "
-        f"transformers {m['transformers']}, {m['torch_threads']} torch threads; model shape:{s['shape']} cut to "
-        f"{s['layers']} layers (random init), {s['rounds']} interleaved rounds, medians",
+        f"transformers {m['transformers']}, {m['torch_threads']} torch threads; models (random init, {s['layers']} "
+        f"layers): {s['model']} (pipeline, server), {s['engine_model']} (engines); {s['rounds']} interleaved rounds, medians",
     ]
     if "pipeline" in report:
         p = report["pipeline"]
