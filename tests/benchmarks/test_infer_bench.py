@@ -15,6 +15,7 @@ def test_bench_infer_quick_reports_all_three_comparisons(tmp_path, capsys):
 
     pipeline = report["pipeline"]
     assert pipeline["clips"] == QUICK.clips and pipeline["audio_s"] > 0
+    assert pipeline["labelled_by_predict"] == QUICK.clips  # the first demo clips are speech, none silent
     assert pipeline["identical_labels"] == QUICK.clips  # the same model in both forms labels every clip alike
     assert pipeline["predict"]["audio_s_per_s"] > 0 and pipeline["pipeline"]["audio_s_per_s"] > 0
 
