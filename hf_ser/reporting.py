@@ -53,17 +53,22 @@ def _pct(value: float | None, width: int) -> str:
     return f"{100 * value:>{width}.2f}" if value is not None else f"{'-':>{width}}"
 
 
-def save_confusions(run_dir: Path, results: dict) -> list[Path]:
-    """One row-normalised confusion heatmap per evaluated split and corpus."""
-    from hf_ser.evaluation.plots import plot_confusion
+def save_split_plots(run_dir: Path, results: dict) -> list[Path]:
+    """Per evaluated split and corpus: a row-normalised confusion heatmap (``confusion_<key>.png``) and a
+    reliability diagram with its risk-coverage curve (``reliability_<key>.png``)."""
+    from hf_ser.evaluation.plots import plot_confusion, plot_reliability
 
     paths = []
     for key, m in results.items():
-        if "confusion" not in m:
-            continue
-        path = run_dir / f"confusion_{key.replace('/', '_')}.png"
-        plot_confusion(m["confusion"], m["labels"], path, normalize=True, title=f"{key} (row-normalised, n={m['n']})")
-        paths.append(path)
+        name = key.replace("/", "_")
+        if "confusion" in m:
+            path = run_dir / f"confusion_{name}.png"
+            plot_confusion(m["confusion"], m["labels"], path, normalize=True, title=f"{key} (row-normalised, n={m['n']})")
+            paths.append(path)
+        if "reliability" in m:
+            path = run_dir / f"reliability_{name}.png"
+            plot_reliability(m, path, title=f"{key} (n={m['n']}, temperature {m.get('temperature', 1.0):.2f})")
+            paths.append(path)
     return paths
 
 

@@ -69,7 +69,7 @@ from hf_ser.loop import (
 from hf_ser.metrics import balanced_indices
 from hf_ser.model_kinds import build_model_of_kind, min_input_samples
 from hf_ser.models import build_feature_extractor, parameter_counts
-from hf_ser.reporting import aggregate_folds, metric_line, save_confusions, save_curves, summary_table
+from hf_ser.reporting import aggregate_folds, metric_line, save_split_plots, save_curves, summary_table
 from hf_ser.run_dir import (
     CURVES_FILE,
     DATA_REPORT_FILE,
@@ -406,7 +406,7 @@ def run_fold(
     metrics = record.to_dict()
     if accelerator.is_main_process:
         write_metrics(fold_dir, record)
-        save_confusions(fold_dir, results)
+        save_split_plots(fold_dir, results)
         save_curves(fold_dir / CURVES_FILE, state.history)
         accelerator.print(summary_table(metrics, fold_dir))
     accelerator.wait_for_everyone()
