@@ -43,7 +43,7 @@ def fold_table(metrics: dict, run_dir: Path) -> str:
         "valid = model selection only; test = held-out speakers; cross = other corpus on the labels it shares with "
         "the model (other classes masked); cross_unmasked = all model classes allowed.",
         f"Outputs: {run_dir / MODEL_DIR} (saved model), {run_dir / METRICS_FILE}, {run_dir / RECIPE_FILE}, "
-        f"confusion PNGs and curves.png in {run_dir}",
+        f"confusion and reliability PNGs and curves.png in {run_dir}",
     ]
     return "\n".join(lines)
 

@@ -20,7 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from hf_ser.evaluation.harmonise import LabelMap, LabelPlan, argmax_eval_labels, label_probabilities, plan_labels
+from hf_ser.evaluation.harmonise import (
+    LabelMap,
+    LabelPlan,
+    argmax_eval_labels,
+    label_probabilities,
+    plan_labels,
+)
 from hf_ser.metrics import classification_metrics
 from hf_ser.metrics.calibration import calibration_scores, reliability_bins
 
@@ -117,7 +123,8 @@ def _calibration(probs: np.ndarray, refs: np.ndarray, temperature: float) -> dic
 
 
 def target_figures(
-    logits: np.ndarray, references: Sequence[str], model_labels: Sequence[str], *, left_out: dict[str, int]
+    logits: np.ndarray, references: Sequence[str], model_labels: Sequence[str], *, left_out: dict[str, int],
+    temperature: float = 1.0,
 ) -> dict[str, dict[str, Any]]:
     """A cross-corpus target's ``{"masked": ..., "unmasked": ...}`` as ``metrics.json`` records them.
 
@@ -125,8 +132,9 @@ def target_figures(
         logits / references / model_labels: as for ``score_logits`` (no label map: training runs use the
             canonical label set on both sides).
         left_out: clips per target label that the model cannot name (recorded, not scored).
+        temperature: the model's fitted temperature (calibration figures only).
     """
-    s = score_logits(logits, references, model_labels)
+    s = score_logits(logits, references, model_labels, temperature=temperature)
     masked = {**s.masked, "left_out_labels": dict(left_out), "shared_labels": list(s.plan.target_labels)}
     unmasked = {**s.unmasked, "left_out_labels": dict(left_out)}
     return {"masked": masked, "unmasked": unmasked}
