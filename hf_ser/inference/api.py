@@ -210,7 +210,14 @@ class EmotionModel:
         if dropped:
             logger.info("%s: %d speech bursts shorter than min_s=%.2f s left out", _source(item), len(dropped), vad.min_s)
         if not spans:
-            return Prediction(source="", duration_s=duration, speech_s=0.0, error=f"no speech found (Silero VAD, threshold {vad.threshold}, min_s {vad.min_s})")
+            short_s = sum(e - s for s, e in dropped) / SAMPLE_RATE
+            reason = (
+                f"no speech segment of at least min_s={vad.min_s} s ({len(dropped)} shorter, {short_s:.2f} s in all; "
+                "lower min_s / --min-s to classify them)"
+                if dropped
+                else f"no speech found (Silero VAD, threshold {vad.threshold})"
+            )
+            return Prediction(source="", duration_s=duration, speech_s=0.0, error=reason)
         segments: list[Segment] = []
         batch: list[tuple[tuple[int, int], np.ndarray]] = []
         for span, wave in cut_spans(blocks(), spans):
