@@ -61,6 +61,7 @@ def load(
     trust_remote_code: bool = False,
     window_s: float | None = None,
     batch_size: int = 8,
+    threads: int = 1,
 ) -> EmotionModel:
     """Load a model for inference.
 
@@ -72,13 +73,14 @@ def load(
         trust_remote_code: run Python code shipped with the model (never done otherwise).
         window_s: window length for long inputs; ``None``: the model's training crop.
         batch_size: windows per forward pass.
+        threads: onnxruntime intra-op threads (``onnx``; 1 suits a shared machine, more a dedicated server).
 
     Raises:
         UserError: unknown backend; an ONNX source without its graph or settings; a model folder shipping foreign
             code (``ForeignCodeError``) without ``trust_remote_code``.
     """
     return EmotionModel(
-        open_backend(path_or_hub_id, backend, device=device, trust_remote_code=trust_remote_code),
+        open_backend(path_or_hub_id, backend, device=device, trust_remote_code=trust_remote_code, threads=threads),
         window_s=window_s,
         batch_size=batch_size,
     )

@@ -199,9 +199,14 @@ class OnnxBackend:
 
 
 def open_backend(
-    source: str | Path, backend: str = "torch", *, device: str | None = None, trust_remote_code: bool = False
+    source: str | Path,
+    backend: str = "torch",
+    *,
+    device: str | None = None,
+    trust_remote_code: bool = False,
+    threads: int = 1,
 ) -> Backend:
-    """The backend named ``backend`` on ``source``.
+    """The backend named ``backend`` on ``source`` (``threads``: onnxruntime's intra-op threads).
 
     Raises:
         UserError: an unknown backend name, or an ONNX source without its graph or settings.
@@ -209,5 +214,5 @@ def open_backend(
     if backend == "torch":
         return TorchBackend(source, device=device, trust_remote_code=trust_remote_code)
     if backend == "onnx":
-        return OnnxBackend(source)
+        return OnnxBackend(source, threads=threads)
     raise UserError(f"backend={backend!r} is not one of {list(BACKENDS)}")
