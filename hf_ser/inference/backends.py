@@ -46,6 +46,7 @@ class ModelSettings:
     inference_window_s: float = DEFAULT_WINDOW_S
     min_samples: int = 1
     normalize: bool = True
+    temperature: float = 1.0  # fitted on validation by training (``train.temperature_scaling``); 1.0 = raw logits
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -61,6 +62,7 @@ class ModelSettings:
             inference_window_s=float(getattr(config, WINDOW_CONFIG_KEY, None) or DEFAULT_WINDOW_S),
             min_samples=int(min_samples),
             normalize=bool(normalize),
+            temperature=float((getattr(config, "calibration", None) or {}).get("temperature", 1.0)),
         )
 
     def write(self, path: str | Path) -> Path:
