@@ -33,6 +33,7 @@ from hf_ser.audio import (
     resample,
     silence_reason,
 )
+from hf_ser.errors import UserError
 from hf_ser.evaluation.windowing import (
     GROUP_WINDOWS,
     clip_means,
@@ -43,7 +44,6 @@ from hf_ser.evaluation.windowing import (
     window_seconds,
 )
 from hf_ser.inference.backends import Backend, open_backend
-from hf_ser.errors import UserError
 from hf_ser.inference.results import ABSTAIN, Prediction, Segment
 from hf_ser.inference.vad import SileroVad, VadSettings, cut_spans, fit_spans, speech_spans
 

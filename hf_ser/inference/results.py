@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-
 ABSTAIN = "abstain"  # the label of an answer below the caller's minimum confidence (``min_confidence``)
 
 
