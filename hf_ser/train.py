@@ -136,6 +136,8 @@ def run(cfg: RecipeConfig, *, on_model: Callable[[torch.nn.Module], None] | None
     # or --overwrite).
     validate_recipe(cfg)
     recipe_changes = check_output_dir(cfg)
+    if cfg.push_to_hub:
+        _check_push_possible()
     _warn_single_process_cpu_launch()
     accelerator = Accelerator(
         # Launched by torchrun (`accelerate launch --multi_gpu`) on a machine without CUDA: DDP over gloo.
@@ -211,12 +213,34 @@ def run(cfg: RecipeConfig, *, on_model: Callable[[torch.nn.Module], None] | None
     if accelerator.is_main_process and len(folds) > 1:
         aggregate = aggregate_folds(run_dir, fold_metrics, protocol=cfg.data.protocol, speaker_independent=protocol.speaker_independent)
     if accelerator.is_main_process and cfg.push_to_hub:
-        from hf_ser.hub import push_run
-
         # Once per run, after the aggregate: the card shows every fold and mean ± std.
-        push_run(run_dir, cfg.hub_repo_id or cfg.name, private=cfg.hub_private)
+        _push_finished_run(run_dir, cfg, end=accelerator.end_training)
     accelerator.end_training()
     return {"run_dir": str(run_dir), "folds": fold_metrics, "aggregate": aggregate}
+
+
+def _check_push_possible() -> None:
+    """``push_to_hub: true``: the token and the network are checked before training, not after it."""
+    from hf_ser.hub.auth import resolve_token
+    from hf_ser.hub.push import check_hub_access
+
+    check_hub_access(resolve_token(None))
+
+
+def _push_finished_run(run_dir: Path, cfg: RecipeConfig, *, end: Callable[[], None]) -> None:
+    """Push at the end of training; a failure leaves the run as it is and says how to push it later."""
+    from hf_ser.hub.push import HubPushError, push_run
+
+    repo_id = cfg.hub_repo_id or cfg.name
+    try:
+        push_run(run_dir, repo_id, private=cfg.hub_private)
+    except HubPushError as e:
+        end()
+        private = " --private" if cfg.hub_private else ""
+        raise HubPushError(
+            f"training finished and {run_dir} is complete, but the push failed ({e}); "
+            f"push it later with: hf-ser push {run_dir} --repo-id {repo_id}{private}"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -392,6 +416,7 @@ def run_fold(
     record = FoldMetrics(
         protocol=_protocol_record(cfg, fold, fd, recipe_changes or {}),
         best_step=state.best_step,
+        final_step=state.step,
         results=results,
         parameters=parameters,
         training={
