@@ -102,7 +102,7 @@ def plan_labels(
     return plan, mapped_target, reasons
 
 
-def predict(logits: np.ndarray, plan: LabelPlan, *, masked: bool) -> np.ndarray:
+def argmax_eval_labels(logits: np.ndarray, plan: LabelPlan, *, masked: bool) -> np.ndarray:
     """Arg-max predictions as indices into ``plan.eval_labels``.
 
     Args:

@@ -14,11 +14,15 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from hf_ser.metrics.registry import METRICS, UA, WA
+
 # Panels of plot_curves: title -> predicate on a history key.
 CURVE_PANELS: dict[str, Any] = {
     "loss": lambda key: "loss" in key,
-    "UA": lambda key: key == "ua" or key.endswith(("_ua", "/ua")),
-    "WA": lambda key: key == "wa" or key.endswith(("_wa", "/wa")),
+    **{
+        METRICS[m].label: lambda key, m=m: key == m or key.endswith((f"_{m}", f"/{m}"))
+        for m in (UA, WA)
+    },
 }
 _X_KEYS = ("step", "epoch")
 

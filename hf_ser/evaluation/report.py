@@ -16,6 +16,7 @@ from typing import Any
 from hf_ser.evaluation.dimensional import DimensionalResult
 from hf_ser.evaluation.evaluator import EvalResult
 from hf_ser.evaluation.plots import plot_confusion
+from hf_ser.metrics.registry import CLASS_METRICS, METRICS, UA, WA
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +24,6 @@ MASKING_NOTE = {
     "masked": "model classes absent from the target are excluded before the arg-max",
     "unmasked": "all model classes compete; predictions of classes the target lacks count as errors",
 }
-METRIC_NAMES = {"ua": "UA", "wa": "WA", "macro_f1": "macro-F1"}
 
 
 def speaker_independence(target_corpus: str, source_corpora: list[str] | None) -> str:
@@ -76,7 +76,7 @@ def summary_table(results: Mapping[str, EvalResult], protocol: Mapping[str, Any]
     Returns:
         The table as one string (values in %, 95 % CI in brackets).
     """
-    header = ["target", "reference", "split", "trained on (folds)", "spk-indep", "mode", "n", "UA", "WA", "macro-F1"]
+    header = ["target", "reference", "split", "trained on (folds)", "spk-indep", "mode", "n", *(METRICS[k].label for k in CLASS_METRICS)]
     rows = []
     dim_rows = []
     for name, res in results.items():
@@ -98,7 +98,7 @@ def summary_table(results: Mapping[str, EvalResult], protocol: Mapping[str, Any]
                     ctx["speaker_independent"].split(" ")[0],
                     mode,
                     str(m["n"]),
-                    *(_fmt(m[k]) + _fmt_ci(m["ci"].get(k)) for k in ("ua", "wa", "macro_f1")),
+                    *(_fmt(m[k]) + _fmt_ci(m["ci"].get(k)) for k in CLASS_METRICS),
                 ]
             )
     lines = []
@@ -172,9 +172,9 @@ def _md_result(name: str, res: EvalResult, protocol: Mapping[str, Any], pngs: Ma
         m = res.masked if mode == "masked" else res.unmasked
         rows.append(
             [f"{name} / {ctx['split']} / {mode}", str(m["n"])]
-            + [_fmt(m[k]) + _fmt_ci(m["ci"].get(k)) for k in ("ua", "wa", "macro_f1")]
+            + [_fmt(m[k]) + _fmt_ci(m["ci"].get(k)) for k in CLASS_METRICS]
         )
-    out += _md_table(["corpus / split / mode", "n", "UA % [95% CI]", "WA % [95% CI]", "macro-F1 % [95% CI]"], rows)
+    out += _md_table(["corpus / split / mode", "n", *(f"{METRICS[k].label} % [95% CI]" for k in CLASS_METRICS)], rows)
     out += ["", f"Masked: {MASKING_NOTE['masked']}. Unmasked: {MASKING_NOTE['unmasked']}.", ""]
     for mode in ("masked", "unmasked"):
         m = res.masked if mode == "masked" else res.unmasked
@@ -201,8 +201,8 @@ def _md_result(name: str, res: EvalResult, protocol: Mapping[str, Any], pngs: Ma
     for column, groups in res.breakdowns.items():
         out += [f"### {name}: by {column} (masked)", ""]
         out += _md_table(
-            [column, "n", "UA %", "WA %"],
-            [[g, str(v["n"]), _fmt(v["ua"]), _fmt(v["wa"])] for g, v in groups.items()],
+            [column, "n", *(f"{METRICS[k].label} %" for k in (UA, WA))],
+            [[g, str(v["n"]), _fmt(v[UA]), _fmt(v[WA])] for g, v in groups.items()],
         )
         out.append("")
     out += [f"### {name}: left-out clips ({len(res.left_out)})", ""]
@@ -273,7 +273,7 @@ def write_report(
                 png = out / f"confusion_{name}_{mode}_{kind}.png"
                 title = (
                     f"{name} ({ctx['split']}), {mode}, {'row-normalised' if normalize else 'counts'}\n"
-                    f"trained on {ctx['source']}; UA {_fmt(m['ua'])} %, WA {_fmt(m['wa'])} %, n={m['n']}"
+                    f"trained on {ctx['source']}; UA {_fmt(m[UA])} %, WA {_fmt(m[WA])} %, n={m['n']}"
                 )
                 plot_confusion(m["confusion"], m["labels"], png, normalize=normalize, title=title)
                 paths[f"confusion_{name}_{mode}_{kind}"] = png

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from hf_ser.evaluation.harmonise import LabelMap, LabelPlan, plan_labels, predict
+from hf_ser.evaluation.harmonise import LabelMap, LabelPlan, argmax_eval_labels, plan_labels
 from hf_ser.metrics import classification_metrics
 
 
@@ -77,8 +77,8 @@ def score_logits(
         raise ValueError(f"clips that cannot be scored were passed to score_logits: {bad}")
     eval_index = {lab: k for k, lab in enumerate(plan.eval_labels)}
     refs_unmasked = np.array([eval_index[m] for m in mapped], dtype=np.int64)
-    preds_unmasked = predict(logits, plan, masked=False) if len(logits) else np.zeros(0, dtype=np.int64)
-    preds_masked_eval = predict(logits, plan, masked=True) if len(logits) else np.zeros(0, dtype=np.int64)
+    preds_unmasked = argmax_eval_labels(logits, plan, masked=False) if len(logits) else np.zeros(0, dtype=np.int64)
+    preds_masked_eval = argmax_eval_labels(logits, plan, masked=True) if len(logits) else np.zeros(0, dtype=np.int64)
     # The masked figure lives in the target's label space: neither side can hold an absent class.
     target_index = {lab: k for k, lab in enumerate(plan.target_labels)}
     to_target = np.array([target_index.get(lab, -1) for lab in plan.eval_labels], dtype=np.int64)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,15 +28,16 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from hf_ser.demo_data import is_demo_root
 from hf_ser.hub.paths import dump_yaml, is_local_path, local_path_placeholders, scrub_value
 from hf_ser.metrics import bootstrap_ci_from_confusion, chance_scores
+from hf_ser.metrics.over_folds import mean_std
+from hf_ser.metrics.registry import MACRO_F1, METRICS, UA, WA
 from hf_ser.run_dir import METRICS_FILE, RECIPE_FILE, find_model, run_file
 from hf_ser.run_dir import load_run as load_run_files
 
 logger = logging.getLogger(__name__)
 
 TEMPLATE_PATH = Path(__file__).parent / "templates" / "model_card.md"
-METRIC_NAMES = {"wa": "WA (accuracy)", "ua": "UA (unweighted average recall)", "macro_f1": "Macro F1"}
-# model-index metric types the Hub knows: WA is accuracy, UA is macro-averaged recall.
-_METRIC_TYPES = {"wa": "accuracy", "ua": "recall", "macro_f1": "f1"}
+# The card's metrics, accuracy first as Hub cards show it (names and model-index types: the metric registry).
+CARD_METRICS = (WA, UA, MACRO_F1)
 # Licence strings as corpora write them -> Hub licence identifiers.
 _HUB_LICENSES = {
     "cc by-nc-sa 4.0": "cc-by-nc-sa-4.0",
@@ -134,7 +134,7 @@ def _synthetic_names(recipe: dict[str, Any]) -> set[str]:
     return {str(s.get("name")) for s in specs if isinstance(s, dict) and s.get("root") and is_demo_root(s["root"])}
 
 
-def load_run(run_dir: str | Path) -> RunSummary:
+def load_run_summary(run_dir: str | Path) -> RunSummary:
     """Read everything the card needs from a run directory (through ``hf_ser.run_dir``, its only reader)."""
     run = load_run_files(run_dir)
     model_dir, model_note = find_model(run.run_dir)
@@ -184,7 +184,7 @@ def _base_model(recipe: dict[str, Any]) -> str | None:
     return backbone
 
 
-def _eval_results(summary: RunSummary, model_name: str) -> list[EvalResult]:
+def _eval_results(summary: RunSummary) -> list[EvalResult]:
     results = []
     for key, values in sorted((summary.metrics.get("results") or {}).items()):
         split, _, corpus = key.partition("/")
@@ -192,7 +192,7 @@ def _eval_results(summary: RunSummary, model_name: str) -> list[EvalResult]:
             continue
         # The demo copies are not the corpora: never index a result under the real dataset's name.
         dataset = f"hf_ser-synthetic-demo-{corpus}" if corpus in summary.synthetic else corpus
-        for metric, metric_type in _METRIC_TYPES.items():
+        for metric in CARD_METRICS:
             value = values.get(metric)
             if not isinstance(value, (int, float)) or math.isnan(value):
                 continue
@@ -203,8 +203,8 @@ def _eval_results(summary: RunSummary, model_name: str) -> list[EvalResult]:
                     dataset_type=dataset,
                     dataset_name=f"{dataset} ({'cross-corpus' if split == 'cross' else 'held-out test speakers'})",
                     dataset_split="test",
-                    metric_type=metric_type,
-                    metric_name=METRIC_NAMES[metric],
+                    metric_type=METRICS[metric].hub_type,
+                    metric_name=METRICS[metric].title,
                     metric_value=round(float(value), 4),
                 )
             )
@@ -217,7 +217,7 @@ def build_card_data(summary: RunSummary, repo_id: str) -> ModelCardData:
     if not languages:
         languages = sorted({r.get("language") for r in _manifest_rows(summary.run_dir) if r.get("language")})
     model_name = repo_id.split("/")[-1]
-    evals = _eval_results(summary, model_name)
+    evals = _eval_results(summary)
     return ModelCardData(
         model_name=model_name,
         base_model=_base_model(summary.recipe),
@@ -256,13 +256,15 @@ def _chance(r: dict[str, Any]) -> str:
     if not r.get("confusion"):
         return "-"
     chance = chance_scores(r["confusion"])
-    return " / ".join(f"{chance[m]:.4f}" for m in ("wa", "ua", "macro_f1"))
+    return " / ".join(f"{chance[m]:.4f}" for m in CARD_METRICS)
 
 
 def _results_table(rows: list[tuple[str, dict[str, Any]]], first: str) -> str:
-    lines = [f"| {first} | WA [95% CI] | UA [95% CI] | Macro F1 [95% CI] | n | chance WA / UA / F1 |", "|---|---|---|---|---|---|"]
+    header = " | ".join(f"{METRICS[m].label} [95% CI]" for m in CARD_METRICS)
+    chance = " / ".join(METRICS[m].label for m in CARD_METRICS)
+    lines = [f"| {first} | {header} | n | chance {chance} |", "|---" * (len(CARD_METRICS) + 3) + "|"]
     for name, r in rows:
-        cells = " | ".join(_with_ci(r, m) for m in ("wa", "ua", "macro_f1"))
+        cells = " | ".join(_with_ci(r, m) for m in CARD_METRICS)
         lines.append(f"| {name} | {cells} | {r.get('n', '-')} | {_chance(r)} |")
     return "\n".join(lines)
 
@@ -377,7 +379,7 @@ def _mean_std(values: list[float]) -> str:
         return _fmt(values[0]) if values else "-"
     from scipy.stats import t
 
-    mean, std = statistics.mean(values), statistics.stdev(values)
+    mean, std = mean_std(values)
     half = t.ppf(0.975, len(values) - 1) * std / math.sqrt(len(values))
     return f"{mean:.4f} ± {std:.4f} [{mean - half:.4f}, {mean + half:.4f}]"
 
@@ -393,10 +395,10 @@ def _results_section(s: RunSummary) -> str:
         for key in keys:
             rows = [(fold, (m.get("results") or {}).get(key, {})) for fold, m in s.folds.items()]
             parts.append(f"Per fold, `{key}`:\n\n" + _results_table(rows, "fold"))
-            vals = {m: [r[m] for _, r in rows if isinstance(r.get(m), (int, float))] for m in METRIC_NAMES}
+            vals = {m: [r[m] for _, r in rows if isinstance(r.get(m), (int, float))] for m in CARD_METRICS}
             parts.append(
                 f"Mean ± std over folds (sample std) [95 % t-interval of the mean], `{key}`: "
-                + "; ".join(f"{METRIC_NAMES[m]} {_mean_std(v)}" for m, v in vals.items())
+                + "; ".join(f"{METRICS[m].title} {_mean_std(v)}" for m, v in vals.items())
             )
         if s.aggregate:
             parts.append("The run's own aggregate (`aggregate.json`) is uploaded under `eval/`.")
@@ -488,7 +490,7 @@ def render_model_card(
     Raises:
         ValueError: the template names a variable this function does not fill.
     """
-    summary = load_run(run_dir)
+    summary = load_run_summary(run_dir)
     card_data = build_card_data(summary, repo_id)
     recipe_text = run_file(Path(run_dir), RECIPE_FILE)
     sections = {

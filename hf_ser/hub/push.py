@@ -28,7 +28,7 @@ from huggingface_hub.errors import HfHubHTTPError
 
 from hf_ser.errors import UserError
 from hf_ser.hub.auth import resolve_token, scrub
-from hf_ser.hub.card import load_run, render_model_card
+from hf_ser.hub.card import load_run_summary, render_model_card
 from hf_ser.hub.paths import local_path_placeholders, local_paths_left, scrub_payloads
 from hf_ser.hub.public import check_manifests_publishable, public_data_report, public_metrics
 from hf_ser.run_dir import (
@@ -170,7 +170,7 @@ def plan_push(run_dir: str | Path, repo_id: str | None = None, *, include_manife
     """
     run_dir = Path(run_dir)
     repo_id = repo_id or f"<your-org>/{run_dir.resolve().name}"
-    summary = load_run(run_dir)
+    summary = load_run_summary(run_dir)
     if include_manifests:
         check_manifests_publishable((c.name, c.synthetic) for c in summary.corpora)
     files, left_out = _collect(run_dir, include_manifests)
@@ -312,7 +312,7 @@ def push_run(
     run_dir = Path(run_dir)
     find_model(run_dir)  # a folder that is not a run fails before the Hub is asked anything
     if include_manifests:
-        check_manifests_publishable((c.name, c.synthetic) for c in load_run(run_dir).corpora)
+        check_manifests_publishable((c.name, c.synthetic) for c in load_run_summary(run_dir).corpora)
     token = resolve_token(token)
     check_hub_access(token)
     plan = plan_push(run_dir, repo_id, include_manifests=include_manifests)
