@@ -405,6 +405,10 @@ def _results_section(s: RunSummary) -> str:
     pngs = sorted(p.name for p in s.run_dir.glob("confusion_*.png"))
     if pngs:
         parts.append("Confusion matrices: " + ", ".join(f"[{n}](eval/{n})" for n in pngs) + ".")
+    reliability = sorted(p.name for p in s.run_dir.glob("reliability_*.png"))
+    if reliability:
+        parts.append("Calibration (reliability diagram and risk-coverage curve; ECE and Brier in `eval/metrics.json`): "
+                     + ", ".join(f"[{n}](eval/{n})" for n in reliability) + ".")
     if len(parts) == 1:
         return "The run recorded no evaluation results."
     return "WA = accuracy, UA = unweighted average recall (mean of per-class recalls).\n\n" + "\n\n".join(parts)

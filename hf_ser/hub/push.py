@@ -125,12 +125,12 @@ def _collect(run_dir: Path, include_manifests: bool) -> tuple[dict[str, Path], l
     for name in _EVAL_FILES:
         # A fold directory pushed alone takes the run-level files (recipe, run_info, ...) from its parent.
         add(f"eval/{name}", run_dir / name if name in (METRICS_FILE, CURVES_FILE) else run_file(run_dir, name))
-    for png in sorted(run_dir.glob("confusion_*.png")):
+    for png in sorted(run_dir.glob("confusion_*.png")) + sorted(run_dir.glob("reliability_*.png")):
         add(f"eval/{png.name}", png)
     manifests = sorted(run_dir.glob(f"{MANIFESTS_DIR}/*.jsonl")) + sorted(run_dir.glob(f"{MANIFESTS_DIR}/{SPLIT_FILE}"))
     for fold in sorted(p for p in run_dir.glob("fold_*") if p.is_dir()):
         manifests += sorted(fold.glob(f"{MANIFESTS_DIR}/*.jsonl")) + sorted(fold.glob(f"{MANIFESTS_DIR}/{SPLIT_FILE}"))
-        for path in sorted(fold.glob("confusion_*.png")) + [fold / METRICS_FILE]:
+        for path in sorted(fold.glob("confusion_*.png")) + sorted(fold.glob("reliability_*.png")) + [fold / METRICS_FILE]:
             add(f"{fold.name}/{path.relative_to(fold).as_posix()}", path)
     for path in manifests:
         repo_path = path.relative_to(run_dir).as_posix()

@@ -82,7 +82,8 @@ def test_push_then_load_back_in_clean_process(fake_hub, tmp_path):
     expected = set(collect_run_files(run)) | {"README.md"}
     assert expected <= set(head.files)
     for required in ("model.safetensors", "config.json", "preprocessor_config.json", "custom_head.py",
-                     "recipe.resolved.yaml", "eval/metrics.json", "eval/confusion_test_ravdess.png"):
+                     "recipe.resolved.yaml", "eval/metrics.json", "eval/confusion_test_ravdess.png",
+                     "eval/reliability_test_ravdess.png"):
         assert required in head.files, required
     assert not [p for p in head.files if p.startswith("manifests/")]  # per-clip files only on request
     assert head.files["model.safetensors"] == (run / "model" / "model.safetensors").read_bytes()

@@ -130,6 +130,7 @@ def write_run_dir(
     (run_dir / "metrics.json").write_text(json.dumps(metrics(None if folds else 0)))
     manifests(run_dir)
     figure(run_dir / f"confusion_test_{corpora[0]}.png")
+    figure(run_dir / f"reliability_test_{corpora[0]}.png")
     figure(run_dir / "curves.png")
     for k in range(folds):
         fold = run_dir / f"fold_{k}"
