@@ -81,7 +81,8 @@ def run(cfg: RecipeConfig, *, callbacks: Sequence[Callback] = ()) -> dict[str, A
             ones the recipe turns on; they are shared by the folds.
 
     Returns:
-        ``{"run_dir": str, "folds": {fold index: the fold's metrics.json content}, "aggregate": dict | None}``.
+        ``{"run_dir": str, "folds": {fold index: the fold's metrics.json content}, "aggregate": dict | None,
+        "timing": {fold index: the fold's timing.json content}}``.
     """
     run_dir = Path(cfg.train.output_dir)
     # Before any work: the whole recipe (configs built in code, such as matrix cells and bench variants, are
@@ -152,13 +153,14 @@ def run(cfg: RecipeConfig, *, callbacks: Sequence[Callback] = ()) -> dict[str, A
             config=_flat(to_dict(cfg)),
             init_kwargs={"wandb": {"name": cfg.tracking.run_name or cfg.name, "tags": cfg.tracking.tags, "dir": str(run_dir)}},
         )
-    fold_metrics = {}
+    fold_metrics, fold_times = {}, {}
     for fold in chosen:
-        fold_metrics[fold.index] = FoldRecipe(
+        recipe = FoldRecipe(
             cfg, accelerator, data, targets, fold, fold_dir(run_dir, fold.index, len(folds)),
             speaker_independent=protocol.speaker_independent, alignments=alignments, recipe_changes=recipe_changes,
             callbacks=callbacks,
-        ).run()
+        )
+        fold_metrics[fold.index], fold_times[fold.index] = recipe.run(), recipe.times
         accelerator.free_memory()
     aggregate = None
     if accelerator.is_main_process and len(folds) > 1:
@@ -169,7 +171,7 @@ def run(cfg: RecipeConfig, *, callbacks: Sequence[Callback] = ()) -> dict[str, A
         # Once per run, after the aggregate: the card shows every fold and mean ± std.
         push_run(run_dir, cfg.hub_repo_id or cfg.name, private=cfg.hub_private)
     accelerator.end_training()
-    return {"run_dir": str(run_dir), "folds": fold_metrics, "aggregate": aggregate}
+    return {"run_dir": str(run_dir), "folds": fold_metrics, "aggregate": aggregate, "timing": fold_times}
 
 
 def _select_folds(spec: str, folds: list[Fold]) -> list[Fold]:
