@@ -159,6 +159,10 @@ class TrainConfig:
     ema_decay: Union[float, None] = None
     """Exponential moving average of the trainable weights, updated after every optimizer step with this decay
     (e.g. 0.999); validation, model selection and the saved model use the average (None: off)."""
+    temperature_scaling: bool = True
+    """Fit one temperature on the validation split after model selection (minimising its negative log-likelihood)
+    and store it in the saved model: reported probabilities, calibration figures (ECE, Brier) and ``predict`` use
+    ``softmax(logits / T)``. It never changes a prediction (the arg-max is the same), only the confidences."""
     early_stopping_patience: Union[int, None] = None
     """Stop after this many validations without improvement."""
     checkpoint_every_n_steps: Union[int, None] = None

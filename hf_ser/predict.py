@@ -168,11 +168,11 @@ class BatchSummary:
     output: str | None = None
 
     def line(self) -> str:
-        """One line: ``predict: 10 files done, 2 skipped (unreadable audio 1, too short 1), ...``."""
+        """One line: ``predict: 10 files done, 2 skipped (unreadable audio: 1, too short: 1), ...``."""
         kinds = Counter(reason.split(" (")[0].split(":")[0].split(";")[0] for reason in self.skipped.values())
         text = f"predict: {self.done} files done, {len(self.skipped)} skipped"
         if kinds:
-            text += " (" + ", ".join(f"{kind} {n}" for kind, n in kinds.most_common()) + ")"
+            text += " (" + ", ".join(f"{kind}: {n}" for kind, n in kinds.most_common()) + ")"
         if self.resumed:
             text += f", {self.resumed} already in {self.output}"
         if self.output:

@@ -43,7 +43,7 @@ def fold_table(metrics: dict, run_dir: Path) -> str:
         "valid = model selection only; test = held-out speakers; cross = other corpus on the labels it shares with "
         "the model (other classes masked); cross_unmasked = all model classes allowed.",
         f"Outputs: {run_dir / MODEL_DIR} (saved model), {run_dir / METRICS_FILE}, {run_dir / RECIPE_FILE}, "
-        f"confusion PNGs and curves.png in {run_dir}",
+        f"confusion and reliability PNGs and curves.png in {run_dir}",
     ]
     return "\n".join(lines)
 
@@ -56,17 +56,22 @@ def _pct(value: float | None, width: int) -> str:
     return f"{100 * value:>{width}.2f}" if value is not None else f"{'-':>{width}}"
 
 
-def save_confusions(run_dir: Path, results: dict) -> list[Path]:
-    """One row-normalised confusion heatmap per evaluated split and corpus."""
-    from hf_ser.evaluation.plots import plot_confusion
+def save_split_plots(run_dir: Path, results: dict) -> list[Path]:
+    """Per evaluated split and corpus: a row-normalised confusion heatmap (``confusion_<key>.png``) and a
+    reliability diagram with its risk-coverage curve (``reliability_<key>.png``)."""
+    from hf_ser.evaluation.plots import plot_confusion, plot_reliability
 
     paths = []
     for key, m in results.items():
-        if "confusion" not in m:
-            continue
-        path = run_dir / f"confusion_{key.replace('/', '_')}.png"
-        plot_confusion(m["confusion"], m["labels"], path, normalize=True, title=f"{key} (row-normalised, n={m['n']})")
-        paths.append(path)
+        name = key.replace("/", "_")
+        if "confusion" in m:
+            path = run_dir / f"confusion_{name}.png"
+            plot_confusion(m["confusion"], m["labels"], path, normalize=True, title=f"{key} (row-normalised, n={m['n']})")
+            paths.append(path)
+        if "reliability" in m:
+            path = run_dir / f"reliability_{name}.png"
+            plot_reliability(m, path, title=f"{key} (n={m['n']}, temperature {m.get('temperature', 1.0):.2f})")
+            paths.append(path)
     return paths
 
 

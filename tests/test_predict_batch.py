@@ -45,7 +45,7 @@ def test_folder_to_csv_one_row_per_file_with_every_class_and_the_api_numbers(mod
     m4a = rows[3]
     assert not m4a["label"] and "ffmpeg -i" in m4a["error"] and ".m4a" in m4a["error"]
     err = capsys.readouterr().err
-    assert "predict: 3 files done, 1 skipped (unreadable audio 1)" in err
+    assert "predict: 3 files done, 1 skipped (unreadable audio: 1)" in err
     assert "phone.m4a" in caplog.text and "ffmpeg -i" in caplog.text  # reported per file (a warning) too
 
 
@@ -92,7 +92,7 @@ def test_segment_vad_finds_the_three_bursts_within_half_a_second(model_dir, tmp_
 
 def test_segments_from_memory_match_the_file_and_silence_is_reported(model_dir, tmp_path):
     path = tmp_path / "interview.wav"
-    write_three_bursts(path)
+    bursts = write_three_bursts(path)
     model = hf_ser.load(model_dir, device="cpu")
     from_file = model.segments(path)
     wave, _ = load_audio(path)
@@ -101,6 +101,12 @@ def test_segments_from_memory_match_the_file_and_silence_is_reported(model_dir, 
     assert from_memory.probabilities == pytest.approx(from_file.probabilities, abs=1e-5)
     quiet = model.segments((np.zeros(5 * SAMPLE_RATE, np.float32), SAMPLE_RATE))
     assert quiet.error.startswith("no speech found") and quiet.speech_s == 0.0
+    # 0.6 s of speech alone: shorter than min_s, so it is named (with the fix), and classified with a lower min_s
+    start = int(bursts[0][0] * SAMPLE_RATE)
+    short = np.zeros(4 * SAMPLE_RATE, np.float32)
+    short[2 * SAMPLE_RATE : 2 * SAMPLE_RATE + int(0.6 * SAMPLE_RATE)] = wave[start : start + int(0.6 * SAMPLE_RATE)]
+    assert "lower min_s" in model.segments((short, SAMPLE_RATE)).error
+    assert len(model.segments((short, SAMPLE_RATE), min_s=0.3, max_s=5.0).segments) == 1
 
 
 def test_user_mistakes_are_one_line_and_status_2_before_any_work(model_dir, tmp_path, capsys):

@@ -25,6 +25,8 @@ FIXES: dict[str, str] = {
     "StockFormRefused": (
         "use `hf-ser export onnx`, or share the hf_ser form (it loads with hf_ser installed, or with trust_remote_code)"
     ),
+    "HubPushError": "nothing in the run folder changed: fix what the message names, then run the `hf-ser push` command again",
+    "PublishRefusedError": "push without --include-manifests: the weights, the card and the aggregate metrics are still published",
     "FileNotFoundError": "check the path (relative paths are taken from the current folder)",
     "NotADirectoryError": "check the path: a folder is expected there",
     "IsADirectoryError": "check the path: a file is expected there",

@@ -41,6 +41,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend", choices=["torch", "onnx"], default="torch", help="onnx: run an exported model with onnxruntime (no torch)"
     )
+    parser.add_argument(
+        "--min-confidence", type=float, default=None, metavar="P",
+        help="answer 'abstain' where the top class probability is below P (probabilities still written)",
+    )
+    parser.add_argument(
+        "--no-calibration", action="store_true",
+        help="raw probabilities: ignore the temperature fitted on validation at training (labels never change)",
+    )
     parser.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
     parser.add_argument("--device", default=None, help="torch device (default: cuda if available, else cpu)")
     parser.add_argument(
@@ -62,7 +70,7 @@ def format_text(r: Prediction) -> str:
     speech = f", speech {r.speech_s:.2f} s" if r.speech_s is not None else ""
     lines = [f"{r.source}\t{r.label}\t{top}\t({r.duration_s:.2f} s{speech})"]
     for s in r.segments:
-        score = f"{s.probabilities[s.label]:.3f}" if s.label else ""
+        score = f"{max(s.probabilities.values()):.3f}" if s.probabilities else ""
         lines.append(f"  [{s.start_s:8.2f} - {s.end_s:8.2f} s]\t{s.label}\t{score}")
     return "\n".join(lines) + "\n"
 
@@ -83,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
         bundled_model()  # fail before the work: without silero-vad, one line with the install command
     model = load(
         args.model, args.backend, device=args.device, trust_remote_code=args.trust_remote_code,
-        window_s=args.window_s, batch_size=args.batch_size,
+        window_s=args.window_s, batch_size=args.batch_size, calibrated=not args.no_calibration,
+        min_confidence=args.min_confidence,
     )
     collected: list[Prediction] = []
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from hf_ser.evaluation.dimensional import DimensionalResult
 from hf_ser.evaluation.evaluator import EvalResult
-from hf_ser.evaluation.plots import plot_confusion
+from hf_ser.evaluation.plots import plot_confusion, plot_reliability
 from hf_ser.metrics.registry import CLASS_METRICS, METRICS, UA, WA
 
 logger = logging.getLogger(__name__)
@@ -154,6 +154,26 @@ def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in rows]
 
 
+def _md_calibration(name: str, split: str, res: EvalResult, pngs: Mapping[str, str]) -> list[str]:
+    """Calibration rows: ECE (15 bins), Brier, accuracy when answering only the most confident 50 / 80 / 100 %."""
+    rows = []
+    for mode in ("masked", "unmasked"):
+        m = res.masked if mode == "masked" else res.unmasked
+        if m.get("ece") is None:
+            continue
+        cov = m["accuracy_at_coverage"]
+        rows.append([f"{name} / {split} / {mode}", f"{m['temperature']:.2f}", f"{m['ece']:.3f}", f"{m['brier']:.3f}",
+                     *(_fmt(cov[k]) for k in ("50", "80", "100"))])
+    if not rows:
+        return []
+    out = [f"### {name}: calibration and selective prediction", ""]
+    out += _md_table(["corpus / split / mode", "temperature", "ECE", "Brier", "acc % @50% cov", "acc % @80% cov",
+                      "acc % @100% cov"], rows)
+    out += [""] + [f"![reliability {mode}]({pngs[f'{mode}_reliability']})" for mode in ("masked", "unmasked")
+                   if f"{mode}_reliability" in pngs] + [""]
+    return out
+
+
 def _md_result(name: str, res: EvalResult, protocol: Mapping[str, Any], pngs: Mapping[str, str]) -> list[str]:
     ctx = _context(name, protocol)
     out = [
@@ -176,6 +196,7 @@ def _md_result(name: str, res: EvalResult, protocol: Mapping[str, Any], pngs: Ma
         )
     out += _md_table(["corpus / split / mode", "n", *(f"{METRICS[k].label} % [95% CI]" for k in CLASS_METRICS)], rows)
     out += ["", f"Masked: {MASKING_NOTE['masked']}. Unmasked: {MASKING_NOTE['unmasked']}.", ""]
+    out += _md_calibration(name, ctx["split"], res, pngs)
     for mode in ("masked", "unmasked"):
         m = res.masked if mode == "masked" else res.unmasked
         out += [f"### {name}: per-class recall and precision ({mode})", ""]
@@ -278,6 +299,11 @@ def write_report(
                 plot_confusion(m["confusion"], m["labels"], png, normalize=normalize, title=title)
                 paths[f"confusion_{name}_{mode}_{kind}"] = png
                 pngs[f"{mode}_{kind}"] = png.name
+            if "reliability" in m:
+                png = out / f"reliability_{name}_{mode}.png"
+                plot_reliability(m, png, title=f"{name} ({ctx['split']}), {mode}, temperature {m['temperature']:.2f}")
+                paths[f"reliability_{name}_{mode}"] = png
+                pngs[f"{mode}_reliability"] = png.name
         pred_path = out / f"predictions_{name}.jsonl"
         pred_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in res.predictions()))
         paths[f"predictions_{name}"] = pred_path

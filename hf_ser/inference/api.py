@@ -33,6 +33,7 @@ from hf_ser.audio import (
     resample,
     silence_reason,
 )
+from hf_ser.errors import UserError
 from hf_ser.evaluation.windowing import (
     GROUP_WINDOWS,
     clip_means,
@@ -43,7 +44,7 @@ from hf_ser.evaluation.windowing import (
     window_seconds,
 )
 from hf_ser.inference.backends import Backend, open_backend
-from hf_ser.inference.results import Prediction, Segment
+from hf_ser.inference.results import ABSTAIN, Prediction, Segment
 from hf_ser.inference.vad import SileroVad, VadSettings, cut_spans, fit_spans, speech_spans
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,9 @@ def load(
     trust_remote_code: bool = False,
     window_s: float | None = None,
     batch_size: int = 8,
+    threads: int = 1,
+    calibrated: bool = True,
+    min_confidence: float | None = None,
 ) -> EmotionModel:
     """Load a model for inference.
 
@@ -72,22 +76,34 @@ def load(
         trust_remote_code: run Python code shipped with the model (never done otherwise).
         window_s: window length for long inputs; ``None``: the model's training crop.
         batch_size: windows per forward pass.
+        threads: onnxruntime intra-op threads (``onnx``; 1 suits a shared machine, more a dedicated server).
+        calibrated: divide the logits by the temperature fitted on validation at training (stored with the model;
+            ``hf-ser predict --no-calibration`` turns it off to see the raw probabilities). Labels never change.
+        min_confidence: answer ``"abstain"`` (``ABSTAIN``) where the top probability is below this (probabilities
+            are still given); ``None``: always answer.
 
     Raises:
         UserError: unknown backend; an ONNX source without its graph or settings; a model folder shipping foreign
             code (``ForeignCodeError``) without ``trust_remote_code``.
     """
     return EmotionModel(
-        open_backend(path_or_hub_id, backend, device=device, trust_remote_code=trust_remote_code),
+        open_backend(path_or_hub_id, backend, device=device, trust_remote_code=trust_remote_code, threads=threads),
         window_s=window_s,
         batch_size=batch_size,
+        calibrated=calibrated,
+        min_confidence=min_confidence,
     )
 
 
 class EmotionModel:
     """A loaded model: ``predict`` and ``segments`` (module docstring). ``labels`` and ``dims`` name its outputs."""
 
-    def __init__(self, backend: Backend, *, window_s: float | None = None, batch_size: int = 8) -> None:
+    def __init__(
+        self, backend: Backend, *, window_s: float | None = None, batch_size: int = 8, calibrated: bool = True,
+        min_confidence: float | None = None,
+    ) -> None:
+        if min_confidence is not None and not 0.0 < min_confidence <= 1.0:
+            raise UserError(f"min_confidence {min_confidence}: give a probability in (0, 1]")
         self.backend = backend
         self.settings = backend.settings
         self.labels: list[str] = list(self.settings.labels)
@@ -96,6 +112,8 @@ class EmotionModel:
         self.window_s = window_seconds(self.settings, window_s)
         self.window = int(self.window_s * self.sampling_rate)
         self.batch_size = int(batch_size)
+        self.temperature = float(self.settings.temperature) if calibrated else 1.0
+        self.min_confidence = min_confidence
 
     def __repr__(self) -> str:
         return f"EmotionModel(backend={self.backend.name!r}, labels={self.labels}, dims={self.dims}, window_s={self.window_s})"
@@ -188,12 +206,18 @@ class EmotionModel:
     def _outputs(self, logits: np.ndarray | None, dims: np.ndarray | None, row: int) -> dict[str, Any]:
         out: dict[str, Any] = {"label": None, "probabilities": {}, "dims": {}}
         if logits is not None:
-            probs = softmax(logits[row])
+            probs = softmax(logits[row] / self.temperature)
             out["probabilities"] = dict(zip(self.labels, map(float, probs)))
-            out["label"] = self.labels[int(np.argmax(probs))]
+            out["label"] = self._answer(probs)
         if dims is not None:
             out["dims"] = dict(zip(self.dims, map(float, dims[row])))
         return out
+
+    def _answer(self, probs: np.ndarray) -> str:
+        """The most probable class, or ``ABSTAIN`` when its probability is below ``min_confidence``."""
+        if self.min_confidence is not None and float(np.max(probs)) < self.min_confidence:
+            return ABSTAIN
+        return self.labels[int(np.argmax(probs))]
 
     def _segments_of(self, item: Input, detector: SileroVad, vad: VadSettings) -> Prediction:
         if isinstance(item, tuple):
@@ -210,7 +234,14 @@ class EmotionModel:
         if dropped:
             logger.info("%s: %d speech bursts shorter than min_s=%.2f s left out", _source(item), len(dropped), vad.min_s)
         if not spans:
-            return Prediction(source="", duration_s=duration, speech_s=0.0, error=f"no speech found (Silero VAD, threshold {vad.threshold}, min_s {vad.min_s})")
+            short_s = sum(e - s for s, e in dropped) / SAMPLE_RATE
+            reason = (
+                f"no speech segment of at least min_s={vad.min_s} s ({len(dropped)} shorter, {short_s:.2f} s in all; "
+                "lower min_s / --min-s to classify them)"
+                if dropped
+                else f"no speech found (Silero VAD, threshold {vad.threshold})"
+            )
+            return Prediction(source="", duration_s=duration, speech_s=0.0, error=reason)
         segments: list[Segment] = []
         batch: list[tuple[tuple[int, int], np.ndarray]] = []
         for span, wave in cut_spans(blocks(), spans):
@@ -239,7 +270,7 @@ class EmotionModel:
             probs = np.array([[s.probabilities[lab] for lab in self.labels] for s in segments]) * weights[:, None]
             mean = probs.sum(axis=0) / total
             result.probabilities = dict(zip(self.labels, map(float, mean)))
-            result.label = self.labels[int(np.argmax(mean))]
+            result.label = self._answer(mean)
         if self.dims:
             values = np.array([[s.dims[d] for d in self.dims] for s in segments]) * weights[:, None]
             result.dims = dict(zip(self.dims, map(float, values.sum(axis=0) / total)))

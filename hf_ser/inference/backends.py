@@ -46,6 +46,7 @@ class ModelSettings:
     inference_window_s: float = DEFAULT_WINDOW_S
     min_samples: int = 1
     normalize: bool = True
+    temperature: float = 1.0  # fitted on validation by training (``train.temperature_scaling``); 1.0 = raw logits
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -61,6 +62,7 @@ class ModelSettings:
             inference_window_s=float(getattr(config, WINDOW_CONFIG_KEY, None) or DEFAULT_WINDOW_S),
             min_samples=int(min_samples),
             normalize=bool(normalize),
+            temperature=float((getattr(config, "calibration", None) or {}).get("temperature", 1.0)),
         )
 
     def write(self, path: str | Path) -> Path:
@@ -199,9 +201,14 @@ class OnnxBackend:
 
 
 def open_backend(
-    source: str | Path, backend: str = "torch", *, device: str | None = None, trust_remote_code: bool = False
+    source: str | Path,
+    backend: str = "torch",
+    *,
+    device: str | None = None,
+    trust_remote_code: bool = False,
+    threads: int = 1,
 ) -> Backend:
-    """The backend named ``backend`` on ``source``.
+    """The backend named ``backend`` on ``source`` (``threads``: onnxruntime's intra-op threads).
 
     Raises:
         UserError: an unknown backend name, or an ONNX source without its graph or settings.
@@ -209,5 +216,5 @@ def open_backend(
     if backend == "torch":
         return TorchBackend(source, device=device, trust_remote_code=trust_remote_code)
     if backend == "onnx":
-        return OnnxBackend(source)
+        return OnnxBackend(source, threads=threads)
     raise UserError(f"backend={backend!r} is not one of {list(BACKENDS)}")

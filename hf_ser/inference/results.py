@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+ABSTAIN = "abstain"  # the label of an answer below the caller's minimum confidence (``min_confidence``)
+
 
 def _rounded(values: dict[str, float]) -> dict[str, float]:
     return {k: round(float(v), 6) for k, v in values.items()}

@@ -30,11 +30,12 @@ from hf_ser.data.loaders import class_weights
 from hf_ser.data.prepare import PreparedData
 from hf_ser.evaluation.inference import WINDOW_CONFIG_KEY
 from hf_ser.metrics import balanced_indices
+from hf_ser.metrics.calibration import expected_calibration_error, fit_temperature, probabilities
 from hf_ser.metrics.registry import CCC, CLASS_METRICS, SELECT_METRICS
 from hf_ser.model_kinds import build_model_of_kind
 from hf_ser.models import build_feature_extractor, parameter_counts
-from hf_ser.reporting import fold_table, metric_line, save_confusions, save_curves
-from hf_ser.run_dir import CURVES_FILE, MODEL_DIR, FoldMetrics, ProtocolRecord, write_metrics
+from hf_ser.reporting import fold_table, metric_line, save_curves, save_split_plots
+from hf_ser.run_dir import CURVES_FILE, MODEL_DIR, FoldMetrics, ProtocolRecord, write_metrics, write_timing
 from hf_ser.splits import PROTOCOLS, Fold
 from hf_ser.training.callbacks import Callback, CallbackList
 from hf_ser.training.checkpoints import load_latest_checkpoint, save_checkpoint
@@ -42,7 +43,7 @@ from hf_ser.training.ema import ExponentialMovingAverage
 from hf_ser.training.fold_data import FoldData, build_fold_data
 from hf_ser.training.optim import build_optimizer, build_scheduler
 from hf_ser.training.predictions import EvalOutput, evaluate_target, predict_split, score, subset
-from hf_ser.training.saving import save_model
+from hf_ser.training.saving import record_calibration, save_model
 from hf_ser.training.state import Stopping, TrainerState
 from hf_ser.training.timing import LoopTiming
 
@@ -290,6 +291,9 @@ class FoldRecipe:
         # selected it before: then the split is predicted again).
         valid_out = self.best_outputs.get(self.state.best_step)
         model = accelerator.prepare(type(self.trained).from_pretrained(self.fold_dir / MODEL_DIR))
+        if fd.select_idx and valid_out is None:
+            valid_out = predict_split(accelerator, model, self.valid_loader)
+        temperature = self.calibrate(valid_out)
         results, self.test_eval_s = {}, 0.0
         corpora_of = np.array(data.column("corpus"))
         # Annotator vote distributions over the model's classes: distribution scores next to the class metrics.
@@ -303,32 +307,60 @@ class FoldRecipe:
             for corpus in sorted(set(corpora_of[idx])):
                 sel = corpora_of[idx][out.indices] == corpus if len(idx) else np.zeros(0, dtype=bool)
                 votes = vote_dist[np.asarray(idx)[out.indices][sel]] if vote_dist is not None else None
-                results[f"{split_name}/{corpus}"] = score(subset(out, sel), fd.label_names, dims=fd.dims, votes=votes)
+                results[f"{split_name}/{corpus}"] = score(
+                    subset(out, sel), fd.label_names, dims=fd.dims, votes=votes, temperature=temperature
+                )
                 if split_name == "test" and cfg.data.balanced_test and fd.label_names:
                     keep = balanced_indices(out.labels[sel], seed=cfg.train.seed)  # the challenge's class-balanced test
                     results[f"test_balanced/{corpus}"] = score(
-                        subset(subset(out, sel), np.isin(np.arange(int(sel.sum())), keep)), fd.label_names
+                        subset(subset(out, sel), np.isin(np.arange(int(sel.sum())), keep)), fd.label_names,
+                        temperature=temperature,
                     )
         for name, target in self.targets.items() if cfg.model.task != "regression" else ():
             results.update(evaluate_target(
                 accelerator, model, target, name, fd.label_names, window=fd.max_samples, batch_size=cfg.train.batch_size,
-                seed=cfg.train.seed,
+                seed=cfg.train.seed, temperature=temperature,
             ))
         return results
 
+    def calibrate(self, valid_out: EvalOutput | None) -> float:
+        """Temperature scaling (``train.temperature_scaling``): one temperature fitted on the selected model's
+        validation predictions, stored in the saved model's ``config.json``; 1.0 (raw logits) when it is off, for
+        regression, or without labelled validation clips."""
+        if not (self.cfg.train.temperature_scaling and self.fd.label_names and valid_out is not None):
+            return 1.0
+        keep = valid_out.labels >= 0
+        logits, refs = valid_out.logits[keep], valid_out.labels[keep]
+        if not len(refs) or logits.shape[1] != len(self.fd.label_names):
+            return 1.0
+        temperature = fit_temperature(logits, refs)
+        calibration = {
+            "temperature": temperature, "fitted_on": "validation", "clips": int(len(refs)),
+            "valid_ece_raw": expected_calibration_error(probabilities(logits), refs),
+            "valid_ece": expected_calibration_error(probabilities(logits, temperature), refs),
+        }
+        self.accelerator.wait_for_everyone()
+        if self.accelerator.is_main_process:
+            record_calibration(self.fold_dir / MODEL_DIR, calibration)
+            logger.info("fold %d: temperature %.3f fitted on %d validation clips (ECE %.3f -> %.3f)", self.fold.index,
+                        temperature, len(refs), calibration["valid_ece_raw"], calibration["valid_ece"])
+        self.accelerator.wait_for_everyone()
+        return temperature
+
     # ------------------------------------------------------------------------------------------ report
     def report(self, results: dict) -> dict:
-        """Write ``metrics.json``, the confusion plots and curves, print the table; returns the metrics."""
+        """Write ``metrics.json`` (and the fold's seconds in ``timing.json``, kept as ``self.times``), the plots
+        and curves, print the table; returns the metrics."""
         accelerator, fd, state = self.accelerator, self.fd, self.state
         cache = self.model_cache()
         record = FoldMetrics(
             protocol=self.protocol_record(),
             best_step=state.best_step,
+            final_step=state.step,
             results=results,
             parameters=self.parameters,
             training={
                 **self.timing.report(accelerator.num_processes),
-                "test_eval_s": round(self.test_eval_s, 4),
                 "test_audio_s": sum(self.data.num_samples(i) for i in fd.split.test) / SAMPLE_RATE,
             },
             # This process's batches (each process augments its own), resumes included.
@@ -336,9 +368,11 @@ class FoldRecipe:
             frozen_cache=cache.summary() if cache is not None else None,
         )
         metrics = record.to_dict()
+        self.times = {"training": self.timing.times(), "evaluation": {"test_eval_s": round(self.test_eval_s, 4)}}
         if accelerator.is_main_process:
             write_metrics(self.fold_dir, record)
-            save_confusions(self.fold_dir, results)
+            write_timing(self.fold_dir, self.times)
+            save_split_plots(self.fold_dir, results)
             save_curves(self.fold_dir / CURVES_FILE, state.history)
             accelerator.print(fold_table(metrics, self.fold_dir))
         accelerator.wait_for_everyone()

@@ -16,6 +16,7 @@ from accelerate import Accelerator
 from hf_ser.evaluation.inference import clip_means, eval_loader, forward
 from hf_ser.evaluation.scoring import score_logits, target_figures
 from hf_ser.metrics import distribution_scores, regression_metrics
+from hf_ser.metrics.calibration import soft_calibration
 from hf_ser.metrics.registry import CCC, LOSS
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,8 @@ def predict_split(accelerator: Accelerator, model: torch.nn.Module, loader) -> E
 
 
 def score(
-    output: EvalOutput, label_names: list[str], *, dims: tuple[str, ...] = (), votes: np.ndarray | None = None
+    output: EvalOutput, label_names: list[str], *, dims: tuple[str, ...] = (), votes: np.ndarray | None = None,
+    temperature: float = 1.0,
 ) -> dict:
     """In-corpus metrics of ``output`` (every model class allowed), through ``hf_ser.evaluation.scoring``.
 
@@ -72,7 +74,9 @@ def score(
     CCC / Pearson / Spearman / MAE per dimension are added under ``dims`` and their mean as ``ccc``. With
     ``votes`` (``(clips, num_labels)`` annotator vote distributions in ``output`` order, all-zero rows = no
     votes), the distribution scores of ``hf_ser.metrics.distribution_scores`` over the voted clips are added
-    under ``distribution``.
+    under ``distribution``. Calibration (``ece``, ``brier``, ...) is computed on ``softmax(logits / temperature)``;
+    with a fitted temperature the raw logits' ``ece`` and ``brier`` are kept under ``uncalibrated``, and with votes
+    the calibration against the vote distributions under ``distribution_calibration``.
     """
     metrics: dict = {}
     if dims and output.dims_pred is not None:
@@ -85,16 +89,21 @@ def score(
         return metrics  # a regression-only model
     keep = output.labels >= 0
     refs = [label_names[int(r)] for r in output.labels[keep]]
-    metrics.update(score_logits(output.logits[keep], refs, label_names).unmasked)
+    metrics.update(score_logits(output.logits[keep], refs, label_names, temperature=temperature).unmasked)
+    if temperature != 1.0:
+        raw = score_logits(output.logits[keep], refs, label_names).unmasked
+        metrics["uncalibrated"] = {"ece": raw["ece"], "brier": raw["brier"], "nll": raw["nll"]}
     metrics[LOSS] = output.loss
     if votes is not None and len(label_names) and output.logits.shape[1] == len(label_names):
         voted = votes.sum(axis=1) > 0
         metrics["distribution"] = distribution_scores(votes[voted], output.logits[voted], label_names)
+        metrics["distribution_calibration"] = soft_calibration(output.logits[voted], votes[voted], temperature)
     return metrics
 
 
 def evaluate_target(
-    accelerator: Accelerator, model, target, name: str, label_names: list[str], *, window: int, batch_size: int, seed: int
+    accelerator: Accelerator, model, target, name: str, label_names: list[str], *, window: int, batch_size: int, seed: int,
+    temperature: float = 1.0,
 ) -> dict:
     """Test a trained model on a cross-corpus target, masked and unmasked (``hf_ser.evaluation.scoring``).
 
@@ -113,7 +122,8 @@ def evaluate_target(
     out = predict_split(accelerator, model, accelerator.prepare(loader))
     labels = np.asarray(target_labels)
     left_out = {lab: int(np.sum(labels == lab)) for lab in sorted(set(target_labels) - set(label_names))}
-    figures = target_figures(out.logits, [label_names[i] for i in out.labels], label_names, left_out=left_out)
+    figures = target_figures(out.logits, [label_names[i] for i in out.labels], label_names, left_out=left_out,
+                             temperature=temperature)
     return {f"cross/{name}": {**figures["masked"], LOSS: out.loss}, f"cross_unmasked/{name}": {**figures["unmasked"], LOSS: out.loss}}
 
 

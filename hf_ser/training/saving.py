@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -22,3 +23,14 @@ def _save_atomically(model, feature_extractor, out_dir: Path, **save_kwargs) -> 
     feature_extractor.save_pretrained(tmp)
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp.rename(out_dir)
+
+
+def record_calibration(model_dir: Path, calibration: dict) -> None:
+    """Store the fitted calibration (``{"temperature": T, ...}``) in the saved model's ``config.json`` under
+    ``calibration``: ``hf_ser.load``, ``predict``, ``serve`` and the ONNX export read it from there."""
+    path = model_dir / "config.json"
+    config = json.loads(path.read_text())
+    config["calibration"] = calibration
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    tmp.replace(path)
