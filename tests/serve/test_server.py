@@ -213,8 +213,10 @@ def test_hf_ser_serve_answers_health(served):
 
 _ONNX_SERVER_WITHOUT_TORCH = """
 import json, sys
-sys.modules["torch"] = None  # importing either raises ImportError in this process
-sys.modules["transformers"] = None
+# What the Dockerfile's serve image lacks: importing any of these raises ImportError in this process.
+for name in ("torch", "torchaudio", "transformers", "datasets", "accelerate", "huggingface_hub", "evaluate", "peft",
+             "onnx", "yaml", "tqdm", "matplotlib", "sklearn", "scipy", "librosa", "psutil", "wandb", "tensorboard"):
+    sys.modules[name] = None
 import httpx
 import hf_ser
 from hf_ser.serve import ServeSettings, create_app, running_server
@@ -228,7 +230,8 @@ print(json.dumps({"status": answer.status_code, "answer": answer.json(), "backen
 
 
 def test_the_onnx_backend_serves_without_torch_or_transformers(served, tmp_path):
-    """What the `serve` Docker target holds: the server on an exported graph, torch and transformers unimportable."""
+    """What the `serve` Docker target holds: the server on an exported graph, with torch, transformers and the other
+    training dependencies unimportable."""
     import json
 
     from hf_ser.onnx_export import export_onnx
