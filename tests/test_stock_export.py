@@ -137,3 +137,25 @@ def test_exported_demo_model_loads_in_a_plain_pipeline_without_hf_ser(tmp_path, 
     got = json.loads(done.stdout.strip().splitlines()[-1])
     assert got[0]["label"] == expected[0]["label"]
     assert {r["label"]: r["score"] for r in got} == pytest.approx({r["label"]: r["score"] for r in expected}, abs=1e-5)
+
+
+def test_readme_export_line_runs_as_written(tmp_path, monkeypatch):
+    """The README's "Serving and the stock transformers form" command block, run as written in a folder laid out
+    like the repository after `make demo` (runs/demo/model: an hf_ser model of the demo's shape)."""
+    import re
+    import shlex
+
+    from hf_ser.cli import main as cli_main
+
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Serving and the stock transformers form"):]
+    section = section[: section.index("\n## ", 1)]
+    (block,) = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+    lines = [line for line in block.splitlines() if line.strip()]
+    assert lines and all(line.startswith("hf-ser ") for line in lines)
+    _saved(tmp_path / "runs" / "demo")
+    monkeypatch.chdir(tmp_path)
+    for line in lines:
+        assert cli_main(shlex.split(line)[1:]) == 0, line
+    config = json.loads((tmp_path / "runs/demo/model-transformers/config.json").read_text())
+    assert config["architectures"] == ["Wav2Vec2ForSequenceClassification"]
