@@ -205,7 +205,10 @@ def pushed_model_form(model_dir: str | Path, work_dir: str | Path) -> tuple[dict
 
     import hf_ser.models  # noqa: F401  (registers SerConfig)
 
-    config = AutoConfig.from_pretrained(str(model_dir))
+    try:
+        config = AutoConfig.from_pretrained(str(model_dir))
+    except (OSError, ValueError) as e:  # a model type this transformers does not know: push it as it is
+        return {}, f"Pushed as saved (its config is not one transformers reads here: {type(e).__name__})."
     if config.model_type != "hf_ser":
         return {}, f"Pushed as saved: a `{config.model_type}` model, which transformers loads by itself."
     reason = stock_form_refusal(config)

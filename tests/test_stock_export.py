@@ -79,6 +79,15 @@ def test_heads_without_an_exact_stock_form_are_refused_with_the_reason(shape, op
     assert reason in stock_form_refusal(model.config)
 
 
+def test_push_form_of_a_folder_transformers_cannot_read_is_the_folder_as_saved(tmp_path):
+    from hf_ser.stock_export import pushed_model_form
+
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model/config.json").write_text(json.dumps({"model_type": "not-a-transformers-type"}))
+    files, note = pushed_model_form(tmp_path / "model", tmp_path / "work")
+    assert files == {} and note.startswith("Pushed as saved")
+
+
 def test_cli_refusal_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys):
     from hf_ser.cli import main as cli_main
 
