@@ -18,7 +18,8 @@ def _dependencies() -> dict[str, Requirement]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     requirements = [Requirement(r) for r in project["dependencies"]]
     requirements += [Requirement(r) for extra in project["optional-dependencies"].values() for r in extra]
-    return {canonicalize_name(r.name): r for r in requirements}
+    # An extra may name another extra of hf_ser itself (``hf_ser[serve]``): that is not a dependency to lock.
+    return {canonicalize_name(r.name): r for r in requirements if canonicalize_name(r.name) != canonicalize_name(project["name"])}
 
 
 def _locked() -> dict[str, str]:
