@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from transformers import get_scheduler
 from hf_ser.audio import SAMPLE_RATE
 from hf_ser.evaluation.inference import clip_means, eval_loader, forward
 from hf_ser.evaluation.scoring import score_logits, target_figures
+from hf_ser.fsutil import TMP_PREFIX, atomic_dir, publish_dir
 from hf_ser.metrics import distribution_scores, regression_metrics
 
 logger = logging.getLogger(__name__)
@@ -335,12 +335,10 @@ def save_model(model, feature_extractor, out_dir: Path) -> None:
 
 
 def _save_atomically(model, feature_extractor, out_dir: Path, **save_kwargs) -> None:
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp, safe_serialization=True, **save_kwargs)
-    feature_extractor.save_pretrained(tmp)
-    shutil.rmtree(out_dir, ignore_errors=True)
-    tmp.rename(out_dir)
+    # The previous model stays in place until the new one is complete and renamed over it (hf_ser.fsutil).
+    with atomic_dir(out_dir) as tmp:
+        model.save_pretrained(tmp, safe_serialization=True, **save_kwargs)
+        feature_extractor.save_pretrained(tmp)
 
 
 # ---------------------------------------------------------------------------------------------- checkpoints
@@ -352,7 +350,7 @@ def save_checkpoint(accelerator: Accelerator, fold_dir: Path, state: TrainerStat
     """
     ckpt_root = fold_dir / "checkpoints"
     final = ckpt_root / f"step_{state.step:08d}"
-    tmp = ckpt_root / f".tmp-step_{state.step:08d}"
+    tmp = ckpt_root / f"{TMP_PREFIX}{final.name}"  # one name every process agrees on
     if accelerator.is_main_process:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True, exist_ok=True)
@@ -361,8 +359,7 @@ def save_checkpoint(accelerator: Accelerator, fold_dir: Path, state: TrainerStat
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         (tmp / STATE_FILE).write_text(json.dumps(state.__dict__, indent=1))
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(tmp, final)
+        publish_dir(tmp, final)  # fsync'ed, then renamed; a same-step checkpoint is removed only after that
         for old in sorted(ckpt_root.glob("step_*"))[:-keep]:
             shutil.rmtree(old, ignore_errors=True)
     accelerator.wait_for_everyone()

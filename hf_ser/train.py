@@ -84,6 +84,7 @@ from hf_ser.run_dir import (
     fold_dir,
     read_split,
     run_info,
+    tracker_dirs,
     write_json,
     write_manifests,
     write_metrics,
@@ -152,7 +153,7 @@ def run(cfg: RecipeConfig, *, on_model: Callable[[torch.nn.Module], None] | None
     _refuse_target_as_training(cfg)
     if accelerator.is_main_process:
         if cfg.overwrite and not cfg.resume and run_dir.is_dir():
-            clear_output_dir(run_dir)
+            clear_output_dir(run_dir, extra=tracker_dirs(cfg))
         run_dir.mkdir(parents=True, exist_ok=True)
         if not (cfg.resume and (run_dir / RECIPE_FILE).is_file()):  # a resumed run keeps its recipe
             write_recipe(cfg, run_dir)
