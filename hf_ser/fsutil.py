@@ -46,23 +46,29 @@ def fsync_tree(path: str | Path) -> None:
         fsync_dir(dirpath)
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically and durably (temp file in the same folder, fsync, rename)."""
+def atomic_write_bytes(path: str | Path, data: bytes, *, durable: bool = True) -> None:
+    """Write ``data`` to ``path`` atomically and durably (temp file in the same folder, fsync, rename).
+
+    ``durable=False`` skips the fsyncs (still atomic): for per-clip cache files, where thousands of fsyncs cost
+    more than recomputing the few a power cut could leave truncated (their readers recompute unreadable ones).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{path.name}-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; a published file follows the umask like open()
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

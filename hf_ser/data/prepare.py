@@ -69,8 +69,13 @@ class PreparedData:
         return self._length
 
     def report(self) -> dict:
-        """What ``data_report.json`` holds: per corpus found / used / excluded / skipped with reasons."""
-        return {name: log.to_dict() for name, log in self.skip_logs.items()}
+        """What ``data_report.json`` holds: per corpus found / used / excluded / skipped with reasons, and
+        ``audio_store.content_changed``: files whose content differed from the corpus's previous store (each
+        decoded again)."""
+        return {
+            name: {**log.to_dict(), "audio_store": {"content_changed": self.stores[name].content_changed}}
+            for name, log in self.skip_logs.items()
+        }
 
     def fingerprint(self) -> str:
         """A short hash of the clips used (corpus, utt_id, label): names the data a run saw."""
