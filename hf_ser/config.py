@@ -63,6 +63,10 @@ class DataConfig:
     max_duration_s: float = 20.0
     """Training clips longer than this are randomly cropped; evaluation and prediction cut longer clips into
     windows of this length (50 % overlap, logits averaged per clip: hf_ser.evaluation.inference)."""
+    max_file_s: Union[float, None] = 3600.0
+    """Files of the training and evaluation corpora longer than this (read from the header, never decoded) are
+    skipped as "too long" and counted in ``data_report.json``; ``null``: no limit. Bounds the memory one file
+    can take when the audio store decodes it (a 116 KB FLAC may decode to hours)."""
     augment: list[dict[str, Any]] = field(default_factory=list)
     """Training-only augmentations, e.g. ``[{name: word_swap, mode: ravdess, p: 0.5}, {name: noise, snr_db: [10, 30]}]``."""
     alignment: dict[str, Any] = field(default_factory=dict)

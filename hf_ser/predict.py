@@ -2,7 +2,8 @@
 
 Works with any audio-classification model ``from_pretrained`` can load (a run's ``model/``, a Hub repo id),
 on any file soundfile reads, at any sample rate, mono or not: decoding goes through ``hf_ser.audio``.
-Files are streamed (decoded a few at a time, classified, released) through ``hf_ser.evaluation.inference``,
+Files are streamed (decoded a few at a time, classified, released; a long one read in blocks, never whole)
+through ``hf_ser.evaluation.inference.scored_files``,
 with the same windowing as evaluation: a recording longer than the window (the model's training crop,
 ``data.max_duration_s``) is cut into windows with 50 % overlap, each window is labelled, and the recording's
 scores are the softmax of the mean of its windows' logits. Files that cannot be read, are silent or are
@@ -102,12 +103,10 @@ def predict_files(
     import torch
 
     from hf_ser.evaluation.inference import (
-        clip_means,
         collator_for,
-        decoded_groups,
         load_model,
         min_samples,
-        score_windows,
+        scored_files,
         window_seconds,
     )
 
@@ -127,33 +126,27 @@ def predict_files(
     labels = [id2label[i] for i in range(len(id2label))]
     files = collect_audio_paths(paths)
     results = [FilePrediction(path=str(p)) for p in files]
-    for group in decoded_groups(files, sampling_rate=sr, window=window, minimum=minimum):
-        ok = [(pos, wave) for pos, wave, _ in group if wave is not None]
-        for pos, _, reason in group:
-            if reason is not None:
-                results[pos].error = reason
-                logger.warning("could not label %s: %s", results[pos].path, reason)
-        if not ok:
+    for scored in scored_files(
+        model, files, sampling_rate=sr, window=window, minimum=minimum, batch_size=batch_size, collate_fn=collate,
+        device=device,
+    ):
+        result = results[scored.position]
+        if scored.reason is not None:
+            result.error = scored.reason
+            logger.warning("could not label %s: %s", result.path, scored.reason)
             continue
-        windows, logits = score_windows(model, [w for _, w in ok], window=window, batch_size=batch_size, collate_fn=collate, device=device)
-        clip_of = np.array([c for c, _, _ in windows])
-        _, means = clip_means(clip_of, np.arange(len(windows)), logits)
-        for c, (pos, wave) in enumerate(ok):
-            result = results[pos]
-            result.duration_s = round(len(wave) / sr, 3)
-            overall = _softmax(means[c].astype(np.float64))
-            result.scores = _scores(labels, overall)
-            result.label = labels[int(np.argmax(overall))]
-            mine = np.flatnonzero(clip_of == c)
-            if len(mine) > 1:
-                result.segments = [
-                    SegmentPrediction(
-                        start_s=round(windows[k][1] / sr, 3),
-                        end_s=round(windows[k][2] / sr, 3),
-                        label=labels[int(np.argmax(logits[k]))],
-                        scores=_scores(labels, _softmax(logits[k].astype(np.float64))),
-                    )
-                    for k in mine
-                ]
-        del ok, group  # release the decoded audio before the next files are decoded
+        result.duration_s = round(scored.n_samples / sr, 3)
+        overall = _softmax(scored.mean.astype(np.float64))
+        result.scores = _scores(labels, overall)
+        result.label = labels[int(np.argmax(overall))]
+        if len(scored.windows) > 1:
+            result.segments = [
+                SegmentPrediction(
+                    start_s=round(start / sr, 3),
+                    end_s=round(end / sr, 3),
+                    label=labels[int(np.argmax(row))],
+                    scores=_scores(labels, _softmax(row.astype(np.float64))),
+                )
+                for (start, end), row in zip(scored.windows, scored.logits)
+            ]
     return results

@@ -169,11 +169,12 @@ def run(cfg: RecipeConfig, *, on_model: Callable[[torch.nn.Module], None] | None
     data = prepare_corpora(
         cfg.data.corpora, label_set=cfg.data.label_set, cache_dir=cfg.data.cache_dir,
         progress=accelerator.is_main_process, min_samples=min_samples, store_dtype=cfg.data.store_dtype,
+        max_file_s=cfg.data.max_file_s,
     )
     targets = {
         spec.name: prepare_corpora(
             [spec], label_set="all", cache_dir=cfg.data.cache_dir, progress=False, min_samples=min_samples,
-            store_dtype=cfg.data.store_dtype,
+            store_dtype=cfg.data.store_dtype, max_file_s=cfg.data.max_file_s,
         )
         for spec in cfg.data.eval_corpora
     }

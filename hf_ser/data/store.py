@@ -145,6 +145,7 @@ class AudioStore:
         sample_rate: int = audio.SAMPLE_RATE,
         silence_peak: float = audio.SILENCE_PEAK,
         dtype: StoreDtype = "float32",
+        max_file_s: float | None = None,
         skip_log: SkipLog | None = None,
         progress: bool = True,
     ) -> tuple[AudioStore, datasets.Dataset]:
@@ -156,6 +157,8 @@ class AudioStore:
             sample_rate: rate of the stored samples; every file is resampled from its own header rate.
             silence_peak: clips whose absolute peak stays below this are dropped as silent.
             dtype: ``float32`` or ``int16`` samples on disk (see the module docstring).
+            max_file_s: files longer than this (by their header, before decoding) are skipped as "too long"
+                (``data.max_file_s``); ``None``: no limit.
             skip_log: receives each dropped clip as ``skip(rel_path, reason, was_used=True)``, the same on a
                 cache hit; paths get a ``corpus/`` prefix when the dataset mixes corpora.
             progress: show a tqdm bar while decoding.
@@ -176,11 +179,11 @@ class AudioStore:
             dupes = sorted({k for k in keys if k in seen or seen.add(k)})[:5]
             raise ValueError(f"clip keys must be unique (corpus/utt_id); duplicated: {dupes}")
         root = Path(cache_root).expanduser()
-        settings = [sample_rate, repr(float(silence_peak)), dtype]
+        settings = [sample_rate, repr(float(silence_peak)), dtype, max_file_s]
         roots = sorted({_resolved_root(p, r) for p, r in zip(cols["path"], cols["rel_path"])})
         slot = hashlib.sha256(json.dumps([FORMAT_VERSION, settings, roots]).encode()).hexdigest()[:20]
         contents, _ = content_hashes(cols["path"], root / _CONTENT_DIR / f"{slot}.json")
-        fingerprint = _fingerprint(keys, cols, contents, sample_rate, silence_peak, dtype)
+        fingerprint = _fingerprint(keys, cols, contents, settings)
         directory = root / fingerprint
         if (directory / _INDEX).is_file():
             logger.info("audio store: reusing %s (%d clips)", directory, len(keys))
@@ -195,7 +198,7 @@ class AudioStore:
                     latest = root / _CONTENT_DIR / f"{slot}.latest"
                     previous = _previous_contents(root, latest)
                     changed = sum(1 for k, c in zip(keys, contents) if k in previous and previous[k] != c)
-                    _build(directory, keys, cols["path"], cols["rel_path"], contents, changed, sample_rate, silence_peak, dtype, progress)
+                    _build(directory, keys, cols["path"], cols["rel_path"], contents, changed, sample_rate, silence_peak, dtype, max_file_s, progress)
                     atomic_write_text(latest, fingerprint)
         store = cls(directory)
         if skip_log is not None:
@@ -270,9 +273,10 @@ def _previous_contents(root: Path, latest: Path) -> dict[str, str]:
         return {}
 
 
-def _fingerprint(keys: list[str], cols: dict[str, list], contents: list[str], sample_rate: int, silence_peak: float, dtype: str) -> str:
+def _fingerprint(keys: list[str], cols: dict[str, list], contents: list[str], settings: list) -> str:
     digest = hashlib.sha256()
-    digest.update(json.dumps([FORMAT_VERSION, sample_rate, repr(float(silence_peak)), dtype]).encode())
+    # Without a file limit the settings hash as they did before it existed (no store is rebuilt for nothing).
+    digest.update(json.dumps([FORMAT_VERSION, *(settings if settings[-1] is not None else settings[:-1])]).encode())
     roots = [_resolved_root(p, r) for p, r in zip(cols["path"], cols["rel_path"])]
     for key, rel, root, content in sorted(zip(keys, cols["rel_path"], roots, contents)):
         digest.update(f"{key}\0{rel}\0{root}\0{content}\n".encode("utf-8", "surrogateescape"))
@@ -385,6 +389,7 @@ def _build(
     sample_rate: int,
     silence_peak: float,
     dtype: str,
+    max_file_s: float | None,
     progress: bool,
 ) -> None:
     directory.parent.mkdir(parents=True, exist_ok=True)
@@ -399,7 +404,7 @@ def _build(
                 list(zip(keys, paths, rel_paths)), disable=not progress, desc="decoding audio", unit="clip"
             ):
                 try:
-                    wave, _ = audio.load_audio(path, target_sr=sample_rate)
+                    wave, _ = audio.load_audio(path, target_sr=sample_rate, max_s=max_file_s)
                 except audio.AudioError as e:
                     skipped.append({"key": key, "path": rel, "reason": e.reason})
                     continue

@@ -11,11 +11,11 @@ from pathlib import Path
 import datasets
 import numpy as np
 import pytest
-from audio_fixtures import write_corrupt, write_wav
+from audio_fixtures import clip_dataset, write_corrupt, write_wav
 
 import hf_ser.audio
 from hf_ser.corpora._base import SkipLog
-from hf_ser.corpora._schema import FEATURES, NO_VOTES
+from hf_ser.corpora._schema import FEATURES
 from hf_ser.data.store import AudioStore, default_cache_root
 
 # name -> write_wav keyword arguments (None: a corrupt file)
@@ -30,21 +30,12 @@ FILES = {
 
 
 def make_corpus(root: Path, corpus: str = "fake") -> datasets.Dataset:
-    rows = []
+    paths = []
     for name, kwargs in FILES.items():
         path = root / "spk1" / name
         write_corrupt(path) if kwargs is None else write_wav(path, **kwargs)
-        rows.append(
-            {
-                "utt_id": name[:-4], "corpus": corpus, "path": str(path), "rel_path": f"spk1/{name}",
-                "label": "neutral", "orig_label": "N", "speaker": "spk1", "gender": "unknown", "language": "en",
-                "text": "", "session": "", "split": "", "valence": float("nan"), "arousal": float("nan"),
-                "dominance": float("nan"), "duration_s": 0.5, "sample_rate": (kwargs or {}).get("sample_rate", 0),
-                "meta": "{}",
-                **NO_VOTES,
-            }
-        )
-    return datasets.Dataset.from_dict({k: [r[k] for r in rows] for k in FEATURES}, features=FEATURES)
+        paths.append(path)
+    return clip_dataset(paths, root, corpus, [(kwargs or {}).get("sample_rate", 0) for kwargs in FILES.values()])
 
 
 def used_log(n: int) -> SkipLog:
@@ -59,9 +50,9 @@ def counted_loads(monkeypatch):
     calls: list[str] = []
     real = hf_ser.audio.load_audio
 
-    def counting(path, target_sr=hf_ser.audio.SAMPLE_RATE):
+    def counting(path, target_sr=hf_ser.audio.SAMPLE_RATE, **kwargs):
         calls.append(str(path))
-        return real(path, target_sr)
+        return real(path, target_sr, **kwargs)
 
     monkeypatch.setattr(hf_ser.audio, "load_audio", counting)
     return calls
@@ -185,11 +176,11 @@ def test_killed_prepare_leaves_no_cache(tmp_path, monkeypatch):
     real = hf_ser.audio.load_audio
     calls = []
 
-    def dies_on_second(path, target_sr=16_000):
+    def dies_on_second(path, target_sr=16_000, **kwargs):
         calls.append(path)
         if len(calls) == 2:
             raise KeyboardInterrupt  # what a Ctrl-C or a kill mid-decode looks like to the code
-        return real(path, target_sr)
+        return real(path, target_sr, **kwargs)
 
     monkeypatch.setattr(hf_ser.audio, "load_audio", dies_on_second)
     with pytest.raises(KeyboardInterrupt):
