@@ -5,6 +5,7 @@ reason and never opened."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import tracemalloc
 
@@ -125,3 +126,17 @@ def test_a_long_file_is_scored_in_blocks_as_if_whole(tmp_path, monkeypatch):
     monkeypatch.setattr(inference, "load_audio", lambda p, **kw: decoded.append(p) or real(p, **kw))
     list(inference.scored_files(model, [long], **kwargs))
     assert decoded == []
+
+
+def test_a_corpus_folder_with_special_files_counts_them_as_skipped(tmp_path, alarm):
+    from hf_ser.corpora import load_corpus
+    from hf_ser.demo_data import demo_root
+
+    root = tmp_path / "emodb"
+    shutil.copytree(demo_root("emodb"), root)
+    os.mkfifo(root / "wav" / "16b10Wb.wav")
+    os.symlink("/dev/zero", root / "wav" / "16b10Wc.wav")
+    ds, log = load_corpus("emodb", root)
+    reasons = {s.path: s.reason for s in log.skipped}
+    assert "FIFO" in reasons["wav/16b10Wb.wav"] and "character device" in reasons["wav/16b10Wc.wav"]
+    assert log.reconciles() and len(ds) == 28
