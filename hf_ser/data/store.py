@@ -24,8 +24,8 @@ and per clip its key, ``rel_path``, the resolved corpus root and a content hash 
 bytes), so the store is never stale: a processed copy of a corpus (same names, lengths and rates) or a file
 rewritten in place gets a store of its own. The full hash is computed only when a file looks changed: per
 corpus root, ``cache_root/content/<slot>.json`` records each file's size, mtime, a hash of its first and last
-64 KB and its full hash; a file whose first three agree reuses the recorded hash (a warm start stats each file
-and reads 128 KB of it). ``index.json`` keeps the content hashes, and ``content_changed`` counts the files
+4 KB and its full hash; a file whose first three agree reuses the recorded hash (a warm start stats each file
+and reads 8 KB of it). ``index.json`` keeps the content hashes, and ``content_changed`` counts the files
 that differ from the previous store of the same root and settings (``data_report.json`` reports it).
 
 Concurrency and several machines: a builder takes an exclusive file lock ``cache_root/<fingerprint>.lock``
@@ -74,7 +74,7 @@ STORE_DTYPES: tuple[str, ...] = ("float32", "int16")
 _AUDIO = "audio.npy"
 _INDEX = "index.json"
 _CONTENT_DIR = "content"  # per corpus root: the content-hash memo and the fingerprint of its latest store
-_EDGE_BYTES = 64 * 1024  # the "first and last blocks" of a file that, with size and mtime, say it is unchanged
+_EDGE_BYTES = 4096  # the "first and last blocks" of a file that, with size and mtime, say it is unchanged
 _INT16_SCALE = 32768.0  # libsndfile's 16-bit PCM <-> float scale
 # Fixed .npy header length (a multiple of 64, as the format asks): the header is written last, once the total
 # sample count is known, so the samples stream straight to disk in one pass.
