@@ -18,6 +18,7 @@ from typing import Any, Literal, Union
 import yaml
 
 from hf_ser.errors import RecipeError
+from hf_ser.fsutil import atomic_write_text
 
 
 @dataclass
@@ -338,7 +339,7 @@ def to_dict(cfg: Any) -> dict[str, Any]:
 
 
 def dump_recipe(cfg: RecipeConfig, path: str | Path) -> None:
-    Path(path).write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False, allow_unicode=True))
+    atomic_write_text(path, yaml.safe_dump(to_dict(cfg), sort_keys=False, allow_unicode=True))
 
 
 def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from hf_ser.fsutil import atomic_write_text
 from hf_ser.run_dir import AGGREGATE_JSON, AGGREGATE_MD, write_json
 
 METRICS = ("ua", "wa", "macro_f1")
@@ -119,5 +120,5 @@ def aggregate_folds(run_dir: Path, fold_metrics: dict[int, dict], *, protocol: s
             + " |"
         )
         lines.append("")
-    (run_dir / AGGREGATE_MD).write_text("\n".join(lines))
+    atomic_write_text(run_dir / AGGREGATE_MD, "\n".join(lines))
     return agg
