@@ -25,8 +25,9 @@ bytes), so the store is never stale: a processed copy of a corpus (same names, l
 rewritten in place gets a store of its own. The full hash is computed only when a file looks changed: per
 corpus root, ``cache_root/content/<slot>.json`` records each file's size, mtime, a hash of its first and last
 4 KB and its full hash; a file whose first three agree reuses the recorded hash (a warm start stats each file
-and reads 8 KB of it). ``index.json`` keeps the content hashes, and ``content_changed`` counts the files
-that differ from the previous store of the same root and settings (``data_report.json`` reports it).
+and reads 8 KB of it). ``index.json`` keeps the content hashes, and ``content_changed`` counts the files that
+differed, when the store was built, from the previous store built from the same root with the same settings
+(``data_report.json`` reports it).
 
 Concurrency and several machines: a builder takes an exclusive file lock ``cache_root/<fingerprint>.lock``
 (``fcntl.flock``), checks again whether the store was published meanwhile, writes into a private temporary
@@ -182,7 +183,7 @@ class AudioStore:
         settings = [sample_rate, repr(float(silence_peak)), dtype, max_file_s]
         roots = sorted({_resolved_root(p, r) for p, r in zip(cols["path"], cols["rel_path"])})
         slot = hashlib.sha256(json.dumps([FORMAT_VERSION, settings, roots]).encode()).hexdigest()[:20]
-        contents, _ = content_hashes(cols["path"], root / _CONTENT_DIR / f"{slot}.json")
+        contents = content_hashes(cols["path"], root / _CONTENT_DIR / f"{slot}.json")
         fingerprint = _fingerprint(keys, cols, contents, settings)
         directory = root / fingerprint
         if (directory / _INDEX).is_file():
@@ -275,8 +276,7 @@ def _previous_contents(root: Path, latest: Path) -> dict[str, str]:
 
 def _fingerprint(keys: list[str], cols: dict[str, list], contents: list[str], settings: list) -> str:
     digest = hashlib.sha256()
-    # Without a file limit the settings hash as they did before it existed (no store is rebuilt for nothing).
-    digest.update(json.dumps([FORMAT_VERSION, *(settings if settings[-1] is not None else settings[:-1])]).encode())
+    digest.update(json.dumps([FORMAT_VERSION, *settings]).encode())
     roots = [_resolved_root(p, r) for p, r in zip(cols["path"], cols["rel_path"])]
     for key, rel, root, content in sorted(zip(keys, cols["rel_path"], roots, contents)):
         digest.update(f"{key}\0{rel}\0{root}\0{content}\n".encode("utf-8", "surrogateescape"))
@@ -296,7 +296,7 @@ def _resolved_root(path: str, rel_path: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- content hashes
-def content_hashes(paths: list[str], memo_path: Path) -> tuple[list[str], int]:
+def content_hashes(paths: list[str], memo_path: Path) -> list[str]:
     """A content hash of every file (blake2b of its bytes), computed in full only when the file looks changed.
 
     A file looks unchanged when its size, mtime and a hash of its first and last ``_EDGE_BYTES`` all equal what
@@ -305,10 +305,10 @@ def content_hashes(paths: list[str], memo_path: Path) -> tuple[list[str], int]:
     opened: their hash names what they are, and decoding skips them with a reason.
 
     Returns:
-        ``(hashes, changed)``: one hash per path, and how many files had a recorded hash that differs now.
+        One hash per path.
     """
     memo = _read_memo(memo_path)
-    hashes, changed, fresh = [], 0, {}
+    hashes, fresh = [], {}
     for path in paths:
         try:
             st = os.stat(path)
@@ -322,11 +322,7 @@ def content_hashes(paths: list[str], memo_path: Path) -> tuple[list[str], int]:
             edges = _edge_hash(path, st.st_size)
             fast = [st.st_size, st.st_mtime_ns, edges]
             known = memo.get(path)
-            if known is not None and known[:3] == fast:
-                full = known[3]
-            else:
-                full = _full_hash(path)
-                changed += known is not None and known[3] != full
+            full = known[3] if known is not None and known[:3] == fast else _full_hash(path)
         except OSError as e:
             hashes.append(f"unreadable {e.errno}")
             continue
@@ -335,7 +331,7 @@ def content_hashes(paths: list[str], memo_path: Path) -> tuple[list[str], int]:
     if any(memo.get(k) != v for k, v in fresh.items()):
         memo.update(fresh)
         atomic_write_text(memo_path, json.dumps(memo))
-    return hashes, changed
+    return hashes
 
 
 def _edge_hash(path: str, size: int) -> str:
