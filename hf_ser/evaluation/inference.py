@@ -305,27 +305,6 @@ def output_width(config, output: str = "logits") -> int:
     return int(config.num_labels) if output == "logits" else len(config.dims)
 
 
-def clip_logits(
-    model: torch.nn.Module,
-    waves: Sequence[np.ndarray],
-    *,
-    window: int,
-    batch_size: int,
-    collate_fn: Callable | None = None,
-    device: str | torch.device = "cpu",
-    output: str = "logits",
-) -> np.ndarray:
-    """``(len(waves), num_labels)`` float32 logits (or ``output``) of in-memory clips: the mean over each clip's
-    windows."""
-    windows, logits = score_windows(
-        model, waves, window=window, batch_size=batch_size, collate_fn=collate_fn, device=device, output=output
-    )
-    if not windows:
-        return np.zeros((len(waves), output_width(model.config, output)), dtype=np.float32)
-    _, means = clip_means(np.array([c for c, _, _ in windows]), np.arange(len(windows)), logits)
-    return means
-
-
 # ---------------------------------------------------------------------------------------------- files
 def decode_checked(path: str | Path, sampling_rate: int, minimum: int = 1) -> tuple[np.ndarray | None, str | None]:
     """Decode one file; ``(wave, None)``, or ``(None, reason)`` for an unreadable, silent or too short one."""
@@ -486,8 +465,8 @@ def infer_logits(
 ) -> tuple[np.ndarray, dict[int, str]]:
     """Run ``model`` over audio files and collect one row of logits (or ``output``) per file (windows aggregated).
 
-    Files are taken in order of duration, decoded a few at a time (``decoded_groups``), scored and released,
-    so memory stays bounded by the window and the group, not by the corpus.
+    Files are taken in order of duration, decoded a few at a time or read in blocks (``scored_files``), scored
+    and released, so memory stays bounded by the window and the group, not by the corpus.
 
     Args:
         model: any audio-classification model returning ``.logits``.
