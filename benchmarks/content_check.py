@@ -3,7 +3,7 @@
 The first call hashes every file in full (what a first build, or a touched file, costs); later calls stat each
 file and hash its first and last 4 KB, reusing the recorded full hash. Prints both, per clip too::
 
-    python benchmarks/content_check.py [--clips 2000] [--seconds 3.0]
+    python -m benchmarks.content_check [--clips 2000] [--seconds 3.0]
 """
 
 from __future__ import annotations

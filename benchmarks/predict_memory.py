@@ -5,7 +5,7 @@ skipped as silent; about 111 KB for 4 hours at 2 kHz), saves a random ``shape:ti
 with ``hf_ser.predict.predict_files`` and prints the file's size, what it decodes to at 16 kHz, the windows
 scored and the process's peak resident set (``VmHWM``; the model and the imports included)::
 
-    python benchmarks/predict_memory.py [--hours 4] [--rate 2000]
+    python -m benchmarks.predict_memory [--hours 4] [--rate 2000]
 
 Run it with another checkout first on ``PYTHONPATH`` to compare versions of hf_ser.
 """
