@@ -45,9 +45,9 @@ def main(argv: list[str] | None = None) -> None:
     from transformers import Wav2Vec2FeatureExtractor
 
     import hf_ser
-    from hf_ser.loop import save_model
     from hf_ser.models.builder import build_model
     from hf_ser.predict import predict_files
+    from hf_ser.training.saving import save_model
 
     with tempfile.TemporaryDirectory() as tmp:
         bomb = write_bomb(Path(tmp) / "bomb.flac", args.hours, args.rate)

@@ -10,6 +10,7 @@ Waveforms are float32 mono numpy arrays: ``wave: (samples,)``.
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 import struct
@@ -26,8 +27,16 @@ SAMPLE_RATE = 16_000
 # A clip whose absolute peak stays below this is treated as silent. CREMA-D's 1076_MTI_SAD_XX has a normal
 # duration but no signal, so silence must be judged by level, never by length.
 SILENCE_PEAK = 1e-3
+_SPAN_PAD_S = 0.05  # context read on each side of a resampled span (soxr's HQ filter is a few ms long)
 _READ_FRAMES = 2**20  # frames per read in load_audio: one read for any clip under a minute at 16 kHz
 _LFS_MAGIC = b"version https://git-lfs.github.com/spec/v1"
+# What soundfile (libsndfile) decodes, by extension; folders are searched for these.
+SOUNDFILE_EXTENSIONS = frozenset(
+    {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".aifc", ".au", ".snd", ".caf", ".w64", ".rf64"}
+)
+# Common audio / video containers soundfile cannot decode: found in folders too, and reported with the
+# ffmpeg command that converts them (never skipped silently).
+FFMPEG_ONLY_EXTENSIONS = frozenset({".m4a", ".mp4", ".aac", ".webm", ".wma", ".amr", ".3gp", ".mkv", ".mov", ".ac3"})
 
 
 class AudioError(Exception):
@@ -156,7 +165,7 @@ def read_info(path: str | Path) -> AudioInfo:
     try:
         info = sf.info(str(path))
     except Exception as e:  # soundfile raises several types (LibsndfileError, RuntimeError, ...)
-        raise AudioError(f"unreadable audio ({type(e).__name__}: {_short(e)})", path) from e
+        raise AudioError(_unreadable(path, e), path) from e
     frames = wav_frames(path)
     if frames is not None and frames[1] < frames[0]:
         raise AudioError(f"truncated: header {frames[0]} frames, file holds {frames[1]}", path)
@@ -176,7 +185,7 @@ def load_audio(path: str | Path, target_sr: int | None = SAMPLE_RATE, *, max_s: 
     Memory is bounded before decoding: the header says how many frames the file holds, at most that many
     (and, with ``max_s``, at most ``max_s`` seconds' worth plus one) are ever allocated, so a header that
     lies or a small file that decodes to hours cannot exhaust memory. Long files that must be read whole
-    belong in ``iter_blocks``.
+    belong in ``read_blocks``.
 
     Args:
         path: any file soundfile reads.
@@ -202,7 +211,7 @@ def load_audio(path: str | Path, target_sr: int | None = SAMPLE_RATE, *, max_s: 
     except AudioError:
         raise
     except Exception as e:
-        raise AudioError(f"unreadable audio ({type(e).__name__}: {_short(e)})", path) from e
+        raise AudioError(_unreadable(path, e), path) from e
     if max_s is not None and len(data) > max_s * sr:
         raise AudioError(_too_long(len(data) / sr, max_s, more=True), path)
     if data.size == 0:
@@ -221,55 +230,6 @@ def decoded_samples(info: AudioInfo, target_sr: int = SAMPLE_RATE) -> int:
     if not info.sample_rate:
         return 0
     return int(round(info.frames * target_sr / info.sample_rate))
-
-
-def iter_blocks(path: str | Path, block_s: float = 10.0, target_sr: int = SAMPLE_RATE) -> Iterator[np.ndarray]:
-    """Decode ``path`` a block at a time: yields consecutive float32 mono blocks at ``target_sr``.
-
-    Concatenated, the blocks are the file's whole waveform (resampled as one stream with soxr); memory holds
-    one block of the native file and its resampled copy whatever the file's length, so a file that decodes to
-    hours is read in constant memory. When resampling, a block's length differs from ``block_s`` seconds by up
-    to the resampler's delay (a few thousand samples); the last block may be shorter.
-
-    Args:
-        path: any file soundfile reads.
-        block_s: seconds of audio per block (of the file's own rate).
-        target_sr: output rate.
-
-    Raises:
-        GitLfsPointerError: the file is a git-lfs pointer.
-        AudioError: unreadable, a special file, empty, or a block with NaN / inf samples (raised when reached).
-    """
-    if block_s <= 0:
-        raise ValueError(f"block_s must be positive, got {block_s}")
-    _check_openable(path)
-    try:
-        f = sf.SoundFile(str(path))
-    except Exception as e:
-        raise AudioError(f"unreadable audio ({type(e).__name__}: {_short(e)})", path) from e
-    with f:
-        sr = int(f.samplerate)
-        frames = max(1, int(block_s * sr))
-        stream = None if sr == target_sr else soxr.ResampleStream(sr, target_sr, 1, dtype="float32", quality="HQ")
-        total = 0
-        while True:
-            try:
-                data = f.read(frames=frames, dtype="float32", always_2d=True)
-            except Exception as e:
-                raise AudioError(f"unreadable audio ({type(e).__name__}: {_short(e)})", path) from e
-            last = len(data) < frames
-            wave = _mono(data)
-            if not np.isfinite(wave).all():
-                raise AudioError("audio contains NaN or inf samples", path)
-            total += len(wave)
-            if stream is not None:
-                wave = stream.resample_chunk(wave, last=last)
-            if len(wave):
-                yield np.ascontiguousarray(wave, dtype=np.float32)
-            if last:
-                break
-        if total == 0:
-            raise AudioError("empty audio (0 samples)", path)
 
 
 def _read_frames(f: sf.SoundFile, limit: int) -> np.ndarray:
@@ -296,6 +256,102 @@ def _mono(data: np.ndarray) -> np.ndarray:
 
 def _too_long(seconds: float, max_s: float, more: bool = False) -> str:
     return f"too long: {'more than ' if more else ''}{seconds:.0f} s > data.max_file_s {max_s:g} s"
+
+
+def read_blocks(
+    path: str | Path, block_s: float = 30.0, target_sr: int = SAMPLE_RATE
+) -> Iterator[np.ndarray]:
+    """Decode ``path`` a block at a time: mono float32 at ``target_sr``, about ``block_s`` seconds per block.
+
+    Why: a 1-hour 48 kHz stereo file is 1.3 GB as float32; read whole, memory grows with duration. Blocks are
+    mixed down like ``load_audio`` and resampled by one streaming soxr resampler, so the concatenated blocks
+    equal ``load_audio(path, target_sr)`` up to the resampler's block-edge rounding (none at the native rate).
+
+    The public block reader: memory holds one block whatever the file decodes to (a 109 KB FLAC can hold
+    hours). Special files (FIFOs, devices) are refused by ``read_info`` before anything is opened.
+
+    Raises:
+        GitLfsPointerError, AudioError: as ``read_info`` (checked before the first block).
+    """
+    info = read_info(path)
+    frames = max(1, int(block_s * info.sample_rate))
+    stream = None if info.sample_rate == target_sr else soxr.ResampleStream(info.sample_rate, target_sr, 1, "float32", "HQ")
+    try:
+        with sf.SoundFile(str(path)) as f:
+            while True:
+                data = f.read(frames, dtype="float32", always_2d=True)
+                last = len(data) < frames
+                wave = _mono(data)
+                if not np.isfinite(wave).all():
+                    raise AudioError("audio contains NaN or inf samples", path)
+                if stream is not None:
+                    wave = stream.resample_chunk(np.ascontiguousarray(wave, dtype=np.float32), last=last)
+                if len(wave):
+                    yield np.ascontiguousarray(wave, dtype=np.float32)
+                if last:
+                    return
+    except AudioError:
+        raise
+    except Exception as e:  # soundfile raises several types (LibsndfileError, RuntimeError, ...)
+        raise AudioError(_unreadable(path, e), path) from e
+
+
+class SeekableWave:
+    """A long file as a read-only waveform at ``target_sr`` that is never decoded whole: ``len(w)`` comes from the
+    header, ``w[start:end]`` decodes just that span (seek + read + resample). Windowed scoring only slices its
+    waves, so a file that decodes to hours is scored in the memory of one window (``decode_checked``).
+
+    A span resampled on its own equals the whole-file resampling away from its edges: it is read with
+    ``_SPAN_PAD_S`` of context on each side, aligned so that its samples fall on the whole file's sample grid.
+    Holds no open file, so it pickles into DataLoader workers.
+    """
+
+    def __init__(self, path: str | Path, target_sr: int = SAMPLE_RATE):
+        info = read_info(path)
+        self.path, self.target_sr, self.sample_rate, self.frames = str(path), int(target_sr), info.sample_rate, info.frames
+        self._n = decoded_samples(info, target_sr)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, span: slice) -> np.ndarray:
+        if not isinstance(span, slice) or span.step not in (None, 1):
+            raise TypeError("a SeekableWave is read by contiguous slices only")
+        start, end, _ = span.indices(self._n)
+        end = max(start, end)
+        g = math.gcd(self.sample_rate, self.target_sr)
+        step_in, step_out = self.sample_rate // g, self.target_sr // g  # span starts on the common sample grid
+        pad = math.ceil(_SPAN_PAD_S * self.target_sr / step_out) * step_out if step_in != step_out else 0
+        first = max(0, (start - pad) // step_out * step_out)
+        last = -(-(end + pad) // step_out) * step_out
+        try:
+            with sf.SoundFile(self.path) as f:
+                f.seek(first // step_out * step_in)
+                data = _read_frames(f, last // step_out * step_in - first // step_out * step_in)
+        except Exception as e:
+            raise AudioError(_unreadable(self.path, e), self.path) from e
+        wave = resample(np.ascontiguousarray(_mono(data), dtype=np.float32), self.sample_rate, self.target_sr)
+        out = wave[start - first : end - first]
+        if len(out) < end - start:  # the header's length, rounded: pad the last sample or two
+            out = np.pad(out, (0, end - start - len(out)))
+        return np.ascontiguousarray(out, dtype=np.float32)
+
+    def peak(self) -> float:
+        """Largest absolute sample, read block by block (for the silence check)."""
+        return max((float(np.max(np.abs(b))) for b in read_blocks(self.path, target_sr=self.target_sr) if len(b)), default=0.0)
+
+
+def conversion_hint(path: str | Path) -> str:
+    """The ffmpeg command that turns ``path`` into a 16 kHz mono WAV soundfile reads."""
+    p = Path(path)
+    return f"convert it first: ffmpeg -i '{p}' -ac 1 -ar {SAMPLE_RATE} '{p.with_suffix('.wav')}'"
+
+
+def _unreadable(path: str | Path, e: Exception) -> str:
+    reason = f"unreadable audio ({type(e).__name__}: {_short(e)})"
+    if Path(path).suffix.lower() not in SOUNDFILE_EXTENSIONS:
+        reason += f"; soundfile does not decode {Path(path).suffix or 'files without an extension'}, {conversion_hint(path)}"
+    return reason
 
 
 def silence_reason(wave: np.ndarray, peak_threshold: float = SILENCE_PEAK) -> str | None:

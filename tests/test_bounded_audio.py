@@ -15,7 +15,9 @@ import soundfile as sf
 from audio_fixtures import clip_dataset, write_wav
 from hub.tiny_run import write_tiny_model
 
+import hf_ser
 import hf_ser.evaluation.inference as inference
+import hf_ser.evaluation.windowing as windowing
 from hf_ser import audio
 from hf_ser.data.store import AudioStore
 
@@ -39,7 +41,7 @@ def _specials(folder):
 def test_special_files_are_refused_with_a_reason_and_never_opened(tmp_path, alarm):
     fifo, zero = _specials(tmp_path)
     for path, kind in [(fifo, "a FIFO"), (zero, "a character device (through a symbolic link)")]:
-        for read in (audio.read_info, audio.load_audio, lambda p: next(audio.iter_blocks(p))):
+        for read in (audio.read_info, audio.load_audio, lambda p: next(audio.read_blocks(p))):
             with pytest.raises(audio.AudioError, match="special file") as err:
                 read(path)
             assert kind in err.value.reason
@@ -72,7 +74,7 @@ def test_load_audio_never_allocates_past_the_limit(tmp_path):
 def test_blocks_concatenate_to_the_whole_file(tmp_path, sample_rate):
     path = write_wav(tmp_path / "x.wav", sample_rate=sample_rate, seconds=3.3, channels=2, freq_hz=300.0)
     whole, _ = audio.load_audio(path)
-    blocks = list(audio.iter_blocks(path, block_s=0.5))
+    blocks = list(audio.read_blocks(path, block_s=0.5))
     assert len(blocks) >= 6 and all(b.dtype == np.float32 and b.ndim == 1 for b in blocks)
     joined = np.concatenate(blocks)
     assert abs(len(joined) - len(whole)) <= 1
@@ -94,7 +96,7 @@ def test_hours_of_audio_in_a_small_flac_are_read_in_constant_memory(tmp_path):
     assert audio.decoded_samples(info) == 3600 * 16_000  # known from the header, before decoding
     tracemalloc.start()
     total, largest = 0, 0
-    for block in audio.iter_blocks(path, block_s=10.0):
+    for block in audio.read_blocks(path, block_s=10.0):
         total += len(block)
         largest = max(largest, len(block))
     peak = tracemalloc.get_traced_memory()[1]
@@ -103,29 +105,35 @@ def test_hours_of_audio_in_a_small_flac_are_read_in_constant_memory(tmp_path):
     assert peak < 8 * 2**20, f"{peak / 2**20:.1f} MB traced while reading an hour"
 
 
-def test_a_long_file_is_scored_in_blocks_as_if_whole(tmp_path, monkeypatch):
+@pytest.mark.parametrize("sample_rate", [16_000, 22_050])
+def test_a_seekable_wave_reads_any_span_as_the_whole_decode_does(tmp_path, sample_rate):
+    path = write_wav(tmp_path / "x.wav", sample_rate=sample_rate, seconds=5.0, channels=2, freq_hz=300.0)
+    whole, _ = audio.load_audio(path)
+    lazy = audio.SeekableWave(path)
+    assert abs(len(lazy) - len(whole)) <= 1
+    for start, end in [(0, 8000), (12_345, 40_000), (len(whole) - 8000, len(whole))]:
+        span = lazy[start:end]
+        assert span.dtype == np.float32 and len(span) == end - start
+        np.testing.assert_allclose(span, whole[start:end], atol=0 if sample_rate == 16_000 else 1e-3)
+    assert lazy.peak() == pytest.approx(float(np.max(np.abs(whole))), abs=1e-3)
+
+
+def test_a_long_file_is_scored_window_by_window_as_if_decoded_whole(tmp_path, monkeypatch):
     model_dir = write_tiny_model(tmp_path / "model")
     model, extractor = inference.load_model(model_dir)
     long = write_wav(tmp_path / "long.wav", seconds=20.0, freq_hz=180.0)
     short = write_wav(tmp_path / "short.wav", seconds=1.0, freq_hz=300.0)
-    kwargs = dict(sampling_rate=16_000, window=8_000, batch_size=8, collate_fn=inference.collator_for(extractor))
-    streamed = list(inference.scored_files(model, [short, long, short], **kwargs))
-    group_windows = inference.GROUP_WINDOWS
-    monkeypatch.setattr(inference, "GROUP_WINDOWS", 10_000)  # everything decoded whole, as before
-    whole = list(inference.scored_files(model, [short, long, short], **kwargs))
-    assert [s.position for s in streamed] == [0, 1, 2]
-    for a, b in zip(streamed, whole):
-        assert a.windows == b.windows and a.n_samples == b.n_samples
-        np.testing.assert_allclose(a.logits, b.logits, atol=1e-4)
-        np.testing.assert_allclose(a.mean, b.mean, atol=1e-4)
-    assert len(streamed[1].windows) == 79 > group_windows
-    # The long file was never decoded whole.
-    monkeypatch.setattr(inference, "GROUP_WINDOWS", group_windows)
+    kwargs = dict(window_s=0.5, batch_size=8, progress=False)
+    whole, _ = inference.infer_logits(model, extractor, [short, long, short], **kwargs)
+    monkeypatch.setattr(windowing, "SEEKABLE_ABOVE_S", 10.0)  # the 20-s file is now "long"
     decoded = []
-    real = inference.load_audio
-    monkeypatch.setattr(inference, "load_audio", lambda p, **kw: decoded.append(p) or real(p, **kw))
-    list(inference.scored_files(model, [long], **kwargs))
-    assert decoded == []
+    real = windowing.load_audio
+    monkeypatch.setattr(windowing, "load_audio", lambda p, **kw: decoded.append(p) or real(p, **kw))
+    lazy, failures = inference.infer_logits(model, extractor, [short, long, short], **kwargs)
+    assert not failures and long not in decoded and decoded  # the long file was never decoded whole
+    np.testing.assert_allclose(lazy, whole, atol=1e-4)
+    predictions = hf_ser.load(model_dir, window_s=0.5).predict([str(long)])  # hf-ser predict's path
+    assert predictions[0].error is None and len(predictions[0].segments) > 1
 
 
 def test_a_corpus_folder_with_special_files_counts_them_as_skipped(tmp_path, alarm):

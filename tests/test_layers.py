@@ -19,8 +19,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"", "errors", "fsutil", "audio", "metrics", "demo_data", "auto_classes"}),
     ("library", {"corpora", "splits", "emobox", "augment", "models", "baselines"}),
     ("recipe", {"config", "validate", "model_kinds"}),
-    ("pipeline", {"data", "loop", "evaluation", "reporting", "run_dir", "acceleration"}),
-    ("entry", {"train", "matrix", "predict", "hub", "emobox_suite", "onnx_export"}),
+    ("pipeline", {"data", "training", "evaluation", "reporting", "run_dir", "acceleration"}),
+    ("entry", {"train", "matrix", "predict", "inference", "hub", "emobox_suite", "onnx_export"}),
     ("command line", {"commands", "cli"}),
 ]
 # Edges allowed for now, each with the reason and when it goes. Keep this empty.

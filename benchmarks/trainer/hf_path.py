@@ -24,6 +24,7 @@ from benchmarks.trainer.data import BenchData
 from benchmarks.trainer.measure import CpuClock, PathResult, PeakMemory
 from hf_ser.audio import SAMPLE_RATE
 from hf_ser.config import CorpusSpec, DataConfig, ModelConfig, RecipeConfig, TrainConfig
+from hf_ser.training.callbacks import Callback
 
 CORPUS = "manifest"  # the manifest loader's corpus name (results key "test/manifest")
 
@@ -134,6 +135,18 @@ def bench_recipe(
     )
 
 
+class NaiveFreezing(Callback):
+    """Freeze the bottom ``num_layers`` encoder layers the baseline's way (``requires_grad=False``, autograd still
+    runs through them), on the built model before the optimizer collects its parameters."""
+
+    def __init__(self, num_layers: int):
+        self.num_layers = num_layers
+
+    def on_model_built(self, model: torch.nn.Module) -> None:
+        for layer in model.backbone.encoder.layers[: self.num_layers]:
+            layer.requires_grad_(False)
+
+
 def run_hf_ser(cfg: RecipeConfig, *, variant: Variant, num_frozen_layers: int, evaluate: bool = True) -> PathResult:
     """Run ``hf_ser.train.run(cfg)`` and read its figures from the loop's own record.
 
@@ -142,14 +155,11 @@ def run_hf_ser(cfg: RecipeConfig, *, variant: Variant, num_frozen_layers: int, e
     """
     from hf_ser.train import run
 
-    def naive_freezing(model: torch.nn.Module) -> None:
-        for layer in model.backbone.encoder.layers[:num_frozen_layers]:
-            layer.requires_grad_(False)
-
+    callbacks = () if variant.no_grad_cut else (NaiveFreezing(num_frozen_layers),)
     with PeakMemory() as memory, CpuClock() as cpu, contextlib.redirect_stdout(sys.stderr):  # the run's own table
-        out = run(cfg, on_model=None if variant.no_grad_cut else naive_freezing)
+        out = run(cfg, callbacks=callbacks)
     metrics = next(iter(out["folds"].values()))
-    t = metrics["training"]
+    t = {**metrics["training"], **next(iter(out["timing"].values()))["training"]}
     result = PathResult(name=variant.name)
     result.epoch_times_s = list(t["epoch_s"])
     result.train_time_s = t["train_s"]
@@ -166,7 +176,7 @@ def run_hf_ser(cfg: RecipeConfig, *, variant: Variant, num_frozen_layers: int, e
         result.notes["cache"] = {"clips": c["clips"], "mb": c["mb"], "hits": c["hits"], "misses": c["misses"], "over_budget": c["rejected"]}
     if evaluate:
         test = metrics["results"][f"test/{CORPUS}"]
-        result.eval_time_s = t["test_eval_s"]
+        result.eval_time_s = next(iter(out["timing"].values()))["evaluation"]["test_eval_s"]
         result.eval_audio_s = t["test_audio_s"]
         result.wa, result.ua = float(test["wa"]), float(test["ua"])
     return result

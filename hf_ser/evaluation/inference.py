@@ -3,17 +3,9 @@
 Training (validation, test and cross-corpus targets), ``hf-ser evaluate``, ``hf-ser matrix`` and
 ``hf-ser predict`` all score audio through this module, so they agree on the figures and on memory.
 
-**Windowing rule.** A clip of at most ``window`` samples is one window, whole. A longer clip is cut into
-windows of exactly ``window`` samples that start every ``window // 2`` samples (50 % overlap); the last
-window ends at the clip's end, so every sample is seen. The clip's logits are the mean of its windows'
-logits (its label: their arg-max). ``window`` is the training run's ``data.max_duration_s``, saved in the
-model's config as ``inference_window_s`` (``DEFAULT_WINDOW_S`` for models without it), so memory is
-bounded by the window, not by the longest clip.
-
-**Files.** ``scored_files`` decodes files a few at a time (``decoded_groups``); a file whose header says it
-holds more than ``GROUP_WINDOWS`` windows is never decoded whole: it is read in blocks
-(``hf_ser.audio.iter_blocks``) and its windows are cut and scored as they arrive, so memory stays flat
-whatever the file decodes to (a 116 KB FLAC can hold hours of audio).
+**Windowing rule.** Clips longer than the model's window are cut into 50 %-overlapping windows whose logits
+are averaged; the rule, and file decoding, live in ``hf_ser.evaluation.windowing`` (torch-free, shared with
+``hf_ser.load``'s ONNX backend) and are re-exported here. Memory is bounded by the window, not by the longest clip.
 
 **Foreign code.** ``load_model`` never runs Python shipped in a model folder unless the caller opts in
 (``trust_remote_code=True``, ``--trust-remote-code``): hf_ser's own classes are registered by
@@ -27,8 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,68 +27,36 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from hf_ser.audio import (
-    SAMPLE_RATE,
-    SILENCE_PEAK,
-    AudioError,
-    GitLfsPointerError,
-    decoded_samples,
-    iter_blocks,
-    load_audio,
-    read_info,
-    silence_reason,
-)
+from hf_ser.audio import SAMPLE_RATE
 from hf_ser.data.batching import BucketBatchSampler, Collator
 from hf_ser.data.loaders import loader_generator, loader_kwargs
 from hf_ser.errors import UserError
+from hf_ser.evaluation.windowing import (  # noqa: F401  (re-exported: the windowing rule's public home is windowing)
+    DEFAULT_WINDOW_S,
+    GROUP_WINDOWS,
+    WINDOW_CONFIG_KEY,
+    clip_means,
+    clip_windows,
+    decode_checked,
+    decoded_groups,
+    too_short,
+    window_seconds,
+)
 
 if TYPE_CHECKING:
     from hf_ser.data.prepare import PreparedData
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_WINDOW_S = 20.0  # the recipe default of data.max_duration_s
-WINDOW_CONFIG_KEY = "inference_window_s"
 MODEL_INPUTS = ("input_values", "input_features", "attention_mask")
-GROUP_WINDOWS = 32  # files decoded at once hold about this many windows; a longer file is read in blocks
-STREAM_BLOCK_S = 30.0  # seconds decoded at a time from a file read in blocks
 
 
 # ---------------------------------------------------------------------------------------------- windows
-def clip_windows(n_samples: int, window: int) -> list[tuple[int, int]]:
-    """``[(start, end), ...]`` of a clip of ``n_samples`` under the windowing rule (module docstring)."""
-    if window <= 0:
-        raise ValueError(f"window must be positive, got {window} samples")
-    if n_samples <= window:
-        return [(0, n_samples)]
-    hop = max(1, window // 2)
-    starts = list(range(0, n_samples - window + 1, hop))
-    if starts[-1] + window < n_samples:
-        starts.append(n_samples - window)
-    return [(s, s + window) for s in starts]
-
-
-def window_seconds(config: Any, override: float | None = None) -> float:
-    """Window length for a model: ``override``, else its config's ``inference_window_s``, else the default."""
-    value = override if override is not None else getattr(config, WINDOW_CONFIG_KEY, None)
-    value = float(value) if value is not None else DEFAULT_WINDOW_S
-    if value <= 0:
-        raise ValueError(f"window length must be positive, got {value} s")
-    return value
-
-
 def min_samples(config: Any) -> int:
     """Shortest input the model accepts (its CNN's receptive field; 1 without a CNN feature encoder)."""
     from hf_ser.models.receptive_field import receptive_field
 
     return receptive_field(config)
-
-
-def too_short(n_samples: int, minimum: int) -> str | None:
-    """The skip reason for a clip shorter than ``minimum`` samples, or ``None``."""
-    if n_samples < minimum:
-        return f"too short: {n_samples} samples < {minimum} (at 16 kHz; the model's CNN receptive field)"
-    return None
 
 
 class WindowedClips(torch.utils.data.Dataset):
@@ -210,21 +169,6 @@ def forward(model: torch.nn.Module, batch: dict[str, torch.Tensor]):
     return model(**{k: v for k, v in batch.items() if k in MODEL_INPUTS})
 
 
-def clip_means(index: np.ndarray, window: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per clip, the mean of its windows' ``values`` (a window gathered twice counts once).
-
-    Returns:
-        ``(clips, means)``: the sorted clip indices and ``(len(clips), ...)`` means.
-    """
-    _, first = np.unique(window, return_index=True)
-    index, values = index[first], values[first]
-    clips, inverse = np.unique(index, return_inverse=True)
-    sums = np.zeros((len(clips), *values.shape[1:]), dtype=np.float64)
-    np.add.at(sums, inverse, values)
-    counts = np.bincount(inverse, minlength=len(clips)).reshape(-1, *([1] * (values.ndim - 1)))
-    return clips, (sums / counts).astype(np.float32)
-
-
 class _ExtractorCollator:
     """Batches for models whose feature extractor is not a plain waveform normaliser (log-mel and co.)."""
 
@@ -305,150 +249,25 @@ def output_width(config, output: str = "logits") -> int:
     return int(config.num_labels) if output == "logits" else len(config.dims)
 
 
-# ---------------------------------------------------------------------------------------------- files
-def decode_checked(path: str | Path, sampling_rate: int, minimum: int = 1) -> tuple[np.ndarray | None, str | None]:
-    """Decode one file; ``(wave, None)``, or ``(None, reason)`` for an unreadable, silent or too short one."""
-    try:
-        wave, _ = load_audio(path, target_sr=sampling_rate)
-    except (AudioError, GitLfsPointerError) as e:
-        return None, str(getattr(e, "reason", None) or e)
-    except OSError as e:
-        return None, f"cannot open ({type(e).__name__}: {e})"
-    reason = silence_reason(wave) or too_short(len(wave), minimum)
-    return (None, reason) if reason else (wave, None)
-
-
-def decoded_groups(
-    paths: Sequence[str | Path], *, sampling_rate: int, window: int, minimum: int = 1
-) -> Iterator[list[tuple[int, np.ndarray | None, str | None]]]:
-    """Decode ``paths`` in order, a few at a time: yields groups of ``(position, wave, None)`` or
-    ``(position, None, reason)`` holding about ``GROUP_WINDOWS`` windows (one long file may hold more).
-
-    The caller scores a group and drops it before the next one is decoded: memory is bounded by the group.
-    """
-    group: list[tuple[int, np.ndarray | None, str | None]] = []
-    held = 0
-    for pos, path in enumerate(paths):
-        wave, reason = decode_checked(path, sampling_rate, minimum)
-        group.append((pos, wave, reason))
-        held += len(clip_windows(len(wave), window)) if wave is not None else 0
-        if held >= GROUP_WINDOWS:
-            yield group
-            group, held = [], 0
-    if group:
-        yield group
-
-
-@dataclass
-class ScoredFile:
-    """One file scored under the windowing rule: its windows' outputs, or why it could not be scored."""
-
-    position: int  # in the ``paths`` given to ``scored_files``
-    n_samples: int = 0  # decoded length at the model's rate
-    windows: list[tuple[int, int]] = field(default_factory=list)  # (start, end) in samples
-    logits: np.ndarray | None = None  # (len(windows), width) float32
-    mean: np.ndarray | None = None  # (width,): the clip's output, the mean over its windows (``clip_means``)
-    reason: str | None = None  # unreadable, silent, too short, ...
-
-
-def scored_files(
+def clip_logits(
     model: torch.nn.Module,
-    paths: Sequence[str | Path],
+    waves: Sequence[np.ndarray],
     *,
-    sampling_rate: int,
     window: int,
-    minimum: int = 1,
     batch_size: int,
     collate_fn: Callable | None = None,
     device: str | torch.device = "cpu",
     output: str = "logits",
-) -> Iterator[ScoredFile]:
-    """Score ``paths`` in order, one ``ScoredFile`` each (in input order), memory bounded by a group of files
-    or, for a file longer than ``GROUP_WINDOWS`` windows, by one block of it (see the module docstring)."""
-    width = output_width(model.config, output)
-    score = dict(window=window, batch_size=batch_size, collate_fn=collate_fn, device=device, output=output)
-    pending: list[int] = []
-
-    def short_files() -> Iterator[ScoredFile]:
-        for group in decoded_groups([paths[i] for i in pending], sampling_rate=sampling_rate, window=window, minimum=minimum):
-            ok = [(pos, wave) for pos, wave, _ in group if wave is not None]
-            windows, logits = score_windows(model, [w for _, w in ok], **score) if ok else ([], np.zeros((0, width), np.float32))
-            clip_of = np.array([c for c, _, _ in windows], dtype=np.int64)
-            _, means = clip_means(clip_of, np.arange(len(windows)), logits) if windows else (None, None)
-            c_of = {pos: c for c, (pos, _) in enumerate(ok)}
-            for pos, wave, reason in group:
-                if reason is not None:
-                    yield ScoredFile(pending[pos], reason=reason)
-                    continue
-                mine = np.flatnonzero(clip_of == c_of[pos])
-                yield ScoredFile(
-                    pending[pos], n_samples=len(wave), windows=[windows[k][1:] for k in mine], logits=logits[mine],
-                    mean=means[c_of[pos]],
-                )
-            del ok, group  # release the decoded audio before the next files are decoded
-
-    for i, path in enumerate(paths):
-        if _header_windows(path, sampling_rate, window) <= GROUP_WINDOWS:
-            pending.append(i)
-            continue
-        yield from short_files()
-        pending = []
-        yield _score_in_blocks(model, path, i, sampling_rate=sampling_rate, width=width, **score)
-    yield from short_files()
-
-
-def _header_windows(path: str | Path, sampling_rate: int, window: int) -> int:
-    """Windows a file holds by its header (0 when the header cannot be read: decoding then reports why)."""
-    try:
-        n = decoded_samples(read_info(path), sampling_rate)
-    except (AudioError, GitLfsPointerError, OSError):
-        return 0
-    return len(clip_windows(n, window)) if n else 0
-
-
-def _score_in_blocks(
-    model, path, position: int, *, sampling_rate: int, width: int, window: int, **score
-) -> ScoredFile:
-    """A long file, read in blocks: windows are cut from a buffer of at most ``window`` samples plus a block,
-    and scored ``batch_size`` at a time; the result equals ``score_windows`` on the whole decoded file."""
-    hop = max(1, window // 2)
-    windows: list[tuple[int, int]] = []
-    parts: list[np.ndarray] = []
-    batch: list[np.ndarray] = []
-    buffer = np.zeros(0, np.float32)
-    offset = total = 0  # buffer[0] is sample ``offset`` of the file; ``total`` samples decoded so far
-    next_start, peak = 0, 0.0
-
-    def flush() -> None:
-        if batch:
-            parts.append(score_windows(model, list(batch), **score, window=window)[1])
-            batch.clear()
-
-    try:
-        for block in iter_blocks(path, STREAM_BLOCK_S, sampling_rate):
-            peak = max(peak, float(np.max(np.abs(block))))
-            buffer = np.concatenate([buffer, block])
-            total += len(block)
-            while next_start + window <= total:
-                batch.append(buffer[next_start - offset : next_start - offset + window].copy())
-                windows.append((next_start, next_start + window))
-                next_start += hop
-                if len(batch) >= score["batch_size"]:
-                    flush()
-            keep = max(0, min(next_start, total - window)) - offset  # the last window may end at the file's end
-            buffer, offset = buffer[keep:], offset + keep
-    except (AudioError, GitLfsPointerError) as e:
-        return ScoredFile(position, reason=str(getattr(e, "reason", None) or e))
-    if peak < SILENCE_PEAK:
-        return ScoredFile(position, reason=silence_reason(np.array([peak], np.float32)))
-    if not windows or windows[-1][1] < total:  # the last window ends at the clip's end (clip_windows)
-        start = max(0, total - window)
-        batch.append(buffer[start - offset : total - offset].copy())
-        windows.append((start, total))
-    flush()
-    logits = np.concatenate(parts).astype(np.float32, copy=False)
-    _, means = clip_means(np.zeros(len(windows), np.int64), np.arange(len(windows)), logits)
-    return ScoredFile(position, n_samples=total, windows=windows, logits=logits, mean=means[0])
+) -> np.ndarray:
+    """``(len(waves), num_labels)`` float32 logits (or ``output``) of in-memory clips: the mean over each clip's
+    windows."""
+    windows, logits = score_windows(
+        model, waves, window=window, batch_size=batch_size, collate_fn=collate_fn, device=device, output=output
+    )
+    if not windows:
+        return np.zeros((len(waves), output_width(model.config, output)), dtype=np.float32)
+    _, means = clip_means(np.array([c for c, _, _ in windows]), np.arange(len(windows)), logits)
+    return means
 
 
 def infer_logits(
@@ -465,8 +284,8 @@ def infer_logits(
 ) -> tuple[np.ndarray, dict[int, str]]:
     """Run ``model`` over audio files and collect one row of logits (or ``output``) per file (windows aggregated).
 
-    Files are taken in order of duration, decoded a few at a time or read in blocks (``scored_files``), scored
-    and released, so memory stays bounded by the window and the group, not by the corpus.
+    Files are taken in order of duration, decoded a few at a time (``decoded_groups``), scored and released,
+    so memory stays bounded by the window and the group, not by the corpus.
 
     Args:
         model: any audio-classification model returning ``.logits``.
@@ -492,19 +311,21 @@ def infer_logits(
     if durations_s is not None:
         order.sort(key=lambda i: float(durations_s[i]))
     model.to(device)
-    files = scored_files(
-        model, [paths[i] for i in order], sampling_rate=sampling_rate, window=window, minimum=min_samples(model.config),
-        batch_size=batch_size, collate_fn=collate, device=device, output=output,
-    )
+    groups = decoded_groups([paths[i] for i in order], sampling_rate=sampling_rate, window=window, minimum=min_samples(model.config))
     with tqdm(total=len(order), desc="evaluate", unit="clip", disable=not progress) as bar:
-        for scored in files:
-            i = order[scored.position]
-            if scored.reason is not None:
-                logger.warning("skipping %s: %s", paths[i], scored.reason)
-                failures[i] = scored.reason
-            else:
-                logits[i] = scored.mean
-            bar.update(1)
+        for group in groups:
+            for pos, _, reason in group:
+                if reason is not None:
+                    logger.warning("skipping %s: %s", paths[order[pos]], reason)
+                    failures[order[pos]] = reason
+            ok = [(order[pos], wave) for pos, wave, _ in group if wave is not None]
+            if ok:
+                scored = clip_logits(
+                    model, [w for _, w in ok], window=window, batch_size=batch_size, collate_fn=collate, device=device,
+                    output=output,
+                )
+                logits[[i for i, _ in ok]] = scored
+            bar.update(len(group))
     return logits, failures
 
 
