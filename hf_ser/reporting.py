@@ -26,6 +26,8 @@ def summary_table(metrics: dict, run_dir: Path) -> str:
     """The end-of-run table: one row per evaluated split and corpus, with the protocol above it."""
     p = metrics["protocol"]
     independence = "speaker-independent" if p["speaker_independent"] else "SPEAKER-DEPENDENT"
+    if p.get("speakers"):  # what the split really shares, e.g. "speaker-dependent split (speakers shared: 3)"
+        independence += f"; {p['speakers']}"
     lines = [
         "",
         f"Run {run_dir}: trained on {' + '.join(p['corpora'])}, protocol {p['protocol']} fold {p['fold']} "

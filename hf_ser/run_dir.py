@@ -85,6 +85,9 @@ class ProtocolRecord:
     real_frame_fraction: float  # of the first epoch's training batches
     model_selection: str  # in words: which metric on which split picked the saved model
     recipe_changes: dict[str, Any] = field(default_factory=dict)  # allowed keys changed on resume: {key: [old, new]}
+    # In words (``hf_ser.splits.speaker_sharing``): "speakers unknown", "speaker-dependent split (speakers shared: N)"
+    # or "speaker-independent split (no speaker shared)"; "" in runs written before it was recorded.
+    speakers: str = ""
 
 
 @dataclass

@@ -345,6 +345,60 @@ def _msp_podcast_official(
     ]
 
 
+# The ``split`` values the ``predefined`` protocol reads (case-insensitive) and the side each names.
+PREDEFINED_SIDES = {"train": "train", "valid": "valid", "validation": "valid", "dev": "valid", "test": "test"}
+
+
+class PredefinedSplitError(UserError, ValueError):
+    """The data's ``split`` column cannot be the train / valid / test partition the recipe asked for."""
+
+
+def _predefined(table: _Table, *, protocol: str, **_: Any) -> list[Fold]:
+    """One fold from the data's own ``split`` column; a clip without a recognised split stops the run (never lost)."""
+    sides: dict[str, list[str]] = {"train": [], "valid": [], "test": []}
+    other: dict[str, int] = defaultdict(int)
+    test_speakers: set[str] = set()
+    for key, spk, split in zip(table.clip_keys(), table.speaker_keys(), table.split):
+        side = PREDEFINED_SIDES.get(split.strip().lower())
+        if side is None:
+            other[split] += 1
+            continue
+        sides[side].append(key)
+        if side == "test":
+            test_speakers.add(spk)
+    if other:
+        named = ", ".join(f"{v!r} ({n} clips)" for v, n in sorted(other.items()))
+        raise PredefinedSplitError(
+            f"{protocol}: split values {named} are not one of {sorted(PREDEFINED_SIDES)}; set each clip's split "
+            "column to train, valid or test, or use data.protocol: speaker_kfold"
+        )
+    missing = [side for side in ("train", "test") if not sides[side]]
+    if missing:
+        raise PredefinedSplitError(
+            f"{protocol}: no clip has split {' or '.join(missing)}; give clips train and test (and valid) in the "
+            "split column, or use data.protocol: speaker_kfold"
+        )
+    return [
+        Fold(0, tuple(sorted(test_speakers)), protocol=protocol, speaker_independent=False,
+             test_clips=tuple(sorted(sides["test"])), valid_clips=tuple(sorted(sides["valid"])),
+             train_clips=tuple(sorted(sides["train"])))
+    ]
+
+
+def speaker_sharing(split: Split) -> str:
+    """In words, whether the split keeps speakers apart, as every report and the model card state it:
+    ``speakers unknown`` (no clip names its speaker), ``speaker-dependent split (speakers shared: N)`` (N known
+    speakers on both the training and the test side) or ``speaker-independent split (no speaker shared)``.
+    """
+    named = [k for side in (split.train_speakers, split.valid_speakers, split.test_speakers) for k in side]
+    if all(_is_unknown(k) for k in named):
+        return "speakers unknown"
+    shared = [k for k in set(split.train_speakers) & set(split.test_speakers) if not _is_unknown(k)]
+    if shared:
+        return f"speaker-dependent split (speakers shared: {len(shared)})"
+    return "speaker-independent split (no speaker shared)"
+
+
 def _emobox_lists(corpus: str) -> FoldMaker:
     """A maker for EmoBox's published clip lists of ``corpus`` (``hf_ser.emobox``): fold k tests, trains (and
     validates, where EmoBox lists a validation side) exactly the listed clips; clips of the data that EmoBox does
@@ -564,6 +618,16 @@ PROTOCOLS: dict[str, Protocol] = {
             True,
             _holdout_speakers,
             ("test_fraction", "test_speakers", "valid_speakers"),
+        ),
+        Protocol(
+            "predefined",
+            None,
+            "your own partition: one fold from the data's split column (train, valid / dev / validation, test; "
+            "case-insensitive); no validation clips -> validation drawn from train; speakers are not leak-checked, "
+            "every report says how many the split shares",
+            "hf_ser generic protocol (the manifest's or audiofolder's split column)",
+            False,
+            _predefined,
         ),
         Protocol(
             "stratified_random",

@@ -89,7 +89,7 @@ from hf_ser.run_dir import (
     write_metrics,
     write_recipe,
 )
-from hf_ser.splits import PROTOCOLS, Fold, Split, make_folds, split_fold
+from hf_ser.splits import PROTOCOLS, Fold, Split, make_folds, speaker_sharing, split_fold
 from hf_ser.validate import validate_recipe
 
 logger = logging.getLogger("hf_ser.train")
@@ -591,6 +591,7 @@ def _protocol_record(cfg: RecipeConfig, fold: Fold, fd: FoldData, recipe_changes
             else f"{tc.select_metric} on the TEST fold (optimistic; replicates the published protocol)"
         ),
         recipe_changes=recipe_changes,
+        speakers=speaker_sharing(split),
     )
 
 

@@ -14,6 +14,7 @@ import datasets
 
 from hf_ser.corpora import (
     aesdd,
+    audiofolder,
     cafe,
     crema_d,
     emodb,
@@ -34,7 +35,16 @@ from hf_ser.corpora import (
     urdu,
 )
 from hf_ser.corpora._base import CorpusInfo, CorpusLayoutError, SkipLog, SkippedFile
-from hf_ser.corpora._labels import CANONICAL_LABELS, LABEL_SETS, LabelSet, resolve_label_set
+from hf_ser.corpora._labels import (
+    CANONICAL_LABELS,
+    LABEL_SETS,
+    SPELLINGS,
+    LabelSet,
+    UnknownLabelsError,
+    label_mapping,
+    resolve_label_set,
+    spelled_label,
+)
 from hf_ser.corpora._schema import clip_key, read_columns, speaker_key
 from hf_ser.corpora._votes import NO_AGREEMENT, VOTE_LABELS, vote_distribution, vote_matrix
 
@@ -67,6 +77,7 @@ CORPORA: dict[str, CorpusEntry] = {
     "msp_podcast": CorpusEntry(msp_podcast.INFO, msp_podcast.load_msp_podcast),
     "manifest": CorpusEntry(manifest.INFO, manifest.load_manifest),
     "hub": CorpusEntry(hub.INFO, hub.load_hub),
+    "audiofolder": CorpusEntry(audiofolder.INFO, audiofolder.load_audiofolder),
 }
 
 
@@ -107,14 +118,18 @@ __all__ = [
     "CorpusInfo",
     "CorpusLayoutError",
     "LabelSet",
+    "SPELLINGS",
+    "UnknownLabelsError",
     "SkipLog",
     "SkippedFile",
     "clip_key",
     "get_corpus",
+    "label_mapping",
     "load_corpus",
     "read_columns",
     "resolve_label_set",
     "speaker_key",
+    "spelled_label",
     "vote_distribution",
     "vote_matrix",
 ]

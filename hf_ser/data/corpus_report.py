@@ -22,6 +22,7 @@ from hf_ser.corpora import (
     LABEL_SETS,
     clip_key,
     get_corpus,
+    label_mapping,
     load_corpus,
     read_columns,
     resolve_label_set,
@@ -66,7 +67,8 @@ def inspect_corpus(
     """Load ``name`` from ``root`` and summarise it (the structure ``--json`` prints).
 
     Returns:
-        ``{"corpus", "languages", "clips", "speakers", "labels": {label: count}, "skipped": [{"path",
+        ``{"corpus", "languages", "clips", "speakers", "labels": {label: count}, "label_mapping": [{"from", "to",
+        "clips"}], "skipped": [{"path",
         "reason"}], "folds": {protocol: [{"test_speakers", "test_clips"}]}}``; paths are relative to ``root``
         and test speakers are corpus-local ids.
     """
@@ -75,7 +77,7 @@ def inspect_corpus(
     if audio_check and len(dataset):
         cache = Path(cache_root) if cache_root is not None else default_cache_root()
         _, dataset = AudioStore.prepare(dataset, cache, skip_log=log, progress=sys.stderr.isatty())
-    cols = read_columns(dataset, ("language", "speaker", "label"))
+    cols = read_columns(dataset, ("language", "speaker", "label", "orig_label"))
     languages = list(entry.info.languages) or sorted(set(cols["language"]) - {""})
     return {
         "corpus": name,
@@ -83,6 +85,7 @@ def inspect_corpus(
         "clips": len(dataset),
         "speakers": len(set(cols["speaker"])),
         "labels": dict(sorted(Counter(cols["label"]).items())),
+        "label_mapping": label_mapping(cols["orig_label"], cols["label"]),
         "skipped": [{"path": s.path, "reason": s.reason} for s in log.skipped],
         "folds": _folds_report(dataset, name, entry.info.protocols),
     }
@@ -125,6 +128,9 @@ def report_tables(report: dict[str, Any]) -> str:
         "",
         _table(["label", "clips"], [[k, str(v)] for k, v in report["labels"].items()]),
     ]
+    if report.get("label_mapping"):
+        lines += ["", "labels as written -> labels used:"]
+        lines.append(_table(["written", "used", "clips"], [[m["from"], m["to"], str(m["clips"])] for m in report["label_mapping"]]))
     if report["skipped"]:
         lines += ["", f"skipped {len(report['skipped'])} files:"]
         lines.append(_table(["path", "reason"], [[s["path"], s["reason"]] for s in report["skipped"]]))

@@ -271,6 +271,8 @@ def _protocol_section(s: RunSummary) -> str:
                False: "**speaker-dependent** (test speakers also appear in training data; scores are optimistic)",
                None: "of unrecorded speaker independence"}[si if isinstance(si, bool) else None]
     lines = [f"Protocol `{name}`, {si_text}."]
+    if p.get("speakers"):
+        lines.append(f"Speakers: {p['speakers']}.")
     if p.get("fold") is not None:
         lines.append(f"Fold: {p['fold']}.")
     if s.folds:
