@@ -47,6 +47,7 @@ from hf_ser.corpora._base import (
     SkippedFile,
     build_dataset,
     iter_files,
+    require_root,
 )
 from hf_ser.corpora._labels import CANONICAL_LABELS, LabelSet
 from hf_ser.corpora.manifest import NO_SPEAKERS_FIX, SPEAKERS, clips_from_records
