@@ -47,6 +47,7 @@ from hf_ser.corpora._labels import (
 )
 from hf_ser.corpora._schema import clip_key, read_columns, speaker_key
 from hf_ser.corpora._votes import NO_AGREEMENT, VOTE_LABELS, vote_distribution, vote_matrix
+from hf_ser.corpora.manifest import NoSpeakersError
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ __all__ = [
     "CorpusInfo",
     "CorpusLayoutError",
     "LabelSet",
+    "NoSpeakersError",
     "SPELLINGS",
     "UnknownLabelsError",
     "SkipLog",

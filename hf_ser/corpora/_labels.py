@@ -85,7 +85,19 @@ def label_mapping(orig_labels: Sequence[str], labels: Sequence[str]) -> list[dic
 
 
 class UnknownLabelsError(UserError, ValueError):
-    """Labels of a user's corpus that map to no canonical label and that ``label_map`` neither maps nor drops."""
+    """Labels of a user's corpus that map to no canonical label and that ``label_map`` neither maps nor drops.
+
+    ``counts``: each such label with its clip count; ``named``: them in words (``'x' (3 clips)``), for callers that
+    word the fix their own way (``hf-ser evaluate --label-map``).
+    """
+
+    def __init__(self, message: str, *, corpus: str = "", counts: Mapping[str, int] | None = None) -> None:
+        super().__init__(message)
+        self.corpus = corpus
+        self.counts = dict(counts or {})
+        self.named = "labels that map to no canonical label: " + ", ".join(
+            f"{label!r} ({n} clip{'s' if n != 1 else ''})" for label, n in sorted(self.counts.items())
+        )
 
 
 def refuse_unknown_labels(corpus: str, counts: Mapping[str, int]) -> None:
@@ -97,11 +109,13 @@ def refuse_unknown_labels(corpus: str, counts: Mapping[str, int]) -> None:
     """
     if not counts:
         return
-    named = ", ".join(f"{label!r} ({n} clip{'s' if n != 1 else ''})" for label, n in sorted(counts.items()))
+    named = UnknownLabelsError("", counts=counts).named
     example = ", ".join(f"{label}: null" for label in sorted(counts))
     raise UnknownLabelsError(
-        f"{corpus}: labels that map to no canonical label: {named}. Map each to one of {list(CANONICAL_LABELS)} "
-        f"or drop it in the corpus entry of the recipe: label_map: {{{example}}}"
+        f"{corpus}: {named}. Map each to one of {list(CANONICAL_LABELS)} or drop it in the corpus entry of the "
+        f"recipe: label_map: {{{example}}}",
+        corpus=corpus,
+        counts=counts,
     )
 
 

@@ -50,7 +50,7 @@ from hf_ser.corpora._base import (
     require_root,
 )
 from hf_ser.corpora._labels import CANONICAL_LABELS, LabelSet
-from hf_ser.corpora.manifest import NO_SPEAKERS_FIX, SPEAKERS, clips_from_records
+from hf_ser.corpora.manifest import NO_SPEAKERS_FIX, SPEAKERS, NoSpeakersError, clips_from_records
 
 INFO = CorpusInfo(
     name="audiofolder",
@@ -162,7 +162,7 @@ def load_audiofolder(
     has_speakers = any(str(r.get("speaker") or "").strip() for _, r in records)
     has_split = any(str(r.get("split") or "").strip() for _, r in records)
     if records and speakers == "column" and not has_speakers and not has_split:
-        raise CorpusLayoutError(f"audiofolder: {path} names no speaker: {NO_SPEAKERS_FIX}")
+        raise NoSpeakersError(f"audiofolder: {path} names no speaker: {NO_SPEAKERS_FIX}")
     items: list[Clip | SkippedFile] = [*clips_from_records(records, path, label_map=label_map, corpus=corpus_name), *skipped]
     return build_dataset(
         corpus_name, path, items, label_set=label_set, label_map=label_map, skip_log=skip_log, expected=EXPECTED

@@ -83,6 +83,10 @@ NO_SPEAKERS_FIX = (
 )
 
 
+class NoSpeakersError(CorpusLayoutError):
+    """Your data names no speaker and carries no split: refused until the recipe accepts unknown speakers."""
+
+
 def common_root(paths: Iterable[Path], preferred: Path) -> Path:
     """``preferred`` when every path lies under it, else the deepest folder holding ``preferred`` and all paths."""
     paths = list(paths)
@@ -201,7 +205,7 @@ def _check_speakers(path: Path, columns: Iterable[str], speakers: str) -> None:
         raise CorpusLayoutError(f"manifest: options.speakers must be one of {list(SPEAKERS)}, got {speakers!r}")
     columns = set(columns)
     if speakers == "column" and "speaker" not in columns and "split" not in columns:
-        raise CorpusLayoutError(f"manifest: {path.name} has no speaker column: {NO_SPEAKERS_FIX}")
+        raise NoSpeakersError(f"manifest: {path.name} has no speaker column: {NO_SPEAKERS_FIX}")
 
 
 def _read_records(path: Path, speakers: str = "column") -> Iterator[tuple[str, dict[str, Any]]]:

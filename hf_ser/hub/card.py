@@ -270,9 +270,9 @@ def _protocol_section(s: RunSummary) -> str:
     si_text = {True: "**speaker-independent** (no speaker appears in both training and test data)",
                False: "**speaker-dependent** (test speakers also appear in training data; scores are optimistic)",
                None: "of unrecorded speaker independence"}[si if isinstance(si, bool) else None]
+    if p.get("speakers"):  # what the split really shares (hf_ser.splits.speaker_sharing), when recorded
+        si_text = f"**{p['speakers']}**"
     lines = [f"Protocol `{name}`, {si_text}."]
-    if p.get("speakers"):
-        lines.append(f"Speakers: {p['speakers']}.")
     if p.get("fold") is not None:
         lines.append(f"Fold: {p['fold']}.")
     if s.folds:
