@@ -174,6 +174,8 @@ def check_output_dir(cfg) -> dict[str, list[Any]]:
     * ``resume``: the stored ``recipe.resolved.yaml`` must equal the new recipe except for ``RESUMABLE_KEYS``
       (the allowed changes are returned, for the report); an empty or missing folder starts a new run.
     * otherwise a non-empty folder is refused unless ``overwrite`` (the caller then clears it).
+    * a folder holding only what a failed start wrote (``failed_start``) counts as empty: the corrected command
+      needs no flag (the caller clears those files).
 
     Raises:
         RunDirError: one line naming the folder, the differing keys, and the fix.
@@ -181,7 +183,7 @@ def check_output_dir(cfg) -> dict[str, list[Any]]:
     from hf_ser.config import to_dict
 
     out = Path(cfg.train.output_dir)
-    occupied = out.is_dir() and any(out.iterdir())
+    occupied = out.is_dir() and any(out.iterdir()) and not failed_start(out)
     if not occupied or (cfg.overwrite and not cfg.resume):
         return {}
     if not cfg.resume:
@@ -203,6 +205,22 @@ def check_output_dir(cfg) -> dict[str, list[Any]]:
         )
     # Flags and machine paths are not part of the record (metrics.json may be pushed).
     return {k: v for k, v in changes.items() if k not in ("resume", "overwrite", "train.output_dir", "data.cache_dir")}
+
+
+# What a run writes before its first training step: a start that fails (wrong corpus root, too few speakers)
+# leaves only these, and they never block the next start.
+START_FILES = frozenset({RECIPE_FILE, RUN_INFO_FILE, DATA_REPORT_FILE})
+
+
+def failed_start(out: Path) -> bool:
+    """Whether ``out`` holds nothing but what a run writes before its first training step (``START_FILES`` and
+    fold manifests): no checkpoint, model, metrics or file of anyone else."""
+    files = [p.relative_to(out) for p in Path(out).rglob("*") if not p.is_dir()]
+    return bool(files) and all(
+        (len(rel.parts) == 1 and rel.name in START_FILES)
+        or (len(rel.parts) in (2, 3) and rel.parts[-2] == MANIFESTS_DIR and (len(rel.parts) == 2 or rel.parts[0].startswith("fold_")))
+        for rel in files
+    )
 
 
 def clear_output_dir(out: Path) -> None:

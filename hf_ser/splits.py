@@ -39,6 +39,10 @@ class SpeakerLeakError(ValueError):
     """A speaker-independent split has a speaker on two sides."""
 
 
+class TooFewSpeakersError(UserError, ValueError):
+    """The data has too few speakers for the protocol's folds or for a validation side."""
+
+
 class MissingSpeakersError(UserError, ValueError):
     """A protocol lists speakers the dataset does not have (pass ``strict=False`` to drop them)."""
 
@@ -251,7 +255,10 @@ def _speaker_kfold(table: _Table, *, protocol: str, num_folds: int | None = None
     k = 5 if num_folds is None else num_folds
     genders = _speaker_genders(table)
     if not 2 <= k <= len(genders):
-        raise ValueError(f"{protocol}: num_folds must be between 2 and the number of speakers ({len(genders)}), got {k}")
+        raise TooFewSpeakersError(
+            f"{protocol}: num_folds must be between 2 and the number of speakers ({len(genders)}), got {k}; set "
+            "data.protocol_options.num_folds, or use data.protocol: stratified_random (speaker-dependent)"
+        )
     # Deal corpus by corpus so that every fold of a mixed-corpus run gets speakers of every corpus.
     folds: list[list[str]] = [[] for _ in range(k)]
     rng = random.Random(seed)
@@ -779,9 +786,10 @@ def _draw_speakers(
 ) -> set[str]:
     candidates = sorted(set(keys))
     if len(candidates) < 2:
-        raise ValueError(
+        raise TooFewSpeakersError(
             f"{fold.protocol} fold {fold.index}: {len(candidates)} training speaker(s) left, cannot draw validation "
-            "speakers; pass valid_fraction=0 or use a protocol that fixes validation speakers"
+            "speakers; set data.valid_fraction=0 (with data.selection_split=none), add speakers, or use a protocol "
+            "that fixes the split (data.protocol: predefined with a split column, or stratified_random)"
         )
     count = min(len(candidates) - 1, max(1, round(fraction * len(candidates))))
     return _gender_balanced_sample(candidates, genders, count, rng)

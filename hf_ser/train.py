@@ -81,6 +81,7 @@ from hf_ser.run_dir import (
     ProtocolRecord,
     check_output_dir,
     clear_output_dir,
+    failed_start,
     fold_dir,
     read_split,
     run_info,
@@ -151,8 +152,8 @@ def run(cfg: RecipeConfig, *, on_model: Callable[[torch.nn.Module], None] | None
     set_seed(cfg.train.seed)
     _refuse_target_as_training(cfg)
     if accelerator.is_main_process:
-        if cfg.overwrite and not cfg.resume and run_dir.is_dir():
-            clear_output_dir(run_dir)
+        if run_dir.is_dir() and ((cfg.overwrite and not cfg.resume) or failed_start(run_dir)):
+            clear_output_dir(run_dir)  # --overwrite, or what a failed start left (hf_ser's own start files only)
         run_dir.mkdir(parents=True, exist_ok=True)
         if not (cfg.resume and (run_dir / RECIPE_FILE).is_file()):  # a resumed run keeps its recipe
             write_recipe(cfg, run_dir)

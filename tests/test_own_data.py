@@ -115,3 +115,56 @@ def test_unknown_label_stops_the_run_before_any_audio_store(tmp_path, monkeypatc
     assert _hf_ser(train_line, *TINY) == 2
     assert "bored_maybe" in capsys.readouterr().err
     assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file() and not p.name.endswith(".lock")]
+
+
+def test_a_failed_start_does_not_block_the_corrected_command(tmp_path, monkeypatch):
+    from hf_ser.commands import main
+
+    monkeypatch.setenv("HF_SER_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    common = [str(DEMO_RECIPE), f"train.output_dir={out}", "data.eval_corpora=[]", *FAST]
+    assert main(["train", *common, f"data.corpora.0.root={tmp_path / 'wrong'}"]) == 2
+    assert (out / "recipe.resolved.yaml").is_file()  # the failed start wrote its recipe ...
+    right = REPO / "hf_ser" / "demo_data" / "ravdess"
+    assert main(["train", *common, f"data.corpora.0.root={right}"]) == 0  # ... and the corrected run needs no flag
+    assert json.loads((out / "metrics.json").read_text())["results"]["test/ravdess"]["n"] > 0
+    # a finished run is not a failed start: the same command is refused until --resume or --overwrite
+    assert main(["train", *common, f"data.corpora.0.root={right}"]) == 2
+
+
+def test_ctrl_c_names_the_checkpoint_and_the_resume_command(tmp_path, monkeypatch, capsys):
+    import hf_ser.train
+    from hf_ser.commands import main
+    from hf_ser.loop import STATE_FILE
+
+    out = tmp_path / "out"
+
+    def interrupted(cfg, **_):  # what Ctrl-C after the first checkpoint looks like to the command
+        step = Path(cfg.train.output_dir) / "checkpoints" / "step_00000004"
+        step.mkdir(parents=True)
+        (step / STATE_FILE).write_text("{}")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(hf_ser.train, "run", interrupted)
+    assert main(["train", str(DEMO_RECIPE), f"train.output_dir={out}"]) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Traceback" not in err[0]
+    assert str(out / "checkpoints" / "step_00000004") in err[0]
+    assert err[0].endswith(f"hf-ser train {DEMO_RECIPE} train.output_dir={out} --resume")
+
+
+def test_failed_start_is_only_what_a_run_writes_before_training(tmp_path):
+    from hf_ser.run_dir import failed_start
+
+    out = tmp_path / "out"
+    (out / "fold_1" / "manifests").mkdir(parents=True)
+    for rel in ("recipe.resolved.yaml", "data_report.json", "run_info.json", "fold_1/manifests/test.jsonl"):
+        (out / rel).write_text("x")
+    assert failed_start(out)
+    (out / "notes.txt").write_text("the user's own file")  # never hf_ser's to clear
+    assert not failed_start(out)
+    (out / "notes.txt").unlink()
+    (out / "checkpoints").mkdir()
+    (out / "checkpoints" / "state.json").write_text("{}")  # training had started
+    assert not failed_start(out)
+    assert not failed_start(tmp_path / "empty_or_missing")

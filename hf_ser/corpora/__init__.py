@@ -48,6 +48,7 @@ from hf_ser.corpora._labels import (
 from hf_ser.corpora._schema import clip_key, read_columns, speaker_key
 from hf_ser.corpora._votes import NO_AGREEMENT, VOTE_LABELS, vote_distribution, vote_matrix
 from hf_ser.corpora.manifest import NoSpeakersError
+from hf_ser.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -82,12 +83,22 @@ CORPORA: dict[str, CorpusEntry] = {
 }
 
 
+class UnknownCorpusError(UserError, KeyError):
+    """A corpus name that is not in ``CORPORA``."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; this is a sentence
+        return str(self.args[0]) if self.args else ""
+
+
 def get_corpus(name: str) -> CorpusEntry:
     """Look a corpus up by registry name; the error lists the valid names."""
     try:
         return CORPORA[name]
     except KeyError:
-        raise KeyError(f"unknown corpus {name!r}; registered corpora: {sorted(CORPORA)}") from None
+        raise UnknownCorpusError(
+            f"unknown corpus {name!r}; registered corpora: {sorted(CORPORA)} (`hf-ser corpora list`; your own "
+            "recordings: manifest or audiofolder)"
+        ) from None
 
 
 def load_corpus(
@@ -121,6 +132,7 @@ __all__ = [
     "LabelSet",
     "NoSpeakersError",
     "SPELLINGS",
+    "UnknownCorpusError",
     "UnknownLabelsError",
     "SkipLog",
     "SkippedFile",
