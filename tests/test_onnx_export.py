@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -49,14 +48,14 @@ def test_bilstm_head_is_refused_with_the_reason(tmp_path):
         export_onnx(_saved(tmp_path, pooling="bilstm"), tmp_path / "model.onnx")
 
 
-def test_cli_export_of_a_trained_demo_model_then_predict_with_onnxruntime(tmp_path, capsys):
+def test_cli_export_of_a_trained_demo_model_then_predict_with_onnxruntime(tmp_path, capsys, monkeypatch):
     """`hf-ser export onnx runs/demo/model model.onnx` on a (briefly) trained demo model, then
     `hf-ser predict --backend onnx` gives the PyTorch backend's scores."""
     from hf_ser.cli import main as cli_main
     from hf_ser.predict import predict_files
     from hf_ser.train import main as train_main
 
-    os.environ["HF_SER_CACHE"] = str(tmp_path / "cache")
+    monkeypatch.setenv("HF_SER_CACHE", str(tmp_path / "cache"))
     run = tmp_path / "run"
     assert train_main([str(REPO / "recipes/demo/ravdess_tiny.yaml"), f"train.output_dir={run}", "train.max_steps=2", "train.batch_size=4"]) == 0
     onnx_path = tmp_path / "model.onnx"

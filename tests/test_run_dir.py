@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -50,12 +49,13 @@ def trained_run(tmp_path_factory):
     from hf_ser.train import run
 
     tmp = tmp_path_factory.mktemp("run_dir")
-    os.environ["HF_SER_CACHE"] = str(tmp / "cache")
-    cfg = load_recipe(DEMO_RECIPE, [
-        f"train.output_dir={tmp / 'run'}", "train.max_steps=2", "train.batch_size=4", "train.log_every_n_steps=1",
-    ])
-    result = run(cfg)
-    return Path(result["run_dir"]), result
+    with pytest.MonkeyPatch.context() as monkeypatch:  # module-scoped: the cache stays set for the module's tests
+        monkeypatch.setenv("HF_SER_CACHE", str(tmp / "cache"))
+        cfg = load_recipe(DEMO_RECIPE, [
+            f"train.output_dir={tmp / 'run'}", "train.max_steps=2", "train.batch_size=4", "train.log_every_n_steps=1",
+        ])
+        result = run(cfg)
+        yield Path(result["run_dir"]), result
 
 
 def test_readers_find_every_field_they_read_in_a_real_run(trained_run, monkeypatch):

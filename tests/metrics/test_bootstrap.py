@@ -1,7 +1,5 @@
 """Seeded, vectorised percentile bootstrap."""
 
-import time
-
 import numpy as np
 import pytest
 
@@ -41,11 +39,14 @@ def test_perfect_predictions_give_a_degenerate_interval():
     assert bootstrap_ci(refs, refs, LABELS, metric="ua", n_boot=200) == (1.0, 1.0)
 
 
-def test_fast_on_a_crema_d_sized_test_set():
+def test_a_crema_d_sized_test_set_gives_a_narrow_interval_around_the_estimate():
+    """At CREMA-D's size (7,442 clips) the interval is tight and holds the point estimate (its speed is a
+    benchmark matter: no wall-clock assertion here)."""
     refs, preds = _data(n=7442)
-    start = time.perf_counter()
-    bootstrap_ci(refs, preds, LABELS + ["e", "f"], metric="ua", n_boot=1000)
-    assert time.perf_counter() - start < 5.0
+    labels = LABELS + ["e", "f"]
+    low, high = bootstrap_ci(refs, preds, labels, metric="ua", n_boot=1000)
+    point = classification_metrics(refs, preds, labels)["ua"]
+    assert low <= point <= high and high - low < 0.05
 
 
 def test_unknown_metric_is_refused():

@@ -29,7 +29,7 @@ from hf_ser.run_dir import load_run
 if TYPE_CHECKING:
     from hf_ser.config import RecipeConfig
 
-logger = logging.getLogger("hf_ser.benchmark")
+logger = logging.getLogger("hf_ser.emobox_suite")
 DEFAULT_RECIPE = Path(__file__).resolve().parent.parent / "recipes" / "emobox" / "base.yaml"
 METRICS = ("wa", "ua", "micro_f1", "macro_f1")
 HEADERS = {"wa": "WA", "ua": "UA", "micro_f1": "micro-F1", "macro_f1": "macro-F1"}

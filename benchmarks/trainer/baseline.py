@@ -38,9 +38,9 @@ from transformers import (
     Wav2Vec2ForSequenceClassification,
 )
 
+from benchmarks.trainer.data import BenchClip, BenchData
+from benchmarks.trainer.measure import CpuClock, PathResult, PeakMemory, Stopwatch, synchronize
 from hf_ser.audio import SAMPLE_RATE
-from hf_ser.bench.data import BenchClip, BenchData
-from hf_ser.bench.measure import CpuClock, PathResult, PeakMemory, Stopwatch, synchronize
 from hf_ser.metrics import classification_metrics
 
 logger = logging.getLogger(__name__)

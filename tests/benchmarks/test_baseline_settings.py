@@ -6,7 +6,7 @@ import pytest
 from transformers import TrainingArguments
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
-from hf_ser.bench.baseline import trainer_arguments
+from benchmarks.trainer.baseline import trainer_arguments
 
 # The example (examples/pytorch/audio-classification/run_audio_classification.py, README command) leaves these
 # at the TrainingArguments defaults; the benchmark passes its shared batch size, epochs, lr, warmup and seed.

@@ -1,7 +1,7 @@
 """Compare every baseline with the wav2vec2 demo on the same speaker folds of the demo RAVDESS.
 
-    python scripts/compare_baselines.py                      # all demo recipes, 3 speaker folds
-    python scripts/compare_baselines.py --kinds issa_cnn logmel_cnn --out runs/compare/table.md
+    python -m benchmarks.compare_baselines                      # all demo recipes, 3 speaker folds
+    python -m benchmarks.compare_baselines --kinds issa_cnn logmel_cnn --out runs/compare/table.md
 
 Each recipe (``recipes/demo/baseline_<kind>.yaml`` and ``recipes/demo/ravdess_tiny.yaml``) runs through the real
 entry point, ``python -m hf_ser.train RECIPE key=value ...``, in a subprocess, with the same protocol and seed

@@ -9,7 +9,7 @@ Memory: on a GPU, ``torch.cuda.max_memory_allocated`` over a step. On a CPU (no 
 training state that LoRA changes is counted exactly instead: activations autograd saves for backward (bytes
 through ``saved_tensors_hooks``), gradients, and AdamW's two moments (weights are the same for both).
 
-Usage: python scripts/bench_adapters.py [--backbone shape:xlsr-53] [--layers 8] [--batch 2] [--seconds 3]
+Usage: python -m benchmarks.bench_adapters [--backbone shape:xlsr-53] [--layers 8] [--batch 2] [--seconds 3]
        [--r 8] [--adapter-layers all|upper_half] [--repeats 3] [--threads 2]
 """
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from hf_ser import benchmark, emobox
+from hf_ser import emobox, emobox_suite
 from hf_ser.cli import main as cli_main
 from hf_ser.demo_data import demo_root
 
@@ -38,7 +38,7 @@ def test_benchmark_runs_the_demo_corpora_end_to_end_and_prints_the_table(tmp_pat
         assert row["test_clips"] > 0
         (fold,) = row["folds"]
         assert fold["micro_f1"] == fold["wa"]
-        for m in benchmark.METRICS:
+        for m in emobox_suite.METRICS:
             assert 0.0 <= row["mean"][m] <= 1.0
         (path,) = list((out / row["corpus"]).glob("**/metrics.json"))
         run = json.loads(path.read_text())
@@ -55,13 +55,13 @@ def test_roots_naming_a_corpus_without_emobox_lists_is_refused(tmp_path):
     roots = tmp_path / "roots.yaml"
     roots.write_text("msp_podcast: /data/MSP\n")
     with pytest.raises(ValueError, match="no EmoBox lists for \\['msp_podcast'\\]"):
-        benchmark.read_roots(roots)
+        emobox_suite.read_roots(roots)
 
 
 def test_a_copy_that_lacks_listed_clips_is_reported_and_the_others_still_run(tmp_path):
     # Without --partial, the demo RAVDESS (96 of EmoBox's 1440 clips) cannot be run as EmoBox's folds.
     roots = {"ravdess": str(demo_root("ravdess")), "savee": str(tmp_path / "none")}
-    table = benchmark.run_emobox("shape:tiny", roots, tmp_path / "out", overrides=["model.num_frozen_layers=0"])
+    table = emobox_suite.run_emobox("shape:tiny", roots, tmp_path / "out", overrides=["model.num_frozen_layers=0"])
     assert table["rows"] == [] and "savee" in table["missing"]
     assert table["failed"]["ravdess"].startswith("MissingClipsError: protocol 'ravdess_emobox': 1344 of the 1440")
     assert "FAILED ravdess: MissingClipsError" in (tmp_path / "out" / "emobox_table.md").read_text()
@@ -73,10 +73,10 @@ def test_each_corpus_recipe_is_the_base_recipe_with_emobox_data_as_the_override_
 
     info = emobox.index()["ravdess"]
     root, run_dir, user = str(demo_root("ravdess")), tmp_path / "ravdess", ["train.max_steps=1", "overwrite=true"]
-    base = load_recipe(str(benchmark.DEFAULT_RECIPE), ["model.backbone=shape:tiny", *user], validate=False)
-    typed = benchmark._corpus_recipe(base, "ravdess", info, root, run_dir, partial=True, folds="0")
+    base = load_recipe(str(emobox_suite.DEFAULT_RECIPE), ["model.backbone=shape:tiny", *user], validate=False)
+    typed = emobox_suite._corpus_recipe(base, "ravdess", info, root, run_dir, partial=True, folds="0")
     spec = {"name": "ravdess", "root": root, "label_map": info.label_map}
-    strings = load_recipe(str(benchmark.DEFAULT_RECIPE), [
+    strings = load_recipe(str(emobox_suite.DEFAULT_RECIPE), [
         "model.backbone=shape:tiny", f"train.output_dir={run_dir}", f"data.corpora={json.dumps([spec])}",
         f"data.label_set={json.dumps(info.label_set)}", "data.protocol=ravdess_emobox",
         'data.protocol_options={"strict": false}', "data.eval_corpora=[]", "folds=0", *user,

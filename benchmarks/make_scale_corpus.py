@@ -4,8 +4,8 @@ Each clip is 0.5-2 s of 16 kHz 16-bit mono WAV (a few harmonics plus noise, neve
 ``--speakers`` speakers and four labels, under ``OUT/audio/<speaker>/<n>.wav``; ``OUT/manifest.csv`` lists them
 in the ``manifest`` loader's format (path, label, speaker, gender). Deterministic for a given ``--seed``.
 
-Usage: python scripts/make_scale_corpus.py OUT --clips 10000 [--speakers 100] [--seed 0]
-Then: recipe ``data.corpora=[{name: manifest, root: OUT}]`` (see scripts/measure_scale.py).
+Usage: python -m benchmarks.make_scale_corpus OUT --clips 10000 [--speakers 100] [--seed 0]
+Then: recipe ``data.corpora=[{name: manifest, root: OUT}]`` (see benchmarks/measure_scale.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """GPU check: XLS-R-300M training throughput, MFU, peak memory, and what each speed feature is worth.
 
-Run through ``scripts/gpu_check.sh`` (one command, under 8 minutes on one H100/H200). Two parts:
+Run through ``benchmarks/gpu_check.sh`` (one command, under 8 minutes on one H100/H200). Two parts:
 
 1. **features**: training steps of hf_ser's model at the exact XLS-R-300M shape (24 layers, hidden 1024, 12
    frozen under no-grad, bf16 autocast, fused AdamW) on synthetic audio generated on the device, in
@@ -17,7 +17,7 @@ Run through ``scripts/gpu_check.sh`` (one command, under 8 minutes on one H100/H
 --parts features --variants cache,finetune`` on a CPU is the frozen-output cache check at the real width (short
 clips): the cached epoch against epoch 1 and against a full fine-tuning epoch, each beside the FLOP model's bound.
 
-Usage: python scripts/gpu_check.py [--cpu] [--parts features,bench] [--variants sdpa,eager,compile,cache,finetune]
+Usage: python -m benchmarks.gpu_check [--cpu] [--parts features,bench] [--variants sdpa,eager,compile,cache,finetune]
        [--shape xls-r-300m|tiny] [--layers N] [--frozen N] [--clips N] [--json OUT]
 """
 
@@ -34,8 +34,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from hf_ser.bench.measure import PeakMemory, synchronize
-from hf_ser.bench.models import PEAK_BF16_TFLOPS, cached_train_gflops_per_audio_s, train_gflops_per_audio_s
+from benchmarks.trainer.measure import PeakMemory, synchronize
+from benchmarks.trainer.models import (
+    PEAK_BF16_TFLOPS,
+    cached_train_gflops_per_audio_s,
+    train_gflops_per_audio_s,
+)
 from hf_ser.data.batching import BucketBatchSampler, pad_ladder
 from hf_ser.data.frozen_cache import FrozenCacheModel, FrozenOutputCache
 from hf_ser.loop import build_optimizer

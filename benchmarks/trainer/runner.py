@@ -16,18 +16,18 @@ import psutil
 import torch
 import transformers
 
-from hf_ser.audio import SAMPLE_RATE
-from hf_ser.bench.baseline import run_baseline
-from hf_ser.bench.data import build_bench_data
-from hf_ser.bench.hf_path import VARIANTS, bench_recipe, prepare_store, run_hf_ser, write_manifest
-from hf_ser.bench.measure import PathResult
-from hf_ser.bench.models import (
+from benchmarks.trainer.baseline import run_baseline
+from benchmarks.trainer.data import build_bench_data
+from benchmarks.trainer.hf_path import VARIANTS, bench_recipe, prepare_store, run_hf_ser, write_manifest
+from benchmarks.trainer.measure import PathResult
+from benchmarks.trainer.models import (
     BENCH_MODELS,
     PEAK_BF16_TFLOPS,
     bench_config,
     train_gflops_per_audio_s,
     write_init,
 )
+from hf_ser.audio import SAMPLE_RATE
 from hf_ser.data.batching import BucketBatchSampler
 
 logger = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def run_benchmark(settings: BenchSettings) -> dict:
         prepare_s = prepare_store(manifest, work / "store")
 
         def ours_run(name: str, epochs: int, evaluate: bool, seed: int) -> PathResult:
-            # hf_ser's side is the shipped loop: train.run on a recipe per variant (hf_ser.bench.hf_path).
+            # hf_ser's side is the shipped loop: train.run on a recipe per variant (benchmarks.trainer.hf_path).
             cfg = bench_recipe(
                 data, manifest, variant=VARIANTS[name], output_dir=work / "runs" / name, cache_dir=work / "store",
                 epochs=epochs, cache_budget_mb=s.cache_budget_mb, **shared(seed),

@@ -1,4 +1,4 @@
-"""scripts/gpu_check.sh in its CPU mode (tiny shape): every part runs and prints its figures."""
+"""benchmarks/gpu_check.sh in its CPU mode (tiny shape): every part runs and prints its figures."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # every part, every variant and the Trainer bench: a measurement (minutes), run by `make test-slow`
 def test_gpu_check_cpu_mode_prints_every_figure(tmp_path):
     env = {**os.environ, "GPU_CHECK_OUT": str(tmp_path), "PYTHON": sys.executable}
     done = subprocess.run(
-        ["bash", "scripts/gpu_check.sh", "--cpu", "--variants", "sdpa,eager,cache,finetune", "--bench-clips", "8",
+        ["bash", "benchmarks/gpu_check.sh", "--cpu", "--variants", "sdpa,eager,cache,finetune", "--bench-clips", "8",
          "--bench-epochs", "1"],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900,
     )
@@ -39,7 +42,7 @@ def test_gpu_check_cpu_mode_prints_every_figure(tmp_path):
 def test_cache_bounds_follow_the_flop_model():
     """At the XLS-R-300M shape the printed bounds are the FLOP model's: x1.45 at 12 of 24 frozen against epoch 1,
     x2.16 against full fine-tuning (the x2.2 of the project's performance notes)."""
-    sys.path.insert(0, str(REPO_ROOT / "scripts"))
+    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
     try:
         from gpu_check import cache_effect_lines
     finally:
@@ -49,3 +52,20 @@ def test_cache_bounds_follow_the_flop_model():
     assert lines[0].endswith("x1.30 (FLOP model bound x1.45)")
     assert lines[1].endswith("x2.00 (FLOP model bound x2.16)")
     assert "bound" not in " ".join(cache_effect_lines(ref, {"backbone": "shape:tiny", "layers": 2}))
+
+
+def test_gpu_check_features_part_times_the_cache_against_full_fine_tuning(tmp_path, capsys):
+    """The features part alone on the tiny shape: both variants train two epochs and the summary compares them."""
+    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+    try:
+        from gpu_check import main
+    finally:
+        sys.path.pop(0)
+    out = tmp_path / "check.json"
+    assert main(["--cpu", "--parts", "features", "--variants", "cache,finetune", "--clips", "4", "--json", str(out)]) == 0
+    results = json.loads(out.read_text())
+    by_variant = {r["variant"]: r for r in results["features"]}
+    assert set(by_variant) == {"cache", "finetune"}
+    assert by_variant["cache"]["frozen_layers"] > 0 == by_variant["finetune"]["frozen_layers"]
+    assert len(by_variant["cache"]["audio_s_per_s"]) == 2 and by_variant["cache"]["epoch2_over_epoch1"] > 0
+    assert "epoch 2 (cached) / full fine-tuning epoch" in capsys.readouterr().out

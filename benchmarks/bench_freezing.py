@@ -7,7 +7,7 @@ cut to 8 transformer layers so it runs on a CPU; 4 layers frozen. Both variants 
 * requires_grad=False ("usual"): CNN frozen, layers 0-3 requires_grad=False; feature projection, positional conv
   and the SpecAugment embedding stay trainable, so autograd still runs through the frozen layers.
 
-Usage: python scripts/bench_freezing.py [--layers 8] [--batch 2] [--seconds 3] [--repeats 3] [--threads 2]
+Usage: python -m benchmarks.bench_freezing [--layers 8] [--batch 2] [--seconds 3] [--repeats 3] [--threads 2]
 """
 
 import argparse

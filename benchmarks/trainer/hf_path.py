@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from benchmarks.trainer.data import BenchData
+from benchmarks.trainer.measure import CpuClock, PathResult, PeakMemory
 from hf_ser.audio import SAMPLE_RATE
-from hf_ser.bench.data import BenchData
-from hf_ser.bench.measure import CpuClock, PathResult, PeakMemory
 from hf_ser.config import CorpusSpec, DataConfig, ModelConfig, RecipeConfig, TrainConfig
 
 CORPUS = "manifest"  # the manifest loader's corpus name (results key "test/manifest")

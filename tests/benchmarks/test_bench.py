@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from hf_ser.bench.measure import PathResult
-from hf_ser.bench.report import accuracy_line, format_report
-from hf_ser.bench.runner import BenchSettings, accuracy_guard, run_benchmark, t_quantile_975
+from benchmarks.trainer.measure import PathResult
+from benchmarks.trainer.report import accuracy_line, format_report
+from benchmarks.trainer.runner import BenchSettings, accuracy_guard, run_benchmark, t_quantile_975
 from hf_ser.commands import bench as cli
 
 

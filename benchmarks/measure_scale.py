@@ -23,9 +23,9 @@ store's pages are file-backed and not in it). ``--scan`` prints a table over sev
 exponent ``log(t2/t1) / log(n2/n1)`` between consecutive sizes (1 = linear).
 
 Usage:
-    python scripts/make_scale_corpus.py /tmp/c1k --clips 1000
-    python scripts/measure_scale.py /tmp/c1k [--phases warm,folds] [--dtype int16] [--json]
-    python scripts/measure_scale.py --scan /tmp/c1k /tmp/c10k [--phases ...]
+    python -m benchmarks.make_scale_corpus /tmp/c1k --clips 1000
+    python -m benchmarks.measure_scale /tmp/c1k [--phases warm,folds] [--dtype int16] [--json]
+    python -m benchmarks.measure_scale --scan /tmp/c1k /tmp/c10k [--phases ...]
 """
 
 from __future__ import annotations
@@ -309,7 +309,7 @@ def _clips(corpus: str) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpora", nargs="+", help="folders written by scripts/make_scale_corpus.py")
+    parser.add_argument("corpora", nargs="+", help="folders written by benchmarks/make_scale_corpus.py")
     parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}")
     parser.add_argument("--dtype", default="float32", choices=("float32", "int16"), help="audio store sample format")
     parser.add_argument("--batch-audio-s", type=float, default=40.0, help="padded audio per batch in the epoch phase")

@@ -1,4 +1,4 @@
-"""scripts/make_scale_corpus.py and scripts/measure_scale.py on a tiny corpus: the scaling table's machinery."""
+"""benchmarks/make_scale_corpus.py and benchmarks/measure_scale.py on a tiny corpus: the scaling table's machinery."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import soundfile as sf
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _script(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -34,13 +35,14 @@ def test_corpus_generator_writes_short_clips_the_manifest_loader_reads(tmp_path)
     assert len(ds) == 12 and log.reconciles() and len(set(ds["speaker"])) == 3
 
 
+@pytest.mark.slow  # six child processes over two corpora: a measurement, run by `make test-slow`
 def test_measure_scale_prints_phases_and_growth_exponents(tmp_path):
     make = _script("make_scale_corpus")
     for n in (8, 16):
         make.make_corpus(tmp_path / f"c{n}", n, speakers=5)
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     out = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "scripts" / "measure_scale.py"), "--scan", "--json",
+        [sys.executable, str(REPO_ROOT / "benchmarks" / "measure_scale.py"), "--scan", "--json",
          "--phases", "warm,folds,epoch", str(tmp_path / "c8"), str(tmp_path / "c16")],
         check=True, capture_output=True, text=True, env=env, timeout=600,
     ).stdout
@@ -60,7 +62,7 @@ def test_train20_splits_the_run_and_counts_what_evaluation_scored(tmp_path):
     _script("make_scale_corpus").make_corpus(tmp_path / "c", 30, speakers=5)
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     out = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "scripts" / "measure_scale.py"), "--json", "--phases", "train20", str(tmp_path / "c")],
+        [sys.executable, str(REPO_ROOT / "benchmarks" / "measure_scale.py"), "--json", "--phases", "train20", str(tmp_path / "c")],
         check=True, capture_output=True, text=True, env=env, timeout=600,
     ).stdout
     (row,) = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
