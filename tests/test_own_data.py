@@ -168,3 +168,31 @@ def test_failed_start_is_only_what_a_run_writes_before_training(tmp_path):
     (out / "checkpoints" / "state.json").write_text("{}")  # training had started
     assert not failed_start(out)
     assert not failed_start(tmp_path / "empty_or_missing")
+
+
+def test_label_folders_without_speakers_draft_a_clip_level_split_and_inspect_lists_the_mapping(tmp_path, monkeypatch, capsys):
+    import yaml
+    from audio_fixtures import write_wav
+
+    from hf_ser.commands import main
+    from hf_ser.config import load_recipe
+
+    monkeypatch.setenv("HF_SER_CACHE", str(tmp_path / "cache"))
+    for label in LABELS:
+        for i in range(4):
+            write_wav(tmp_path / "clips" / label / f"{i}.wav", seconds=0.6, seed=i)
+    assert main(["corpora", "inspect", "audiofolder", str(tmp_path / "clips"), "--no-audio-check"]) == 2
+    assert "options: {speakers: unknown}" in capsys.readouterr().err
+    argv = ["corpora", "inspect", "audiofolder", str(tmp_path / "clips"), "--no-audio-check", "--option", "speakers=unknown"]
+    assert main([*argv, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {(m["from"], m["to"]) for m in report["label_mapping"]} == {
+        ("angry", "anger"), ("happy", "happiness"), ("sad", "sadness")
+    }
+    out = tmp_path / "recipes" / "mine.yaml"
+    assert main(["recipe", "new", "--corpus", "audiofolder", "--root", str(tmp_path / "clips"), "-o", str(out)]) == 0
+    recipe = yaml.safe_load(out.read_text())
+    assert recipe["data"]["protocol"] == "stratified_random"
+    assert recipe["data"]["corpora"] == [{"name": "audiofolder", "root": "../clips", "options": {"speakers": "unknown"}}]
+    assert "SPEAKER-DEPENDENT" in out.read_text()  # the header says why, in words
+    assert Path(load_recipe(out).data.corpora[0].root) == tmp_path / "clips"  # relative to the recipe's folder

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,8 @@ def inspect_corpus(
     label_set: str | Sequence[str] = "all",
     audio_check: bool = True,
     cache_root: str | Path | None = None,
+    label_map: Mapping[str, str | None] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Load ``name`` from ``root`` and summarise it (the structure ``--json`` prints).
 
@@ -73,7 +75,7 @@ def inspect_corpus(
         and test speakers are corpus-local ids.
     """
     entry = get_corpus(name)
-    dataset, log = load_corpus(name, root, label_set=label_set)
+    dataset, log = load_corpus(name, root, label_set=label_set, label_map=label_map or None, **dict(options or {}))
     if audio_check and len(dataset):
         cache = Path(cache_root) if cache_root is not None else default_cache_root()
         _, dataset = AudioStore.prepare(dataset, cache, skip_log=log, progress=sys.stderr.isatty())
