@@ -82,3 +82,12 @@ def test_mistake_prints_one_line_and_exits_2(mistake, tmp_path, monkeypatch, cap
     errors = [line for line in err.splitlines() if ": error: " in line]
     assert len(errors) == 1 and fragment in errors[0], err[-2000:]
     assert "Traceback" not in err
+
+
+def test_num_frozen_layers_beyond_a_backbone_known_only_at_build_is_a_recipe_error():
+    """A Hub backbone's depth is known once its config is read, in build_model: still a one-line recipe error."""
+    from hf_ser.errors import RecipeError
+    from hf_ser.models.builder import build_model
+
+    with pytest.raises(RecipeError, match=r"model.num_frozen_layers=9: .* has 4 layers; use 0..4"):
+        build_model(backbone="shape:tiny", id2label={0: "a", 1: "b"}, num_frozen_layers=9, freeze_feature_encoder=True)
