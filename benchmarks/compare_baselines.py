@@ -20,14 +20,14 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+from hf_ser.metrics.over_folds import mean_std
+from hf_ser.metrics.registry import CLASS_METRICS, METRICS
 
 logger = logging.getLogger("compare_baselines")
 
 REPO = Path(__file__).resolve().parents[1]
 WAV2VEC2_RECIPE = "recipes/demo/ravdess_tiny.yaml"
 BASELINE_KINDS = ("issa_cnn", "issa_mlp", "mfcc_rnn", "logmel_cnn", "logmel_bilstm")
-METRICS = ("ua", "wa", "macro_f1")
 
 
 def recipe_for(kind: str) -> str:
@@ -44,14 +44,14 @@ def fold_metrics(run_dir: Path) -> list[dict]:
 
 
 def summarize(kind: str, folds: list[dict], seconds: float, split: str = "test") -> dict:
-    """Mean and std over folds of the test metrics on every ``<split>/<corpus>`` result, plus the test speakers."""
+    """Mean and sample std over folds (``hf_ser.metrics.over_folds``) of the test metrics on every ``<split>/<corpus>`` result, plus the test speakers."""
     row: dict = {"kind": kind, "folds": len(folds), "seconds": seconds}
-    for metric in METRICS:
+    for metric in CLASS_METRICS:
         values = [
             res[metric] for m in folds for key, res in m["results"].items()
             if key.startswith(f"{split}/") and res.get(metric) is not None
         ]
-        row[metric] = (float(np.mean(values)), float(np.std(values))) if values else (float("nan"), float("nan"))
+        row[metric] = mean_std(values)
     row["test_speakers"] = [tuple(m["protocol"]["test_speakers"]) for m in folds]
     return row
 
@@ -59,11 +59,11 @@ def summarize(kind: str, folds: list[dict], seconds: float, split: str = "test")
 def markdown_table(rows: list[dict]) -> str:
     """Rows from ``summarize`` as a Markdown table (percentages, mean ± std over folds)."""
     lines = [
-        "| model kind | folds | test UA % | test WA % | test macro-F1 % | training time (s) |",
+        "| model kind | folds | " + " | ".join(f"test {METRICS[m].label} %" for m in CLASS_METRICS) + " | training time (s) |",
         "|---|---|---|---|---|---|",
     ]
     for r in rows:
-        cells = [f"{100 * r[m][0]:.1f} ± {100 * r[m][1]:.1f}" for m in METRICS]
+        cells = [f"{100 * r[m][0]:.1f} ± {100 * r[m][1]:.1f}" for m in CLASS_METRICS]
         lines.append(f"| {r['kind']} | {r['folds']} | {' | '.join(cells)} | {r['seconds']:.0f} |")
     return "\n".join(lines)
 

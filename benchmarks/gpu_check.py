@@ -42,8 +42,8 @@ from benchmarks.trainer.models import (
 )
 from hf_ser.data.batching import BucketBatchSampler, pad_ladder
 from hf_ser.data.frozen_cache import FrozenCacheModel, FrozenOutputCache
-from hf_ser.loop import build_optimizer
 from hf_ser.models import build_model
+from hf_ser.training.optim import build_optimizer
 
 SAMPLE_RATE = 16_000
 VARIANTS = ("sdpa", "eager", "compile", "cache", "finetune")

@@ -211,10 +211,10 @@ def _train20(corpus: str, cache: str, dtype: str, work: Path) -> dict:
 
     torch.nn.modules.module.register_module_forward_pre_hook(pre)
     torch.nn.modules.module.register_module_forward_hook(post)
-    import hf_ser.loop
+    import hf_ser.training.predictions
 
     scored = {"eval_batches": 0, "eval_windows": 0, "real_samples": 0, "padded_samples": 0}
-    evaluation_forward = hf_ser.loop.forward  # what ``predict`` calls for every evaluation batch
+    evaluation_forward = hf_ser.training.predictions.forward  # what ``predict_split`` calls for every evaluation batch
 
     def counting_forward(model, batch):
         scored["eval_batches"] += 1
@@ -223,7 +223,7 @@ def _train20(corpus: str, cache: str, dtype: str, work: Path) -> dict:
         scored["padded_samples"] += batch["attention_mask"].numel()
         return evaluation_forward(model, batch)
 
-    hf_ser.loop.forward = counting_forward
+    hf_ser.training.predictions.forward = counting_forward
     from torch.optim.optimizer import register_optimizer_step_post_hook
 
     register_optimizer_step_post_hook(

@@ -158,6 +158,13 @@ class TrainConfig:
     """Validate every N optimizer steps (default: at the end of each epoch)."""
     select_metric: Literal["ua", "wa", "macro_f1", "ccc", "loss"] = "ua"
     """Validation metric that picks the best checkpoint (``ccc`` = mean concordance for regression)."""
+    ema_decay: Union[float, None] = None
+    """Exponential moving average of the trainable weights, updated after every optimizer step with this decay
+    (e.g. 0.999); validation, model selection and the saved model use the average (None: off)."""
+    temperature_scaling: bool = True
+    """Fit one temperature on the validation split after model selection (minimising its negative log-likelihood)
+    and store it in the saved model: reported probabilities, calibration figures (ECE, Brier) and ``predict`` use
+    ``softmax(logits / T)``. It never changes a prediction (the arg-max is the same), only the confidences."""
     early_stopping_patience: Union[int, None] = None
     """Stop after this many validations without improvement."""
     checkpoint_every_n_steps: Union[int, None] = None
@@ -370,13 +377,12 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
         options = [arg for arg in args if arg is not type(None)]
         if value is not None and len(options) == 1:  # Optional[X]: X's own error names the inner key
             return _convert(options[0], value, key)
-        errors = []
         # Try None first so that `null` works, then the declared order.
         for arg in sorted(args, key=lambda a: a is not type(None)):
             try:
                 return _convert(arg, value, key)
-            except RecipeError as e:
-                errors.append(str(e))
+            except RecipeError:
+                continue
         raise RecipeError(f"{key}: {value!r} fits none of {_type_name(tp)}")
     if origin is Literal:
         if value not in args:

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from hf_ser import emobox
+from hf_ser.metrics.registry import MACRO_F1, UA, WA
+from hf_ser.metrics.registry import METRICS as METRIC_REGISTRY
 from hf_ser.run_dir import load_run
 
 if TYPE_CHECKING:
@@ -31,8 +33,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("hf_ser.emobox_suite")
 DEFAULT_RECIPE = Path(__file__).resolve().parent.parent / "recipes" / "emobox" / "base.yaml"
-METRICS = ("wa", "ua", "micro_f1", "macro_f1")
-HEADERS = {"wa": "WA", "ua": "UA", "micro_f1": "micro-F1", "macro_f1": "macro-F1"}
+# EmoBox's columns: its micro-F1 over single-label clips is the accuracy (WA), reported under its own name.
+MICRO_F1 = "micro_f1"
+METRICS = (WA, UA, MICRO_F1, MACRO_F1)
+HEADERS = {**{m: METRIC_REGISTRY[m].label for m in (WA, UA, MACRO_F1)}, MICRO_F1: "micro-F1"}
 
 
 def read_roots(path: str | Path) -> dict[str, str]:
@@ -154,7 +158,7 @@ def _row(corpus: str, info: emobox.EmoBoxCorpus, run_dir: Path) -> dict[str, Any
         folds.append({
             "fold": protocol.get("fold", name),
             "n": result.get("n"),
-            **{m: result.get("wa" if m == "micro_f1" else m) for m in METRICS},
+            **{m: result.get(WA if m == MICRO_F1 else m) for m in METRICS},
         })
     means = {
         m: (sum(f[m] for f in folds) / len(folds) if all(f[m] is not None for f in folds) else None) for m in METRICS

@@ -7,7 +7,7 @@
       manifests/                  train/valid/test.jsonl (one clip a line, ``MANIFEST_FIELDS``) + split.json
       metrics.json                ``FoldMetrics``: the protocol record, results, augmentation, cache, timing
       model/                      the model selected on validation (``save_pretrained`` + feature extractor)
-      checkpoints/step_N/         resumable state (``hf_ser.loop``)
+      checkpoints/step_N/         resumable state (``hf_ser.training.checkpoints``)
       confusion_*.png curves.png  plots
       fold_<k>/                   the per-fold files above, when the protocol has several folds
       aggregate.json aggregate.md mean ± std over folds
@@ -44,6 +44,7 @@ MANIFESTS_DIR = "manifests"
 SPLIT_FILE = "split.json"
 MODEL_DIR = "model"
 CHECKPOINTS_DIR = "checkpoints"
+TRAINER_STATE_FILE = "trainer_state.json"  # inside each checkpoint folder
 AGGREGATE_JSON = "aggregate.json"
 AGGREGATE_MD = "aggregate.md"
 CURVES_FILE = "curves.png"
@@ -56,6 +57,12 @@ MANIFEST_FIELDS = ("utt_id", "corpus", "rel_path", "speaker", "label", "orig_lab
 def fold_dir(run_dir: str | Path, fold_index: int, num_folds: int) -> Path:
     """Where a fold writes: the run directory itself for one-fold protocols, else ``fold_<k>/``."""
     return Path(run_dir) / f"fold_{fold_index}" if num_folds > 1 else Path(run_dir)
+
+
+def checkpoint_dir(fold_dir: str | Path, step: int, *, partial: bool = False) -> Path:
+    """A fold's checkpoint of optimizer step ``step``; ``partial``: the folder it is written in before the rename
+    that completes it (``.tmp-step_N``, never read as a checkpoint)."""
+    return Path(fold_dir) / CHECKPOINTS_DIR / f"{'.tmp-' if partial else ''}step_{step:08d}"
 
 
 # ---------------------------------------------------------------------------------------------- records
@@ -97,7 +104,7 @@ class FoldMetrics:
     protocol: ProtocolRecord
     best_step: int  # optimizer step of the selected model
     results: dict[str, dict[str, Any]]  # "valid/<corpus>", "test/<corpus>", "cross/<t>", "cross_unmasked/<t>"
-    training: dict[str, Any]  # ``hf_ser.loop.LoopTiming.report``: epoch times, data wait, audio seconds, loss
+    training: dict[str, Any]  # ``hf_ser.training.timing.LoopTiming.report``: epoch times, data wait, audio seconds, loss
     augmentation: dict[str, Any] | None = None  # counts per augmentation (all training, resumes included)
     frozen_cache: dict[str, Any] | None = None  # hits / misses / rejected (over budget) / clips / mb of the cache
     parameters: dict[str, Any] | None = None  # trainable / total parameters and trainable_fraction (adapters: small)

@@ -98,6 +98,7 @@ RANGES: dict[str, Range] = {
     "train.seed": NON_NEGATIVE,
     "train.eval_every_n_steps": AT_LEAST_1,
     "train.early_stopping_patience": AT_LEAST_1,
+    "train.ema_decay": FRACTION_OPEN,  # (0, 1): 0 would be no average, 1 would never move
     "train.checkpoint_every_n_steps": AT_LEAST_1,
     "train.keep_checkpoints": AT_LEAST_1,
     "train.frozen_cache_mb": NON_NEGATIVE,  # 0: off

@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"", "errors", "audio", "metrics", "demo_data", "auto_classes"}),
     ("library", {"corpora", "splits", "emobox", "augment", "models", "baselines"}),
     ("recipe", {"config", "validate", "model_kinds"}),
-    ("pipeline", {"data", "loop", "evaluation", "reporting", "run_dir", "acceleration"}),
+    ("pipeline", {"data", "training", "evaluation", "reporting", "run_dir", "acceleration"}),
     ("entry", {"train", "matrix", "predict", "hub", "emobox_suite", "onnx_export"}),
     ("command line", {"commands", "cli"}),
 ]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import torch
 
-from hf_ser.loop import LoopTiming, Stopping, TrainerState
+from hf_ser.training.state import Stopping, TrainerState
+from hf_ser.training.timing import LoopTiming
 
 
 def test_step_budget_ends_the_fold_mid_epoch():
@@ -38,6 +41,17 @@ def test_selection_and_patience():
     state = TrainerState()
     assert by_loss.improved(state, {"loss": 2.0}) and by_loss.improved(state, {"loss": 1.0})
     assert not by_loss.improved(state, {"loss": 1.5})
+
+
+def test_the_validated_step_is_state_saved_with_it():
+    rule = Stopping(total_steps=10, max_epochs=None, patience=None, select_metric="ua")
+    state = TrainerState(step=3)
+    assert state.validated_step == -1
+    rule.improved(state, {"ua": 0.5})
+    state.step = 5
+    rule.improved(state, {"ua": 0.1})  # not an improvement, still a validation of step 5
+    assert state.validated_step == 5 and state.best_step == 3
+    assert TrainerState(**json.loads(json.dumps(state.__dict__))).validated_step == 5  # as a checkpoint keeps it
 
 
 def test_timing_accumulates_on_the_device_and_reads_at_log_steps():

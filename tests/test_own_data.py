@@ -135,14 +135,14 @@ def test_a_failed_start_does_not_block_the_corrected_command(tmp_path, monkeypat
 def test_ctrl_c_names_the_checkpoint_and_the_resume_command(tmp_path, monkeypatch, capsys):
     import hf_ser.train
     from hf_ser.commands import main
-    from hf_ser.loop import STATE_FILE
+    from hf_ser.run_dir import TRAINER_STATE_FILE
 
     out = tmp_path / "out"
 
     def interrupted(cfg, **_):  # what Ctrl-C after the first checkpoint looks like to the command
         step = Path(cfg.train.output_dir) / "checkpoints" / "step_00000004"
         step.mkdir(parents=True)
-        (step / STATE_FILE).write_text("{}")
+        (step / TRAINER_STATE_FILE).write_text("{}")
         raise KeyboardInterrupt
 
     monkeypatch.setattr(hf_ser.train, "run", interrupted)

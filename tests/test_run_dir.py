@@ -104,3 +104,21 @@ def test_split_reads_back_from_the_manifests(trained_run):
     assert {side: len(getattr(split, side)) for side in rd.SIDES} == proto["counts"]
     keys = [f"{c}/{u}" for c, u in zip(data.dataset["corpus"], data.dataset["utt_id"])]
     assert [keys[i] for i in split.test] == [f"{r['corpus']}/{r['utt_id']}" for r in rd.read_manifests(run)["test"]]
+
+
+def test_every_evaluated_split_is_calibrated_and_the_temperature_travels_with_the_model(trained_run):
+    """ECE, Brier and the reliability bins for every scored split; a reliability PNG each; the temperature fitted on
+    validation is in the saved config.json and only lowers the validation NLL (it never changes a prediction)."""
+    run, result = trained_run
+    metrics = json.loads((run / "metrics.json").read_text())
+    calibration = json.loads((run / "model" / "config.json").read_text())["calibration"]
+    assert calibration["fitted_on"] == "validation" and calibration["temperature"] > 0
+    for key, figures in metrics["results"].items():
+        assert 0 <= figures["ece"] <= 1 and 0 <= figures["brier"] <= 2, key
+        assert sum(figures["reliability"]["count"]) == figures["n"], key
+        assert figures["temperature"] == calibration["temperature"]
+        assert figures["accuracy_at_coverage"]["100"] == pytest.approx(figures["wa"]), key
+        assert (run / f"reliability_{key.replace('/', '_')}.png").stat().st_size > 0
+    valid = next(v for k, v in metrics["results"].items() if k.startswith("valid/"))
+    if calibration["temperature"] != 1.0:
+        assert valid["nll"] <= valid["uncalibrated"]["nll"]

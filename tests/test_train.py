@@ -167,19 +167,24 @@ def test_selected_model_is_not_validated_again(tmp_path, monkeypatch):
     step than the final one): the validation split is predicted once per validation, never again at the end,
     and metrics.json's results equal those of predicting it again with the reloaded model."""
     import hf_ser.train as train
+    import hf_ser.training.fold as fold
 
     monkeypatch.setenv("HF_SER_CACHE", str(tmp_path / "cache"))
     calls: list[int] = []
-    real_predict, real_evaluate = train.predict, train._evaluate
+    real_predict, real_evaluate = fold.predict_split, fold.FoldRecipe.evaluate
 
     def counting_predict(accelerator, model, loader):
         calls.append(id(loader))
         return real_predict(accelerator, model, loader)
 
-    monkeypatch.setattr(train, "predict", counting_predict)
+    def forgetful_evaluate(recipe):
+        recipe.best_outputs = {}  # as if selection had kept no predictions
+        return real_evaluate(recipe)
+
+    monkeypatch.setattr(fold, "predict_split", counting_predict)
     results = {}
-    for name, evaluate in (("reused", real_evaluate), ("second_pass", lambda *a, **k: real_evaluate(*a, **{**k, "valid_out": None}))):
-        monkeypatch.setattr(train, "_evaluate", evaluate)
+    for name, evaluate in (("reused", real_evaluate), ("second_pass", forgetful_evaluate)):
+        monkeypatch.setattr(fold.FoldRecipe, "evaluate", evaluate)
         calls.clear()
         out = tmp_path / name
         steps = ["train.max_steps=4", "train.eval_every_n_steps=1"]  # four validations inside the first epoch

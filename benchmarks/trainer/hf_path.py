@@ -24,6 +24,7 @@ from benchmarks.trainer.data import BenchData
 from benchmarks.trainer.measure import CpuClock, PathResult, PeakMemory
 from hf_ser.audio import SAMPLE_RATE
 from hf_ser.config import CorpusSpec, DataConfig, ModelConfig, RecipeConfig, TrainConfig
+from hf_ser.training.callbacks import Callback
 
 CORPUS = "manifest"  # the manifest loader's corpus name (results key "test/manifest")
 
@@ -134,6 +135,18 @@ def bench_recipe(
     )
 
 
+class NaiveFreezing(Callback):
+    """Freeze the bottom ``num_layers`` encoder layers the baseline's way (``requires_grad=False``, autograd still
+    runs through them), on the built model before the optimizer collects its parameters."""
+
+    def __init__(self, num_layers: int):
+        self.num_layers = num_layers
+
+    def on_model_built(self, model: torch.nn.Module) -> None:
+        for layer in model.backbone.encoder.layers[: self.num_layers]:
+            layer.requires_grad_(False)
+
+
 def run_hf_ser(cfg: RecipeConfig, *, variant: Variant, num_frozen_layers: int, evaluate: bool = True) -> PathResult:
     """Run ``hf_ser.train.run(cfg)`` and read its figures from the loop's own record.
 
@@ -142,12 +155,9 @@ def run_hf_ser(cfg: RecipeConfig, *, variant: Variant, num_frozen_layers: int, e
     """
     from hf_ser.train import run
 
-    def naive_freezing(model: torch.nn.Module) -> None:
-        for layer in model.backbone.encoder.layers[:num_frozen_layers]:
-            layer.requires_grad_(False)
-
+    callbacks = () if variant.no_grad_cut else (NaiveFreezing(num_frozen_layers),)
     with PeakMemory() as memory, CpuClock() as cpu, contextlib.redirect_stdout(sys.stderr):  # the run's own table
-        out = run(cfg, on_model=None if variant.no_grad_cut else naive_freezing)
+        out = run(cfg, callbacks=callbacks)
     metrics = next(iter(out["folds"].values()))
     t = metrics["training"]
     result = PathResult(name=variant.name)

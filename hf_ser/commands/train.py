@@ -43,10 +43,10 @@ def interrupted_line(output_dir: str, args: argparse.Namespace) -> str:
     import shlex
     from pathlib import Path
 
-    from hf_ser.loop import latest_checkpoint
+    from hf_ser.training.checkpoints import complete_checkpoints
 
     out = Path(output_dir)
-    found = [c for c in (latest_checkpoint(d) for d in [out, *sorted(out.glob("fold_*"))]) if c is not None]
+    found = [done[-1] for done in (complete_checkpoints(d) for d in [out, *sorted(out.glob("fold_*"))]) if done]
     saved = f"newest checkpoint {', '.join(map(str, found))}" if found else "no checkpoint yet (training restarts at step 0)"
     again = shlex.join(["hf-ser", "train", args.recipe, *args.overrides, "--resume"])
     return f"interrupted: {saved}; continue with: {again}"

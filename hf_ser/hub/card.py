@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,15 +20,16 @@ import jinja2.meta
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from hf_ser.hub.paths import local_path_placeholders, scrub_paths
+from hf_ser.metrics.over_folds import mean_std
+from hf_ser.metrics.registry import MACRO_F1, METRICS, UA, WA
 from hf_ser.run_dir import RECIPE_FILE, find_model, run_file
 from hf_ser.run_dir import load_run as load_run_files
 
 logger = logging.getLogger(__name__)
 
 TEMPLATE_PATH = Path(__file__).parent / "templates" / "model_card.md"
-METRIC_NAMES = {"wa": "WA (accuracy)", "ua": "UA (unweighted average recall)", "macro_f1": "Macro F1"}
-# model-index metric types the Hub knows: WA is accuracy, UA is macro-averaged recall.
-_METRIC_TYPES = {"wa": "accuracy", "ua": "recall", "macro_f1": "f1"}
+# The card's metrics, accuracy first as Hub cards show it (names and model-index types: the metric registry).
+CARD_METRICS = (WA, UA, MACRO_F1)
 # Licence strings as corpora write them -> Hub licence identifiers.
 _HUB_LICENSES = {
     "cc by-nc-sa 4.0": "cc-by-nc-sa-4.0",
@@ -118,7 +118,7 @@ def _looks_demo(recipe: dict[str, Any]) -> bool:
     return False
 
 
-def load_run(run_dir: str | Path) -> RunSummary:
+def load_run_summary(run_dir: str | Path) -> RunSummary:
     """Read everything the card needs from a run directory (through ``hf_ser.run_dir``, its only reader)."""
     run = load_run_files(run_dir)
     model_dir, model_note = find_model(run.run_dir)
@@ -162,13 +162,13 @@ def _base_model(recipe: dict[str, Any]) -> str | None:
     return backbone
 
 
-def _eval_results(summary: RunSummary, model_name: str) -> list[EvalResult]:
+def _eval_results(summary: RunSummary) -> list[EvalResult]:
     results = []
     for key, values in sorted((summary.metrics.get("results") or {}).items()):
         split, _, corpus = key.partition("/")
         if split not in ("test", "cross"):
             continue
-        for metric, metric_type in _METRIC_TYPES.items():
+        for metric in CARD_METRICS:
             value = values.get(metric)
             if not isinstance(value, (int, float)) or math.isnan(value):
                 continue
@@ -179,8 +179,8 @@ def _eval_results(summary: RunSummary, model_name: str) -> list[EvalResult]:
                     dataset_type=corpus,
                     dataset_name=f"{corpus} ({'cross-corpus' if split == 'cross' else 'held-out test speakers'})",
                     dataset_split="test",
-                    metric_type=metric_type,
-                    metric_name=METRIC_NAMES[metric],
+                    metric_type=METRICS[metric].hub_type,
+                    metric_name=METRICS[metric].title,
                     metric_value=round(float(value), 4),
                 )
             )
@@ -193,7 +193,7 @@ def build_card_data(summary: RunSummary, repo_id: str) -> ModelCardData:
     if not languages:
         languages = sorted({r.get("language") for r in _manifest_rows(summary.run_dir) if r.get("language")})
     model_name = repo_id.split("/")[-1]
-    evals = _eval_results(summary, model_name)
+    evals = _eval_results(summary)
     return ModelCardData(
         model_name=model_name,
         base_model=_base_model(summary.recipe),
@@ -218,11 +218,11 @@ def _fmt(value: Any) -> str:
 
 
 def _results_table(rows: list[tuple[str, dict[str, Any]]], first: str) -> str:
-    lines = [f"| {first} | WA | UA | Macro F1 | n |", "|---|---|---|---|---|"]
+    header = " | ".join(METRICS[m].label for m in CARD_METRICS)
+    lines = [f"| {first} | {header} | n |", "|---" * (len(CARD_METRICS) + 2) + "|"]
     for name, r in rows:
-        lines.append(
-            f"| {name} | {_fmt(r.get('wa', '-'))} | {_fmt(r.get('ua', '-'))} | {_fmt(r.get('macro_f1', '-'))} | {r.get('n', '-')} |"
-        )
+        cells = " | ".join(_fmt(r.get(m, "-")) for m in CARD_METRICS)
+        lines.append(f"| {name} | {cells} | {r.get('n', '-')} |")
     return "\n".join(lines)
 
 
@@ -288,7 +288,7 @@ def _protocol_section(s: RunSummary) -> str:
 def _mean_std(values: list[float]) -> str:
     if len(values) < 2:
         return _fmt(values[0]) if values else "-"
-    return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
+    return "{:.4f} ± {:.4f}".format(*mean_std(values))
 
 
 def _results_section(s: RunSummary) -> str:
@@ -302,10 +302,10 @@ def _results_section(s: RunSummary) -> str:
         for key in keys:
             rows = [(fold, (m.get("results") or {}).get(key, {})) for fold, m in s.folds.items()]
             parts.append(f"Per fold, `{key}`:\n\n" + _results_table(rows, "fold"))
-            vals = {m: [r[m] for _, r in rows if isinstance(r.get(m), (int, float))] for m in METRIC_NAMES}
+            vals = {m: [r[m] for _, r in rows if isinstance(r.get(m), (int, float))] for m in CARD_METRICS}
             parts.append(
                 f"Mean ± std over folds (sample std), `{key}`: "
-                + "; ".join(f"{METRIC_NAMES[m]} {_mean_std(v)}" for m, v in vals.items())
+                + "; ".join(f"{METRICS[m].title} {_mean_std(v)}" for m, v in vals.items())
             )
         if s.aggregate:
             parts.append("The run's own aggregate (`aggregate.json`) is uploaded under `eval/`.")
@@ -376,7 +376,7 @@ def render_model_card(run_dir: str | Path, repo_id: str, *, template_path: str |
     Raises:
         ValueError: the template names a variable this function does not fill.
     """
-    summary = load_run(run_dir)
+    summary = load_run_summary(run_dir)
     card_data = build_card_data(summary, repo_id)
     recipe_text = run_file(Path(run_dir), RECIPE_FILE)
     sections = {

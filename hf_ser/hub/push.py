@@ -16,7 +16,7 @@ from huggingface_hub import CommitOperationAdd, HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
 from hf_ser.hub.auth import resolve_token, scrub
-from hf_ser.hub.card import load_run, render_model_card
+from hf_ser.hub.card import load_run_summary, render_model_card
 from hf_ser.hub.paths import local_path_placeholders, scrub_payloads
 from hf_ser.run_dir import (
     AGGREGATE_JSON,
@@ -157,7 +157,7 @@ def push_run(
     payloads = {path: local.read_bytes() for path, local in files.items()}
     payloads["README.md"] = str(card).encode("utf-8")
     # Nothing local in what is pushed: corpus roots, run and cache folders become placeholders.
-    payloads = scrub_payloads(payloads, local_path_placeholders(run_dir, load_run(run_dir).recipe))
+    payloads = scrub_payloads(payloads, local_path_placeholders(run_dir, load_run_summary(run_dir).recipe))
     _check_no_token(payloads, token)
 
     api = HfApi(token=token)

@@ -10,9 +10,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from hf_ser.metrics.registry import CLASS_METRICS, UA
 from hf_ser.metrics.scores import scores_from_confusion
 
-BOOTSTRAP_METRICS = ("wa", "ua", "macro_f1")
+BOOTSTRAP_METRICS = CLASS_METRICS  # the metrics a confusion matrix gives
 # Resamples scored per chunk: bounds the (chunk, n) index array to ~64 MB for n = 8000.
 _CHUNK = 1000
 
@@ -22,7 +23,7 @@ def bootstrap_ci(
     predictions: Sequence[int],
     labels: Sequence[str],
     *,
-    metric: str = "ua",
+    metric: str = UA,
     n_boot: int = 1000,
     seed: int = 0,
     alpha: float = 0.05,
