@@ -196,3 +196,6 @@ def test_label_folders_without_speakers_draft_a_clip_level_split_and_inspect_lis
     assert recipe["data"]["corpora"] == [{"name": "audiofolder", "root": "../clips", "options": {"speakers": "unknown"}}]
     assert "SPEAKER-DEPENDENT" in out.read_text()  # the header says why, in words
     assert Path(load_recipe(out).data.corpora[0].root) == tmp_path / "clips"  # relative to the recipe's folder
+    mine = out.read_text()
+    assert main(["recipe", "new", "--corpus", "audiofolder", "--root", str(tmp_path / "clips"), "-o", str(out)]) == 2
+    assert out.read_text() == mine and "exists" in capsys.readouterr().err  # a draft never replaces a file

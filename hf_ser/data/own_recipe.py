@@ -21,6 +21,7 @@ import yaml
 
 from hf_ser.config import ModelConfig, load_recipe
 from hf_ser.corpora import NoSpeakersError, label_mapping, load_corpus, read_columns
+from hf_ser.errors import UserError
 from hf_ser.splits import PREDEFINED_SIDES
 
 # The fewest speakers a speaker-independent hold-out needs: one to test, one to validate, one to train.
@@ -84,8 +85,11 @@ def draft_recipe(
 
     Raises:
         UnknownLabelsError / CorpusLayoutError: as training would, before anything is written.
+        UserError: ``output`` exists (a draft never replaces a file).
     """
     output = Path(output)
+    if output.exists():
+        raise UserError(f"{output} exists: a draft never replaces a file; choose another -o, or move that file away")
     root_path = Path(root).expanduser().resolve()
     options: dict[str, Any] = {}
     try:
