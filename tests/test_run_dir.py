@@ -89,6 +89,11 @@ def test_metrics_json_is_the_typed_record(trained_run):
     training = stored["training"]
     assert training["batches"] == 2 and training["train_audio_s"] > 0
     assert training["train_audio_s"] <= training["padded_audio_s"]
+    # Seconds live in timing.json, so metrics.json holds nothing that changes from one rerun to the next.
+    timing = json.loads((run / rd.TIMING_FILE).read_text())
+    assert timing == result["timing"][0] and len(timing["training"]["epoch_s"]) >= 1
+    assert timing["evaluation"]["test_eval_s"] > 0
+    assert not any(key.endswith(("_s", "_cpu_s")) and "audio" not in key for key in training)
 
 
 def test_split_reads_back_from_the_manifests(trained_run):

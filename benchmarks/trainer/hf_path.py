@@ -159,7 +159,7 @@ def run_hf_ser(cfg: RecipeConfig, *, variant: Variant, num_frozen_layers: int, e
     with PeakMemory() as memory, CpuClock() as cpu, contextlib.redirect_stdout(sys.stderr):  # the run's own table
         out = run(cfg, callbacks=callbacks)
     metrics = next(iter(out["folds"].values()))
-    t = metrics["training"]
+    t = {**metrics["training"], **next(iter(out["timing"].values()))["training"]}
     result = PathResult(name=variant.name)
     result.epoch_times_s = list(t["epoch_s"])
     result.train_time_s = t["train_s"]
@@ -176,7 +176,7 @@ def run_hf_ser(cfg: RecipeConfig, *, variant: Variant, num_frozen_layers: int, e
         result.notes["cache"] = {"clips": c["clips"], "mb": c["mb"], "hits": c["hits"], "misses": c["misses"], "over_budget": c["rejected"]}
     if evaluate:
         test = metrics["results"][f"test/{CORPUS}"]
-        result.eval_time_s = t["test_eval_s"]
+        result.eval_time_s = next(iter(out["timing"].values()))["evaluation"]["test_eval_s"]
         result.eval_audio_s = t["test_audio_s"]
         result.wa, result.ua = float(test["wa"]), float(test["ua"])
     return result

@@ -145,4 +145,38 @@ def plot_reliability(record: dict[str, Any], path: str | Path, *, title: str) ->
     ax_rc.set_ylabel("risk (error rate of answered clips)")
     ax_rc.set_title("risk-coverage", fontsize=9)
     fig.suptitle(title, fontsize=9)
+
+
+def plot_timeline(
+    segments: Sequence[Any], labels: Sequence[str], duration_s: float, path: str | Path, *, title: str
+) -> Path:
+    """Write an emotion timeline PNG of one recording (``hf-ser predict --plot``).
+
+    Top: each class's probability over time, as steps over the segments (blank where no segment: silence or
+    left-out speech). Bottom: the label band, one coloured bar per segment.
+
+    Args:
+        segments: objects with ``start_s``, ``end_s``, ``label`` and ``probabilities`` (``{label: p}``).
+        labels: the model's classes, in its order (fixes the colours).
+        duration_s: length of the recording (the x range).
+    """
+    colours = {lab: f"C{i % 10}" for i, lab in enumerate(labels)}
+    fig = Figure(figsize=(max(6.0, min(18.0, duration_s / 4)), 3.2))
+    top, band = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    for lab in labels:
+        xs: list[float] = []
+        ys: list[float] = []
+        for seg in segments:
+            xs += [seg.start_s, seg.end_s, seg.end_s]
+            ys += [seg.probabilities.get(lab, 0.0)] * 2 + [np.nan]
+        top.plot(xs, ys, color=colours[lab], label=lab, linewidth=1.4)
+    for seg in segments:
+        band.axvspan(seg.start_s, seg.end_s, color=colours.get(seg.label, "0.5"), alpha=0.85)
+    top.set_ylim(0, 1)
+    top.set_ylabel("probability")
+    top.set_title(title, fontsize=9)
+    top.legend(loc="upper right", fontsize=7, ncol=min(len(labels), 4))
+    band.set_yticks([])
+    band.set_xlim(0, max(duration_s, 1e-3))
+    band.set_xlabel("time (s)")
     return _save(fig, path)

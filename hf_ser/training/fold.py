@@ -35,7 +35,7 @@ from hf_ser.metrics.registry import CCC, CLASS_METRICS, SELECT_METRICS
 from hf_ser.model_kinds import build_model_of_kind
 from hf_ser.models import build_feature_extractor, parameter_counts
 from hf_ser.reporting import fold_table, metric_line, save_curves, save_split_plots
-from hf_ser.run_dir import CURVES_FILE, MODEL_DIR, FoldMetrics, ProtocolRecord, write_metrics
+from hf_ser.run_dir import CURVES_FILE, MODEL_DIR, FoldMetrics, ProtocolRecord, write_metrics, write_timing
 from hf_ser.splits import PROTOCOLS, Fold, speaker_sharing
 from hf_ser.training.callbacks import Callback, CallbackList
 from hf_ser.training.checkpoints import load_latest_checkpoint, save_checkpoint
@@ -349,17 +349,18 @@ class FoldRecipe:
 
     # ------------------------------------------------------------------------------------------ report
     def report(self, results: dict) -> dict:
-        """Write ``metrics.json``, the confusion plots and curves, print the table; returns the metrics."""
+        """Write ``metrics.json`` (and the fold's seconds in ``timing.json``, kept as ``self.times``), the plots
+        and curves, print the table; returns the metrics."""
         accelerator, fd, state = self.accelerator, self.fd, self.state
         cache = self.model_cache()
         record = FoldMetrics(
             protocol=self.protocol_record(),
             best_step=state.best_step,
+            final_step=state.step,
             results=results,
             parameters=self.parameters,
             training={
                 **self.timing.report(accelerator.num_processes),
-                "test_eval_s": round(self.test_eval_s, 4),
                 "test_audio_s": sum(self.data.num_samples(i) for i in fd.split.test) / SAMPLE_RATE,
             },
             # This process's batches (each process augments its own), resumes included.
@@ -367,8 +368,10 @@ class FoldRecipe:
             frozen_cache=cache.summary() if cache is not None else None,
         )
         metrics = record.to_dict()
+        self.times = {"training": self.timing.times(), "evaluation": {"test_eval_s": round(self.test_eval_s, 4)}}
         if accelerator.is_main_process:
             write_metrics(self.fold_dir, record)
+            write_timing(self.fold_dir, self.times)
             save_split_plots(self.fold_dir, results)
             save_curves(self.fold_dir / CURVES_FILE, state.history)
             accelerator.print(fold_table(metrics, self.fold_dir))

@@ -86,18 +86,24 @@ class LoopTiming:
         self.epoch_cpu_s.append(time.process_time() - self._epoch_cpu0 - self._paused_cpu_s)
 
     def report(self, num_processes: int) -> dict:
-        """The ``training`` section of ``metrics.json`` (this process's batches scaled to all processes)."""
+        """The ``training`` section of ``metrics.json``: what was trained on, the same on every rerun (this
+        process's batches scaled to all processes). Times are in ``times()``."""
         real = int(self._real.item())
         return {
-            "epoch_s": [round(t, 4) for t in self.epoch_s],
-            "train_s": round(sum(self.epoch_s), 4),
-            "train_cpu_s": round(sum(self.epoch_cpu_s), 4),
-            "data_wait_s": round(self.data_wait_s, 4),
             "train_audio_s": real / SAMPLE_RATE * num_processes,
             "padded_audio_s": self.padded_samples / SAMPLE_RATE * num_processes,
             "train_loss": (self._loss_total / self._batches).item() if self._batches else None,
             "batches": self._batches,
             "num_processes": num_processes,
+        }
+
+    def times(self) -> dict:
+        """The ``training`` section of ``timing.json``: wall and CPU seconds, which change from run to run."""
+        return {
+            "epoch_s": [round(t, 4) for t in self.epoch_s],
+            "train_s": round(sum(self.epoch_s), 4),
+            "train_cpu_s": round(sum(self.epoch_cpu_s), 4),
+            "data_wait_s": round(self.data_wait_s, 4),
         }
 
 
