@@ -362,6 +362,12 @@ def _check_backbone_options(m: Any, errors: list[str]) -> None:
 
     config = _local_backbone_config(m.backbone)
     model_type = getattr(config, "model_type", "")
+    depth_known = getattr(config, "num_hidden_layers", None)
+    if isinstance(depth_known, int) and m.num_frozen_layers > depth_known:
+        errors.append(
+            f"model.num_frozen_layers={m.num_frozen_layers}: the backbone {m.backbone} has {depth_known} transformer "
+            f"layers; use 0..{depth_known}"
+        )
     if model_type == "whisper" and m.mask_time_prob:
         errors.append(f"model.mask_time_prob={m.mask_time_prob}: SpecAugment is not available for Whisper backbones; set it to null or 0")
     if m.adapter is None:

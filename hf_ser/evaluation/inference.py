@@ -334,6 +334,48 @@ class ForeignCodeError(UserError, ValueError):
     """A model folder ships Python code that differs from the installed hf_ser's (or needs code of its own)."""
 
 
+class ModelPathError(UserError, FileNotFoundError):
+    """The model argument is not a saved model folder (a mistyped path, a run folder, an ONNX export)."""
+
+
+# What ``hf-ser export onnx`` writes: run by onnxruntime (``--backend onnx``), never by transformers.
+ONNX_SUFFIX = ".onnx"
+
+
+def check_model_location(name_or_dir: str | Path) -> None:
+    """Refuse, in one line naming what to type instead, what cannot be a saved model: an ``.onnx`` export, a run
+    folder (its model is ``model/``), a folder without ``config.json``, or a path that does not exist. A string
+    that is no local path and looks like ``owner/name`` is left to the Hub.
+
+    Raises:
+        ModelPathError: see above.
+    """
+    text = str(name_or_dir)
+    path = Path(text).expanduser()
+    if path.suffix.lower() == ONNX_SUFFIX:
+        raise ModelPathError(
+            f"{text} is an ONNX export: run it with `hf-ser predict {text} AUDIO... --backend onnx`, or pass the "
+            "saved model folder it was exported from"
+        )
+    if path.is_dir():
+        if (path / "config.json").is_file():
+            return
+        if (path / "model" / "config.json").is_file():
+            raise ModelPathError(f"{text} is a run folder: pass its saved model, {path / 'model'}")
+        folds = sorted(p.parent for p in path.glob("fold_*/model/config.json"))
+        if folds:
+            raise ModelPathError(f"{text} is a cross-validation run folder: pass one fold's model, e.g. {folds[0] / 'model'}")
+        raise ModelPathError(f"{text} holds no saved model (no config.json): pass a run's model/ folder")
+    if path.exists():
+        raise ModelPathError(f"{text} is a file, not a saved model folder: pass a run's model/ folder")
+    parts = Path(text).parts
+    looks_local = (
+        text.startswith((".", "/", "~")) or len(parts) != 2 or Path(parts[0]).is_dir() or path.suffix != ""
+    )
+    if looks_local:
+        raise ModelPathError(f"model {text} does not exist: check the path (a run's saved model is RUN_DIR/model)")
+
+
 def _hf_ser_code_files() -> dict[str, Path]:
     """The modules ``save_pretrained`` copies next to an hf_ser model, by file name."""
     import hf_ser.baselines
@@ -405,6 +447,7 @@ def load_model(
 
     Raises:
         ForeignCodeError: see above; also when the model needs code of its own that hf_ser lacks.
+        ModelPathError: ``name_or_dir`` is no saved model (``check_model_location``).
     """
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
@@ -412,6 +455,7 @@ def load_model(
 
     hf_ser.auto_classes.register_now()
     source = str(name_or_dir)
+    check_model_location(name_or_dir)
     if not trust_remote_code:
         check_model_code(name_or_dir)
     try:

@@ -16,6 +16,7 @@ from transformers import (
 )
 
 from hf_ser.audio import SAMPLE_RATE
+from hf_ser.errors import RecipeError
 from hf_ser.models.adapter_layers import load_base_weights
 from hf_ser.models.configuration_ser import SerConfig
 from hf_ser.models.modeling_ser import WHISPER_MODEL_TYPE, SerForSequenceClassification
@@ -143,6 +144,10 @@ def build_model(
     backbone_config = _backbone_config(
         backbone, layers=layers, layerdrop=layerdrop, mask_time_prob=mask_time_prob
     )
+    depth = backbone_config.num_hidden_layers
+    if num_frozen_layers > depth:
+        # Known only now for a Hub backbone (validate_recipe checks shapes and local folders): a recipe mistake.
+        raise RecipeError(f"model.num_frozen_layers={num_frozen_layers}: the backbone {backbone} has {depth} layers; use 0..{depth}")
     config = SerConfig(
         backbone_config=backbone_config,
         **{SER_CONFIG_NAMES.get(name, name): value for name, value in options.items()},
