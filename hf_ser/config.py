@@ -128,6 +128,19 @@ class ModelConfig:
     attn_implementation: Union[Literal["sdpa", "eager", "flash_attention_2"], None] = None
     """Backbone attention kernel; None: transformers' default (SDPA where the backbone supports it: wav2vec2,
     XLS-R, HuBERT; WavLM has only ``eager``)."""
+    text_encoder: Union[str, None] = None
+    """Speech + text model: a transformers text encoder (Hub name or local path, e.g. ``roberta-base``) or
+    ``shape:tiny-bert`` (random, offline) reading each clip's transcript (the ``text`` column); None: speech only."""
+    fusion: Literal["late", "cross_attention"] = "late"
+    """``late``: pooled speech ++ pooled text -> head; ``cross_attention``: speech frames attend to text tokens,
+    then pooling."""
+    modality_dropout: float = 0.0
+    """Training probability of replacing a clip's transcript by a learned "missing text" embedding, so the model
+    still predicts from speech alone (e.g. 0.3)."""
+    text_num_frozen_layers: Union[int, None] = None
+    """None: the whole text encoder is frozen (the default); k: its embeddings and bottom k layers are frozen."""
+    text_max_tokens: int = 128
+    """Transcripts are truncated to this many tokens."""
 
 
 @dataclass

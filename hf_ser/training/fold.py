@@ -40,7 +40,7 @@ from hf_ser.splits import PROTOCOLS, Fold
 from hf_ser.training.callbacks import Callback, CallbackList
 from hf_ser.training.checkpoints import load_latest_checkpoint, save_checkpoint
 from hf_ser.training.ema import ExponentialMovingAverage
-from hf_ser.training.fold_data import FoldData, build_fold_data
+from hf_ser.training.fold_data import FoldData, build_fold_data, transcript_ids
 from hf_ser.training.optim import build_optimizer, build_scheduler
 from hf_ser.training.predictions import EvalOutput, evaluate_target, predict_split, score, subset
 from hf_ser.training.saving import record_calibration, save_model
@@ -50,7 +50,7 @@ from hf_ser.training.timing import LoopTiming
 logger = logging.getLogger("hf_ser.train")
 
 # What a training step passes to the model from a collated batch.
-STEP_INPUTS = ("input_values", "attention_mask", "labels", "dims", "input_lengths")
+STEP_INPUTS = ("input_values", "attention_mask", "labels", "dims", "input_lengths", "text_input_ids", "text_attention_mask")
 
 # The callbacks a recipe turns on: each maker returns its callback for the recipe, or None when it is off.
 RECIPE_CALLBACKS: tuple[Callable[[RecipeConfig], Callback | None], ...] = (ExponentialMovingAverage.from_recipe,)
@@ -278,7 +278,7 @@ class FoldRecipe:
         """``save_pretrained`` the trained model (and feature extractor) into the fold's model folder."""
         self.accelerator.wait_for_everyone()
         if self.accelerator.is_main_process:
-            save_model(self.trained, self.feature_extractor, self.fold_dir / MODEL_DIR)
+            save_model(self.trained, self.feature_extractor, self.fold_dir / MODEL_DIR, tokenizer=self.fd.tokenizer)
         self.accelerator.wait_for_everyone()
 
     # ------------------------------------------------------------------------------------------ evaluation
@@ -320,6 +320,7 @@ class FoldRecipe:
             results.update(evaluate_target(
                 accelerator, model, target, name, fd.label_names, window=fd.max_samples, batch_size=cfg.train.batch_size,
                 seed=cfg.train.seed, temperature=temperature,
+                text_ids=transcript_ids(target, fd.tokenizer, cfg.model.text_max_tokens) if fd.tokenizer is not None else None,
             ))
         return results
 
