@@ -35,6 +35,7 @@ import yaml
 
 from hf_ser import __version__
 from hf_ser.errors import RecipeError
+from hf_ser.modality import SPEECH
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,9 @@ class ProtocolRecord:
     counts: dict[str, int]  # clips per side
     real_frame_fraction: float  # of the first epoch's training batches
     model_selection: str  # in words: which metric on which split picked the saved model
+    # What the model reads (``hf_ser.modality``): "speech", or "speech+text" (a transcript encoder); absent in
+    # metrics.json files written before it existed, which were all speech.
+    modality: str = SPEECH
     recipe_changes: dict[str, Any] = field(default_factory=dict)  # allowed keys changed on resume: {key: [old, new]}
 
 

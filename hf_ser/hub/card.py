@@ -22,6 +22,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from hf_ser.hub.paths import local_path_placeholders, scrub_paths
 from hf_ser.metrics.over_folds import mean_std
 from hf_ser.metrics.registry import MACRO_F1, METRICS, UA, WA
+from hf_ser.modality import SPEECH, SPEECH_TEXT
 from hf_ser.run_dir import RECIPE_FILE, find_model, run_file
 from hf_ser.run_dir import load_run as load_run_files
 
@@ -81,6 +82,11 @@ class RunSummary:
     @property
     def protocol(self) -> dict[str, Any]:
         return self.metrics.get("protocol") or {}
+
+    @property
+    def modality(self) -> str:
+        """``speech`` or ``speech+text`` (``hf_ser.modality``), as the run's ``metrics.json`` records it."""
+        return str(self.protocol.get("modality") or SPEECH)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -202,7 +208,9 @@ def build_card_data(summary: RunSummary, repo_id: str) -> ModelCardData:
         license=hub_license(summary.corpora),
         library_name="transformers",
         pipeline_tag="audio-classification",
-        tags=["audio-classification", "speech-emotion-recognition", "hf_ser"] + (["synthetic-demo"] if summary.is_demo else []),
+        tags=["audio-classification", "speech-emotion-recognition", "hf_ser"]
+        + (["synthetic-demo"] if summary.is_demo else [])
+        + (["multimodal", "speech-and-text"] if summary.modality == SPEECH_TEXT else []),
         metrics=sorted({e.metric_type for e in evals}) or None,
         eval_results=evals or None,
     )
@@ -270,7 +278,7 @@ def _protocol_section(s: RunSummary) -> str:
     si_text = {True: "**speaker-independent** (no speaker appears in both training and test data)",
                False: "**speaker-dependent** (test speakers also appear in training data; scores are optimistic)",
                None: "of unrecorded speaker independence"}[si if isinstance(si, bool) else None]
-    lines = [f"Protocol `{name}`, {si_text}."]
+    lines = [f"Protocol `{name}`, {si_text}.", f"Modality: **{s.modality}**." + _modality_note(s.modality)]
     if p.get("fold") is not None:
         lines.append(f"Fold: {p['fold']}.")
     if s.folds:
@@ -281,6 +289,17 @@ def _protocol_section(s: RunSummary) -> str:
         lines.append(f"Validation speakers: {', '.join(map(str, p['valid_speakers']))}.")
     lines.append(f"Weights in this repository: {s.model_note}.")
     return "\n".join(lines)
+
+
+def _modality_note(modality: str) -> str:
+    if modality != SPEECH_TEXT:
+        return " Compare these figures only with speech-only figures."
+    return (
+        " The model reads each clip's transcript with its speech; the figures below used the corpus transcripts. "
+        "Without a transcript it predicts from speech alone (trained for it by modality dropout): pass one with "
+        "`hf_ser.load(model).predict(path, text=...)` or `hf-ser predict --transcripts FILE.csv` (the "
+        "`audio-classification` pipeline gives it none). Compare these figures only with speech+text figures."
+    )
 
 
 def _mean_std(values: list[float]) -> str:
@@ -381,7 +400,7 @@ def render_model_card(run_dir: str | Path, repo_id: str, *, template_path: str |
         "model_title": repo_id.split("/")[-1],
         "repo_id": repo_id,
         "summary": (
-            f"Speech emotion recognition model fine-tuned with hf_ser on "
+            f"Speech emotion recognition model ({summary.modality}) fine-tuned with hf_ser on "
             f"{', '.join(c.title for c in summary.corpora) or 'unrecorded corpora'}"
             + (f", from `{_base_model(summary.recipe)}`." if _base_model(summary.recipe) else
                f", from a randomly initialised `{(summary.recipe.get('model') or {}).get('backbone', 'unknown')}` backbone.")

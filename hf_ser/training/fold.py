@@ -32,6 +32,7 @@ from hf_ser.evaluation.inference import WINDOW_CONFIG_KEY
 from hf_ser.metrics import balanced_indices
 from hf_ser.metrics.calibration import expected_calibration_error, fit_temperature, probabilities
 from hf_ser.metrics.registry import CCC, CLASS_METRICS, SELECT_METRICS
+from hf_ser.modality import model_modality
 from hf_ser.model_kinds import build_model_of_kind
 from hf_ser.models import build_feature_extractor, parameter_counts
 from hf_ser.reporting import fold_table, metric_line, save_curves, save_split_plots
@@ -407,6 +408,7 @@ class FoldRecipe:
             train_speakers=list(split.train_speakers),
             counts={"train": len(split.train), "valid": len(split.valid), "test": len(split.test)},
             real_frame_fraction=round(fd.sampler.real_frame_fraction(0), 4),
+            modality=model_modality(cfg.model),
             model_selection=(
                 "none: the final model (data.selection_split: none)"
                 if not fd.select_idx
