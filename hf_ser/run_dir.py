@@ -112,6 +112,7 @@ class FoldMetrics:
     augmentation: dict[str, Any] | None = None  # counts per augmentation (all training, resumes included)
     frozen_cache: dict[str, Any] | None = None  # hits / misses / rejected (over budget) / clips / mb of the cache
     parameters: dict[str, Any] | None = None  # trainable / total parameters and trainable_fraction (adapters: small)
+    final_step: int | None = None  # the last optimizer step trained (the saved model is that of ``best_step``)
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -366,10 +367,10 @@ def find_model(run_dir: Path) -> tuple[Path, str]:
     """The ``model/`` folder of a run: its own, else the first fold's; with a note saying which."""
     run_dir = Path(run_dir)
     if (run_dir / MODEL_DIR / "config.json").is_file():
-        return run_dir / MODEL_DIR, f"the run's final model (`{MODEL_DIR}/`)"
+        return run_dir / MODEL_DIR, f"the run's saved model, `{MODEL_DIR}/`"
     for fold in sorted(run_dir.glob("fold_*"), key=lambda p: p.name):
         if (fold / MODEL_DIR / "config.json").is_file():
-            return fold / MODEL_DIR, f"the model of `{fold.name}` (the run has no top-level `{MODEL_DIR}/`)"
+            return fold / MODEL_DIR, f"the model of `{fold.name}`, as the run has no top-level `{MODEL_DIR}/`"
     raise FileNotFoundError(f"{run_dir} has no {MODEL_DIR}/config.json (nor fold_<k>/{MODEL_DIR}/config.json): not a finished run")
 
 

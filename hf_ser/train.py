@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,8 @@ def run(cfg: RecipeConfig, *, callbacks: Sequence[Callback] = ()) -> dict[str, A
     # or --overwrite).
     validate_recipe(cfg)
     recipe_changes = check_output_dir(cfg)
+    if cfg.push_to_hub:
+        _check_push_possible()
     _warn_single_process_cpu_launch()
     accelerator = Accelerator(
         # Launched by torchrun (`accelerate launch --multi_gpu`) on a machine without CUDA: DDP over gloo.
@@ -166,12 +168,34 @@ def run(cfg: RecipeConfig, *, callbacks: Sequence[Callback] = ()) -> dict[str, A
     if accelerator.is_main_process and len(folds) > 1:
         aggregate = aggregate_folds(run_dir, fold_metrics, protocol=cfg.data.protocol, speaker_independent=protocol.speaker_independent)
     if accelerator.is_main_process and cfg.push_to_hub:
-        from hf_ser.hub import push_run
-
         # Once per run, after the aggregate: the card shows every fold and mean ± std.
-        push_run(run_dir, cfg.hub_repo_id or cfg.name, private=cfg.hub_private)
+        _push_finished_run(run_dir, cfg, end=accelerator.end_training)
     accelerator.end_training()
     return {"run_dir": str(run_dir), "folds": fold_metrics, "aggregate": aggregate, "timing": fold_times}
+
+
+def _check_push_possible() -> None:
+    """``push_to_hub: true``: the token and the network are checked before training, not after it."""
+    from hf_ser.hub.auth import resolve_token
+    from hf_ser.hub.push import check_hub_access
+
+    check_hub_access(resolve_token(None))
+
+
+def _push_finished_run(run_dir: Path, cfg: RecipeConfig, *, end: Callable[[], None]) -> None:
+    """Push at the end of training; a failure leaves the run as it is and says how to push it later."""
+    from hf_ser.hub.push import HubPushError, push_run
+
+    repo_id = cfg.hub_repo_id or cfg.name
+    try:
+        push_run(run_dir, repo_id, private=cfg.hub_private)
+    except HubPushError as e:
+        end()
+        private = " --private" if cfg.hub_private else ""
+        raise HubPushError(
+            f"training finished and {run_dir} is complete, but the push failed ({e}); "
+            f"push it later with: hf-ser push {run_dir} --repo-id {repo_id}{private}"
+        ) from None
 
 
 def _select_folds(spec: str, folds: list[Fold]) -> list[Fold]:

@@ -73,6 +73,17 @@ def bootstrap_ci(
     return float(low), float(high)
 
 
+def bootstrap_ci_from_confusion(
+    confusion: Sequence[Sequence[int]], *, metric: str = "ua", n_boot: int = 1000, seed: int = 0, alpha: float = 0.05
+) -> tuple[float, float]:
+    """:func:`bootstrap_ci` of a stored confusion matrix (a run's ``metrics.json``): resampling clips only
+    needs each clip's (reference, prediction) cell, which the counts give back exactly."""
+    conf = np.asarray(confusion, dtype=np.int64)
+    k = conf.shape[0]
+    cells = np.repeat(np.arange(k * k), conf.reshape(-1))
+    return bootstrap_ci(cells // k, cells % k, [""] * k, metric=metric, n_boot=n_boot, seed=seed, alpha=alpha)
+
+
 def bootstrap_ccc_ci(
     references: np.ndarray,
     predictions: np.ndarray,

@@ -70,6 +70,23 @@ def scores_from_confusion(confusion: np.ndarray) -> dict[str, np.ndarray]:
     return {WA: wa, UA: ua, MACRO_F1: macro_f1, "recall": recall, "precision": precision, "f1": f1}
 
 
+def chance_scores(confusion: np.ndarray) -> dict[str, float]:
+    """Chance levels of a confusion matrix's test set: what guessing reaches without listening.
+
+    ``ua`` and ``macro_f1``: guessing each of the ``K`` labels with probability ``1/K`` (expected confusion
+    ``support / K`` in every column); ``wa``: always answering the most frequent label.
+    """
+    support = np.asarray(confusion, dtype=np.float64).sum(axis=-1)
+    k = support.shape[-1]
+    uniform = scores_from_confusion(np.repeat(support[:, None] / k, k, axis=1))
+    n = support.sum()
+    return {
+        "wa": float(support.max() / n) if n else float("nan"),
+        "ua": float(uniform["ua"]),
+        "macro_f1": float(uniform["macro_f1"]),
+    }
+
+
 def _none_if_nan(x: float) -> float | None:
     return None if np.isnan(x) else float(x)
 

@@ -358,6 +358,7 @@ class FoldRecipe:
         record = FoldMetrics(
             protocol=self.protocol_record(),
             best_step=state.best_step,
+            final_step=state.step,
             results=results,
             parameters=self.parameters,
             training={
