@@ -208,16 +208,10 @@ SHAPE_PREFIX = "shape:"
 
 
 def _tiny_bert() -> PretrainedConfig:
-    """BERT architecture, tiny sizes, over the byte-level vocabulary of ``ByT5Tokenizer`` (384 ids, pad 0)."""
-    return BertConfig(
-        vocab_size=len(ByT5Tokenizer()),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
-        pad_token_id=0,
-    )
+    """BERT architecture with the tiny speech shapes' width (32, FFN 64, 2 heads) and 2 layers, over the
+    byte-level vocabulary of ``ByT5Tokenizer`` (384 ids, pad 0)."""
+    sizes = {k: _TINY_TRANSFORMER[k] for k in ("hidden_size", "intermediate_size", "num_attention_heads")}
+    return BertConfig(vocab_size=len(ByT5Tokenizer()), num_hidden_layers=2, max_position_embeddings=512, pad_token_id=0, **sizes)
 
 
 # name -> (config, tokenizer) of a random-initialised text encoder written in code.
