@@ -170,6 +170,13 @@ def test_hf_ser_predict_reads_transcripts_from_a_csv(fusion_run, tmp_path, capsy
     assert "needs columns path,text" in capsys.readouterr().err
 
 
+def test_onnx_export_refuses_a_speech_plus_text_model(fusion_run, tmp_path):
+    from hf_ser.onnx_export import ExportError, export_onnx
+
+    with pytest.raises(ExportError, match="speech\\+text model"):
+        export_onnx(fusion_run[0] / "model", tmp_path / "model.onnx")
+
+
 def test_a_speech_only_model_refuses_transcripts(tmp_path):
     from hub.tiny_run import write_tiny_model
 
