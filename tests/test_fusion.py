@@ -177,6 +177,14 @@ def test_onnx_export_refuses_a_speech_plus_text_model(fusion_run, tmp_path):
         export_onnx(fusion_run[0] / "model", tmp_path / "model.onnx")
 
 
+def test_no_stock_transformers_form_for_a_speech_plus_text_model(fusion_run):
+    from transformers import AutoConfig
+
+    from hf_ser.stock_export import stock_form_refusal
+
+    assert "speech+text" in stock_form_refusal(AutoConfig.from_pretrained(fusion_run[0] / "model"))
+
+
 def test_a_speech_only_model_refuses_transcripts(tmp_path):
     from hub.tiny_run import write_tiny_model
 
