@@ -42,7 +42,8 @@ def fold_table(metrics: dict, run_dir: Path) -> str:
     lines += [
         "",
         "valid = model selection only; test = held-out speakers; cross = other corpus on the labels it shares with "
-        "the model (other classes masked); cross_unmasked = all model classes allowed.",
+        "the model (other classes masked); cross_unmasked = all model classes allowed."
+        + (" test_speech_only = the test clips without their transcripts." if p.get("modality", SPEECH) != SPEECH else ""),
         f"Outputs: {run_dir / MODEL_DIR} (saved model), {run_dir / METRICS_FILE}, {run_dir / RECIPE_FILE}, "
         f"confusion and reliability PNGs and curves.png in {run_dir}",
     ]

@@ -107,7 +107,9 @@ class FoldMetrics:
 
     protocol: ProtocolRecord
     best_step: int  # optimizer step of the selected model
-    results: dict[str, dict[str, Any]]  # "valid/<corpus>", "test/<corpus>", "cross/<t>", "cross_unmasked/<t>"
+    # "valid/<corpus>", "test/<corpus>", "cross/<t>", "cross_unmasked/<t>"; speech + text models add
+    # "test_speech_only/<corpus>" (the test clips scored without their transcripts)
+    results: dict[str, dict[str, Any]]
     training: dict[str, Any]  # ``hf_ser.training.timing.LoopTiming.report``: audio seconds (real / padded), loss, batches
     augmentation: dict[str, Any] | None = None  # counts per augmentation (all training, resumes included)
     frozen_cache: dict[str, Any] | None = None  # hits / misses / rejected (over budget) / clips / mb of the cache

@@ -300,6 +300,8 @@ class FoldRecipe:
         # Annotator vote distributions over the model's classes: distribution scores next to the class metrics.
         has_votes = fd.label_names and "n_raters" in data.dataset.column_names and any(data.column("n_raters"))
         vote_dist = vote_matrix(data.column("votes"), fd.label_names)[0] if has_votes else None
+        # A speech + text model is also scored from speech alone on the test split (what modality dropout buys).
+        speech_out = predict_split(accelerator, model, accelerator.prepare(fd.test_speech_loader)) if fd.test_speech_loader else None
         for split_name, loader, idx in (("valid", self.valid_loader, fd.select_idx), ("test", self.test_loader, fd.split.test)):
             t0 = time.perf_counter()
             out = valid_out if split_name == "valid" and valid_out is not None else predict_split(accelerator, model, loader)
@@ -311,6 +313,11 @@ class FoldRecipe:
                 results[f"{split_name}/{corpus}"] = score(
                     subset(out, sel), fd.label_names, dims=fd.dims, votes=votes, temperature=temperature
                 )
+                if split_name == "test" and speech_out is not None:  # the same test clips, transcripts withheld
+                    alone = corpora_of[idx][speech_out.indices] == corpus
+                    results[f"test_speech_only/{corpus}"] = score(
+                        subset(speech_out, alone), fd.label_names, dims=fd.dims, temperature=temperature
+                    )
                 if split_name == "test" and cfg.data.balanced_test and fd.label_names:
                     keep = balanced_indices(out.labels[sel], seed=cfg.train.seed)  # the challenge's class-balanced test
                     results[f"test_balanced/{corpus}"] = score(

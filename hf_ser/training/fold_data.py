@@ -44,6 +44,8 @@ class FoldData:
     test_loader: torch.utils.data.DataLoader
     tokenizer: Any = None  # speech + text models: the transcript tokenizer (saved with the model), else None
     text_ids: list[list[int]] | None = None  # transcript token ids of every dataset row (speech + text models)
+    # Speech + text models: the test split without its transcripts (the model's speech-only figure), else None.
+    test_speech_loader: torch.utils.data.DataLoader | None = None
 
 
 def build_fold_data(
@@ -109,6 +111,7 @@ def build_fold_data(
         valid_loader=eval_loader(data, select_idx, ids, **loader_args),
         test_loader=eval_loader(data, split.test, ids, **loader_args),
         tokenizer=tokenizer, text_ids=text_ids,
+        test_speech_loader=eval_loader(data, split.test, ids, **{**loader_args, "text_ids": None}) if text_ids is not None else None,
     )
 
 
