@@ -187,6 +187,29 @@ def test_no_stock_transformers_form_for_a_speech_plus_text_model(fusion_run):
     assert "speech+text" in stock_form_refusal(AutoConfig.from_pretrained(fusion_run[0] / "model"))
 
 
+def test_the_server_takes_a_transcript_per_upload(fusion_run):
+    import httpx
+
+    import hf_ser
+    from hf_ser.serve import create_app, running_server
+
+    model = hf_ser.load(fusion_run[0] / "model", device="cpu")
+    path = Path(_demo_files(1)[0])
+    with running_server(create_app(model, source=fusion_run[0] / "model")) as url:
+        assert httpx.get(f"{url}/v1/model").json()["modality"] == "speech+text"
+
+        def post(query: str) -> httpx.Response:
+            with path.open("rb") as f:
+                return httpx.post(f"{url}/v1/predict{query}", files={"file": (path.name, f)}, timeout=60)
+
+        with_text, alone = post("?text=Kids%20are%20talking%20by%20the%20door").json(), post("").json()
+        assert (with_text["modality"], alone["modality"]) == ("speech+text", "speech")
+        assert with_text["probabilities"] == pytest.approx(
+            model.predict(str(path), text="Kids are talking by the door").to_dict()["probabilities"], abs=1e-5
+        )
+        assert post("?text=hi&segment=vad").status_code == 422
+
+
 def test_a_speech_only_model_refuses_transcripts(tmp_path):
     from hub.tiny_run import write_tiny_model
 
