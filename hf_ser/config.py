@@ -70,9 +70,21 @@ class DataConfig:
     can take when the audio store decodes it (a 116 KB FLAC may decode to hours)."""
     augment: list[dict[str, Any]] = field(default_factory=list)
     """Training-only augmentations, e.g. ``[{name: word_swap, mode: ravdess, p: 0.5}, {name: noise, snr_db: [10, 30]}]``."""
+    transcripts: Union[TranscriptsConfig, None] = None
+    """``{asr: <Whisper name or shape:whisper-tiny>}``: clips without a transcript get one by ASR, made once at data
+    preparation and cached per clip; ``data_report.json`` names the recogniser. For speech + text models."""
     alignment: dict[str, Any] = field(default_factory=dict)
     """Word boundaries for word swap: ``{aligner: ctc|wdseg|textgrid|pause, min_score: ..., <aligner options>}``,
     e.g. ``{aligner: ctc, model: facebook/wav2vec2-base-960h}``; computed once per corpus and cached."""
+
+
+@dataclass
+class TranscriptsConfig:
+    """Transcripts by ASR for the clips without one (``hf_ser.data.transcripts``)."""
+
+    asr: str
+    """A Whisper checkpoint (Hub name or local path, e.g. ``openai/whisper-large-v3``) or ``shape:whisper-tiny``
+    (random weights, offline: garbage text through the real path)."""
 
 
 @dataclass

@@ -95,6 +95,42 @@ def test_recipe_mistakes_are_refused_before_the_work(overrides, message):
         load_recipe(FUSION_RECIPE, overrides)
 
 
+def test_asr_transcribes_the_clips_without_text_once_and_caches_them(tmp_path):
+    from audio_fixtures import write_wav
+
+    from hf_ser.config import CorpusSpec
+    from hf_ser.data.prepare import prepare_corpora
+    from hf_ser.data.transcripts import fill_transcripts, transcripts_cache_path
+
+    lines = ["path,label,speaker,text"]
+    for i, (label, text) in enumerate([("anger", "I said no"), ("sadness", ""), ("anger", "")]):
+        write_wav(tmp_path / "clips" / f"{i}.wav", seconds=0.6, freq_hz=200 + 50 * i, seed=i)
+        lines.append(f"clips/{i}.wav,{label},s{i},{text}")
+    (tmp_path / "manifest.csv").write_text("\n".join(lines) + "\n")
+    cache = tmp_path / "cache"
+
+    def prepared():
+        return prepare_corpora([CorpusSpec(name="manifest", root=str(tmp_path))], cache_dir=cache, progress=False)
+
+    data = prepared()
+    first = fill_transcripts(data, "shape:tiny-whisper", cache, progress=False)
+    assert first["corpora"]["manifest"] == {"own": 1, "cached": 0, "transcribed": 2}
+    texts = data.column("text")
+    assert texts[0] == "I said no" and all(t.strip() for t in texts)
+    assert data.dataset["text"] == texts  # the dataset's column too
+    assert transcripts_cache_path(cache, "manifest", "shape:tiny-whisper").is_file()
+    again = prepared()
+    assert fill_transcripts(again, "shape:tiny-whisper", cache, progress=False)["corpora"]["manifest"]["cached"] == 2
+    assert again.column("text") == texts
+
+
+def test_asr_transcripts_need_a_speech_plus_text_model_and_a_whisper_recogniser():
+    with pytest.raises(RecipeError, match="set model.text_encoder"):
+        load_recipe(SPEECH_RECIPE, ["data.transcripts={asr: shape:tiny-whisper}"])
+    with pytest.raises(RecipeError, match="not a Whisper shape"):
+        load_recipe(FUSION_RECIPE, ["data.transcripts={asr: shape:tiny}"])
+
+
 # ---------------------------------------------------------------------------------------------- one real run
 @pytest.fixture(scope="module")
 def fusion_run(tmp_path_factory):

@@ -77,7 +77,15 @@ def test_dimensional_recipe_scores_ccc_on_every_clip(tmp_path, monkeypatch):
 
 
 def test_categorical_fusion_recipe_trains_speech_plus_text_on_the_transcripts(tmp_path, monkeypatch):
-    metrics = _train("categorical_fusion.yaml", tmp_path, monkeypatch, "model.text_encoder=shape:tiny-bert")
+    metrics = _train(
+        "categorical_fusion.yaml", tmp_path, monkeypatch, "model.text_encoder=shape:tiny-bert",
+        "data.transcripts={asr: shape:tiny-whisper}",
+    )
     assert metrics["protocol"]["modality"] == "speech+text"
+    # Clips without a Transcripts/ file got one by ASR at preparation; the report names the recogniser.
+    report = json.loads((tmp_path / "run" / "data_report.json").read_text())["transcripts"]["train"]
+    assert report["asr"] == "shape:tiny-whisper"
+    counts = report["corpora"]["msp_podcast"]
+    assert counts["own"] > 0 and counts["transcribed"] > 0 and sum(counts.values()) == 72
     assert metrics["protocol"]["counts"] == {"train": 48, "valid": 8, "test": 16}
     assert metrics["results"]["test_balanced/msp_podcast"]["n"] == 16
