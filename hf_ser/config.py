@@ -72,9 +72,21 @@ class DataConfig:
     can take when the audio store decodes it (a 116 KB FLAC may decode to hours)."""
     augment: list[dict[str, Any]] = field(default_factory=list)
     """Training-only augmentations, e.g. ``[{name: word_swap, mode: ravdess, p: 0.5}, {name: noise, snr_db: [10, 30]}]``."""
+    transcripts: Union[TranscriptsConfig, None] = None
+    """``{asr: <Whisper name or shape:whisper-tiny>}``: clips without a transcript get one by ASR, made once at data
+    preparation and cached per clip; ``data_report.json`` names the recogniser. For speech + text models."""
     alignment: dict[str, Any] = field(default_factory=dict)
     """Word boundaries for word swap: ``{aligner: ctc|wdseg|textgrid|pause, min_score: ..., <aligner options>}``,
     e.g. ``{aligner: ctc, model: facebook/wav2vec2-base-960h}``; computed once per corpus and cached."""
+
+
+@dataclass
+class TranscriptsConfig:
+    """Transcripts by ASR for the clips without one (``hf_ser.data.transcripts``)."""
+
+    asr: str
+    """A Whisper checkpoint (Hub name or local path, e.g. ``openai/whisper-large-v3``) or ``shape:whisper-tiny``
+    (random weights, offline: garbage text through the real path)."""
 
 
 @dataclass
@@ -135,6 +147,19 @@ class ModelConfig:
     attn_implementation: Union[Literal["sdpa", "eager", "flash_attention_2"], None] = None
     """Backbone attention kernel; None: transformers' default (SDPA where the backbone supports it: wav2vec2,
     XLS-R, HuBERT; WavLM has only ``eager``)."""
+    text_encoder: Union[str, None] = None
+    """Speech + text model: a transformers text encoder (Hub name or local path, e.g. ``roberta-base``) or
+    ``shape:tiny-bert`` (random, offline) reading each clip's transcript (the ``text`` column); None: speech only."""
+    fusion: Literal["late", "cross_attention"] = "late"
+    """``late``: pooled speech ++ pooled text -> head; ``cross_attention``: speech frames attend to text tokens,
+    then pooling."""
+    modality_dropout: float = 0.0
+    """Training probability of replacing a clip's transcript by a learned "missing text" embedding, so the model
+    still predicts from speech alone (e.g. 0.3)."""
+    text_num_frozen_layers: Union[int, None] = None
+    """None: the whole text encoder is frozen (the default); k: its embeddings and bottom k layers are frozen."""
+    text_max_tokens: int = 128
+    """Transcripts are truncated to this many tokens."""
 
 
 @dataclass

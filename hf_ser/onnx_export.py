@@ -137,6 +137,9 @@ def export_onnx(
     pooling = getattr(model.config, "pooling", None)
     if pooling in UNSUPPORTED_POOLING:
         raise ExportError(f"pooling={pooling!r} does not export to ONNX: {UNSUPPORTED_POOLING[pooling]}")
+    if getattr(model.config, "text_config", None) is not None:
+        # The graph takes a waveform only: exported, a speech + text model would silently ignore transcripts.
+        raise ExportError("a speech+text model (model.text_encoder) does not export to ONNX; use the torch backend")
     model._static_masks = True
     wrapper = _RawWaveformModel(model, normalize).eval()
     waveform, mask = parity_inputs()["3 s + 0.5 s padded"]

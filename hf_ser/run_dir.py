@@ -36,6 +36,7 @@ import yaml
 from hf_ser import __version__
 from hf_ser.errors import RecipeError
 from hf_ser.fsutil import TMP_PREFIX, atomic_write_text
+from hf_ser.modality import SPEECH
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +109,9 @@ class ProtocolRecord:
     counts: dict[str, int]  # clips per side
     real_frame_fraction: float  # of the first epoch's training batches
     model_selection: str  # in words: which metric on which split picked the saved model
+    # What the model reads (``hf_ser.modality``): "speech", or "speech+text" (a transcript encoder); absent in
+    # metrics.json files written before it existed, which were all speech.
+    modality: str = SPEECH
     recipe_changes: dict[str, Any] = field(default_factory=dict)  # allowed keys changed on resume: {key: [old, new]}
     # In words (``hf_ser.splits.speaker_sharing``): "speakers unknown", "speaker-dependent split (speakers shared: N)"
     # or "speaker-independent split (no speaker shared)"; "" in runs written before it was recorded.
@@ -120,7 +124,9 @@ class FoldMetrics:
 
     protocol: ProtocolRecord
     best_step: int  # optimizer step of the selected model
-    results: dict[str, dict[str, Any]]  # "valid/<corpus>", "test/<corpus>", "cross/<t>", "cross_unmasked/<t>"
+    # "valid/<corpus>", "test/<corpus>", "cross/<t>", "cross_unmasked/<t>"; speech + text models add
+    # "test_speech_only/<corpus>" (the test clips scored without their transcripts)
+    results: dict[str, dict[str, Any]]
     training: dict[str, Any]  # ``hf_ser.training.timing.LoopTiming.report``: audio seconds (real / padded), loss, batches
     augmentation: dict[str, Any] | None = None  # counts per augmentation (all training, resumes included)
     frozen_cache: dict[str, Any] | None = None  # hits / misses / rejected (over budget) / clips / mb of the cache

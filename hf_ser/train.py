@@ -136,8 +136,19 @@ def run(cfg: RecipeConfig, *, callbacks: Sequence[Callback] = ()) -> dict[str, A
         )
         for spec in cfg.data.eval_corpora
     }
+    transcripts = None
+    if cfg.data.transcripts is not None:
+        # Every process fills the same cache files (atomic writes); later runs read them.
+        from hf_ser.data.transcripts import fill_transcripts
+
+        root = cfg.data.cache_dir or default_cache_root()
+        progress = accelerator.is_main_process
+        transcripts = {"train": fill_transcripts(data, cfg.data.transcripts.asr, root, progress=progress)}
+        transcripts.update({n: fill_transcripts(t, cfg.data.transcripts.asr, root, progress=False) for n, t in targets.items()})
     if accelerator.is_main_process:
         report = {"train": data.report(), "targets": {n: t.report() for n, t in targets.items()}}
+        if transcripts is not None:
+            report["transcripts"] = transcripts
         write_json(run_dir / DATA_REPORT_FILE, report)
         write_json(run_dir / RUN_INFO_FILE, run_info(cfg, data.fingerprint(), accelerator.num_processes))
 

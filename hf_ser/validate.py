@@ -86,6 +86,9 @@ RANGES: dict[str, Range] = {
     "model.focal_gamma": NON_NEGATIVE,  # 0: weighted cross-entropy
     "model.layerdrop": BELOW_ONE,
     "model.mask_time_prob": PROBABILITY,
+    "model.modality_dropout": BELOW_ONE,
+    "model.text_num_frozen_layers": NON_NEGATIVE,
+    "model.text_max_tokens": AT_LEAST_1,
     "train.epochs": AT_LEAST_1,
     "train.max_steps": AT_LEAST_1,
     "train.batch_size": AT_LEAST_1,
@@ -191,6 +194,21 @@ def _check_data(cfg: RecipeConfig, errors: list[str]) -> None:
         _check_two_classes(cfg, label_mapping, CORPORA, errors)
     _check_protocol(cfg, errors)
     _check_augment(cfg, errors)
+    _check_transcripts(cfg, errors)
+
+
+def _check_transcripts(cfg: RecipeConfig, errors: list[str]) -> None:
+    """``data.transcripts``: a Whisper recogniser, for a speech + text model."""
+    from hf_ser.models.shapes import BACKBONE_SHAPES, SHAPE_PREFIX
+
+    spec = cfg.data.transcripts
+    if spec is None:
+        return
+    if not cfg.model.text_encoder:
+        errors.append("data.transcripts: ASR transcripts feed a speech + text model; set model.text_encoder or drop data.transcripts")
+    whisper = sorted(SHAPE_PREFIX + k for k in BACKBONE_SHAPES if "whisper" in k)
+    if spec.asr.startswith(SHAPE_PREFIX) and spec.asr not in whisper:
+        errors.append(f"data.transcripts.asr: {spec.asr!r} is not a Whisper shape; valid: {whisper} or a Whisper checkpoint name")
 
 
 def _check_corpus(where: str, spec: CorpusSpec, corpora: Mapping[str, Any], errors: list[str]) -> None:
@@ -331,12 +349,37 @@ def _check_model(cfg: RecipeConfig, errors: list[str]) -> None:
         if m.options:
             errors.append(f"model.options: {sorted(m.options)} are options of the baselines; kind 'wav2vec2' takes none")
         _check_backbone_options(m, errors)
+        _check_text_encoder(cfg, errors)
     else:
         from hf_ser.baselines import BASELINES
 
         _bind(f"model.options ({m.kind})", BASELINES[m.kind], m.options, errors)
         if m.adapter is not None:
             errors.append(f"model.adapter: adapters need a transformer backbone (model.kind: wav2vec2), not {m.kind!r}")
+        if m.text_encoder:
+            errors.append(f"model.text_encoder: speech + text models need model.kind: wav2vec2, not {m.kind!r}")
+
+
+def _check_text_encoder(cfg: RecipeConfig, errors: list[str]) -> None:
+    """A speech + text model: a known text shape, frozen layers within its depth, and no frozen-output cache."""
+    from hf_ser.models.shapes import SHAPE_PREFIX, TEXT_SHAPES, text_shape_config
+
+    m = cfg.model
+    if not m.text_encoder:
+        return
+    if cfg.train.frozen_cache_mb:
+        errors.append(
+            f"train.frozen_cache_mb={cfg.train.frozen_cache_mb!r}: the frozen-output cache does not carry transcripts, "
+            "so a speech + text model (model.text_encoder) cannot use it; set train.frozen_cache_mb: 0"
+        )
+    if not m.text_encoder.startswith(SHAPE_PREFIX):
+        return
+    if m.text_encoder.removeprefix(SHAPE_PREFIX) not in TEXT_SHAPES:
+        errors.append(f"model.text_encoder: unknown text shape {m.text_encoder!r}; valid: {[SHAPE_PREFIX + k for k in sorted(TEXT_SHAPES)]}")
+        return
+    depth = text_shape_config(m.text_encoder).num_hidden_layers
+    if m.text_num_frozen_layers is not None and m.text_num_frozen_layers > depth:
+        errors.append(f"model.text_num_frozen_layers={m.text_num_frozen_layers} > {m.text_encoder}'s depth {depth}")
 
 
 def _local_backbone_config(backbone: str) -> Any:

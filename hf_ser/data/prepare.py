@@ -55,6 +55,12 @@ class PreparedData:
             self._columns.update(read_columns(self.dataset, (name,)))
         return self._columns[name]
 
+    def set_column(self, name: str, values: list) -> None:
+        """Replace column ``name`` (same type) in the dataset and in the column cache, e.g. transcripts by ASR."""
+        feature = self.dataset.features[name]
+        self.dataset = self.dataset.remove_columns(name).add_column(name, values, feature=feature)
+        self._columns[name] = list(values)
+
     def key(self, index: int) -> str:
         return store_key(self._columns["corpus"][index], self._columns["utt_id"][index])
 

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MODEL_INPUTS = ("input_values", "input_features", "attention_mask")
+MODEL_INPUTS = ("input_values", "input_features", "attention_mask", "text_input_ids", "text_attention_mask")
 
 
 # ---------------------------------------------------------------------------------------------- windows
@@ -68,6 +68,8 @@ class WindowedClips(torch.utils.data.Dataset):
         window: window length in samples.
         label_ids: class index per clip (``-100`` when unknown).
         dims: optional ``(clips, n_dims)`` dimensional targets.
+        text_ids: transcript token ids per clip (speech + text models; every window of a clip gets its clip's
+            transcript); None: speech only.
     """
 
     def __init__(
@@ -77,8 +79,10 @@ class WindowedClips(torch.utils.data.Dataset):
         window: int,
         label_ids: Sequence[int] | None = None,
         dims: np.ndarray | None = None,
+        text_ids: Sequence[Sequence[int]] | None = None,
     ):
         self.get_wave = get_wave
+        self.text_ids = text_ids
         self.label_ids = list(label_ids) if label_ids is not None else [-100] * len(lengths)
         self.dims = dims
         self.items = [(clip, s, e) for clip, n in enumerate(lengths) for s, e in clip_windows(int(n), window)]
@@ -100,6 +104,8 @@ class WindowedClips(torch.utils.data.Dataset):
         }
         if self.dims is not None:
             item["dims"] = self.dims[clip]
+        if self.text_ids is not None:
+            item["text_ids"] = self.text_ids[clip]
         return item
 
 
@@ -115,11 +121,12 @@ def window_loader(
     num_workers: int = 0,
     seed: int = 0,
     pad_lengths: tuple[int, ...] = (),
+    text_ids: Sequence[Sequence[int]] | None = None,
 ) -> torch.utils.data.DataLoader:
     """Windows of clips, sorted by length (little padding), in a fixed order; batches carry ``index`` (clip)
     and ``window`` (window id) besides the model inputs. ``pad_lengths``: fixed padded lengths for the
-    default ``Collator`` (a compiled model's static shapes)."""
-    dataset = WindowedClips(get_wave, lengths, window, label_ids, dims)
+    default ``Collator`` (a compiled model's static shapes); ``text_ids``: transcript tokens per clip."""
+    dataset = WindowedClips(get_wave, lengths, window, label_ids, dims, text_ids)
     collate_fn = collate_fn or Collator(pad_lengths=pad_lengths)
     if not len(dataset):
         return torch.utils.data.DataLoader(dataset, batch_size=1, collate_fn=collate_fn, generator=loader_generator(seed))
@@ -141,6 +148,7 @@ def eval_loader(
     seed: int = 0,
     dims: np.ndarray | None = None,
     pad_lengths: tuple[int, ...] = (),
+    text_ids: Sequence[Sequence[int]] | None = None,
 ) -> torch.utils.data.DataLoader:
     """``window_loader`` over rows ``indices`` of prepared (decoded) corpora; ``index`` = position in ``indices``.
 
@@ -148,6 +156,7 @@ def eval_loader(
         label_ids: class id of every row of ``data`` (-100 where the row's label is not a model class).
         dims: ``(rows, n_dims)`` dimensional targets of every row, for regression / multitask models.
         pad_lengths: fixed padded lengths (a compiled model's static shapes); see ``Collator``.
+        text_ids: transcript token ids of every row of ``data`` (speech + text models).
     """
     indices = list(indices)
     return window_loader(
@@ -160,6 +169,7 @@ def eval_loader(
         num_workers=num_workers,
         seed=seed,
         pad_lengths=pad_lengths,
+        text_ids=[text_ids[i] for i in indices] if text_ids is not None else None,
     )
 
 
@@ -221,14 +231,18 @@ def score_windows(
     collate_fn: Callable | None = None,
     device: str | torch.device = "cpu",
     output: str = "logits",
+    text_ids: Sequence[Sequence[int]] | None = None,
 ) -> tuple[list[tuple[int, int, int]], np.ndarray]:
     """Logits (or the ``output`` named, see ``output_width``) of every window of in-memory clips, in eval mode
-    without gradients.
+    without gradients. ``text_ids``: transcript token ids per clip (speech + text models; ``[]``: none).
 
     Returns:
         ``(windows, logits)``: ``windows[k] = (clip, start, end)`` and ``logits: (len(windows), num_labels)``.
     """
-    loader = window_loader(lambda i: waves[i], [len(w) for w in waves], window=window, batch_size=batch_size, collate_fn=collate_fn)
+    loader = window_loader(
+        lambda i: waves[i], [len(w) for w in waves], window=window, batch_size=batch_size, collate_fn=collate_fn,
+        text_ids=text_ids,
+    )
     windows = loader.dataset.items
     logits = np.zeros((len(windows), output_width(model.config, output)), dtype=np.float32)
     was_training = model.training

@@ -21,6 +21,7 @@ from hf_ser.models.adapter_layers import load_base_weights
 from hf_ser.models.configuration_ser import SerConfig
 from hf_ser.models.modeling_ser import WHISPER_MODEL_TYPE, SerForSequenceClassification
 from hf_ser.models.shapes import SHAPE_PREFIX, shape_config
+from hf_ser.models.text_encoder import text_encoder_config
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ DEFAULT_BACKBONE = "facebook/wav2vec2-large-xlsr-53"
 # in every saved config.json, so they stay). tests/test_model_options.py checks every parameter lands somewhere.
 SER_CONFIG_NAMES = {"dropout": "classifier_dropout", "gradient_checkpointing": "use_gradient_checkpointing"}
 # Parameters for the backbone (its config in ``_backbone_config``, or a run-time kernel choice), not SerConfig.
-BACKBONE_OPTIONS = ("backbone", "layerdrop", "mask_time_prob", "attn_implementation")
+BACKBONE_OPTIONS = ("backbone", "layerdrop", "mask_time_prob", "attn_implementation", "text_encoder")
 
 
 def _backbone_config(
@@ -99,6 +100,11 @@ def build_model(
     mask_time_prob: float | None = None,
     attn_implementation: str | None = None,
     adapter: dict[str, Any] | None = None,
+    text_encoder: str | None = None,
+    fusion: str = "late",
+    modality_dropout: float = 0.0,
+    text_num_frozen_layers: int | None = None,
+    text_max_tokens: int = 128,
     seed: int | None = None,
 ) -> SerForSequenceClassification:
     """Build a speech emotion recognition model.
@@ -130,6 +136,12 @@ def build_model(
         adapter: LoRA adapters on the backbone (base frozen, only adapters and head train), e.g.
             ``{"type": "lora", "r": 8, "alpha": 16, "target_modules": "ffn", "layers": "upper_half"}``; a
             dataclass with those fields works too. See ``adapter_layers.resolve_adapter``.
+        text_encoder: a speech + text model: Hub name or local path of a transformers text encoder (pretrained
+            weights loaded), or "shape:<name>" (``shapes.TEXT_SHAPES``, random); None: speech only.
+        fusion: ``"late"`` or ``"cross_attention"`` (``SerConfig``).
+        modality_dropout: training probability of replacing a transcript by the "missing text" embedding.
+        text_num_frozen_layers: None freezes the whole text encoder; k freezes its embeddings and bottom k layers.
+        text_max_tokens: transcripts are truncated to this many tokens.
         seed: seed for the random initialisation (head, and the backbone for shapes).
 
     Returns:
@@ -150,6 +162,7 @@ def build_model(
         raise RecipeError(f"model.num_frozen_layers={num_frozen_layers}: the backbone {backbone} has {depth} layers; use 0..{depth}")
     config = SerConfig(
         backbone_config=backbone_config,
+        text_config=text_encoder_config(text_encoder) if text_encoder else None,
         **{SER_CONFIG_NAMES.get(name, name): value for name, value in options.items()},
         id2label={int(i): str(name) for i, name in id2label.items()},
         label2id={str(name): int(i) for i, name in id2label.items()},
@@ -162,6 +175,11 @@ def build_model(
         else:
             pretrained = AutoModel.from_pretrained(backbone, config=backbone_config)
         load_base_weights(model.backbone, pretrained.state_dict())
+    if text_encoder and not text_encoder.startswith(SHAPE_PREFIX):
+        # The pooler of a BERT-style checkpoint is dropped by the model (never used); everything else must load.
+        missing, _ = model.text_encoder.load_state_dict(AutoModel.from_pretrained(text_encoder).state_dict(), strict=False)
+        if missing:
+            raise ValueError(f"{text_encoder}: weights missing for {missing[:5]}")
         del pretrained
         model.config.backbone_config._name_or_path = backbone
     if attn_implementation is not None:

@@ -15,6 +15,7 @@ from typing import Any
 from transformers import CONFIG_MAPPING, PretrainedConfig
 
 TASKS = ("classification", "regression", "multitask")
+FUSIONS = ("late", "cross_attention")
 
 
 def _backbone_config_from(value: Any) -> PretrainedConfig | None:
@@ -54,11 +55,20 @@ class SerConfig(PretrainedConfig):
         adapter: LoRA settings (``adapter_layers.resolve_adapter``; resolved when the model is built) when the
             backbone carries unmerged adapters, else None. A saved model has its adapters merged (None here) and
             records them in ``merged_adapter``.
+        text_config: config of the transcript encoder (object or dict with ``model_type``) of a speech + text
+            model; None: speech only.
+        fusion: how the transcript joins the speech: ``"late"`` (pooled speech ++ pooled text -> head) or
+            ``"cross_attention"`` (speech frames attend to the text tokens, then pooling).
+        modality_dropout: in training, the probability that a clip's transcript is replaced by the learned
+            "missing text" embedding, so the model still predicts from speech alone.
+        text_num_frozen_layers: None: the whole text encoder is frozen (the default); k: its embeddings and
+            bottom k layers are frozen, the rest trains.
+        text_max_tokens: transcripts are truncated to this many tokens.
     """
 
     model_type = "hf_ser"
     # Only for the attention-implementation recursion in transformers; the dict <-> object conversion is ours.
-    sub_configs = {"backbone_config": PretrainedConfig}
+    sub_configs = {"backbone_config": PretrainedConfig, "text_config": PretrainedConfig}
 
     def __init__(
         self,
@@ -79,9 +89,19 @@ class SerConfig(PretrainedConfig):
         loss: str = "ce",
         focal_gamma: float = 2.0,
         adapter: dict[str, Any] | None = None,
+        text_config: PretrainedConfig | dict[str, Any] | None = None,
+        fusion: str = "late",
+        modality_dropout: float = 0.0,
+        text_num_frozen_layers: int | None = None,
+        text_max_tokens: int = 128,
         **kwargs: Any,
     ) -> None:
         self.backbone_config = _backbone_config_from(backbone_config)
+        self.text_config = _backbone_config_from(text_config)
+        self.fusion = fusion
+        self.modality_dropout = float(modality_dropout)
+        self.text_num_frozen_layers = None if text_num_frozen_layers is None else int(text_num_frozen_layers)
+        self.text_max_tokens = int(text_max_tokens)
         self.num_frozen_layers = int(num_frozen_layers)
         self.freeze_feature_encoder = bool(freeze_feature_encoder)
         self.layers = layers
@@ -120,6 +140,10 @@ class SerConfig(PretrainedConfig):
             depth = self.backbone_config.num_hidden_layers
             if self.num_frozen_layers > depth:
                 raise ValueError(f"num_frozen_layers={self.num_frozen_layers} > backbone depth {depth}")
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"Unknown fusion {self.fusion!r}; choose one of {list(FUSIONS)}")
+        if not 0.0 <= self.modality_dropout < 1.0:
+            raise ValueError(f"modality_dropout must be in [0, 1), got {self.modality_dropout}")
         if self.class_weights is not None and self.id2label is not None:
             if len(self.class_weights) != len(self.id2label):
                 raise ValueError(
@@ -130,4 +154,12 @@ class SerConfig(PretrainedConfig):
         output = super().to_dict()
         if isinstance(self.backbone_config, PretrainedConfig):
             output["backbone_config"] = self.backbone_config.to_dict()
+        if isinstance(self.text_config, PretrainedConfig):
+            output["text_config"] = self.text_config.to_dict()
         return output
+
+    @property
+    def modality(self) -> str:
+        """``"speech+text"`` with a transcript encoder, else ``"speech"`` (``hf_ser.modality``'s spellings, written
+        out here because this module imports no hf_ser)."""
+        return "speech+text" if self.text_config is not None else "speech"
