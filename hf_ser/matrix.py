@@ -32,12 +32,13 @@ from typing import Any
 
 import yaml
 
-from hf_ser.config import CorpusSpec, RecipeConfig, RecipeError, _convert, load_recipe
+from hf_ser.config import CorpusSpec, RecipeConfig, RecipeError, check_schema, load_recipe, schema
 from hf_ser.run_dir import write_json
 
 logger = logging.getLogger(__name__)
 
 
+@schema
 @dataclass
 class MatrixConfig:
     base: str
@@ -70,7 +71,7 @@ class Cell:
 def load_matrix(path: str | Path) -> MatrixConfig:
     raw = yaml.safe_load(Path(path).read_text()) or {}
     try:
-        cfg = _convert(MatrixConfig, raw, "matrix")
+        cfg = check_schema(MatrixConfig, raw, "matrix")
     except RecipeError as e:
         raise RecipeError(f"{path}: {e}") from e
     if not cfg.sources or not cfg.targets:

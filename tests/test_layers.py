@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).parents[1] / "hf_ser"
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"", "errors", "audio", "metrics", "demo_data", "auto_classes"}),
     ("library", {"corpora", "splits", "emobox", "augment", "models", "baselines"}),
-    ("recipe", {"config", "validate", "model_kinds"}),
+    ("recipe", {"config", "validate", "model_kinds", "recipe_schema"}),
     ("pipeline", {"data", "loop", "evaluation", "reporting", "run_dir", "acceleration"}),
     ("entry", {"train", "matrix", "predict", "hub", "bench", "benchmark", "onnx_export"}),
     ("command line", {"commands", "cli"}),

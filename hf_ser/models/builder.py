@@ -20,6 +20,7 @@ from hf_ser.models.adapter_layers import load_base_weights
 from hf_ser.models.configuration_ser import SerConfig
 from hf_ser.models.modeling_ser import WHISPER_MODEL_TYPE, SerForSequenceClassification
 from hf_ser.models.shapes import SHAPE_PREFIX, shape_config
+from hf_ser.models.whisper_encoder import spec_augment_problem
 
 logger = logging.getLogger(__name__)
 
@@ -56,12 +57,10 @@ def _backbone_config(
                 config.layerdrop,
             )
         config.layerdrop = layerdrop
+    problem = spec_augment_problem(config.model_type, mask_time_prob)
+    if problem:
+        raise ValueError(problem)
     if config.model_type == WHISPER_MODEL_TYPE:
-        if mask_time_prob:
-            raise ValueError(
-                f"mask_time_prob={mask_time_prob}: SpecAugment is not available for Whisper backbones "
-                "(set model.mask_time_prob to null or 0)"
-            )
         if getattr(config, "encoder_layerdrop", 0.0) > 0:
             logger.warning("%s config carries encoder_layerdrop; ignored (use layerdrop=... to ask)", backbone)
             config.encoder_layerdrop = 0.0

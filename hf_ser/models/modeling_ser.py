@@ -39,6 +39,7 @@ from .whisper_encoder import (
     CONV_STRIDE,
     HOP_LENGTH,
     SAMPLING_RATE,
+    WHISPER_MODEL_TYPE,
     WhisperLogMel,
     max_samples,
     whisper_conv_frontend,
@@ -58,8 +59,6 @@ logger = logging.getLogger(__name__)
 
 # WavLM layers take the 2-D padding mask and pass a relative position bias from layer to layer.
 _RELATIVE_POSITION_BIAS_MODEL_TYPES = frozenset({"wavlm"})
-# Encoder-only use of an encoder-decoder model: the log-mel front end runs inside the model (whisper_encoder.py).
-WHISPER_MODEL_TYPE = "whisper"
 
 
 class _HostMask(np.ndarray):
