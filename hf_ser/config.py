@@ -23,28 +23,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, Union
 
 import yaml
-from pydantic import (
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    TypeAdapter,
-    ValidationError,
-    WithJsonSchema,
-    with_config,
-)
+from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError, WithJsonSchema
 
 from hf_ser.errors import RecipeError
+from hf_ser.model_options import BaselineOptions, ModelKind, SslOptions
+from hf_ser.schema_types import CommaList, schema
 
 T = TypeVar("T")
-
-# Every section refuses unknown keys; attribute docstrings become the fields' descriptions (JSON Schema, docs).
-schema = with_config(ConfigDict(extra="forbid", use_attribute_docstrings=True))
-
-
-def _split_commas(value: Any) -> Any:
-    # An override such as `tracking.report_to=wandb,tensorboard` arrives as one string.
-    return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
-
 
 def _fold_spec(value: Any) -> Any:
     # `folds=3` and `folds: [0, 3]` are read by YAML as an int and a list.
@@ -58,8 +43,6 @@ def _fold_spec(value: Any) -> Any:
 
 
 FOLDS_PATTERN = r"^\s*(all|\d+(\s*,\s*\d+)*)\s*$"
-CommaList = Annotated[list[str], BeforeValidator(_split_commas)]
-"""A list of names; a comma-separated string is split (for overrides)."""
 Folds = Annotated[
     str,
     BeforeValidator(_fold_spec),
@@ -132,78 +115,15 @@ class DataConfig:
 
 @schema
 @dataclass
-class AdapterConfig:
-    """LoRA adapters on the backbone through ``peft``: the base stays frozen, only adapters and head train, and
-    the saved model has them merged (a plain model)."""
+class ModelConfig(SslOptions, BaselineOptions, ModelKind):
+    """The ``model`` section: ``kind`` and that kind's options (``hf_ser.model_options``: every kind's options
+    are declared there once). Options of another kind than the recipe's are refused, not dropped."""
 
-    type: Literal["lora"] = "lora"
-    """Adapter type (LoRA only)."""
-    r: Annotated[int, Field(ge=1)] = 8
-    """LoRA rank."""
-    alpha: Annotated[float, Field(gt=0)] = 16.0
-    """LoRA scaling numerator (the update is scaled by ``alpha / r``)."""
-    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.0
-    """Dropout on the adapters' input."""
-    target_modules: Union[str, list[str]] = "ffn"
-    """``ffn`` (feed-forward layers), ``attention`` (q/k/v/out projections; not WavLM) or module-name suffixes."""
-    layers: Union[Literal["all", "upper_half"], list[Annotated[int, Field(ge=0)]]] = "all"
-    """``all`` (every trainable layer), ``upper_half``, or a list of layer indices."""
-
-
-@schema
-@dataclass
-class ModelConfig:
-    """The model of a run. Each field reaches the builder of ``kind`` by name (``hf_ser.model_kinds``)."""
-
-    kind: str = "wav2vec2"
-    """Model family (``wav2vec2`` covers every wav2vec2-style encoder)."""
-    backbone: str = "facebook/wav2vec2-large-xlsr-53"
-    """Hub name, local path, or ``shape:<name>`` for a random-initialised shape written in code."""
-    num_frozen_layers: Annotated[int, Field(ge=0)] = 0
-    """Bottom transformer layers run without autograd (plus the CNN when ``freeze_feature_encoder``)."""
-    freeze_feature_encoder: bool = True
-    """Keep the CNN feature encoder frozen (required when ``num_frozen_layers > 0``)."""
-    layers: Union[Literal["last", "weighted"], Annotated[int, Field(ge=1)]] = "last"
-    """Which hidden states feed the head: ``last``, a layer index, or ``weighted`` (SUPERB)."""
-    pooling: str = "mean"
-    """Pooling head over frames (``hf_ser.models.pooling.POOLING``): ``mean``, ``attention``, ..."""
-    pooling_kwargs: dict[str, Any] = field(default_factory=dict)
-    """Options of the pooling head, e.g. ``{num_heads: 2}`` for ``attention``."""
-    head_hidden_size: Union[Annotated[int, Field(ge=1)], None] = None
-    """Width of a hidden ReLU layer between pooling and outputs (null: linear outputs)."""
-    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.1
-    """Dropout on the pooled vector."""
-    task: Literal["classification", "regression", "multitask"] = "classification"
-    """Categorical labels, dimensional targets (``dims``), or both."""
-    dims: CommaList = field(default_factory=list)
-    """Dimensional targets for regression / multitask: ``valence``, ``arousal``, ``dominance``."""
-    label_smoothing: Annotated[float, Field(ge=0, lt=1)] = 0.0
-    """Cross-entropy label smoothing."""
-    regression_loss_weight: Annotated[float, Field(ge=0)] = 1.0
-    """Weight of the (1 - CCC) loss next to the cross-entropy in ``task: multitask``."""
     class_weights: Union[Literal["balanced"], None] = None
     """``balanced`` weights the loss by inverse class frequency of the training split (class-prior weights)."""
     targets: Literal["hard", "soft"] = "hard"
     """``hard``: one label per clip; ``soft``: the annotators' vote distribution (the ``votes`` column; clips
     without votes fall back to their hard label). Cross-entropy against it is EMO-SUPERB's soft-label loss."""
-    loss: Literal["ce", "focal"] = "ce"
-    """Classification loss: cross-entropy or focal loss (with ``class_weights: balanced`` = focal loss with
-    class-prior weights)."""
-    focal_gamma: Annotated[float, Field(ge=0)] = 2.0
-    """Focusing parameter of the focal loss (0 = weighted cross-entropy)."""
-    layerdrop: Annotated[float, Field(ge=0, lt=1)] = 0.0
-    """Probability of skipping each trainable layer in training (0: off)."""
-    gradient_checkpointing: bool = False
-    """Recompute the trainable layers in backward (less memory, more compute)."""
-    mask_time_prob: Union[Annotated[float, Field(ge=0, le=1)], None] = None
-    """SpecAugment time-mask probability (null: the backbone config's value; Whisper has none)."""
-    adapter: Union[AdapterConfig, None] = None
-    """LoRA adapters, e.g. ``{type: lora, r: 8, alpha: 16, layers: upper_half}`` (null: full fine-tuning)."""
-    options: dict[str, Any] = field(default_factory=dict)
-    """Options for non-wav2vec2 model kinds."""
-    attn_implementation: Union[Literal["sdpa", "eager", "flash_attention_2"], None] = None
-    """Backbone attention kernel; None: transformers' default (SDPA where the backbone supports it: wav2vec2,
-    XLS-R, HuBERT; WavLM has only ``eager``)."""
 
 
 @schema

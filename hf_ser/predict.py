@@ -97,7 +97,7 @@ def predict_files(
         One :class:`FilePrediction` per file, in input order; unusable files carry ``error``.
 
     Raises:
-        ForeignCodeError: the model folder ships code that differs from hf_ser's and ``trust_remote_code`` is off.
+        ForeignCodeError: the model folder needs code for a model type hf_ser lacks and ``trust_remote_code`` is off.
     """
     import torch
 

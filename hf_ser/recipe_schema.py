@@ -11,9 +11,12 @@ appears in both with its type, default, allowed values or range and its docstrin
 from __future__ import annotations
 
 import argparse
+import ast
 import dataclasses
+import inspect
 import json
 import sys
+import textwrap
 import typing
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,24 +25,28 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from hf_ser.config import RecipeConfig, _schema_dataclass
+from hf_ser.model_options import BaselineOptions, SslOptions
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA_PATH = Path("recipes") / "recipe.schema.json"
 REFERENCE_PATH = Path("docs") / "recipe_reference.md"
 
+# The options only one model kind takes (hf_ser.model_options), marked in the reference.
+KIND_NOTES = {SslOptions: "kind wav2vec2 only", BaselineOptions: "baseline kinds only"}
 _BOUND_WORDS = (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="), ("exclusiveMaximum", "<"))
 
 
 def recipe_json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a recipe file."""
     schema = TypeAdapter(RecipeConfig).json_schema()
-    _factory_defaults(RecipeConfig, schema)
+    _complete_fields(RecipeConfig, schema)
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
 
 
-def _factory_defaults(cls: type, schema: dict[str, Any]) -> None:
-    """Give fields with a ``default_factory`` their default (pydantic leaves it out of the JSON Schema); a section's
-    default is its own fields' defaults, so it gets none of its own."""
+def _complete_fields(cls: type, schema: dict[str, Any]) -> None:
+    """What pydantic leaves out of the JSON Schema of a stdlib dataclass: the default of a field with a
+    ``default_factory`` (a section's default is its own fields' defaults, so it gets none), and the docstring
+    of a field inherited from a base dataclass (``ModelConfig`` from ``hf_ser.model_options``)."""
     todo, seen = [cls], set()
     while todo:
         node = todo.pop()
@@ -47,12 +54,33 @@ def _factory_defaults(cls: type, schema: dict[str, Any]) -> None:
             continue
         seen.add(node)
         target = schema if node is cls else schema["$defs"][node.__name__]
+        docs, owner = {}, {}
+        for base in reversed(node.__mro__):
+            if dataclasses.is_dataclass(base):
+                for name, doc in _docstrings(base).items():
+                    docs[name], owner[name] = doc, base
         for f in dataclasses.fields(node):
+            prop = target["properties"][f.name]
+            if f.name in docs:
+                prop.setdefault("description", docs[f.name])
+            if owner.get(f.name) in KIND_NOTES and "description" in prop:
+                prop["description"] = f"({KIND_NOTES[owner[f.name]]}) {prop['description']}"
             inner = _schema_dataclass(typing.get_type_hints(node)[f.name])
             if inner is not None:
                 todo.append(inner)
             elif f.default_factory is not dataclasses.MISSING:
-                target["properties"][f.name]["default"] = f.default_factory()
+                prop["default"] = f.default_factory()
+
+
+def _docstrings(cls: type) -> dict[str, str]:
+    """The attribute docstrings a class body declares: the string right after each annotated field."""
+    body = ast.parse(textwrap.dedent(inspect.getsource(cls))).body[0].body
+    return {
+        node.target.id: inspect.cleandoc(after.value.value)
+        for node, after in zip(body, body[1:])
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+        and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str)
+    }
 
 
 def fields(schema: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:

@@ -198,12 +198,18 @@ def _check_alignment(alignment: Mapping[str, Any], needed: bool, errors: list[st
 
 # ------------------------------------------------------------------------------------------------ model
 def _check_model(cfg: RecipeConfig, errors: list[str]) -> None:
-    from hf_ser.model_kinds import MODEL_KINDS
+    from hf_ser.model_kinds import MODEL_KINDS, foreign_options, kinds_taking
 
     m = cfg.model
     if m.kind not in MODEL_KINDS:
         errors.append(f"model.kind: unknown model kind {m.kind!r}; valid: {sorted(MODEL_KINDS)}")
         return
+    for name in foreign_options(m):  # refused, never dropped: the user asked for something this kind lacks
+        takers = kinds_taking(name)
+        errors.append(
+            f"model.{name}={getattr(m, name)!r}: an option of model.kind {', '.join(takers)} only; kind {m.kind!r} "
+            f"does not take it (remove it, or use a kind that does)"
+        )
     if m.task != "classification":
         bad = [d for d in m.dims if d not in DIMENSIONS]
         if not m.dims or bad:
@@ -217,15 +223,11 @@ def _check_model(cfg: RecipeConfig, errors: list[str]) -> None:
             cls = POOLING[m.pooling]
             first = next(iter(inspect.signature(cls).parameters))  # the frame width, given by the model
             _bind(f"model.pooling_kwargs ({m.pooling})", cls, m.pooling_kwargs, errors, skip=(first,))
-        if m.options:
-            errors.append(f"model.options: {sorted(m.options)} are options of the baselines; kind 'wav2vec2' takes none")
         _check_backbone_options(m, errors)
     else:
         from hf_ser.baselines import BASELINES
 
         _bind(f"model.options ({m.kind})", BASELINES[m.kind], m.options, errors)
-        if m.adapter is not None:
-            errors.append(f"model.adapter: adapters need a transformer backbone (model.kind: wav2vec2), not {m.kind!r}")
 
 
 def _local_backbone_config(backbone: str) -> Any:

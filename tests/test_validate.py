@@ -208,7 +208,7 @@ def test_backbone_dependent_options_fail_at_load():
         "model.mask_time_prob": ["model.backbone=shape:tiny-whisper", "model.mask_time_prob=0.05"],
         "model.adapter.target_modules": ["model.backbone=shape:tiny-wavlm", "model.adapter={target_modules: attention}"],
         "model.adapter.layers": ["model.num_frozen_layers=2", "model.adapter={layers: [0, 3]}"],
-        "model.adapter: adapters need": ["model.kind=issa_cnn", "model.adapter={r: 4}"],
+        "model.adapter=": ["model.kind=issa_cnn", "model.adapter={r: 4}"],  # an option of the other kind
     }
     for key, overrides in cases.items():
         with pytest.raises(RecipeError, match=re.escape(key)):

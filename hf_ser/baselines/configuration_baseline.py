@@ -6,50 +6,38 @@ from typing import Any
 
 from transformers import PretrainedConfig
 
+from hf_ser.saved_format import upgrade
+
 TASKS = ("classification", "regression", "multitask")
 
 
 class BaselineConfig(PretrainedConfig):
     """Configuration of a literature baseline: an encoder from ``hf_ser.baselines.BASELINES`` plus the heads.
 
+    The options are those of ``hf_ser.model_options.BaselineOptions`` (declared there once), stored under their
+    own names; ``build_baseline`` passes every one of them, and a saved config of an older format is upgraded
+    on load (``hf_ser.saved_format``).
+
     Args:
         kind: key of ``BASELINES`` (``issa_cnn``, ``issa_mlp``, ``mfcc_rnn``, ``logmel_cnn``, ``logmel_bilstm``).
-        encoder_options: keyword options of that encoder (the recipe's ``model.options``).
-        classifier_dropout: dropout on the clip vector before the heads.
-        task: "classification", "regression" (dims) or "multitask" (both).
-        dims: names of the regressed dimensions, e.g. ("valence", "arousal").
-        class_weights: per-class cross-entropy weights, ordered by label id.
-        label_smoothing: cross-entropy label smoothing.
-        regression_loss_weight: weight of the (1 - CCC) loss in the multitask loss (classification weight is 1).
+        class_weights: per-class cross-entropy weights, ordered by label id (computed per run), or None.
+        **kwargs: the options, ``id2label`` and the other ``PretrainedConfig`` arguments.
     """
 
     model_type = "hf_ser_baseline"
 
-    def __init__(
-        self,
-        kind: str = "issa_cnn",
-        encoder_options: dict[str, Any] | None = None,
-        classifier_dropout: float = 0.1,
-        task: str = "classification",
-        dims: list[str] | tuple[str, ...] = (),
-        class_weights: list[float] | None = None,
-        label_smoothing: float = 0.0,
-        regression_loss_weight: float = 1.0,
-        loss: str = "ce",
-        focal_gamma: float = 2.0,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, kind: str = "issa_cnn", class_weights: list[float] | None = None, **kwargs: Any) -> None:
         self.kind = kind
-        self.encoder_options = dict(encoder_options or {})
-        self.classifier_dropout = float(classifier_dropout)
-        self.task = task
-        self.dims = list(dims)
         self.class_weights = None if class_weights is None else [float(w) for w in class_weights]
-        self.label_smoothing = float(label_smoothing)
-        self.regression_loss_weight = float(regression_loss_weight)
-        self.loss = loss
-        self.focal_gamma = float(focal_gamma)
         super().__init__(**kwargs)
+
+    @classmethod
+    def from_dict(cls, config_dict: dict[str, Any], **kwargs: Any) -> BaselineConfig:
+        """A saved config: an older format is migrated and a newer one refused first."""
+        return super().from_dict(upgrade(cls.model_type, dict(config_dict)), **kwargs)
+
+    def check(self) -> None:
+        """Refuse option combinations no model can be built from (called when a model is made)."""
         if self.task not in TASKS:
             raise ValueError(f"Unknown task {self.task!r}; choose one of {list(TASKS)}")
         if self.task in ("regression", "multitask") and not self.dims:

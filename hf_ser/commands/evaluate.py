@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         except CrossCorpusLeakError as e:
             logger.error("%s (pass --allow-validation-target to evaluate anyway)", e)
             return 2
-    # A folder whose code differs from hf_ser's raises ForeignCodeError: one line and the fix, exit 2.
+    # A folder that needs foreign code raises ForeignCodeError, a newer saved format NewerFormatError: one line and the fix, exit 2.
     model, feature_extractor = load_model(args.model, trust_remote_code=args.trust_remote_code, device=args.device)
     id2label = model.config.id2label
     task = str(getattr(model.config, "task", "classification"))
