@@ -6,7 +6,8 @@ Overrides are ``key=value`` strings with dotted keys (``train.lr=3.0e-5``, ``mod
 
 The dataclasses are the schema: each field's type, ``Literal`` choices and range (``Annotated[float,
 Field(gt=0)]``) are checked by pydantic (v2) when a recipe is loaded, and each field's docstring is its
-documentation. A new field is one typed line plus its docstring here; ``hf_ser.recipe_schema`` exports the
+documentation. A new field is one typed line plus its docstring here (a model option: in
+``hf_ser.model_options``, which the ``model`` section is made of); ``hf_ser.recipe_schema`` exports the
 JSON Schema editors use (``recipes/recipe.schema.json``) and ``docs/recipe_reference.md`` from it.
 ``hf_ser.validate`` checks only what a schema cannot say (registry names, option dicts bound to their
 builders, rules across fields).
@@ -30,6 +31,7 @@ from hf_ser.model_options import BaselineOptions, ModelKind, SslOptions
 from hf_ser.schema_types import CommaList, schema
 
 T = TypeVar("T")
+
 
 def _fold_spec(value: Any) -> Any:
     # `folds=3` and `folds: [0, 3]` are read by YAML as an int and a list.
