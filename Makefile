@@ -23,7 +23,7 @@ demo: setup
 		hf_ser/train.py recipes/demo/ravdess_tiny.yaml
 
 test: setup
-	$(BIN)/ruff check hf_ser tests scripts
+	$(BIN)/ruff check hf_ser tests scripts benchmarks
 	$(OFFLINE) $(BIN)/python -m pytest -q
 
 test-slow: setup
@@ -37,7 +37,7 @@ test-slow-container: setup
 	$(OFFLINE) $(BIN)/python -m pytest -q -m slow tests/test_container.py
 
 lint: setup
-	$(BIN)/ruff check hf_ser tests scripts
+	$(BIN)/ruff check hf_ser tests scripts benchmarks
 
 clean-demo:
 	rm -rf runs/demo

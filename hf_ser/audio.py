@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,13 @@ SAMPLE_RATE = 16_000
 # duration but no signal, so silence must be judged by level, never by length.
 SILENCE_PEAK = 1e-3
 _LFS_MAGIC = b"version https://git-lfs.github.com/spec/v1"
+# What soundfile (libsndfile) decodes, by extension; folders are searched for these.
+SOUNDFILE_EXTENSIONS = frozenset(
+    {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".aifc", ".au", ".snd", ".caf", ".w64", ".rf64"}
+)
+# Common audio / video containers soundfile cannot decode: found in folders too, and reported with the
+# ffmpeg command that converts them (never skipped silently).
+FFMPEG_ONLY_EXTENSIONS = frozenset({".m4a", ".mp4", ".aac", ".webm", ".wma", ".amr", ".3gp", ".mkv", ".mov", ".ac3"})
 
 
 class AudioError(Exception):
@@ -131,7 +139,7 @@ def read_info(path: str | Path) -> AudioInfo:
     try:
         info = sf.info(str(path))
     except Exception as e:  # soundfile raises several types (LibsndfileError, RuntimeError, ...)
-        raise AudioError(f"unreadable audio ({type(e).__name__}: {_short(e)})", path) from e
+        raise AudioError(_unreadable(path, e), path) from e
     frames = wav_frames(path)
     if frames is not None and frames[1] < frames[0]:
         raise AudioError(f"truncated: header {frames[0]} frames, file holds {frames[1]}", path)
@@ -166,7 +174,7 @@ def load_audio(path: str | Path, target_sr: int | None = SAMPLE_RATE) -> tuple[n
     try:
         data, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except Exception as e:
-        raise AudioError(f"unreadable audio ({type(e).__name__}: {_short(e)})", path) from e
+        raise AudioError(_unreadable(path, e), path) from e
     if data.size == 0:
         raise AudioError("empty audio (0 samples)", path)
     # Mix down: mean over channels keeps the level of a mono source duplicated in stereo.
@@ -176,6 +184,54 @@ def load_audio(path: str | Path, target_sr: int | None = SAMPLE_RATE) -> tuple[n
     if target_sr is not None and sr != target_sr:
         wave, sr = resample(wave, sr, target_sr), target_sr
     return np.ascontiguousarray(wave, dtype=np.float32), int(sr)
+
+
+def read_blocks(
+    path: str | Path, block_s: float = 30.0, target_sr: int = SAMPLE_RATE
+) -> Iterator[np.ndarray]:
+    """Decode ``path`` a block at a time: mono float32 at ``target_sr``, about ``block_s`` seconds per block.
+
+    Why: a 1-hour 48 kHz stereo file is 1.3 GB as float32; read whole, memory grows with duration. Blocks are
+    mixed down like ``load_audio`` and resampled by one streaming soxr resampler, so the concatenated blocks
+    equal ``load_audio(path, target_sr)`` up to the resampler's block-edge rounding (none at the native rate).
+
+    Raises:
+        GitLfsPointerError, AudioError: as ``read_info`` (checked before the first block).
+    """
+    info = read_info(path)
+    frames = max(1, int(block_s * info.sample_rate))
+    stream = None if info.sample_rate == target_sr else soxr.ResampleStream(info.sample_rate, target_sr, 1, "float32", "HQ")
+    try:
+        with sf.SoundFile(str(path)) as f:
+            while True:
+                data = f.read(frames, dtype="float32", always_2d=True)
+                last = len(data) < frames
+                wave = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+                if not np.isfinite(wave).all():
+                    raise AudioError("audio contains NaN or inf samples", path)
+                if stream is not None:
+                    wave = stream.resample_chunk(np.ascontiguousarray(wave, dtype=np.float32), last=last)
+                if len(wave):
+                    yield np.ascontiguousarray(wave, dtype=np.float32)
+                if last:
+                    return
+    except AudioError:
+        raise
+    except Exception as e:  # soundfile raises several types (LibsndfileError, RuntimeError, ...)
+        raise AudioError(_unreadable(path, e), path) from e
+
+
+def conversion_hint(path: str | Path) -> str:
+    """The ffmpeg command that turns ``path`` into a 16 kHz mono WAV soundfile reads."""
+    p = Path(path)
+    return f"convert it first: ffmpeg -i '{p}' -ac 1 -ar {SAMPLE_RATE} '{p.with_suffix('.wav')}'"
+
+
+def _unreadable(path: str | Path, e: Exception) -> str:
+    reason = f"unreadable audio ({type(e).__name__}: {_short(e)})"
+    if Path(path).suffix.lower() not in SOUNDFILE_EXTENSIONS:
+        reason += f"; soundfile does not decode {Path(path).suffix or 'files without an extension'}, {conversion_hint(path)}"
+    return reason
 
 
 def silence_reason(wave: np.ndarray, peak_threshold: float = SILENCE_PEAK) -> str | None:

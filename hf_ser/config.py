@@ -165,6 +165,14 @@ class TrainConfig:
     """Validate every N optimizer steps (default: at the end of each epoch)."""
     select_metric: Literal["ua", "wa", "macro_f1", "ccc", "loss"] = "ua"
     """Validation metric that picks the best checkpoint (``ccc`` = mean concordance for regression)."""
+    ema_decay: Union[Annotated[float, Field(gt=0, lt=1)], None] = None
+    """Exponential moving average of the trainable weights, updated after every optimizer step with this decay
+    (e.g. 0.999); validation, model selection and the saved model use the average (None: off). In (0, 1): 0
+    would be no average, 1 would never move."""
+    temperature_scaling: bool = True
+    """Fit one temperature on the validation split after model selection (minimising its negative log-likelihood)
+    and store it in the saved model: reported probabilities, calibration figures (ECE, Brier) and ``predict`` use
+    ``softmax(logits / T)``. It never changes a prediction (the arg-max is the same), only the confidences."""
     early_stopping_patience: Union[Annotated[int, Field(ge=1)], None] = None
     """Stop after this many validations without improvement."""
     checkpoint_every_n_steps: Union[Annotated[int, Field(ge=1)], None] = None

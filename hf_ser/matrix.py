@@ -33,6 +33,7 @@ from typing import Any
 import yaml
 
 from hf_ser.config import CorpusSpec, RecipeConfig, RecipeError, check_schema, load_recipe, schema
+from hf_ser.metrics.registry import CLASS_METRICS, UA, WA
 from hf_ser.run_dir import write_json
 
 logger = logging.getLogger(__name__)
@@ -154,8 +155,8 @@ def _row(source: str, label_set: str, metrics: dict, targets: list[str], seconds
     for t in targets:
         if f"cross/{t}" in results:
             row["targets"][t] = {
-                "masked": {m: results[f"cross/{t}"][m] for m in ("ua", "wa", "macro_f1", "n")},
-                "unmasked": {m: results[f"cross_unmasked/{t}"][m] for m in ("ua", "wa", "macro_f1", "n")},
+                "masked": {m: results[f"cross/{t}"][m] for m in (*CLASS_METRICS, "n")},
+                "unmasked": {m: results[f"cross_unmasked/{t}"][m] for m in (*CLASS_METRICS, "n")},
                 "shared_labels": results[f"cross/{t}"].get("shared_labels"),
             }
     return row
@@ -165,8 +166,8 @@ def _mean_pair(results: list[dict]) -> dict | None:
     if not results:
         return None
     n = sum(r["n"] for r in results)
-    return {m: sum(r[m] * r["n"] for r in results) / n for m in ("ua", "wa")} | {"n": n}
+    return {m: sum(r[m] * r["n"] for r in results) / n for m in (UA, WA)} | {"n": n}
 
 
 def _pair(m: dict | None) -> str:
-    return "-" if not m else f"{100 * m['ua']:.1f} / {100 * m['wa']:.1f}"
+    return "-" if not m else f"{100 * m[UA]:.1f} / {100 * m[WA]:.1f}"

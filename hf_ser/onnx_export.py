@@ -5,7 +5,14 @@ The graph takes the **raw** 16 kHz mono waveform: ``waveform: (batch, samples) f
 axes, and returns ``logits: (batch, num_labels)`` (the dims predictions for a regression model). The saved
 feature extractor's per-clip normalisation (zero mean, unit variance over the real samples, padding zeroed) is in
 the graph, and so is the whole model: for Whisper backbones also the log-mel front end. Labels
-(``id2label``), the opset and the tolerance the export was checked at are stored in the file's metadata.
+(``id2label``), the opset and the tolerance the export was checked at are stored in the file's metadata, and
+everything inference needs (labels, task and dims, sampling rate, window, minimum length, the extractor's
+normalisation) in a plain JSON beside it (``model.onnx`` -> ``model.json``, ``hf_ser.inference.ModelSettings``):
+``hf_ser.load(folder, backend="onnx")`` reads that and imports neither torch nor transformers.
+
+``quantize_int8`` writes ``model.int8.onnx`` (onnxruntime dynamic quantization: int8 weights of the MatMul /
+Gemm layers, activations quantized on the fly) and ``compare_onnx`` measures it against fp32 on audio files:
+label agreement, the largest probability difference, and the speed ratio (interleaved rounds, medians).
 
 Export uses the TorchScript-based ``torch.onnx.export`` at opset ``OPSET`` with eager attention and attention
 masks built from shapes only (``SerForSequenceClassification._static_masks``), so no "is anything padded?" branch
@@ -23,18 +30,21 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import torch
 from torch import nn
 
 from hf_ser.audio import SAMPLE_RATE
+from hf_ser.evaluation.inference import min_samples
+from hf_ser.evaluation.windowing import WINDOW_CONFIG_KEY
+from hf_ser.inference.backends import ONNX_FILE, ModelSettings, onnx_session, settings_path
 
 logger = logging.getLogger(__name__)
 
 OPSET = 17
 TOLERANCE = 1e-4
+GRAPH_INPUT = "raw 16 kHz mono waveform + attention_mask (normalisation and features are in the graph)"
 UNSUPPORTED_POOLING = {"bilstm": "packed sequences (pack_padded_sequence) need their lengths on the host"}
 
 
@@ -105,20 +115,28 @@ def parity_inputs(seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     }
 
 
+def onnx_target(out: str | Path) -> Path:
+    """The graph file for an export target: ``out`` itself when it ends in ``.onnx``, else ``out/model.onnx``."""
+    out = Path(out)
+    return out if out.suffix == ".onnx" else out / ONNX_FILE
+
+
 def export_onnx(model_dir: str | Path, out_path: str | Path, *, opset: int = OPSET, check: bool = True) -> ParityReport | None:
     """Export a saved model (``save_pretrained`` folder) to ONNX and, by default, check it against PyTorch.
+
+    ``out_path``: an ``.onnx`` file, or a folder (``model.onnx`` inside); the settings JSON goes beside the graph.
 
     Raises:
         ExportError: unsupported head, or parity above ``TOLERANCE`` (the file is still written, for inspection).
     """
     model, normalize = _load(model_dir, attn_implementation="eager")
+    out_path = onnx_target(out_path)
     pooling = getattr(model.config, "pooling", None)
     if pooling in UNSUPPORTED_POOLING:
         raise ExportError(f"pooling={pooling!r} does not export to ONNX: {UNSUPPORTED_POOLING[pooling]}")
     model._static_masks = True
     wrapper = _RawWaveformModel(model, normalize).eval()
     waveform, mask = parity_inputs()["3 s + 0.5 s padded"]
-    out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with torch.no_grad():
         torch.onnx.export(
@@ -131,7 +149,12 @@ def export_onnx(model_dir: str | Path, out_path: str | Path, *, opset: int = OPS
             opset_version=opset,
             dynamo=False,
         )
-    _write_metadata(out_path, model, opset)
+    settings = ModelSettings.from_config(
+        model.config, sampling_rate=SAMPLE_RATE, min_samples=min_samples(model.config), normalize=normalize
+    )
+    settings.extra = {"opset": opset, "parity_tolerance": TOLERANCE, "input": GRAPH_INPUT}
+    settings.write(settings_path(out_path))
+    _write_metadata(out_path, settings)
     if not check:
         return None
     report = check_parity(model_dir, out_path)
@@ -140,22 +163,19 @@ def export_onnx(model_dir: str | Path, out_path: str | Path, *, opset: int = OPS
     return report
 
 
-def _write_metadata(path: Path, model, opset: int) -> None:
+def _write_metadata(path: Path, settings: ModelSettings) -> None:
+    """The settings, also as the graph's metadata (for tools that read only the ``.onnx`` file)."""
     import onnx
 
-    from hf_ser.evaluation.inference import WINDOW_CONFIG_KEY, min_samples, window_seconds
-
     proto = onnx.load(str(path))
-    id2label = {int(i): name for i, name in model.config.id2label.items()}
-    for key, value in {
-        "id2label": json.dumps(id2label),
-        "sampling_rate": str(SAMPLE_RATE),
-        WINDOW_CONFIG_KEY: str(window_seconds(model.config)),
-        "min_samples": str(min_samples(model.config)),
-        "input": "raw 16 kHz mono waveform + attention_mask (normalisation and features are in the graph)",
-        "opset": str(opset),
-        "parity_tolerance": str(TOLERANCE),
-    }.items():
+    entries = {
+        "id2label": json.dumps(dict(enumerate(settings.labels))),
+        "sampling_rate": str(settings.sampling_rate),
+        WINDOW_CONFIG_KEY: str(settings.inference_window_s),
+        "min_samples": str(settings.min_samples),
+        **{k: str(v) for k, v in settings.extra.items()},
+    }
+    for key, value in entries.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.save(proto, str(path))
@@ -166,7 +186,7 @@ def check_parity(model_dir: str | Path, onnx_path: str | Path) -> ParityReport:
     attention implementation), on ``parity_inputs()``."""
     model, normalize = _load(model_dir)
     reference = _RawWaveformModel(model, normalize).eval()
-    session = _session(onnx_path)
+    session = onnx_session(onnx_target(onnx_path))
     report = ParityReport()
     for name, (waveform, mask) in parity_inputs().items():
         with torch.no_grad():
@@ -176,46 +196,62 @@ def check_parity(model_dir: str | Path, onnx_path: str | Path) -> ParityReport:
     return report
 
 
-def _session(onnx_path: str | Path):
-    import onnxruntime
+def quantize_int8(fp32_path: str | Path) -> Path:
+    """Write the int8 graph beside ``fp32_path`` (``model.onnx`` -> ``model.int8.onnx``, with its settings JSON).
 
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = 1
-    return onnxruntime.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    onnxruntime dynamic quantization: MatMul / Gemm weights stored as int8, activations quantized per batch at
+    run time; the convolutional feature encoder stays fp32 (dynamic quantization of Conv is slower on CPU).
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    fp32_path = onnx_target(fp32_path)
+    out = fp32_path.with_name(fp32_path.name[: -len(".onnx")] + ".int8.onnx")
+    quantize_dynamic(str(fp32_path), str(out), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"])
+    settings = ModelSettings.read(settings_path(fp32_path))
+    settings.extra = {**settings.extra, "quantization": "int8 dynamic (onnxruntime quantize_dynamic, MatMul/Gemm)"}
+    settings.write(settings_path(out))
+    return out
 
 
-class OnnxModel:
-    """An exported graph run by onnxruntime behind the interface ``hf_ser.evaluation.inference`` drives
-    (``config``, ``eval`` / ``train``, ``model(input_values=..., attention_mask=...).logits``): ``hf-ser predict
-    --backend onnx`` windows and averages exactly as with the PyTorch model. Feed raw waveforms (the graph
-    normalises)."""
+@dataclass
+class QuantReport:
+    """int8 against fp32 on the same clips: label agreement, largest |probability difference|, speed."""
 
-    training = False
+    clips: int
+    agreement: float
+    max_prob_diff: float
+    fp32_s: float
+    int8_s: float
+    rounds: int
 
-    def __init__(self, onnx_path: str | Path) -> None:
-        from transformers import PretrainedConfig
+    @property
+    def speed_ratio(self) -> float:
+        """fp32 time / int8 time (above 1: int8 is faster)."""
+        return self.fp32_s / self.int8_s if self.int8_s > 0 else float("nan")
 
-        from hf_ser.evaluation.inference import WINDOW_CONFIG_KEY
 
-        self.session = _session(onnx_path)
-        meta = self.session.get_modelmeta().custom_metadata_map
-        if "id2label" not in meta:
-            raise ExportError(f"{onnx_path}: no id2label metadata; export it with `hf-ser export onnx`")
-        id2label = {int(i): name for i, name in json.loads(meta["id2label"]).items()}
-        self.config = PretrainedConfig(id2label=id2label)
-        if WINDOW_CONFIG_KEY in meta:
-            setattr(self.config, WINDOW_CONFIG_KEY, float(meta[WINDOW_CONFIG_KEY]))
-        self.min_samples = int(meta.get("min_samples", 1))
+def compare_onnx(fp32_path: str | Path, int8_path: str | Path, clips: list[Path], *, rounds: int = 3) -> QuantReport:
+    """Run both graphs through ``hf_ser.load(..., backend="onnx").predict`` on ``clips``, ``rounds`` times
+    interleaved (fp32, int8, fp32, ...): agreement and differences from the first round, times as medians."""
+    import time
 
-    def eval(self) -> OnnxModel:
-        return self
+    from hf_ser.inference import load
 
-    def train(self, mode: bool = True) -> OnnxModel:
-        return self
-
-    def __call__(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None, **_) -> SimpleNamespace:
-        if attention_mask is None:
-            attention_mask = torch.ones_like(input_values, dtype=torch.long)
-        feeds = {"waveform": input_values.float().cpu().numpy(), "attention_mask": attention_mask.long().cpu().numpy()}
-        (logits,) = self.session.run(["logits"], feeds)
-        return SimpleNamespace(logits=torch.from_numpy(logits))
+    models = {"fp32": load(fp32_path, backend="onnx"), "int8": load(int8_path, backend="onnx")}
+    times: dict[str, list[float]] = {name: [] for name in models}
+    results: dict[str, list] = {}
+    for _ in range(max(1, rounds)):
+        for name, model in models.items():
+            start = time.perf_counter()
+            out = model.predict(list(clips))
+            times[name].append(time.perf_counter() - start)
+            results.setdefault(name, out)
+    pairs = [(a, b) for a, b in zip(results["fp32"], results["int8"]) if a.ok and b.ok]
+    if not pairs:
+        raise ExportError("no clip of the comparison set could be labelled; give other audio with --check-audio")
+    agree = sum(a.label == b.label for a, b in pairs) / len(pairs)
+    diff = max(abs(a.probabilities[k] - b.probabilities[k]) for a, b in pairs for k in a.probabilities) if pairs[0][0].probabilities else 0.0
+    return QuantReport(
+        clips=len(pairs), agreement=agree, max_prob_diff=float(diff),
+        fp32_s=float(np.median(times["fp32"])), int8_s=float(np.median(times["int8"])), rounds=max(1, rounds),
+    )

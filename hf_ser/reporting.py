@@ -9,20 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from hf_ser.run_dir import AGGREGATE_JSON, AGGREGATE_MD, write_json
-
-METRICS = ("ua", "wa", "macro_f1")
-METRIC_NAMES = {"ua": "UA", "wa": "WA", "macro_f1": "macro-F1"}
+from hf_ser.metrics.over_folds import STD_NOTE, mean_std
+from hf_ser.metrics.registry import CCC, CLASS_METRICS, METRICS
+from hf_ser.run_dir import AGGREGATE_JSON, AGGREGATE_MD, METRICS_FILE, MODEL_DIR, RECIPE_FILE, write_json
 
 
 def metric_line(metrics: dict, where: str) -> str:
-    parts = [f"{METRIC_NAMES[m]} {100 * metrics[m]:.2f}%" for m in METRICS if metrics.get(m) is not None]
+    parts = [f"{METRICS[m].label} {100 * metrics[m]:.2f}%" for m in CLASS_METRICS if metrics.get(m) is not None]
     return f"{where}: " + ", ".join(parts) + f" (n={metrics.get('n', '?')})"
 
 
-def summary_table(metrics: dict, run_dir: Path) -> str:
+def fold_table(metrics: dict, run_dir: Path) -> str:
     """The end-of-run table: one row per evaluated split and corpus, with the protocol above it."""
     p = metrics["protocol"]
     independence = "speaker-independent" if p["speaker_independent"] else "SPEAKER-DEPENDENT"
@@ -32,38 +29,49 @@ def summary_table(metrics: dict, run_dir: Path) -> str:
         f"({independence}), label set {p['label_set']} = {', '.join(p['labels'])}",
         f"held-out test speakers: {', '.join(p['test_speakers']) or '-'}; validation speakers: {', '.join(p['valid_speakers']) or '-'}",
         "",
-        f"| {'evaluated on':<28} | {'n':>5} | {'UA %':>6} | {'WA %':>6} | {'macro-F1 %':>10} | {'CCC':>6} |",
-        f"|{'-' * 30}|{'-' * 7}|{'-' * 8}|{'-' * 8}|{'-' * 12}|{'-' * 8}|",
+        f"| {'evaluated on':<28} | {'n':>5} | "
+        + " | ".join(f"{METRICS[k].label + ' %':>{w}}" for k, w in _WIDTHS.items())
+        + f" | {METRICS[CCC].label:>6} |",
+        f"|{'-' * 30}|{'-' * 7}|" + "".join(f"{'-' * (w + 2)}|" for w in _WIDTHS.values()) + f"{'-' * 8}|",
     ]
     for key, m in metrics["results"].items():
-        cells = [_pct(m.get("ua"), 6), _pct(m.get("wa"), 6), _pct(m.get("macro_f1"), 10)]
-        ccc = f"{m['ccc']:>6.3f}" if m.get("ccc") is not None else f"{'-':>6}"
+        cells = [_pct(m.get(k), w) for k, w in _WIDTHS.items()]
+        ccc = f"{m[CCC]:>6.3f}" if m.get(CCC) is not None else f"{'-':>6}"
         lines.append(f"| {key:<28} | {m['n']:>5} | " + " | ".join(cells) + f" | {ccc} |")
     lines += [
         "",
         "valid = model selection only; test = held-out speakers; cross = other corpus on the labels it shares with "
         "the model (other classes masked); cross_unmasked = all model classes allowed.",
-        f"Outputs: {run_dir / 'model'} (saved model), {run_dir / 'metrics.json'}, {run_dir / 'recipe.resolved.yaml'}, "
-        f"confusion PNGs and curves.png in {run_dir}",
+        f"Outputs: {run_dir / MODEL_DIR} (saved model), {run_dir / METRICS_FILE}, {run_dir / RECIPE_FILE}, "
+        f"confusion and reliability PNGs and curves.png in {run_dir}",
     ]
     return "\n".join(lines)
+
+
+# Column widths of the class metrics in the fold table (the header's width).
+_WIDTHS = {k: max(6, len(METRICS[k].label) + 2) for k in CLASS_METRICS}
 
 
 def _pct(value: float | None, width: int) -> str:
     return f"{100 * value:>{width}.2f}" if value is not None else f"{'-':>{width}}"
 
 
-def save_confusions(run_dir: Path, results: dict) -> list[Path]:
-    """One row-normalised confusion heatmap per evaluated split and corpus."""
-    from hf_ser.evaluation.plots import plot_confusion
+def save_split_plots(run_dir: Path, results: dict) -> list[Path]:
+    """Per evaluated split and corpus: a row-normalised confusion heatmap (``confusion_<key>.png``) and a
+    reliability diagram with its risk-coverage curve (``reliability_<key>.png``)."""
+    from hf_ser.evaluation.plots import plot_confusion, plot_reliability
 
     paths = []
     for key, m in results.items():
-        if "confusion" not in m:
-            continue
-        path = run_dir / f"confusion_{key.replace('/', '_')}.png"
-        plot_confusion(m["confusion"], m["labels"], path, normalize=True, title=f"{key} (row-normalised, n={m['n']})")
-        paths.append(path)
+        name = key.replace("/", "_")
+        if "confusion" in m:
+            path = run_dir / f"confusion_{name}.png"
+            plot_confusion(m["confusion"], m["labels"], path, normalize=True, title=f"{key} (row-normalised, n={m['n']})")
+            paths.append(path)
+        if "reliability" in m:
+            path = run_dir / f"reliability_{name}.png"
+            plot_reliability(m, path, title=f"{key} (n={m['n']}, temperature {m.get('temperature', 1.0):.2f})")
+            paths.append(path)
     return paths
 
 
@@ -81,12 +89,12 @@ def aggregate_folds(run_dir: Path, fold_metrics: dict[int, dict], *, protocol: s
         "protocol": protocol,
         "speaker_independent": speaker_independent,
         "folds": sorted(fold_metrics),
-        "std": "sample standard deviation over folds (ddof=1); 0 for one fold",
+        "std": STD_NOTE,
         "results": {},
     }
     for key in keys:
         agg["results"][key] = {}
-        for metric in (*METRICS, "ccc"):
+        for metric in (*CLASS_METRICS, CCC):
             values = [
                 fold_metrics[f]["results"][key][metric]
                 for f in sorted(fold_metrics)
@@ -94,12 +102,8 @@ def aggregate_folds(run_dir: Path, fold_metrics: dict[int, dict], *, protocol: s
             ]
             if not values:
                 continue
-            arr = np.asarray(values, dtype=float)
-            agg["results"][key][metric] = {
-                "mean": float(arr.mean()),
-                "std": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0,
-                "per_fold": values,
-            }
+            mean, std = mean_std(values)
+            agg["results"][key][metric] = {"mean": mean, "std": std, "per_fold": values}
     write_json(run_dir / AGGREGATE_JSON, agg)
     lines = [
         f"# {run_dir.name}: {len(fold_metrics)} folds of `{protocol}` "
@@ -107,15 +111,15 @@ def aggregate_folds(run_dir: Path, fold_metrics: dict[int, dict], *, protocol: s
         "",
     ]
     for key in keys:
-        lines += [f"## {key}", "", "| fold | " + " | ".join(METRIC_NAMES[m] + " %" for m in METRICS) + " |", "|---" * (len(METRICS) + 1) + "|"]
+        lines += [f"## {key}", "", "| fold | " + " | ".join(METRICS[m].label + " %" for m in CLASS_METRICS) + " |", "|---" * (len(CLASS_METRICS) + 1) + "|"]
         for f in sorted(fold_metrics):
             r = fold_metrics[f]["results"].get(key)
             if r:
-                lines.append(f"| {f} | " + " | ".join(_pct(r.get(m), 0).strip() for m in METRICS) + " |")
+                lines.append(f"| {f} | " + " | ".join(_pct(r.get(m), 0).strip() for m in CLASS_METRICS) + " |")
         a = agg["results"][key]
         lines.append(
             "| mean ± std | "
-            + " | ".join(f"{100 * a[m]['mean']:.2f} ± {100 * a[m]['std']:.2f}" if m in a else "-" for m in METRICS)
+            + " | ".join(f"{100 * a[m]['mean']:.2f} ± {100 * a[m]['std']:.2f}" if m in a else "-" for m in CLASS_METRICS)
             + " |"
         )
         lines.append("")

@@ -5,10 +5,12 @@
       run_info.json               versions, git commit, data fingerprint, process count (``run_info``)
       data_report.json            per corpus: files found / used / skipped (with reasons) / excluded
       manifests/                  train/valid/test.jsonl (one clip a line, ``MANIFEST_FIELDS``) + split.json
-      metrics.json                ``FoldMetrics``: the protocol record, results, augmentation, cache, timing
+      metrics.json                ``FoldMetrics``: the protocol record, results, augmentation, cache (no seconds: a
+                                  rerun of the same recipe writes the same file)
+      timing.json                 wall / CPU seconds of training and test evaluation (``write_timing``)
       model/                      the model selected on validation (``save_pretrained`` + feature extractor)
-      checkpoints/step_N/         resumable state (``hf_ser.loop``)
-      confusion_*.png curves.png  plots
+      checkpoints/step_N/         resumable state (``hf_ser.training.checkpoints``)
+      confusion_*.png reliability_*.png curves.png  plots
       fold_<k>/                   the per-fold files above, when the protocol has several folds
       aggregate.json aggregate.md mean ± std over folds
 
@@ -40,10 +42,12 @@ RECIPE_FILE = "recipe.resolved.yaml"
 RUN_INFO_FILE = "run_info.json"
 DATA_REPORT_FILE = "data_report.json"
 METRICS_FILE = "metrics.json"
+TIMING_FILE = "timing.json"  # wall / CPU seconds of a fold: kept out of metrics.json so that a rerun's is identical
 MANIFESTS_DIR = "manifests"
 SPLIT_FILE = "split.json"
 MODEL_DIR = "model"
 CHECKPOINTS_DIR = "checkpoints"
+TRAINER_STATE_FILE = "trainer_state.json"  # inside each checkpoint folder
 AGGREGATE_JSON = "aggregate.json"
 AGGREGATE_MD = "aggregate.md"
 CURVES_FILE = "curves.png"
@@ -56,6 +60,12 @@ MANIFEST_FIELDS = ("utt_id", "corpus", "rel_path", "speaker", "label", "orig_lab
 def fold_dir(run_dir: str | Path, fold_index: int, num_folds: int) -> Path:
     """Where a fold writes: the run directory itself for one-fold protocols, else ``fold_<k>/``."""
     return Path(run_dir) / f"fold_{fold_index}" if num_folds > 1 else Path(run_dir)
+
+
+def checkpoint_dir(fold_dir: str | Path, step: int, *, partial: bool = False) -> Path:
+    """A fold's checkpoint of optimizer step ``step``; ``partial``: the folder it is written in before the rename
+    that completes it (``.tmp-step_N``, never read as a checkpoint)."""
+    return Path(fold_dir) / CHECKPOINTS_DIR / f"{'.tmp-' if partial else ''}step_{step:08d}"
 
 
 # ---------------------------------------------------------------------------------------------- records
@@ -94,10 +104,11 @@ class FoldMetrics:
     protocol: ProtocolRecord
     best_step: int  # optimizer step of the selected model
     results: dict[str, dict[str, Any]]  # "valid/<corpus>", "test/<corpus>", "cross/<t>", "cross_unmasked/<t>"
-    training: dict[str, Any]  # ``hf_ser.loop.LoopTiming.report``: epoch times, data wait, audio seconds, loss
+    training: dict[str, Any]  # ``hf_ser.training.timing.LoopTiming.report``: audio seconds (real / padded), loss, batches
     augmentation: dict[str, Any] | None = None  # counts per augmentation (all training, resumes included)
     frozen_cache: dict[str, Any] | None = None  # hits / misses / rejected (over budget) / clips / mb of the cache
     parameters: dict[str, Any] | None = None  # trainable / total parameters and trainable_fraction (adapters: small)
+    final_step: int | None = None  # the last optimizer step trained (the saved model is that of ``best_step``)
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -114,6 +125,11 @@ def write_json(path: Path, obj: Any) -> None:
 
 def write_metrics(fold_path: Path, metrics: FoldMetrics) -> None:
     write_json(fold_path / METRICS_FILE, metrics.to_dict())
+
+
+def write_timing(fold_path: Path, timing: dict[str, Any]) -> None:
+    """``timing.json`` of a fold: ``{"training": LoopTiming.times(), "evaluation": {"test_eval_s": ...}}``."""
+    write_json(fold_path / TIMING_FILE, timing)
 
 
 def write_recipe(cfg, run_dir: Path) -> None:
@@ -359,10 +375,10 @@ def find_model(run_dir: Path) -> tuple[Path, str]:
     """The ``model/`` folder of a run: its own, else the first fold's; with a note saying which."""
     run_dir = Path(run_dir)
     if (run_dir / MODEL_DIR / "config.json").is_file():
-        return run_dir / MODEL_DIR, f"the run's final model (`{MODEL_DIR}/`)"
+        return run_dir / MODEL_DIR, f"the run's saved model, `{MODEL_DIR}/`"
     for fold in sorted(run_dir.glob("fold_*"), key=lambda p: p.name):
         if (fold / MODEL_DIR / "config.json").is_file():
-            return fold / MODEL_DIR, f"the model of `{fold.name}` (the run has no top-level `{MODEL_DIR}/`)"
+            return fold / MODEL_DIR, f"the model of `{fold.name}`, as the run has no top-level `{MODEL_DIR}/`"
     raise FileNotFoundError(f"{run_dir} has no {MODEL_DIR}/config.json (nor fold_<k>/{MODEL_DIR}/config.json): not a finished run")
 
 

@@ -141,12 +141,6 @@ def normalize_speaker(speaker: str) -> str:
     return re.sub(r"\d+", lambda m: str(int(m.group())), text)
 
 
-def _subesco_speaker(speaker: str) -> str:
-    # SUBESCO file names carry gender, number and name (M_04_BIBHAS); the published folds use "M_04".
-    m = re.match(r"^([mf])_?0*(\d+)", speaker.lower())
-    return f"{m.group(1)}{m.group(2)}" if m else normalize_speaker(speaker)
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Fold makers
 

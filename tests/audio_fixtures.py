@@ -7,6 +7,10 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from hf_ser.audio import SAMPLE_RATE, load_audio
+
+DEMO_RAVDESS = Path(__file__).parents[1] / "hf_ser" / "demo_data" / "ravdess"
+
 
 def write_wav(
     path: str | Path,
@@ -53,3 +57,30 @@ def write_corrupt(path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunk")
     return path
+
+
+def _trimmed(path: Path) -> np.ndarray:
+    """A demo clip without its leading / trailing silence (10-ms frames above a tenth of the peak RMS)."""
+    wave, _ = load_audio(path)
+    frames = wave[: len(wave) // 160 * 160].reshape(-1, 160)
+    active = np.flatnonzero(np.sqrt((frames**2).mean(axis=1)) > 0.1 * np.sqrt((frames**2).mean(axis=1)).max())
+    return wave[active[0] * 160 : (active[-1] + 1) * 160]
+
+
+def write_three_bursts(path: Path) -> list[tuple[float, float]]:
+    """60 s: 10 s of silence, then three speech bursts (three demo clips each, 0.3 s apart) separated by 5 s of
+    silence, then silence to the end; a faint noise floor throughout. Returns the bursts' (start, end) in s."""
+    sr = SAMPLE_RATE
+    clips = [_trimmed(p) for p in sorted(DEMO_RAVDESS.rglob("*.wav"))[:9]]
+    gap = np.zeros(int(0.3 * sr), np.float32)
+    parts, bursts, pos = [np.zeros(10 * sr, np.float32)], [], 10 * sr
+    for b in range(3):
+        burst = np.concatenate([clips[3 * b], gap, clips[3 * b + 1], gap, clips[3 * b + 2]])
+        bursts.append((pos / sr, (pos + len(burst)) / sr))
+        parts += [burst, np.zeros(5 * sr, np.float32)]
+        pos += len(burst) + 5 * sr
+    wave = np.concatenate(parts)[: 60 * sr]
+    wave = np.pad(wave, (0, 60 * sr - len(wave)))
+    wave += 1e-4 * np.random.default_rng(0).standard_normal(len(wave)).astype(np.float32)
+    sf.write(path, wave, sr, subtype="PCM_16")
+    return bursts

@@ -33,12 +33,14 @@ import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-import hf_ser.loop as loop
 import hf_ser.train as train
+import hf_ser.training.fold as fold
 from hf_ser.config import load_recipe
 from hf_ser.data.batching import Collator
 from hf_ser.data.frozen_cache import FrozenCacheModel
 from hf_ser.models import build_model
+from hf_ser.training.optim import build_optimizer
+from hf_ser.training.timing import LoopTiming
 
 REPO = Path(__file__).parents[1]
 DEMO = REPO / "recipes" / "demo"
@@ -96,7 +98,7 @@ class StepWindows:
     def __init__(self, monkeypatch):
         self.windows: list[HostReads] = []
         self.logged: set[int] = set()
-        batches, read = loop.LoopTiming.batches, loop.LoopTiming.read
+        batches, read = LoopTiming.batches, LoopTiming.read
         windows = self
 
         def counted_batches(timing, loader):
@@ -110,10 +112,10 @@ class StepWindows:
             windows.logged.add(len(windows.windows) - 1)
             return read(timing, num_processes)
 
-        monkeypatch.setattr(loop.LoopTiming, "batches", counted_batches)
-        monkeypatch.setattr(loop.LoopTiming, "read", marked_read)
+        monkeypatch.setattr(LoopTiming, "batches", counted_batches)
+        monkeypatch.setattr(LoopTiming, "read", marked_read)
         # The optimizer of a GPU run (fused AdamW), see the module docstring.
-        monkeypatch.setattr(train, "build_optimizer", functools.partial(loop.build_optimizer, fused=True))
+        monkeypatch.setattr(fold, "build_optimizer", functools.partial(build_optimizer, fused=True))
 
     def check(self, min_steps: int) -> None:
         quiet = [i for i in range(len(self.windows)) if i not in self.logged]

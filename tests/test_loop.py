@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import torch
 
-from hf_ser.loop import LoopTiming, Stopping, TrainerState
+from hf_ser.training.state import Stopping, TrainerState
+from hf_ser.training.timing import LoopTiming
 
 
 def test_step_budget_ends_the_fold_mid_epoch():
@@ -40,6 +43,17 @@ def test_selection_and_patience():
     assert not by_loss.improved(state, {"loss": 1.5})
 
 
+def test_the_validated_step_is_state_saved_with_it():
+    rule = Stopping(total_steps=10, max_epochs=None, patience=None, select_metric="ua")
+    state = TrainerState(step=3)
+    assert state.validated_step == -1
+    rule.improved(state, {"ua": 0.5})
+    state.step = 5
+    rule.improved(state, {"ua": 0.1})  # not an improvement, still a validation of step 5
+    assert state.validated_step == 5 and state.best_step == 3
+    assert TrainerState(**json.loads(json.dumps(state.__dict__))).validated_step == 5  # as a checkpoint keeps it
+
+
 def test_timing_accumulates_on_the_device_and_reads_at_log_steps():
     timing = LoopTiming(torch.device("cpu"))
     timing.start_epoch()
@@ -55,7 +69,8 @@ def test_timing_accumulates_on_the_device_and_reads_at_log_steps():
     report = timing.report(num_processes=2)
     assert report["batches"] == 3 and report["train_loss"] == 3.0
     assert report["train_audio_s"] == (3 + 5 + 8) / 16_000 * 2 and report["padded_audio_s"] == 24 / 16_000 * 2
-    assert len(report["epoch_s"]) == 1 and report["train_cpu_s"] >= 0
+    times = timing.times()
+    assert len(times["epoch_s"]) == 1 and times["train_cpu_s"] >= 0 and not set(times) & set(report)
     assert list(timing.batches([1, 2])) == [1, 2] and timing.data_wait_s >= 0
 
 

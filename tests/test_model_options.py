@@ -39,7 +39,7 @@ SCRIPT = """
 import json, sys
 from pathlib import Path
 from hf_ser.config import load_recipe
-from hf_ser.loop import save_model
+from hf_ser.training.saving import save_model
 from hf_ser.model_kinds import build_model_of_kind
 from hf_ser.models import SerConfig, build_feature_extractor
 cfg = load_recipe(sys.argv[1], ["model.dropout_head=0.25", "model.freeze_feature_encoder=true"])

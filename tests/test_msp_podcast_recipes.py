@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from audio_fixtures import write_wav
@@ -38,12 +37,12 @@ def _release(root: Path) -> Path:
     return root
 
 
-def _train(recipe: str, tmp_path: Path, *extra: str) -> dict:
+def _train(recipe: str, tmp_path: Path, monkeypatch, *extra: str) -> dict:
     from hf_ser.train import main
 
     root = _release(tmp_path / "msp")
     out = tmp_path / "run"
-    os.environ["HF_SER_CACHE"] = str(tmp_path / "cache")
+    monkeypatch.setenv("HF_SER_CACHE", str(tmp_path / "cache"))
     argv = [
         str(REPO / "recipes" / "msp_podcast" / recipe), f"train.output_dir={out}", f"data.corpora.0.root={root}",
         "model.backbone=shape:tiny", "model.head_hidden_size=null", "train.max_steps=2", "train.batch_size=8",
@@ -53,8 +52,8 @@ def _train(recipe: str, tmp_path: Path, *extra: str) -> dict:
     return json.loads((out / "metrics.json").read_text())
 
 
-def test_categorical_recipe_with_soft_targets_and_focal_loss(tmp_path):
-    metrics = _train("categorical.yaml", tmp_path, "model.targets=soft", "model.loss=focal")
+def test_categorical_recipe_with_soft_targets_and_focal_loss(tmp_path, monkeypatch):
+    metrics = _train("categorical.yaml", tmp_path, monkeypatch, "model.targets=soft", "model.loss=focal")
     proto = metrics["protocol"]
     assert proto["labels"] == sorted(["anger", "happiness", "sadness", "fear", "surprise", "contempt", "disgust", "neutral"])
     assert proto["counts"] == {"train": 48, "valid": 8, "test": 16}  # O and X clips are not categorical
@@ -65,8 +64,8 @@ def test_categorical_recipe_with_soft_targets_and_focal_loss(tmp_path):
     assert "distribution" in metrics["results"]["test/msp_podcast"]
 
 
-def test_dimensional_recipe_scores_ccc_on_every_clip(tmp_path):
-    metrics = _train("dimensional.yaml", tmp_path)
+def test_dimensional_recipe_scores_ccc_on_every_clip(tmp_path, monkeypatch):
+    metrics = _train("dimensional.yaml", tmp_path, monkeypatch)
     assert metrics["protocol"]["counts"]["train"] == 48 + 2 * 2 * 3  # O and X clips (2 codes x 2 speakers x 3) have attributes: kept
     test = metrics["results"]["test/msp_podcast"]
     assert set(test["dims"]["per_dim"]) == {"arousal", "valence", "dominance"} and "ccc" in test

@@ -40,3 +40,36 @@ def test_the_sample_rate_is_defined_once():
 def test_the_checks_would_see_a_second_spelling():
     assert KEY.search('key = f"{corpus}/{utt_id}"') and KEY.search("f\"{row['corpus']}/{row['speaker']}\"")
     assert not KEY.search('f"{fold.name}/{path}"')
+
+
+def _metric_literals(text: str) -> list[int]:
+    """Lines where a class metric's key is written as a string literal in code (docstrings are not code)."""
+    from hf_ser.metrics.registry import CLASS_METRICS
+
+    lines = []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue  # a docstring
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Constant) and child.value in CLASS_METRICS:
+                lines.append(child.lineno)
+    return lines
+
+
+def test_metric_keys_are_spelled_only_in_the_registry():
+    # config.py's select_metric Literal spells them for the schema (test_select_metric_choices_are_the_registrys
+    # keeps it equal to the registry).
+    found = [f"{name}:{line}" for name, text in _sources() if name not in ("metrics/registry.py", "config.py")
+             for line in _metric_literals(text)]
+    assert not found, "use hf_ser.metrics.registry (UA, WA, MACRO_F1, CLASS_METRICS, METRICS) instead of: " + ", ".join(found)
+    assert _metric_literals('x = {"ua": 1}\nm = r["macro_f1"]') == [1, 2]  # not blind
+
+
+def test_select_metric_choices_are_the_registrys():
+    import typing
+
+    from hf_ser.config import TrainConfig
+    from hf_ser.metrics.registry import SELECT_METRICS
+
+    hints = typing.get_type_hints(TrainConfig)
+    assert set(typing.get_args(hints["select_metric"])) == set(SELECT_METRICS)

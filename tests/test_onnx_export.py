@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -49,27 +48,97 @@ def test_bilstm_head_is_refused_with_the_reason(tmp_path):
         export_onnx(_saved(tmp_path, pooling="bilstm"), tmp_path / "model.onnx")
 
 
-def test_cli_export_of_a_trained_demo_model_then_predict_with_onnxruntime(tmp_path, capsys):
-    """`hf-ser export onnx runs/demo/model model.onnx` on a (briefly) trained demo model, then
+@pytest.fixture(scope="module")
+def demo_model(tmp_path_factory):
+    """The demo recipe, trained for 2 steps (runs/demo/model's layout)."""
+    from hf_ser.train import main as train_main
+
+    tmp = tmp_path_factory.mktemp("demo")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("HF_SER_CACHE", str(tmp / "cache"))
+    run = tmp / "run"
+    try:
+        assert train_main([str(REPO / "recipes/demo/ravdess_tiny.yaml"), f"train.output_dir={run}", "train.max_steps=2", "train.batch_size=4"]) == 0
+    finally:
+        mp.undo()
+    return run / "model"
+
+
+def test_cli_export_of_a_trained_demo_model_then_predict_with_onnxruntime(demo_model, tmp_path, capsys):
+    """`hf-ser export onnx runs/demo/model OUT --quantize int8` on a (briefly) trained demo model, then
     `hf-ser predict --backend onnx` gives the PyTorch backend's scores."""
     from hf_ser.cli import main as cli_main
     from hf_ser.predict import predict_files
-    from hf_ser.train import main as train_main
 
-    os.environ["HF_SER_CACHE"] = str(tmp_path / "cache")
-    run = tmp_path / "run"
-    assert train_main([str(REPO / "recipes/demo/ravdess_tiny.yaml"), f"train.output_dir={run}", "train.max_steps=2", "train.batch_size=4"]) == 0
-    onnx_path = tmp_path / "model.onnx"
-    assert cli_main(["export", "onnx", str(run / "model"), str(onnx_path)]) == 0
-    out = capsys.readouterr().out
-    assert "parity 3 s + 0.5 s padded" in out and f"opset {17}" in out
+    out = tmp_path / "onnx"
     wavs = sorted((REPO / "hf_ser/demo_data/ravdess").rglob("*.wav"))[:3]
-    torch_results = predict_files(run / "model", wavs)
-    onnx_results = predict_files(onnx_path, wavs, backend="onnx")
+    held_out = sorted((REPO / "hf_ser/demo_data/crema_d").rglob("*.wav"))[:4]
+    argv = ["export", "onnx", str(demo_model), str(out), "--quantize", "int8", "--rounds", "1", "--check-audio", *map(str, held_out)]
+    assert cli_main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "parity 3 s + 0.5 s padded" in printed and f"opset {17}" in printed
+    assert "int8 vs fp32 on 4 clips" in printed and "labels agree" in printed and "speed x" in printed
+    assert {p.name for p in out.iterdir()} == {"model.onnx", "model.json", "model.int8.onnx", "model.int8.json"}
+    settings = json.loads((out / "model.json").read_text())
+    assert settings["labels"] and settings["inference_window_s"] > 0 and settings["min_samples"] > 1
+    torch_results = predict_files(demo_model, wavs)
+    onnx_results = predict_files(out, wavs, backend="onnx")
     for a, b in zip(torch_results, onnx_results):
         assert a.label == b.label
-        assert b.scores == pytest.approx(a.scores, abs=1e-5)
-    assert cli_main(["predict", "--backend", "onnx", "--json", str(onnx_path), str(wavs[0])]) == 0
+        assert b.probabilities == pytest.approx(a.probabilities, abs=1e-5)
+    assert cli_main(["predict", "--backend", "onnx", "--json", str(out / "model.onnx"), str(wavs[0])]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed[0]["label"] == torch_results[0].label
-    assert np.isfinite(list(printed[0]["scores"].values())).all()
+    assert np.isfinite(list(printed[0]["probabilities"].values())).all()
+
+
+def test_onnx_backend_runs_without_torch_or_transformers(demo_model, tmp_path):
+    """hf_ser.load(folder, backend="onnx").predict and `hf-ser predict --backend onnx` in a fresh process: neither
+    torch nor transformers is imported, and the numbers are the PyTorch model's."""
+    import os
+    import subprocess
+    import sys
+
+    import hf_ser
+
+    out = tmp_path / "onnx"
+    export_onnx(demo_model, out, check=False)
+    wav = sorted((REPO / "hf_ser/demo_data/ravdess").rglob("*.wav"))[0]
+    script = (
+        "import json, sys\n"
+        "import hf_ser\n"
+        "from hf_ser import cli\n"
+        "result = hf_ser.load(sys.argv[1], backend='onnx').predict(sys.argv[2])\n"
+        "assert cli.main(['predict', '--backend', 'onnx', '--no-progress', '--output', sys.argv[3], sys.argv[1], sys.argv[2]]) == 0\n"
+        "print(json.dumps({'heavy': sorted({'torch', 'transformers'} & set(sys.modules)), 'result': result.to_dict()}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(out), str(wav), str(tmp_path / "rows.csv")],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["heavy"] == []
+    expected = hf_ser.load(demo_model, device="cpu").predict(wav)
+    assert report["result"]["label"] == expected.label
+    assert report["result"]["probabilities"] == pytest.approx(expected.probabilities, abs=1e-5)
+    assert (tmp_path / "rows.csv").read_text().count("\n") == 2  # header + one row
+
+
+def test_demo_model_api_and_cli_give_the_same_numbers(demo_model, tmp_path):
+    """hf_ser.load(runs/demo/model).predict(path) and `hf-ser predict FOLDER --output out.csv` agree."""
+    import csv
+
+    import hf_ser
+    from hf_ser.cli import main as cli_main
+
+    folder = REPO / "hf_ser/demo_data/ravdess/Audio_Speech_Actors_01-24/Actor_01"
+    out = tmp_path / "out.csv"
+    assert cli_main(["predict", str(demo_model), str(folder), "--output", str(out), "--no-progress"]) == 0
+    rows = list(csv.DictReader(out.open()))
+    model = hf_ser.load(demo_model, device="cpu")
+    assert len(rows) == len(list(folder.glob("*.wav"))) and set(model.labels) == {k[2:] for k in rows[0] if k.startswith("p_")}
+    for row in rows:
+        result = model.predict(row["source"])
+        assert row["label"] == result.label
+        assert {lab: float(row[f"p_{lab}"]) for lab in model.labels} == pytest.approx(result.probabilities, abs=1e-6)

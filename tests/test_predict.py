@@ -36,11 +36,11 @@ def test_short_files_are_labelled_whatever_their_format(model_dir, tmp_path):
     sf.write(tmp_path / "a" / "z.flac", _bursts(3.0, 44_100), 44_100)
     (tmp_path / "a" / "notes.txt").write_text("not audio")
     results = predict_files(model_dir, [tmp_path / "a"], batch_size=2)
-    assert [r.path.rsplit("/", 1)[-1] for r in results] == ["y.wav", "x.wav", "z.flac"]
+    assert [r.source.rsplit("/", 1)[-1] for r in results] == ["y.wav", "x.wav", "z.flac"]
     for r in results:
         assert r.error is None and r.label in LABELS and not r.segments
-        assert sum(r.scores.values()) == pytest.approx(1.0, abs=1e-4)
-        assert r.label == max(r.scores, key=r.scores.get)
+        assert sum(r.probabilities.values()) == pytest.approx(1.0, abs=1e-4)
+        assert r.label == max(r.probabilities, key=r.probabilities.get)
     assert results[0].duration_s == pytest.approx(2.0, abs=1e-3)
 
 
@@ -51,7 +51,7 @@ def test_batching_does_not_change_predictions(model_dir, tmp_path):
     for a, b in zip(one, four):
         assert a.label == b.label
         for lab in LABELS:
-            assert a.scores[lab] == pytest.approx(b.scores[lab], abs=1e-3)
+            assert a.probabilities[lab] == pytest.approx(b.probabilities[lab], abs=1e-3)
 
 
 def test_three_minute_recording_gives_overlapping_windows_and_mean_logit_overall(model_dir, tmp_path):
@@ -67,11 +67,11 @@ def test_three_minute_recording_gives_overlapping_windows_and_mean_logit_overall
     assert segs[-1].end_s == pytest.approx(180.0, abs=1e-3)
     # The recording's scores are the softmax of the mean window logits (log-probabilities differ from the
     # logits by a per-window constant, which the softmax removes).
-    mean_log_p = np.mean([[np.log(max(s.scores[lab], 1e-12)) for lab in LABELS] for s in segs], axis=0)
+    mean_log_p = np.mean([[np.log(max(s.probabilities[lab], 1e-12)) for lab in LABELS] for s in segs], axis=0)
     expected = np.exp(mean_log_p - mean_log_p.max())
     expected /= expected.sum()
     for lab, p in zip(LABELS, expected):
-        assert result.scores[lab] == pytest.approx(p, abs=1e-3)
+        assert result.probabilities[lab] == pytest.approx(p, abs=1e-3)
     assert result.label == LABELS[int(np.argmax(expected))]
 
 
@@ -83,7 +83,7 @@ def test_too_short_files_are_reported_per_file_and_the_rest_labelled(model_dir, 
     sf.write(just, (0.3 * np.sin(np.arange(85) / 3)).astype(np.float32), 16_000)
     good = write_wav(tmp_path / "good.wav", seconds=1.0)
     assert cli.main(["predict", str(model_dir), str(tiny), str(just), str(good), "--json"]) == 0
-    by_name = {r["path"].rsplit("/", 1)[-1]: r for r in json.loads(capsys.readouterr().out)}
+    by_name = {r["source"].rsplit("/", 1)[-1]: r for r in json.loads(capsys.readouterr().out)}
     assert by_name["tiny.wav"]["error"].startswith("too short: 50 samples < 85")
     assert by_name["just.wav"]["label"] in LABELS and by_name["good.wav"]["label"] in LABELS
 
@@ -95,7 +95,7 @@ def test_unreadable_files_are_reported_not_fatal(model_dir, tmp_path, capsys):
     code = cli.main(["predict", str(model_dir), str(good), str(bad), str(silent), str(tmp_path / "missing.wav"), "--json"])
     assert code == 0
     out = json.loads(capsys.readouterr().out)
-    by_name = {r["path"].rsplit("/", 1)[-1]: r for r in out}
+    by_name = {r["source"].rsplit("/", 1)[-1]: r for r in out}
     assert by_name["good.wav"]["label"] in LABELS and by_name["good.wav"]["error"] is None
     assert "unreadable" in by_name["bad.wav"]["error"]
     assert "silent" in by_name["silent.wav"]["error"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 from pathlib import Path
 
@@ -28,10 +27,11 @@ def _main(out: Path, *extra: str) -> int:
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("resume")
-    os.environ["HF_SER_CACHE"] = str(tmp / "cache")
-    out = tmp / "reference"
-    assert _main(out) == 0
-    return out
+    with pytest.MonkeyPatch.context() as monkeypatch:  # module-scoped: the cache stays set for the module's tests
+        monkeypatch.setenv("HF_SER_CACHE", str(tmp / "cache"))
+        out = tmp / "reference"
+        assert _main(out) == 0
+        yield out
 
 
 def _files(run: Path) -> dict[str, bytes]:

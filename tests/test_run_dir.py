@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -50,12 +49,13 @@ def trained_run(tmp_path_factory):
     from hf_ser.train import run
 
     tmp = tmp_path_factory.mktemp("run_dir")
-    os.environ["HF_SER_CACHE"] = str(tmp / "cache")
-    cfg = load_recipe(DEMO_RECIPE, [
-        f"train.output_dir={tmp / 'run'}", "train.max_steps=2", "train.batch_size=4", "train.log_every_n_steps=1",
-    ])
-    result = run(cfg)
-    return Path(result["run_dir"]), result
+    with pytest.MonkeyPatch.context() as monkeypatch:  # module-scoped: the cache stays set for the module's tests
+        monkeypatch.setenv("HF_SER_CACHE", str(tmp / "cache"))
+        cfg = load_recipe(DEMO_RECIPE, [
+            f"train.output_dir={tmp / 'run'}", "train.max_steps=2", "train.batch_size=4", "train.log_every_n_steps=1",
+        ])
+        result = run(cfg)
+        yield Path(result["run_dir"]), result
 
 
 def test_readers_find_every_field_they_read_in_a_real_run(trained_run, monkeypatch):
@@ -89,6 +89,11 @@ def test_metrics_json_is_the_typed_record(trained_run):
     training = stored["training"]
     assert training["batches"] == 2 and training["train_audio_s"] > 0
     assert training["train_audio_s"] <= training["padded_audio_s"]
+    # Seconds live in timing.json, so metrics.json holds nothing that changes from one rerun to the next.
+    timing = json.loads((run / rd.TIMING_FILE).read_text())
+    assert timing == result["timing"][0] and len(timing["training"]["epoch_s"]) >= 1
+    assert timing["evaluation"]["test_eval_s"] > 0
+    assert not any(key.endswith(("_s", "_cpu_s")) and "audio" not in key for key in training)
 
 
 def test_split_reads_back_from_the_manifests(trained_run):
@@ -104,3 +109,21 @@ def test_split_reads_back_from_the_manifests(trained_run):
     assert {side: len(getattr(split, side)) for side in rd.SIDES} == proto["counts"]
     keys = [f"{c}/{u}" for c, u in zip(data.dataset["corpus"], data.dataset["utt_id"])]
     assert [keys[i] for i in split.test] == [f"{r['corpus']}/{r['utt_id']}" for r in rd.read_manifests(run)["test"]]
+
+
+def test_every_evaluated_split_is_calibrated_and_the_temperature_travels_with_the_model(trained_run):
+    """ECE, Brier and the reliability bins for every scored split; a reliability PNG each; the temperature fitted on
+    validation is in the saved config.json and only lowers the validation NLL (it never changes a prediction)."""
+    run, result = trained_run
+    metrics = json.loads((run / "metrics.json").read_text())
+    calibration = json.loads((run / "model" / "config.json").read_text())["calibration"]
+    assert calibration["fitted_on"] == "validation" and calibration["temperature"] > 0
+    for key, figures in metrics["results"].items():
+        assert 0 <= figures["ece"] <= 1 and 0 <= figures["brier"] <= 2, key
+        assert sum(figures["reliability"]["count"]) == figures["n"], key
+        assert figures["temperature"] == calibration["temperature"]
+        assert figures["accuracy_at_coverage"]["100"] == pytest.approx(figures["wa"]), key
+        assert (run / f"reliability_{key.replace('/', '_')}.png").stat().st_size > 0
+    valid = next(v for k, v in metrics["results"].items() if k.startswith("valid/"))
+    if calibration["temperature"] != 1.0:
+        assert valid["nll"] <= valid["uncalibrated"]["nll"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 REPO = Path(__file__).parents[1]
@@ -11,13 +10,13 @@ RECIPE = REPO / "recipes" / "demo" / "soft_labels.yaml"
 FAST = ["train.batch_size=4", "train.log_every_n_steps=1", "train.max_steps=3"]
 
 
-def test_soft_label_recipe_reports_targets_macro_f1_and_distribution_scores(tmp_path):
+def test_soft_label_recipe_reports_targets_macro_f1_and_distribution_scores(tmp_path, monkeypatch):
     # The focal option with class-prior weights rides along (the recipe header names it).
     extra = ["model.loss=focal", "model.class_weights=balanced", "model.focal_gamma=1.5"]
     from hf_ser.train import main
 
     out = tmp_path / "run"
-    os.environ["HF_SER_CACHE"] = str(tmp_path / "cache")
+    monkeypatch.setenv("HF_SER_CACHE", str(tmp_path / "cache"))
     assert main([str(RECIPE), f"train.output_dir={out}", *FAST, *extra]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     proto = metrics["protocol"]
@@ -45,7 +44,7 @@ def test_soft_label_recipe_reports_targets_macro_f1_and_distribution_scores(tmp_
     assert results["crema_d"]["masked"]["n"] == 36 and results["crema_d.perceived"]["masked"]["n"] == 31
 
 
-def test_readme_demo_commands_dimensional_recipe_then_evaluate(tmp_path):
+def test_readme_demo_commands_dimensional_recipe_then_evaluate(tmp_path, monkeypatch):
     """The README's demo lines: train recipes/demo/dimensional.yaml, then `hf-ser evaluate` it with CCC and CIs."""
     import argparse
 
@@ -53,7 +52,7 @@ def test_readme_demo_commands_dimensional_recipe_then_evaluate(tmp_path):
     from hf_ser.train import main
 
     out = tmp_path / "runs" / "demo_dimensional"
-    os.environ["HF_SER_CACHE"] = str(tmp_path / "cache")
+    monkeypatch.setenv("HF_SER_CACHE", str(tmp_path / "cache"))
     recipe = REPO / "recipes" / "demo" / "dimensional.yaml"
     assert main([str(recipe), f"train.output_dir={out}", "train.batch_size=8", "train.max_steps=2"]) == 0
     assert json.loads((out / "metrics.json").read_text())["protocol"]["dims"] == ["valence", "arousal", "dominance"]

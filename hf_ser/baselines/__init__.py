@@ -4,7 +4,7 @@
 
 =================  ====================================================================================
 ``issa_cnn``       193 hand-crafted features (Issa et al. 2020), cached per clip, 1-D CNN
-``issa_mlp``       the same 193 features, MLP (an SVM on them: ``hf_ser.baselines.svm``)
+``issa_mlp``       the same 193 features, MLP
 ``mfcc_rnn``       MFCC + delta + delta-delta at one or several window sizes, RNN / GRU / LSTM, optionally
                    bidirectional (``options: {cell: gru, bidirectional: true, win_ms: [25, 50]}``)
 ``logmel_cnn``     log-mel spectrogram, 2-D CNN

@@ -16,10 +16,10 @@ logger = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    # Defaults live in hf_ser.bench.runner.BenchSettings (importing it here would import torch for --help).
+    # Defaults live in benchmarks.trainer.runner.BenchSettings (importing it here would import torch for --help).
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     parser.add_argument("--out", type=Path, help="also write the JSON report here")
-    parser.add_argument("--model", help="a key of hf_ser.bench.models.BENCH_MODELS (default: xls-r-300m on a GPU, xlsr-cpu on a CPU)")
+    parser.add_argument("--model", help="a key of benchmarks.trainer.models.BENCH_MODELS (default: xls-r-300m on a GPU, xlsr-cpu on a CPU)")
     parser.add_argument("--layers", type=int, help="transformer layers (default: 24 on a GPU, 8 on a CPU)")
     parser.add_argument("--frozen-layers", type=int, help="frozen bottom layers (default: half)")
     parser.add_argument("--clips", type=int, help="benchmark clips, train + test")
@@ -38,10 +38,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "and test accuracy over the seeds with a paired 95%% interval (default 1)")
 
 
+def _load_benchmarks() -> None:
+    """Make the checkout's top-level ``benchmarks`` package importable (it is measurement tooling, not installed
+    with hf_ser: it sits beside the ``hf_ser`` folder of a repository checkout)."""
+    try:
+        import benchmarks  # noqa: F401
+        return
+    except ImportError:
+        pass
+    checkout = Path(__file__).resolve().parents[2]
+    if not (checkout / "benchmarks" / "trainer").is_dir():
+        from hf_ser.errors import UserError
+
+        raise UserError("hf-ser bench runs from a repository checkout (its benchmarks/ folder is not installed with "
+                        "hf_ser): clone the repository and run `make bench` there")
+    sys.path.insert(0, str(checkout))
+
+
 def settings_from(args: argparse.Namespace):
     """``BenchSettings`` from the command line: options not given keep BenchSettings' defaults."""
-    from hf_ser.bench.models import BENCH_MODELS
-    from hf_ser.bench.runner import BenchSettings
+    _load_benchmarks()
+    from benchmarks.trainer.models import BENCH_MODELS
+    from benchmarks.trainer.runner import BenchSettings
 
     if args.model is not None and args.model not in BENCH_MODELS:
         from hf_ser.errors import UserError
@@ -68,8 +86,8 @@ def settings_from(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from hf_ser.bench.report import format_report
-    from hf_ser.bench.runner import run_benchmark
+    from benchmarks.trainer.report import format_report
+    from benchmarks.trainer.runner import run_benchmark
 
     if args.threads:
         torch.set_num_threads(args.threads)

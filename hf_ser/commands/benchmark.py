@@ -1,7 +1,7 @@
 """``hf-ser benchmark emobox MODEL_OR_RECIPE --roots roots.yaml``: one table to set beside EmoBox's leaderboard.
 
 Trains and tests every corpus of ``roots.yaml`` on disk with EmoBox's folds and label classes
-(``hf_ser.benchmark``); the table is printed and written to ``--out`` with every fold's metrics.
+(``hf_ser.emobox_suite``); the table is printed and written to ``--out`` with every fold's metrics.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hf_ser.benchmark import read_roots, run_emobox, table_markdown
+    from hf_ser.emobox_suite import read_roots, run_emobox, table_markdown
 
     table = run_emobox(args.model_or_recipe, read_roots(args.roots), args.out, partial=args.partial,
                        folds=args.folds, overrides=args.overrides)

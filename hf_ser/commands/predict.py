@@ -1,7 +1,10 @@
-"""``hf-ser predict MODEL PATH...``: label audio files or folders with a saved model (``hf_ser.predict``).
+"""``hf-ser predict MODEL PATH...``: label audio files or folders with a saved model (``hf_ser.predict`` over
+``hf_ser.load``).
 
-Prints one line per file (``--json``: one JSON document) on stdout; diagnostics go to stderr. Exit status 1 when
-no file could be labelled.
+Without ``--output``, one line per file (``--json``: one JSON document) on stdout. With ``--output FILE.csv`` or
+``.jsonl``, rows are written as files finish (``--resume`` continues a killed job). ``--segment vad`` finds the
+speech in long recordings and classifies each segment. A progress bar and the summary line (files done, skipped
+with reasons) go to stderr. Exit status 1 when no file could be labelled.
 """
 
 from __future__ import annotations
@@ -10,23 +13,41 @@ import argparse
 import json
 import logging
 import sys
-from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from hf_ser.predict import FilePrediction
+    from hf_ser.inference import Prediction
 
 logger = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "model", help="saved model folder (runs/<name>/model) or Hub repo id; an .onnx file with --backend onnx"
+        "model", help="saved model folder (runs/<name>/model) or Hub repo id; with --backend onnx an `hf-ser export onnx` folder or .onnx file"
     )
     parser.add_argument("paths", nargs="+", help="audio files or folders (searched recursively)")
-    parser.add_argument("--json", action="store_true", help="print one JSON document instead of text lines")
+    parser.add_argument("--output", default=None, help="write rows to FILE.csv (one column per class) or FILE.jsonl as files finish")
+    parser.add_argument("--resume", action="store_true", help="continue --output: skip the files already in it")
+    parser.add_argument("--top-k", type=int, default=None, help="also give the K most probable classes per row")
     parser.add_argument(
-        "--backend", choices=["torch", "onnx"], default="torch", help="onnx: run an exported model with onnxruntime"
+        "--segment", choices=["none", "vad"], default="none",
+        help="vad: find speech with Silero VAD and classify each segment (long recordings; needs silero-vad)",
+    )
+    parser.add_argument("--min-s", type=float, default=1.0, help="with --segment vad: shortest segment kept (s)")
+    parser.add_argument("--max-s", type=float, default=10.0, help="with --segment vad: longest segment; longer speech is split (s)")
+    parser.add_argument("--plot", default=None, metavar="DIR", help="write an emotion timeline PNG per file into DIR")
+    parser.add_argument("--json", action="store_true", help="without --output: print one JSON document instead of text lines")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument(
+        "--backend", choices=["torch", "onnx"], default="torch", help="onnx: run an exported model with onnxruntime (no torch)"
+    )
+    parser.add_argument(
+        "--min-confidence", type=float, default=None, metavar="P",
+        help="answer 'abstain' where the top class probability is below P (probabilities still written)",
+    )
+    parser.add_argument(
+        "--no-calibration", action="store_true",
+        help="raw probabilities: ignore the temperature fitted on validation at training (labels never change)",
     )
     parser.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
     parser.add_argument("--device", default=None, help="torch device (default: cuda if available, else cpu)")
@@ -40,40 +61,58 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _format_text(results: list[FilePrediction]) -> str:
-    lines = []
-    for r in results:
-        if r.error:
-            lines.append(f"{r.path}\tFAILED\t{r.error}")
-            continue
-        top = ", ".join(f"{lab} {p:.3f}" for lab, p in list(r.scores.items())[:3])
-        lines.append(f"{r.path}\t{r.label}\t{top}\t({r.duration_s:.2f} s)")
-        for s in r.segments:
-            lines.append(f"  [{s.start_s:8.2f} - {s.end_s:8.2f} s]\t{s.label}\t{s.scores[s.label]:.3f}")
+def format_text(r: Prediction) -> str:
+    """One file as text lines: path, label, the three most probable classes, duration; then its segments."""
+    if r.error:
+        return f"{r.source}\tFAILED\t{r.error}\n"
+    ranked = sorted(r.probabilities.items(), key=lambda t: -t[1])[:3]
+    top = ", ".join(f"{lab} {p:.3f}" for lab, p in ranked) or ", ".join(f"{d} {v:.3f}" for d, v in r.dims.items())
+    speech = f", speech {r.speech_s:.2f} s" if r.speech_s is not None else ""
+    lines = [f"{r.source}\t{r.label}\t{top}\t({r.duration_s:.2f} s{speech})"]
+    for s in r.segments:
+        score = f"{max(s.probabilities.values()):.3f}" if s.probabilities else ""
+        lines.append(f"  [{s.start_s:8.2f} - {s.end_s:8.2f} s]\t{s.label}\t{score}")
     return "\n".join(lines) + "\n"
 
 
 def run(args: argparse.Namespace) -> int:
-    from hf_ser.predict import predict_files
+    from hf_ser.errors import UserError
+    from hf_ser.inference import VadSettings, load
+    from hf_ser.predict import run_batch
 
-    results = predict_files(
-        args.model,
-        args.paths,
-        batch_size=args.batch_size,
-        device=args.device,
-        window_s=args.window_s,
-        trust_remote_code=args.trust_remote_code,
-        backend=args.backend,
+    if args.resume and not args.output:
+        raise UserError("--resume continues an --output file: give --output FILE.csv or FILE.jsonl")
+    if args.top_k is not None and args.top_k < 1:
+        raise UserError(f"--top-k {args.top_k}: give a number of classes >= 1")
+    vad = VadSettings(min_s=args.min_s, max_s=args.max_s) if args.segment == "vad" else None
+    if vad is not None:
+        from hf_ser.inference.vad import bundled_model
+
+        bundled_model()  # fail before the work: without silero-vad, one line with the install command
+    model = load(
+        args.model, args.backend, device=args.device, trust_remote_code=args.trust_remote_code,
+        window_s=args.window_s, batch_size=args.batch_size, calibrated=not args.no_calibration,
+        min_confidence=args.min_confidence,
     )
-    # stdout is this command's product (a table or JSON); diagnostics go to logging (stderr).
-    if args.json:
-        sys.stdout.write(json.dumps([asdict(r) for r in results], indent=2) + "\n")
-    else:
-        sys.stdout.write(_format_text(results))
-    failed = [r.path for r in results if r.error]
-    ok = len(results) - len(failed)
-    if failed:
-        logger.warning("%d of %d files failed: %s", len(failed), len(results), ", ".join(failed))
-    if not results:
+    collected: list[Prediction] = []
+
+    def show(result: Prediction) -> None:
+        # stdout is this command's product (a table or JSON); diagnostics go to stderr.
+        if args.output:
+            return
+        if args.json:
+            collected.append(result)
+        else:
+            sys.stdout.write(format_text(result))
+            sys.stdout.flush()
+
+    summary = run_batch(
+        model, args.paths, output=args.output, resume=args.resume, k=args.top_k, vad=vad, plot_dir=args.plot,
+        progress=not args.no_progress, on_result=show,
+    )
+    if args.json and not args.output:
+        sys.stdout.write(json.dumps([r.to_dict(args.top_k) for r in collected], indent=2) + "\n")
+    print(summary.line(), file=sys.stderr)  # noqa: T201
+    if summary.done + summary.resumed + len(summary.skipped) == 0:
         logger.error("no audio files found in %s", " ".join(map(str, args.paths)))
-    return 0 if ok > 0 else 1
+    return 0 if summary.done + summary.resumed > 0 else 1

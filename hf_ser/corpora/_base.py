@@ -54,6 +54,9 @@ class CorpusInfo:
     license: str
     url: str
     redistributable: bool = False  # may a prepared copy be pushed to the Hub?
+    # The licence forbids redistributing the corpus's annotations (labels, speaker IDs, clip lists), so a run's
+    # per-clip manifests may not be published: ``hf-ser push --include-manifests`` is refused.
+    annotations_restricted: bool = False
     protocols: tuple[str, ...] = ()  # fold protocol names (see hf_ser.splits)
 
 

@@ -42,8 +42,6 @@ FEATURES = datasets.Features(
     }
 )
 
-COLUMNS = tuple(FEATURES.keys())
-
 # The vote columns of a clip without annotator votes (what every corpus without vote files carries).
 NO_VOTES: dict[str, object] = {"votes": [0.0] * len(CANONICAL_LABELS), "n_raters": 0, "perceived_label": ""}
 

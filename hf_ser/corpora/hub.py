@@ -60,7 +60,6 @@ INFO = CorpusInfo(
     protocols=("speaker_kfold",),
 )
 
-SCHEMA_COLUMNS = ("gender", "language", "text", "session", "split", "valence", "arousal", "dominance")
 SPLIT_NAMES = ("train", "validation", "valid", "dev", "test")
 # First bytes of the formats soundfile reads -> file suffix for the cache.
 MAGIC_SUFFIXES: tuple[tuple[bytes, str], ...] = (

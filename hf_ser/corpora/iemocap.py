@@ -93,6 +93,7 @@ INFO = CorpusInfo(
     license="USC SAIL license agreement (release form required)",
     url="https://sail.usc.edu/iemocap/",
     redistributable=False,
+    annotations_restricted=True,
     protocols=("iemocap_session_loso", "iemocap_speaker_loso", "iemocap_emobox", "speaker_kfold"),
 )
 

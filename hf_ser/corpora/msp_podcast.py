@@ -90,6 +90,7 @@ INFO = CorpusInfo(
     labels=("anger", "contempt", "disgust", "fear", "happiness", "neutral", "other", "sadness", "surprise"),
     license="UTD academic license agreement (not redistributable)",
     url="https://ecs.utdallas.edu/research/researchlabs/msp-lab/MSP-Podcast.html",
+    annotations_restricted=True,
     protocols=("msp_podcast_official", "speaker_kfold"),
 )
 

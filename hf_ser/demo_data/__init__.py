@@ -30,3 +30,16 @@ def demo_root(corpus: str) -> Path:
         return DEMO_DATA_DIR / DEMO_CORPORA[corpus]
     except KeyError:
         raise KeyError(f"no demo corpus {corpus!r}; demo corpora: {sorted(DEMO_CORPORA)}") from None
+
+
+def is_demo_root(root: str | Path) -> bool:
+    """Whether a corpus ``root`` is one of these synthetic copies: it resolves into this folder, or (for a run
+    recorded elsewhere) its path passes through a ``demo_data`` folder. A model card never calls them the corpus.
+    """
+    path = Path(str(root).replace("\\", "/")).expanduser()
+    try:
+        if path.resolve().is_relative_to(DEMO_DATA_DIR):
+            return True
+    except OSError:
+        pass
+    return "demo_data" in path.parts

@@ -21,6 +21,7 @@ from hf_ser.evaluation.harmonise import LabelPlan, plan_labels
 from hf_ser.evaluation.inference import infer_logits
 from hf_ser.evaluation.scoring import score_logits
 from hf_ser.metrics import BOOTSTRAP_METRICS, bootstrap_ci
+from hf_ser.metrics.registry import UA, WA
 from hf_ser.metrics.scores import classification_scores
 
 logger = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ def _breakdowns(
             sel = values_arr == value
             # numpy-only scores here: a speaker breakdown has ~100 groups and evaluate's per-call overhead adds up.
             s = classification_scores(refs[sel], preds[sel], labels)
-            per[str(value) or "(unknown)"] = {"wa": s["wa"], "ua": s["ua"], "n": s["n"]}
+            per[str(value) or "(unknown)"] = {WA: s[WA], UA: s[UA], "n": s["n"]}
         out[column] = per
     return out
 

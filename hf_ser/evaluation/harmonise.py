@@ -102,7 +102,7 @@ def plan_labels(
     return plan, mapped_target, reasons
 
 
-def predict(logits: np.ndarray, plan: LabelPlan, *, masked: bool) -> np.ndarray:
+def argmax_eval_labels(logits: np.ndarray, plan: LabelPlan, *, masked: bool) -> np.ndarray:
     """Arg-max predictions as indices into ``plan.eval_labels``.
 
     Args:
@@ -119,3 +119,20 @@ def predict(logits: np.ndarray, plan: LabelPlan, *, masked: bool) -> np.ndarray:
     if masked:
         scores[:, plan.masked_out_classes()] = -np.inf
     return plan.class_to_eval[scores.argmax(axis=1)]
+
+
+def label_probabilities(logits: np.ndarray, plan: LabelPlan, *, masked: bool, temperature: float = 1.0) -> np.ndarray:
+    """``(n, len(plan.eval_labels))`` probabilities of the eval labels: the softmax of ``logits / temperature``
+    over the allowed model classes (those ``predict`` may choose), summed over classes that map to one label."""
+    from hf_ser.metrics.calibration import probabilities
+
+    scores = np.asarray(logits, dtype=np.float64).copy()
+    scores[:, plan.class_to_eval < 0] = -np.inf
+    if masked:
+        scores[:, plan.masked_out_classes()] = -np.inf
+    probs = probabilities(scores, temperature)
+    out = np.zeros((len(scores), len(plan.eval_labels)))
+    for cls, idx in enumerate(plan.class_to_eval.tolist()):
+        if idx >= 0:
+            out[:, idx] += probs[:, cls]
+    return out

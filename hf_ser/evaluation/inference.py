@@ -3,12 +3,9 @@
 Training (validation, test and cross-corpus targets), ``hf-ser evaluate``, ``hf-ser matrix`` and
 ``hf-ser predict`` all score audio through this module, so they agree on the figures and on memory.
 
-**Windowing rule.** A clip of at most ``window`` samples is one window, whole. A longer clip is cut into
-windows of exactly ``window`` samples that start every ``window // 2`` samples (50 % overlap); the last
-window ends at the clip's end, so every sample is seen. The clip's logits are the mean of its windows'
-logits (its label: their arg-max). ``window`` is the training run's ``data.max_duration_s``, saved in the
-model's config as ``inference_window_s`` (``DEFAULT_WINDOW_S`` for models without it), so memory is
-bounded by the window, not by the longest clip.
+**Windowing rule.** Clips longer than the model's window are cut into 50 %-overlapping windows whose logits
+are averaged; the rule, and file decoding, live in ``hf_ser.evaluation.windowing`` (torch-free, shared with
+``hf_ser.load``'s ONNX backend) and are re-exported here. Memory is bounded by the window, not by the longest clip.
 
 **Foreign code.** ``load_model`` never runs Python shipped in a model folder unless the caller opts in
 (``trust_remote_code=True``, ``--trust-remote-code``): hf_ser's own classes are registered by
@@ -23,7 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,57 +28,36 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from hf_ser.audio import SAMPLE_RATE, AudioError, GitLfsPointerError, load_audio, silence_reason
+from hf_ser.audio import SAMPLE_RATE
 from hf_ser.data.batching import BucketBatchSampler, Collator
 from hf_ser.data.loaders import loader_generator, loader_kwargs
 from hf_ser.errors import UserError
+from hf_ser.evaluation.windowing import (  # noqa: F401  (re-exported: the windowing rule's public home is windowing)
+    DEFAULT_WINDOW_S,
+    GROUP_WINDOWS,
+    WINDOW_CONFIG_KEY,
+    clip_means,
+    clip_windows,
+    decode_checked,
+    decoded_groups,
+    too_short,
+    window_seconds,
+)
 
 if TYPE_CHECKING:
     from hf_ser.data.prepare import PreparedData
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_WINDOW_S = 20.0  # the recipe default of data.max_duration_s
-WINDOW_CONFIG_KEY = "inference_window_s"
 MODEL_INPUTS = ("input_values", "input_features", "attention_mask")
-GROUP_WINDOWS = 32  # files decoded at once hold about this many windows (more only when one file is longer)
 
 
 # ---------------------------------------------------------------------------------------------- windows
-def clip_windows(n_samples: int, window: int) -> list[tuple[int, int]]:
-    """``[(start, end), ...]`` of a clip of ``n_samples`` under the windowing rule (module docstring)."""
-    if window <= 0:
-        raise ValueError(f"window must be positive, got {window} samples")
-    if n_samples <= window:
-        return [(0, n_samples)]
-    hop = max(1, window // 2)
-    starts = list(range(0, n_samples - window + 1, hop))
-    if starts[-1] + window < n_samples:
-        starts.append(n_samples - window)
-    return [(s, s + window) for s in starts]
-
-
-def window_seconds(config: Any, override: float | None = None) -> float:
-    """Window length for a model: ``override``, else its config's ``inference_window_s``, else the default."""
-    value = override if override is not None else getattr(config, WINDOW_CONFIG_KEY, None)
-    value = float(value) if value is not None else DEFAULT_WINDOW_S
-    if value <= 0:
-        raise ValueError(f"window length must be positive, got {value} s")
-    return value
-
-
 def min_samples(config: Any) -> int:
     """Shortest input the model accepts (its CNN's receptive field; 1 without a CNN feature encoder)."""
     from hf_ser.models.receptive_field import receptive_field
 
     return receptive_field(config)
-
-
-def too_short(n_samples: int, minimum: int) -> str | None:
-    """The skip reason for a clip shorter than ``minimum`` samples, or ``None``."""
-    if n_samples < minimum:
-        return f"too short: {n_samples} samples < {minimum} (at 16 kHz; the model's CNN receptive field)"
-    return None
 
 
 class WindowedClips(torch.utils.data.Dataset):
@@ -194,21 +170,6 @@ def forward(model: torch.nn.Module, batch: dict[str, torch.Tensor]):
     return model(**{k: v for k, v in batch.items() if k in MODEL_INPUTS})
 
 
-def clip_means(index: np.ndarray, window: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per clip, the mean of its windows' ``values`` (a window gathered twice counts once).
-
-    Returns:
-        ``(clips, means)``: the sorted clip indices and ``(len(clips), ...)`` means.
-    """
-    _, first = np.unique(window, return_index=True)
-    index, values = index[first], values[first]
-    clips, inverse = np.unique(index, return_inverse=True)
-    sums = np.zeros((len(clips), *values.shape[1:]), dtype=np.float64)
-    np.add.at(sums, inverse, values)
-    counts = np.bincount(inverse, minlength=len(clips)).reshape(-1, *([1] * (values.ndim - 1)))
-    return clips, (sums / counts).astype(np.float32)
-
-
 class _ExtractorCollator:
     """Batches for models whose feature extractor is not a plain waveform normaliser (log-mel and co.)."""
 
@@ -310,40 +271,6 @@ def clip_logits(
     return means
 
 
-# ---------------------------------------------------------------------------------------------- files
-def decode_checked(path: str | Path, sampling_rate: int, minimum: int = 1) -> tuple[np.ndarray | None, str | None]:
-    """Decode one file; ``(wave, None)``, or ``(None, reason)`` for an unreadable, silent or too short one."""
-    try:
-        wave, _ = load_audio(path, target_sr=sampling_rate)
-    except (AudioError, GitLfsPointerError) as e:
-        return None, str(getattr(e, "reason", None) or e)
-    except OSError as e:
-        return None, f"cannot open ({type(e).__name__}: {e})"
-    reason = silence_reason(wave) or too_short(len(wave), minimum)
-    return (None, reason) if reason else (wave, None)
-
-
-def decoded_groups(
-    paths: Sequence[str | Path], *, sampling_rate: int, window: int, minimum: int = 1
-) -> Iterator[list[tuple[int, np.ndarray | None, str | None]]]:
-    """Decode ``paths`` in order, a few at a time: yields groups of ``(position, wave, None)`` or
-    ``(position, None, reason)`` holding about ``GROUP_WINDOWS`` windows (one long file may hold more).
-
-    The caller scores a group and drops it before the next one is decoded: memory is bounded by the group.
-    """
-    group: list[tuple[int, np.ndarray | None, str | None]] = []
-    held = 0
-    for pos, path in enumerate(paths):
-        wave, reason = decode_checked(path, sampling_rate, minimum)
-        group.append((pos, wave, reason))
-        held += len(clip_windows(len(wave), window)) if wave is not None else 0
-        if held >= GROUP_WINDOWS:
-            yield group
-            group, held = [], 0
-    if group:
-        yield group
-
-
 def infer_logits(
     model: torch.nn.Module,
     feature_extractor,
@@ -405,7 +332,7 @@ def infer_logits(
 
 # ---------------------------------------------------------------------------------------------- loading
 class ForeignCodeError(UserError, ValueError):
-    """A model folder ships Python code that differs from the installed hf_ser's (or needs code of its own)."""
+    """A model folder that needs Python code of its own: a model type the installed hf_ser does not provide."""
 
 
 def check_model_code(model_dir: str | Path) -> None:

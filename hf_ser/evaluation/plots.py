@@ -1,4 +1,4 @@
-"""PNG plots: confusion heatmaps and training curves.
+"""PNG plots: confusion heatmaps, training curves, reliability diagrams with risk-coverage curves.
 
 Figures are built with ``matplotlib.figure.Figure`` on the Agg canvas, never through ``pyplot``: no global
 backend switch, no GUI, and nothing left open between calls (safe in tests and on headless servers).
@@ -14,11 +14,15 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from hf_ser.metrics.registry import METRICS, UA, WA
+
 # Panels of plot_curves: title -> predicate on a history key.
 CURVE_PANELS: dict[str, Any] = {
     "loss": lambda key: "loss" in key,
-    "UA": lambda key: key == "ua" or key.endswith(("_ua", "/ua")),
-    "WA": lambda key: key == "wa" or key.endswith(("_wa", "/wa")),
+    **{
+        METRICS[m].label: lambda key, m=m: key == m or key.endswith((f"_{m}", f"/{m}"))
+        for m in (UA, WA)
+    },
 }
 _X_KEYS = ("step", "epoch")
 
@@ -101,4 +105,78 @@ def plot_curves(history: Sequence[dict[str, Any]], path: str | Path) -> Path:
         ax.set_xlabel(x_key or "logging point")
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_reliability(record: dict[str, Any], path: str | Path, *, title: str) -> Path:
+    """Write a reliability diagram (accuracy against confidence per bin, with the diagonal of perfect calibration
+    and each bin's share of clips) beside the risk-coverage curve (error of the answered clips as the least
+    confident are left out).
+
+    Args:
+        record: a scored figure with ``reliability`` bins, ``risk_coverage``, ``ece`` and ``brier``
+            (``hf_ser.evaluation.scoring.score_logits`` writes them).
+        path: PNG file to write.
+        title: say corpus, split and temperature in it.
+    """
+    bins = record["reliability"]
+    fig = Figure(figsize=(9, 4))
+    ax, ax_rc = fig.subplots(1, 2)
+    centres = [(lo + hi) / 2 for lo, hi in zip(bins["lower"], bins["upper"])]
+    width = bins["upper"][0] - bins["lower"][0]
+    total = max(sum(bins["count"]), 1)
+    accuracy = [a if a is not None else 0.0 for a in bins["accuracy"]]
+    ax.bar(centres, accuracy, width=width * 0.9, color="#4C72B0", label="accuracy")
+    ax.bar(centres, [c / total for c in bins["count"]], width=width * 0.4, color="#DD8452", alpha=0.7, label="share of clips")
+    ax.plot([0, 1], [0, 1], "k--", linewidth=1, label="calibrated")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("confidence (top probability)")
+    ax.set_ylabel("accuracy")
+    ece, brier = record.get("ece"), record.get("brier")
+    figures = f"ECE {ece:.3f}, Brier {brier:.3f}" if ece is not None and brier is not None else "no clips"
+    ax.set_title(f"reliability ({figures})", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+    curve = record.get("risk_coverage") or {"coverage": [], "risk": []}
+    ax_rc.plot(curve["coverage"], curve["risk"], marker="o", markersize=3)
+    ax_rc.set_xlim(0, 1)
+    ax_rc.set_ylim(0, 1)
+    ax_rc.set_xlabel("coverage (fraction answered, most confident first)")
+    ax_rc.set_ylabel("risk (error rate of answered clips)")
+    ax_rc.set_title("risk-coverage", fontsize=9)
+    fig.suptitle(title, fontsize=9)
+
+
+def plot_timeline(
+    segments: Sequence[Any], labels: Sequence[str], duration_s: float, path: str | Path, *, title: str
+) -> Path:
+    """Write an emotion timeline PNG of one recording (``hf-ser predict --plot``).
+
+    Top: each class's probability over time, as steps over the segments (blank where no segment: silence or
+    left-out speech). Bottom: the label band, one coloured bar per segment.
+
+    Args:
+        segments: objects with ``start_s``, ``end_s``, ``label`` and ``probabilities`` (``{label: p}``).
+        labels: the model's classes, in its order (fixes the colours).
+        duration_s: length of the recording (the x range).
+    """
+    colours = {lab: f"C{i % 10}" for i, lab in enumerate(labels)}
+    fig = Figure(figsize=(max(6.0, min(18.0, duration_s / 4)), 3.2))
+    top, band = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    for lab in labels:
+        xs: list[float] = []
+        ys: list[float] = []
+        for seg in segments:
+            xs += [seg.start_s, seg.end_s, seg.end_s]
+            ys += [seg.probabilities.get(lab, 0.0)] * 2 + [np.nan]
+        top.plot(xs, ys, color=colours[lab], label=lab, linewidth=1.4)
+    for seg in segments:
+        band.axvspan(seg.start_s, seg.end_s, color=colours.get(seg.label, "0.5"), alpha=0.85)
+    top.set_ylim(0, 1)
+    top.set_ylabel("probability")
+    top.set_title(title, fontsize=9)
+    top.legend(loc="upper right", fontsize=7, ncol=min(len(labels), 4))
+    band.set_yticks([])
+    band.set_xlim(0, max(duration_s, 1e-3))
+    band.set_xlabel("time (s)")
     return _save(fig, path)

@@ -15,7 +15,8 @@ from typing import Any
 
 from hf_ser.evaluation.dimensional import DimensionalResult
 from hf_ser.evaluation.evaluator import EvalResult
-from hf_ser.evaluation.plots import plot_confusion
+from hf_ser.evaluation.plots import plot_confusion, plot_reliability
+from hf_ser.metrics.registry import CLASS_METRICS, METRICS, UA, WA
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +24,6 @@ MASKING_NOTE = {
     "masked": "model classes absent from the target are excluded before the arg-max",
     "unmasked": "all model classes compete; predictions of classes the target lacks count as errors",
 }
-METRIC_NAMES = {"ua": "UA", "wa": "WA", "macro_f1": "macro-F1"}
 
 
 def speaker_independence(target_corpus: str, source_corpora: list[str] | None) -> str:
@@ -76,7 +76,7 @@ def summary_table(results: Mapping[str, EvalResult], protocol: Mapping[str, Any]
     Returns:
         The table as one string (values in %, 95 % CI in brackets).
     """
-    header = ["target", "reference", "split", "trained on (folds)", "spk-indep", "mode", "n", "UA", "WA", "macro-F1"]
+    header = ["target", "reference", "split", "trained on (folds)", "spk-indep", "mode", "n", *(METRICS[k].label for k in CLASS_METRICS)]
     rows = []
     dim_rows = []
     for name, res in results.items():
@@ -98,7 +98,7 @@ def summary_table(results: Mapping[str, EvalResult], protocol: Mapping[str, Any]
                     ctx["speaker_independent"].split(" ")[0],
                     mode,
                     str(m["n"]),
-                    *(_fmt(m[k]) + _fmt_ci(m["ci"].get(k)) for k in ("ua", "wa", "macro_f1")),
+                    *(_fmt(m[k]) + _fmt_ci(m["ci"].get(k)) for k in CLASS_METRICS),
                 ]
             )
     lines = []
@@ -154,6 +154,26 @@ def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in rows]
 
 
+def _md_calibration(name: str, split: str, res: EvalResult, pngs: Mapping[str, str]) -> list[str]:
+    """Calibration rows: ECE (15 bins), Brier, accuracy when answering only the most confident 50 / 80 / 100 %."""
+    rows = []
+    for mode in ("masked", "unmasked"):
+        m = res.masked if mode == "masked" else res.unmasked
+        if m.get("ece") is None:
+            continue
+        cov = m["accuracy_at_coverage"]
+        rows.append([f"{name} / {split} / {mode}", f"{m['temperature']:.2f}", f"{m['ece']:.3f}", f"{m['brier']:.3f}",
+                     *(_fmt(cov[k]) for k in ("50", "80", "100"))])
+    if not rows:
+        return []
+    out = [f"### {name}: calibration and selective prediction", ""]
+    out += _md_table(["corpus / split / mode", "temperature", "ECE", "Brier", "acc % @50% cov", "acc % @80% cov",
+                      "acc % @100% cov"], rows)
+    out += [""] + [f"![reliability {mode}]({pngs[f'{mode}_reliability']})" for mode in ("masked", "unmasked")
+                   if f"{mode}_reliability" in pngs] + [""]
+    return out
+
+
 def _md_result(name: str, res: EvalResult, protocol: Mapping[str, Any], pngs: Mapping[str, str]) -> list[str]:
     ctx = _context(name, protocol)
     out = [
@@ -172,10 +192,11 @@ def _md_result(name: str, res: EvalResult, protocol: Mapping[str, Any], pngs: Ma
         m = res.masked if mode == "masked" else res.unmasked
         rows.append(
             [f"{name} / {ctx['split']} / {mode}", str(m["n"])]
-            + [_fmt(m[k]) + _fmt_ci(m["ci"].get(k)) for k in ("ua", "wa", "macro_f1")]
+            + [_fmt(m[k]) + _fmt_ci(m["ci"].get(k)) for k in CLASS_METRICS]
         )
-    out += _md_table(["corpus / split / mode", "n", "UA % [95% CI]", "WA % [95% CI]", "macro-F1 % [95% CI]"], rows)
+    out += _md_table(["corpus / split / mode", "n", *(f"{METRICS[k].label} % [95% CI]" for k in CLASS_METRICS)], rows)
     out += ["", f"Masked: {MASKING_NOTE['masked']}. Unmasked: {MASKING_NOTE['unmasked']}.", ""]
+    out += _md_calibration(name, ctx["split"], res, pngs)
     for mode in ("masked", "unmasked"):
         m = res.masked if mode == "masked" else res.unmasked
         out += [f"### {name}: per-class recall and precision ({mode})", ""]
@@ -201,8 +222,8 @@ def _md_result(name: str, res: EvalResult, protocol: Mapping[str, Any], pngs: Ma
     for column, groups in res.breakdowns.items():
         out += [f"### {name}: by {column} (masked)", ""]
         out += _md_table(
-            [column, "n", "UA %", "WA %"],
-            [[g, str(v["n"]), _fmt(v["ua"]), _fmt(v["wa"])] for g, v in groups.items()],
+            [column, "n", *(f"{METRICS[k].label} %" for k in (UA, WA))],
+            [[g, str(v["n"]), _fmt(v[UA]), _fmt(v[WA])] for g, v in groups.items()],
         )
         out.append("")
     out += [f"### {name}: left-out clips ({len(res.left_out)})", ""]
@@ -273,11 +294,16 @@ def write_report(
                 png = out / f"confusion_{name}_{mode}_{kind}.png"
                 title = (
                     f"{name} ({ctx['split']}), {mode}, {'row-normalised' if normalize else 'counts'}\n"
-                    f"trained on {ctx['source']}; UA {_fmt(m['ua'])} %, WA {_fmt(m['wa'])} %, n={m['n']}"
+                    f"trained on {ctx['source']}; UA {_fmt(m[UA])} %, WA {_fmt(m[WA])} %, n={m['n']}"
                 )
                 plot_confusion(m["confusion"], m["labels"], png, normalize=normalize, title=title)
                 paths[f"confusion_{name}_{mode}_{kind}"] = png
                 pngs[f"{mode}_{kind}"] = png.name
+            if "reliability" in m:
+                png = out / f"reliability_{name}_{mode}.png"
+                plot_reliability(m, png, title=f"{name} ({ctx['split']}), {mode}, temperature {m['temperature']:.2f}")
+                paths[f"reliability_{name}_{mode}"] = png
+                pngs[f"{mode}_reliability"] = png.name
         pred_path = out / f"predictions_{name}.jsonl"
         pred_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in res.predictions()))
         paths[f"predictions_{name}"] = pred_path

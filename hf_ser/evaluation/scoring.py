@@ -20,8 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from hf_ser.evaluation.harmonise import LabelMap, LabelPlan, plan_labels, predict
+from hf_ser.evaluation.harmonise import (
+    LabelMap,
+    LabelPlan,
+    argmax_eval_labels,
+    label_probabilities,
+    plan_labels,
+)
 from hf_ser.metrics import classification_metrics
+from hf_ser.metrics.calibration import calibration_scores, reliability_bins
 
 
 @dataclass(frozen=True)
@@ -52,14 +59,20 @@ def score_logits(
     model_labels: Sequence[str],
     *,
     label_map: LabelMap | None = None,
+    temperature: float = 1.0,
 ) -> Scores:
     """Score ``logits`` of clips whose labels are ``references``.
+
+    Both figures carry the calibration of the label probabilities (``hf_ser.metrics.calibration``: ``ece``,
+    ``brier``, ``nll``, ``accuracy_at_coverage`` and the ``reliability`` bins the diagram draws), computed on
+    ``softmax(logits / temperature)`` over the classes each figure allows.
 
     Args:
         logits: ``(n, num_model_classes)`` raw model outputs (one row per clip, windows already aggregated).
         references: per clip, its label as the corpus gives it (before ``label_map``).
         model_labels: the model's ``id2label`` names in class-id order.
         label_map: renaming applied to both sides (see ``hf_ser.evaluation.harmonise``).
+        temperature: the model's fitted temperature (1.0 = raw logits); it never changes a prediction.
 
     Returns:
         ``Scores`` with both figures.
@@ -77,12 +90,15 @@ def score_logits(
         raise ValueError(f"clips that cannot be scored were passed to score_logits: {bad}")
     eval_index = {lab: k for k, lab in enumerate(plan.eval_labels)}
     refs_unmasked = np.array([eval_index[m] for m in mapped], dtype=np.int64)
-    preds_unmasked = predict(logits, plan, masked=False) if len(logits) else np.zeros(0, dtype=np.int64)
-    preds_masked_eval = predict(logits, plan, masked=True) if len(logits) else np.zeros(0, dtype=np.int64)
+    preds_unmasked = argmax_eval_labels(logits, plan, masked=False) if len(logits) else np.zeros(0, dtype=np.int64)
+    preds_masked_eval = argmax_eval_labels(logits, plan, masked=True) if len(logits) else np.zeros(0, dtype=np.int64)
     # The masked figure lives in the target's label space: neither side can hold an absent class.
     target_index = {lab: k for k, lab in enumerate(plan.target_labels)}
     to_target = np.array([target_index.get(lab, -1) for lab in plan.eval_labels], dtype=np.int64)
     refs_masked, preds_masked = to_target[refs_unmasked], to_target[preds_masked_eval]
+    probs_unmasked = label_probabilities(logits, plan, masked=False, temperature=temperature)
+    in_target = [eval_index[lab] for lab in plan.target_labels]
+    probs_masked = label_probabilities(logits, plan, masked=True, temperature=temperature)[:, in_target]
     return Scores(
         plan=plan,
         references_mapped=[str(m) for m in mapped],
@@ -90,13 +106,25 @@ def score_logits(
         preds_unmasked=preds_unmasked,
         refs_masked=refs_masked,
         preds_masked=preds_masked,
-        unmasked=classification_metrics(refs_unmasked, preds_unmasked, plan.eval_labels),
-        masked=classification_metrics(refs_masked, preds_masked, plan.target_labels),
+        unmasked={**classification_metrics(refs_unmasked, preds_unmasked, plan.eval_labels),
+                  **_calibration(probs_unmasked, refs_unmasked, temperature)},
+        masked={**classification_metrics(refs_masked, preds_masked, plan.target_labels),
+                **_calibration(probs_masked, refs_masked, temperature)},
     )
 
 
+def _calibration(probs: np.ndarray, refs: np.ndarray, temperature: float) -> dict[str, Any]:
+    """The calibration record of one figure (probabilities already tempered and restricted to its labels)."""
+    # calibration_scores takes logits: log-probabilities are logits whose softmax is ``probs`` (clipped so that a
+    # masked class or an underflow costs a finite, huge loss instead of an infinite one).
+    scores = calibration_scores(np.log(np.clip(probs, 1e-12, None)), refs)
+    scores["temperature"] = float(temperature)
+    return {**scores, "reliability": reliability_bins(probs, refs)}
+
+
 def target_figures(
-    logits: np.ndarray, references: Sequence[str], model_labels: Sequence[str], *, left_out: dict[str, int]
+    logits: np.ndarray, references: Sequence[str], model_labels: Sequence[str], *, left_out: dict[str, int],
+    temperature: float = 1.0,
 ) -> dict[str, dict[str, Any]]:
     """A cross-corpus target's ``{"masked": ..., "unmasked": ...}`` as ``metrics.json`` records them.
 
@@ -104,8 +132,9 @@ def target_figures(
         logits / references / model_labels: as for ``score_logits`` (no label map: training runs use the
             canonical label set on both sides).
         left_out: clips per target label that the model cannot name (recorded, not scored).
+        temperature: the model's fitted temperature (calibration figures only).
     """
-    s = score_logits(logits, references, model_labels)
+    s = score_logits(logits, references, model_labels, temperature=temperature)
     masked = {**s.masked, "left_out_labels": dict(left_out), "shared_labels": list(s.plan.target_labels)}
     unmasked = {**s.unmasked, "left_out_labels": dict(left_out)}
     return {"masked": masked, "unmasked": unmasked}

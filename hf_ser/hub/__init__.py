@@ -1,6 +1,6 @@
 """Distribution to the Hugging Face Hub: push a run with an honest model card, push a prepared corpus."""
 
-from hf_ser.hub.card import load_run, render_model_card
+from hf_ser.hub.card import load_run_summary, render_model_card
 from hf_ser.hub.dataset import RedistributionError, push_dataset
 from hf_ser.hub.push import HubPushError, collect_run_files, push_run
 
@@ -8,7 +8,7 @@ __all__ = [
     "HubPushError",
     "RedistributionError",
     "collect_run_files",
-    "load_run",
+    "load_run_summary",
     "push_dataset",
     "push_run",
     "render_model_card",

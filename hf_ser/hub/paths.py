@@ -5,17 +5,27 @@ A run records where its corpora, outputs and caches lived (``recipe.resolved.yam
 rewritten: a corpus root becomes ``<root of NAME>``, the run directory (and the recipe's ``output_dir``)
 ``<run dir>``, the audio cache ``<cache dir>``, the working directory ``<working dir>`` and the home
 directory ``~``. Relative paths as the user wrote them (``hf_ser/demo_data/ravdess``) say nothing about the
-machine and are kept.
+machine and are kept. A local backbone folder (``model.backbone: /models/wavlm``) becomes ``<local backbone>``.
+
+YAML and JSON files are scrubbed value by value and written back unwrapped (a YAML dump folds a long path
+with spaces over two lines, where a plain text search misses it); any absolute path still left after the
+known ones becomes ``<local path>``. ``local_paths_left`` is the last check before anything is uploaded.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 TEXT_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl", ".md", ".txt", ".csv")
+LOCAL_PATH = "<local path>"
+# An absolute path (or ~/...) at the start of a value or after a space, quote, bracket, '=' or ',': what is left
+# of the machine once the known folders are replaced (a path with spaces is only caught by those).
+_ABSOLUTE = re.compile(r"""(?<![^\s('"=\[,`])(?:~(?=/)|/(?=[^\s/<]))[^\s'"`)\],]*""")
 
 
 def _forms(path: str | Path, base: Path) -> set[str]:
@@ -47,6 +57,9 @@ def local_path_placeholders(run_dir: str | Path, recipe: Mapping[str, Any] | Non
     caches = [data.get("cache_dir"), os.environ.get("HF_SER_CACHE"), Path.home() / ".cache" / "hf_ser"]
     for cache in filter(None, caches):
         pairs += [(form, "<cache dir>") for form in _forms(cache, cwd)]
+    backbone = str(((recipe or {}).get("model") or {}).get("backbone") or "")
+    if backbone and is_local_path(backbone):
+        pairs += [(form, "<local backbone>") for form in _forms(backbone, cwd)]
     pairs += [(form, "<working dir>") for form in _forms(cwd, cwd)]
     pairs += [(form, "~") for form in _forms(Path.home(), cwd)]
     mapping: dict[str, str] = {}
@@ -55,11 +68,50 @@ def local_path_placeholders(run_dir: str | Path, recipe: Mapping[str, Any] | Non
     return mapping
 
 
+def is_local_path(name: str) -> bool:
+    """Whether a model name is a folder on this machine rather than a Hub id (``org/name``) or ``shape:``."""
+    if name.startswith("shape:"):
+        return False
+    return os.path.isabs(os.path.expanduser(name)) or name.startswith(".") or Path(name).is_dir()
+
+
 def scrub_paths(text: str, placeholders: Mapping[str, str]) -> str:
-    """``text`` with every key of ``placeholders`` (longest first) replaced by its placeholder."""
+    """``text`` with every key of ``placeholders`` (longest first) replaced, then any other absolute path."""
     for path in sorted(placeholders, key=len, reverse=True):
         text = text.replace(path, placeholders[path])
-    return text
+    return _ABSOLUTE.sub(LOCAL_PATH, text)
+
+
+def scrub_value(value: Any, placeholders: Mapping[str, str]) -> Any:
+    """``value`` (parsed YAML / JSON) with :func:`scrub_paths` applied to every string, keys included."""
+    if isinstance(value, str):
+        return scrub_paths(value, placeholders)
+    if isinstance(value, Mapping):
+        return {scrub_value(k, placeholders): scrub_value(v, placeholders) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub_value(v, placeholders) for v in value]
+    return value
+
+
+def dump_yaml(value: Any) -> str:
+    """YAML as hf_ser writes it, but never folded: one value stays on one line."""
+    import yaml
+
+    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, width=float("inf"))
+
+
+def scrub_text_file(name: str, text: str, placeholders: Mapping[str, str]) -> str:
+    """A text file's content with no local path: YAML / JSON / JSONL value by value, other text as text."""
+    import yaml
+
+    if name.endswith((".yaml", ".yml")):
+        return dump_yaml(scrub_value(yaml.safe_load(text), placeholders))
+    if name.endswith(".json"):
+        return json.dumps(scrub_value(json.loads(text), placeholders), indent=2, ensure_ascii=False) + "\n"
+    if name.endswith(".jsonl"):
+        rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+        return "".join(json.dumps(scrub_value(r, placeholders), ensure_ascii=False) + "\n" for r in rows)
+    return scrub_paths(text, placeholders)
 
 
 def scrub_payloads(payloads: dict[str, bytes], placeholders: Mapping[str, str], *, text_files: Iterable[str] = ()) -> dict[str, bytes]:
@@ -68,6 +120,12 @@ def scrub_payloads(payloads: dict[str, bytes], placeholders: Mapping[str, str], 
     out = {}
     for name, data in payloads.items():
         if name.endswith(TEXT_SUFFIXES) or name in extra:
-            data = scrub_paths(data.decode("utf-8"), placeholders).encode("utf-8")
+            data = scrub_text_file(name, data.decode("utf-8"), placeholders).encode("utf-8")
         out[name] = data
     return out
+
+
+def local_paths_left(payloads: Mapping[str, bytes], placeholders: Mapping[str, str]) -> list[str]:
+    """The payloads that still hold one of the machine's known paths (the push refuses them)."""
+    forms = [p.encode("utf-8") for p in placeholders if len(p) > 1]
+    return sorted(name for name, data in payloads.items() if any(form in data for form in forms))

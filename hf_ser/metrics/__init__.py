@@ -14,7 +14,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from hf_ser.metrics.bootstrap import BOOTSTRAP_METRICS, bootstrap_ccc_ci, bootstrap_ci
+from hf_ser.metrics.bootstrap import (
+    BOOTSTRAP_METRICS,
+    bootstrap_ccc_ci,
+    bootstrap_ci,
+    bootstrap_ci_from_confusion,
+)
 from hf_ser.metrics.distribution import (
     balanced_indices,
     distribution_scores,
@@ -24,6 +29,7 @@ from hf_ser.metrics.distribution import (
     softmax,
 )
 from hf_ser.metrics.loading import METRIC_MODULES, load_metric, metric_path
+from hf_ser.metrics.scores import chance_scores
 
 
 def classification_metrics(references: Sequence[int], predictions: Sequence[int], labels: Sequence[str]) -> dict:
@@ -67,6 +73,8 @@ __all__ = [
     "balanced_indices",
     "bootstrap_ccc_ci",
     "bootstrap_ci",
+    "bootstrap_ci_from_confusion",
+    "chance_scores",
     "classification_metrics",
     "distribution_scores",
     "js_divergence",

@@ -10,9 +10,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from hf_ser.metrics.registry import CLASS_METRICS, UA
 from hf_ser.metrics.scores import scores_from_confusion
 
-BOOTSTRAP_METRICS = ("wa", "ua", "macro_f1")
+BOOTSTRAP_METRICS = CLASS_METRICS  # the metrics a confusion matrix gives
 # Resamples scored per chunk: bounds the (chunk, n) index array to ~64 MB for n = 8000.
 _CHUNK = 1000
 
@@ -22,7 +23,7 @@ def bootstrap_ci(
     predictions: Sequence[int],
     labels: Sequence[str],
     *,
-    metric: str = "ua",
+    metric: str = UA,
     n_boot: int = 1000,
     seed: int = 0,
     alpha: float = 0.05,
@@ -70,6 +71,17 @@ def bootstrap_ci(
         return float("nan"), float("nan")
     low, high = np.quantile(vals, [alpha / 2, 1 - alpha / 2])
     return float(low), float(high)
+
+
+def bootstrap_ci_from_confusion(
+    confusion: Sequence[Sequence[int]], *, metric: str = "ua", n_boot: int = 1000, seed: int = 0, alpha: float = 0.05
+) -> tuple[float, float]:
+    """:func:`bootstrap_ci` of a stored confusion matrix (a run's ``metrics.json``): resampling clips only
+    needs each clip's (reference, prediction) cell, which the counts give back exactly."""
+    conf = np.asarray(confusion, dtype=np.int64)
+    k = conf.shape[0]
+    cells = np.repeat(np.arange(k * k), conf.reshape(-1))
+    return bootstrap_ci(cells // k, cells % k, [""] * k, metric=metric, n_boot=n_boot, seed=seed, alpha=alpha)
 
 
 def bootstrap_ccc_ci(

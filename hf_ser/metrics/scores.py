@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import rankdata
 
+from hf_ser.metrics.registry import CCC, MACRO_F1, UA, WA
+
 
 def confusion_matrix(references: Sequence[int], predictions: Sequence[int], num_labels: int) -> np.ndarray:
     """Count (reference, prediction) pairs.
@@ -65,7 +67,24 @@ def scores_from_confusion(confusion: np.ndarray) -> dict[str, np.ndarray]:
         ua = _safe_divide(np.where(present, recall, 0.0).sum(axis=-1), present.sum(axis=-1))
         seen = (ref_count + pred_count) > 0
         macro_f1 = _safe_divide(np.where(seen, f1, 0.0).sum(axis=-1), seen.sum(axis=-1))
-    return {"wa": wa, "ua": ua, "macro_f1": macro_f1, "recall": recall, "precision": precision, "f1": f1}
+    return {WA: wa, UA: ua, MACRO_F1: macro_f1, "recall": recall, "precision": precision, "f1": f1}
+
+
+def chance_scores(confusion: np.ndarray) -> dict[str, float]:
+    """Chance levels of a confusion matrix's test set: what guessing reaches without listening.
+
+    ``ua`` and ``macro_f1``: guessing each of the ``K`` labels with probability ``1/K`` (expected confusion
+    ``support / K`` in every column); ``wa``: always answering the most frequent label.
+    """
+    support = np.asarray(confusion, dtype=np.float64).sum(axis=-1)
+    k = support.shape[-1]
+    uniform = scores_from_confusion(np.repeat(support[:, None] / k, k, axis=1))
+    n = support.sum()
+    return {
+        "wa": float(support.max() / n) if n else float("nan"),
+        "ua": float(uniform["ua"]),
+        "macro_f1": float(uniform["macro_f1"]),
+    }
 
 
 def _none_if_nan(x: float) -> float | None:
@@ -89,9 +108,7 @@ def classification_scores(references: Sequence[int], predictions: Sequence[int],
     conf = confusion_matrix(references, predictions, len(labels))
     s = scores_from_confusion(conf)
     return {
-        "wa": _none_if_nan(s["wa"]),
-        "ua": _none_if_nan(s["ua"]),
-        "macro_f1": _none_if_nan(s["macro_f1"]),
+        **{m: _none_if_nan(s[m]) for m in (WA, UA, MACRO_F1)},  # the order metrics.json has always had
         "n": int(conf.sum()),
         "per_class_recall": {lab: _none_if_nan(v) for lab, v in zip(labels, s["recall"])},
         "per_class_precision": {lab: _none_if_nan(v) for lab, v in zip(labels, s["precision"])},
@@ -138,13 +155,13 @@ def regression_scores(references: np.ndarray, predictions: np.ndarray, dims: Seq
     for j, dim in enumerate(dims):
         x, y = refs[:, j], preds[:, j]
         per_dim[str(dim)] = {
-            "ccc": ccc(x, y),
+            CCC: ccc(x, y),
             "pearson": _pearson(x, y),
             # Spearman = Pearson on ranks; ties get their average rank, as in scipy.stats.spearmanr.
             "spearman": _pearson(rankdata(x), rankdata(y)),
             "mae": float(np.abs(x - y).mean()) if len(x) else float("nan"),
         }
-    cccs = [v["ccc"] for v in per_dim.values()]
+    cccs = [v[CCC] for v in per_dim.values()]
     return {
         "n": int(refs.shape[0]),
         "dims": [str(d) for d in dims],

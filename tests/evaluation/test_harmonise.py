@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from hf_ser.evaluation.harmonise import apply_label_map, plan_labels, predict
+from hf_ser.evaluation.harmonise import apply_label_map, argmax_eval_labels, plan_labels
 
 MODEL = ["anger", "calm", "happiness", "neutral", "sadness"]
 
@@ -27,8 +27,8 @@ def test_masking_changes_only_predictions_of_absent_classes():
             [0.0, 4.0, 0.0, 6.0, 0.0],  # neutral wins in both (calm second)
         ]
     )
-    unmasked = [plan.eval_labels[k] for k in predict(logits, plan, masked=False)]
-    masked = [plan.eval_labels[k] for k in predict(logits, plan, masked=True)]
+    unmasked = [plan.eval_labels[k] for k in argmax_eval_labels(logits, plan, masked=False)]
+    masked = [plan.eval_labels[k] for k in argmax_eval_labels(logits, plan, masked=True)]
     assert unmasked == ["calm", "sadness", "anger", "neutral"]
     assert masked == ["neutral", "happiness", "anger", "neutral"]
     changed = [u != m for u, m in zip(unmasked, masked)]
@@ -42,7 +42,7 @@ def test_label_map_merges_model_classes_and_relabels_targets():
     assert reasons[2] == "label 'sadness' dropped by the label map"
     # calm and neutral both map to "neutral"; sadness can never be predicted.
     logits = np.array([[0.0, 9.0, 0.0, 1.0, 20.0]])
-    assert plan.eval_labels[predict(logits, plan, masked=False)[0]] == "neutral"
+    assert plan.eval_labels[argmax_eval_labels(logits, plan, masked=False)[0]] == "neutral"
 
 
 def test_mapped_reason_names_both_labels():

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hf_ser import models
 from hf_ser.commands import evaluate as cli
 from hf_ser.corpora import NO_AGREEMENT, load_corpus
 from hf_ser.demo_data import demo_root
 
-models = pytest.importorskip("hf_ser.models")
 CREMA_LABELS = {0: "anger", 1: "disgust", 2: "fear", 3: "happiness", 4: "neutral", 5: "sadness"}
 DIMENSIONS = Path(demo_root("ravdess")) / "dimensions.csv"
 

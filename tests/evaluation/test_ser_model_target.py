@@ -3,11 +3,8 @@
 import argparse
 import json
 
-import pytest
-
+from hf_ser import models
 from hf_ser.commands import evaluate as cli
-
-models = pytest.importorskip("hf_ser.models")
 
 
 def test_saved_ser_model_is_evaluated(tmp_path, fake_corpus):

@@ -3,7 +3,7 @@
 It serves on 127.0.0.1 (a free port) from a daemon thread and implements: repo creation, README metadata
 validation, the preupload endpoint (regular vs LFS upload mode), the commit endpoint (NDJSON), the git-LFS
 batch API with basic single-part PUT uploads and a verify step, repo info / revision info / tree listing,
-and file download (``resolve``) with the HEAD headers ``huggingface_hub`` reads (``X-Repo-Commit``,
+file download (``resolve``) and the token check (``whoami-v2``) with the HEAD headers ``huggingface_hub`` reads (``X-Repo-Commit``,
 ``ETag`` / ``X-Linked-Etag``, ``X-Linked-Size``).
 
 Xet storage is not implemented: clients must run with ``HF_HUB_DISABLE_XET=1``, which makes
@@ -70,12 +70,17 @@ class FakeHub:
             10 MB; tests use a small value so that the LFS batch path is exercised by tiny models).
         max_lifetime_s: the server shuts itself down after this long.
         fail_first: number of initial requests answered with HTTP 503 (to test client retries).
+        fail_paths: when set, only requests whose path matches this regular expression fail (e.g. the
+            upload steps, after the token check has passed).
     """
 
-    def __init__(self, *, lfs_threshold: int = 1024, max_lifetime_s: float = 300.0, fail_first: int = 0):
+    def __init__(
+        self, *, lfs_threshold: int = 1024, max_lifetime_s: float = 300.0, fail_first: int = 0, fail_paths: str | None = None
+    ):
         self.lfs_threshold = lfs_threshold
         self.max_lifetime_s = max_lifetime_s
         self.fail_first = fail_first
+        self.fail_paths = fail_paths
         self.repos: dict[tuple[str, str], Repo] = {}
         self.lfs_store: dict[str, bytes] = {}  # sha256 -> content
         self.requests: list[Request] = []
@@ -183,7 +188,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake.requests.append(self._record)
             if self.headers.get("Authorization"):
                 self.fake.authorizations.append(self.headers["Authorization"])
-            failing = self.fake.fail_first > 0
+            failing = self.fake.fail_first > 0 and (
+                self.fake.fail_paths is None or re.search(self.fake.fail_paths, self.path) is not None
+            )
             if failing:
                 self.fake.fail_first -= 1
         if failing:
@@ -379,6 +386,12 @@ class _Handler(BaseHTTPRequestHandler):
             headers["X-Linked-Size"] = str(len(content))
         return self._send(200, content, headers, head=head)
 
+    def whoami(self, body: bytes):
+        # The token check a push makes before any work: any token is accepted, none is refused.
+        if not self.headers.get("Authorization"):
+            return self._error(401, None, "Invalid user token.")
+        return self._json(200, {"type": "user", "name": "fake-user", "auth": {"type": "access_token"}})
+
     def agent_harnesses(self, body: bytes):
         # huggingface_hub fetches this registry once a day for its user-agent string.
         return self._json(200, {"standardEnvVars": [], "harnesses": {}})
@@ -393,6 +406,7 @@ _ROUTES = [
     (r"/api/repos/create", "POST", _Handler.create_repo),
     (r"/api/validate-yaml", "POST", _Handler.validate_yaml),
     (r"/api/agent-harnesses", "GET", _Handler.agent_harnesses),
+    (r"/api/whoami-v2", "GET", _Handler.whoami),
     (rf"/api/{_KIND}/{_REPO}/preupload/(?P<revision>[^/]+)", "POST", _Handler.preupload),
     (rf"/api/{_KIND}/{_REPO}/commit/(?P<revision>[^/]+)", "POST", _Handler.commit),
     (rf"/api/{_KIND}/{_REPO}/revision/(?P<revision>[^/]+)", "GET", _Handler.repo_info),

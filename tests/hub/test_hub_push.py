@@ -15,6 +15,7 @@ from hub.tiny_run import LABELS, write_run_dir
 
 from hf_ser.hub import HubPushError, collect_run_files, push_run
 
+UPLOAD_STEPS = r"^/api/repos/create|/preupload/|/commit/"
 TOKEN = "hf_TestTokenAbcdefghijklmnopqrstuvwxyz0123"
 
 # Runs in a subprocess whose import path has neither the repository nor hf_ser: what a Hub user has.
@@ -82,8 +83,9 @@ def test_push_then_load_back_in_clean_process(fake_hub, tmp_path):
     assert expected <= set(head.files)
     for required in ("model.safetensors", "config.json", "preprocessor_config.json", "custom_head.py",
                      "recipe.resolved.yaml", "eval/metrics.json", "eval/confusion_test_ravdess.png",
-                     "manifests/train.jsonl", "manifests/test.jsonl"):
+                     "eval/reliability_test_ravdess.png"):
         assert required in head.files, required
+    assert not [p for p in head.files if p.startswith("manifests/")]  # per-clip files only on request
     assert head.files["model.safetensors"] == (run / "model" / "model.safetensors").read_bytes()
     # The weights went through the LFS batch + PUT path, not inline in the commit.
     assert "model.safetensors" in head.lfs
@@ -112,7 +114,8 @@ def test_push_then_load_back_in_clean_process(fake_hub, tmp_path):
 
 def test_transient_failures_are_retried(fake_hub, tmp_path):
     run = write_run_dir(tmp_path / "run_b")
-    fake_hub.fail_first = 2  # two 503s, then the Hub answers
+    fake_hub.fail_paths = UPLOAD_STEPS  # the token check passes; the upload meets two 503s, then the Hub answers
+    fake_hub.fail_first = 2
     push_run(run, "org/retry", token=TOKEN, backoff_s=0.01)
     assert "README.md" in fake_hub.repo("org/retry").head.files
 
@@ -120,6 +123,7 @@ def test_transient_failures_are_retried(fake_hub, tmp_path):
 def test_persistent_failure_is_clear_and_leaves_run_intact(fake_hub, tmp_path):
     run = write_run_dir(tmp_path / "run_c")
     before = _tree_digest(run)
+    fake_hub.fail_paths = UPLOAD_STEPS
     fake_hub.fail_first = 10_000
     with pytest.raises(HubPushError) as excinfo:
         push_run(run, "org/down", token=TOKEN, max_retries=2, backoff_s=0.01)
@@ -149,7 +153,7 @@ def test_nothing_local_is_pushed(fake_hub, tmp_path):
     (run / "recipe.resolved.yaml").write_text(yaml.safe_dump(recipe, sort_keys=False))
     report = {"targets": {"crema_d": {"skipped": [{"path": f"{crema}/AudioWAV/1076_MTI_SAD_XX.wav", "reason": "silent"}]}}}
     (run / "data_report.json").write_text(json.dumps(report))
-    push_run(run, "org/clean", token=TOKEN)
+    push_run(run, "org/clean", token=TOKEN, include_manifests=True)  # the per-file skip list too
     files = fake_hub.repo("org/clean").head.files
     texts = {name: data.decode() for name, data in files.items() if name.endswith((".yaml", ".json", ".jsonl", ".md"))}
     assert {"README.md", "recipe.resolved.yaml", "eval/data_report.json"} <= set(texts)

@@ -11,6 +11,7 @@ from hub.tiny_run import write_run_dir
 from hf_ser.hub import HubPushError, push_run
 from hf_ser.hub.auth import REDACTED, scrub
 
+UPLOAD_STEPS = r"^/api/repos/create|/preupload/|/commit/"
 TOKEN = "hf_SecretTokenZyxwvutsrqponmlkjihgfedcba98"
 
 
@@ -39,6 +40,7 @@ def test_token_never_written_logged_or_sent_in_bodies(fake_hub, tmp_path, monkey
 
 def test_failure_messages_are_scrubbed(fake_hub, tmp_path):
     run = write_run_dir(tmp_path / "run_fail")
+    fake_hub.fail_paths = UPLOAD_STEPS
     fake_hub.fail_first = 10_000
     with pytest.raises(HubPushError) as excinfo:
         push_run(run, "org/fail", token=TOKEN, max_retries=0)

@@ -1,0 +1,96 @@
+"""What ``hf_ser.load(...).predict`` and ``.segments`` return: small typed records with the JSON the server sends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ABSTAIN = "abstain"  # the label of an answer below the caller's minimum confidence (``min_confidence``)
+
+
+def _rounded(values: dict[str, float]) -> dict[str, float]:
+    return {k: round(float(v), 6) for k, v in values.items()}
+
+
+def top_k(probabilities: dict[str, float], k: int | None) -> list[dict[str, Any]]:
+    """The ``k`` most probable classes, most probable first (all of them when ``k`` is ``None``)."""
+    ranked = sorted(probabilities.items(), key=lambda t: -t[1])
+    return [{"label": lab, "probability": round(float(p), 6)} for lab, p in ranked[: k if k else None]]
+
+
+@dataclass
+class Segment:
+    """A stretch of one input: a speech segment (``segments``) or a fixed window (``predict`` on long audio).
+
+    ``probabilities`` has every class of the model (in the model's label order); ``dims`` the regressed
+    dimensions of a regression / multitask model.
+    """
+
+    start_s: float
+    end_s: float
+    label: str | None
+    probabilities: dict[str, float] = field(default_factory=dict)
+    dims: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    def to_dict(self, k: int | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "start_s": round(self.start_s, 3),
+            "end_s": round(self.end_s, 3),
+            "label": self.label,
+            "probabilities": _rounded(self.probabilities),
+        }
+        if self.dims:
+            out["dims"] = _rounded(self.dims)
+        if k:
+            out["top_k"] = top_k(self.probabilities, k)
+        return out
+
+
+@dataclass
+class Prediction:
+    """The result for one input (a file, or an in-memory array named ``source``).
+
+    ``error`` is set, and the rest empty, when the input could not be labelled (unreadable, silent, too short,
+    or no speech found by ``segments``). ``speech_s`` is the speech that ``segments`` classified (``None`` for
+    ``predict``): the file-level ``probabilities`` are then the duration-weighted mean over those segments.
+    """
+
+    source: str
+    label: str | None = None
+    probabilities: dict[str, float] = field(default_factory=dict)
+    dims: dict[str, float] = field(default_factory=dict)
+    duration_s: float = 0.0
+    segments: list[Segment] = field(default_factory=list)
+    speech_s: float | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_dict(self, k: int | None = None) -> dict[str, Any]:
+        """JSON-ready: what ``hf-ser predict --output x.jsonl`` writes per line and ``POST /v1/predict`` returns.
+
+        Args:
+            k: also give ``top_k``: the ``k`` most probable classes, most probable first.
+        """
+        out: dict[str, Any] = {
+            "source": self.source,
+            "label": self.label,
+            "probabilities": _rounded(self.probabilities),
+            "duration_s": round(self.duration_s, 3),
+        }
+        if self.dims:
+            out["dims"] = _rounded(self.dims)
+        if k:
+            out["top_k"] = top_k(self.probabilities, k)
+        if self.speech_s is not None:
+            out["speech_s"] = round(self.speech_s, 3)
+        if self.segments:
+            out["segments"] = [s.to_dict(k) for s in self.segments]
+        out["error"] = self.error
+        return out
