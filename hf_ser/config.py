@@ -368,22 +368,20 @@ def _problems(cls: type, error: ValidationError, where: str) -> list[str]:
         key = _dotted(cls, err["loc"], where)
         unknown = err["type"] in ("unexpected_keyword_argument", "extra_forbidden")
         by_key.setdefault(key if not unknown else f"\0{key}", []).append(err)
-    lines = []
-    for key, errs in by_key.items():
-        if key.startswith("\0"):
-            lines.append(_unknown_key(cls, key[1:], where))
-            continue
-        err = errs[0]
-        bound = _BOUNDS.get(err["type"])
-        if err["type"] == "missing":
-            lines.append(f"{key}: missing required key")
-        elif bound is not None:
-            lines.append(f"{key}={err['input']!r} is out of range; allowed: {bound} {_limit(err)}")
-        elif len(errs) == 1:
-            lines.append(f"{key}={err['input']!r}: {_lower(err['msg'])}")
-        else:  # a union: what each alternative allows
-            lines.append(f"{key}={err['input']!r} is not allowed; allowed: " + " or ".join(_allows(e) for e in errs))
-    return lines
+    return [_unknown_key(cls, key[1:], where) if key.startswith("\0") else problem_line(key, errs) for key, errs in by_key.items()]
+
+
+def problem_line(key: str, errors: list[dict[str, Any]]) -> str:
+    """One line for pydantic's ``errors`` about one recipe key (several: the alternatives of a union)."""
+    err = errors[0]
+    bound = _BOUNDS.get(err["type"])
+    if err["type"] == "missing":
+        return f"{key}: missing required key"
+    if bound is not None:
+        return f"{key}={err['input']!r} is out of range; allowed: {bound} {_limit(err)}"
+    if len(errors) == 1:
+        return f"{key}={err['input']!r}: {_lower(err['msg'])}"
+    return f"{key}={err['input']!r} is not allowed; allowed: " + " or ".join(_allows(e) for e in errors)
 
 
 _BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}

@@ -62,9 +62,15 @@ def validate_recipe(cfg: RecipeConfig) -> None:
 
 
 def _check_value(key: str, value: Any, errors: list[str], rule_key: str | None = None) -> None:
+    from hf_ser.config import problem_line
+
     rule = OPTION_RULES.get(rule_key or key)
-    if rule is not None:
-        _check_type(key, value, rule, errors)
+    if rule is None:
+        return
+    try:
+        _adapter(rule).validate_python(value)
+    except ValidationError as e:
+        errors.append(problem_line(key, e.errors()))
 
 
 # ------------------------------------------------------------------------------------------------ data
