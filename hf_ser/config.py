@@ -29,7 +29,7 @@ from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError, WithJ
 from hf_ser.errors import RecipeError
 from hf_ser.fsutil import atomic_write_text
 from hf_ser.model_options import BaselineOptions, ModelKind, SslOptions
-from hf_ser.schema_types import CommaList, schema
+from hf_ser.schema_types import CommaList, problem_line, schema
 
 T = TypeVar("T")
 
@@ -426,41 +426,6 @@ def _problems(cls: type, error: ValidationError, where: str) -> list[str]:
         unknown = err["type"] in ("unexpected_keyword_argument", "extra_forbidden")
         by_key.setdefault(key if not unknown else f"\0{key}", []).append(err)
     return [_unknown_key(cls, key[1:], where) if key.startswith("\0") else problem_line(key, errs) for key, errs in by_key.items()]
-
-
-def problem_line(key: str, errors: list[dict[str, Any]]) -> str:
-    """One line for pydantic's ``errors`` about one recipe key (several: the alternatives of a union)."""
-    err = errors[0]
-    bound = _BOUNDS.get(err["type"])
-    if err["type"] == "missing":
-        return f"{key}: missing required key"
-    if bound is not None:
-        return f"{key}={err['input']!r} is out of range; allowed: {bound} {_limit(err)}"
-    if len(errors) == 1:
-        return f"{key}={err['input']!r}: {_lower(err['msg'])}"
-    return f"{key}={err['input']!r} is not allowed; allowed: " + " or ".join(_allows(e) for e in errors)
-
-
-_BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
-
-
-def _allows(err: dict[str, Any]) -> str:
-    """What one alternative of a union allows, from its error."""
-    if err["type"] in _BOUNDS:
-        return f"a number {_BOUNDS[err['type']]} {_limit(err)}"
-    if err["type"] == "literal_error":
-        return err["ctx"]["expected"]
-    return _lower(err["msg"]).removeprefix("input should be ").split(",")[0]
-
-
-def _limit(err: dict[str, Any]) -> Any:
-    value = next(iter(err["ctx"].values()))
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-def _lower(msg: str) -> str:
-    msg = msg.removeprefix("Value error, ")  # our own validators' messages stand alone
-    return msg[:1].lower() + msg[1:]
 
 
 def _dotted(cls: type, loc: tuple[Any, ...], where: str) -> str:

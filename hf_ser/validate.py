@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import Field, TypeAdapter, ValidationError
 
 from hf_ser.errors import RecipeError
+from hf_ser.schema_types import problem_line
 
 if TYPE_CHECKING:
     from hf_ser.config import CorpusSpec, RecipeConfig
@@ -62,8 +63,6 @@ def validate_recipe(cfg: RecipeConfig) -> None:
 
 
 def _check_value(key: str, value: Any, errors: list[str], rule_key: str | None = None) -> None:
-    from hf_ser.config import problem_line
-
     rule = OPTION_RULES.get(rule_key or key)
     if rule is None:
         return
