@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import difflib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,8 +71,9 @@ class CorpusSpec:
     name: str
     """Registry name (``hf-ser corpora list``), e.g. ``ravdess``."""
     root: str
-    """Folder the corpus was unpacked to (relative paths resolve against the working directory)."""
-    label_map: dict[str, Union[str, None]] = field(default_factory=dict)
+    """Folder the corpus was unpacked to (or a manifest file). Relative paths in a recipe file resolve against the
+    recipe file's folder; in a ``key=value`` override, against the working folder."""
+    label_map: dict[str, Any] = field(default_factory=dict)
     """Extra label mapping applied before the label set (``{calm: neutral}``; ``null`` drops a label)."""
     options: dict[str, Any] = field(default_factory=dict)
     """Loader options, e.g. ``{vocal_channel: both}`` for RAVDESS."""
@@ -302,6 +304,8 @@ def parse_recipe(path: str | Path | None, overrides: list[str] | None = None) ->
             raise RecipeError(bounded(f"{path} is not valid YAML: {e}")) from None
         if not isinstance(raw, dict):
             raise RecipeError(f"{path}: a recipe must be a mapping of keys, got {type(raw).__name__}")
+        anchor_paths(raw, Path(path).resolve().parent)
+    # Overrides are applied after anchoring: a path typed on the command line stays relative to the working folder.
     for item in overrides or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
@@ -384,6 +388,36 @@ def bounded(message: str, limit: int = MESSAGE_LIMIT) -> str:
     """``message`` on one line, at most ``limit`` characters (the rest replaced by a count)."""
     line = " ".join(message.split())
     return line if len(line) <= limit else f"{line[:limit]}... ({len(line) - limit} more characters)"
+
+
+def anchor_paths(raw: dict[str, Any], folder: Path) -> None:
+    """Make the relative data paths of a recipe file absolute against ``folder`` (the recipe file's folder), in place.
+
+    Why: a recipe names its data where the recipe lives (``root: ../../hf_ser/demo_data/ravdess``), so it runs the
+    same from any working folder. The paths are every corpus ``root`` (``data.corpora``, ``data.eval_corpora``) and
+    ``data.alignment.root`` (see ``anchor_roots``). ``train.output_dir`` and ``data.cache_dir`` stay relative to
+    the working folder, where a run's outputs go.
+    """
+    data = raw.get("data")
+    if not isinstance(data, dict):
+        return
+    entries = [e for key in ("corpora", "eval_corpora") for e in (data.get(key) or [])]
+    anchor_roots([*entries, data.get("alignment")], folder)
+
+
+def anchor_roots(entries: list[Any], folder: Path) -> None:
+    """Join the relative ``root`` of each mapping in ``entries`` to ``folder``, in place. ``~`` and absolute paths
+    are kept, and so is a ``hub`` root that is no local path (a Hub repo id such as ``owner/name``)."""
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        root = entry.get("root")
+        if not isinstance(root, str) or not root or root.startswith("~") or Path(root).is_absolute():
+            continue
+        anchored = os.path.normpath(folder / root)
+        if entry.get("name") == "hub" and not Path(anchored).exists():
+            continue  # a Hub repo id, not a path
+        entry["root"] = anchored
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:

@@ -23,7 +23,9 @@ def metric_line(metrics: dict, where: str) -> str:
 def fold_table(metrics: dict, run_dir: Path) -> str:
     """The end-of-run table: one row per evaluated split and corpus, with the protocol above it."""
     p = metrics["protocol"]
-    independence = "speaker-independent" if p["speaker_independent"] else "SPEAKER-DEPENDENT"
+    # What the split really shares ("speaker-dependent split (speakers shared: 3)", "speakers unknown"); runs
+    # written before it was recorded state the protocol's declaration.
+    independence = p.get("speakers") or ("speaker-independent" if p["speaker_independent"] else "SPEAKER-DEPENDENT")
     lines = [
         "",
         f"Run {run_dir}: trained on {' + '.join(p['corpora'])}, protocol {p['protocol']} fold {p['fold']} "

@@ -109,6 +109,9 @@ class ProtocolRecord:
     real_frame_fraction: float  # of the first epoch's training batches
     model_selection: str  # in words: which metric on which split picked the saved model
     recipe_changes: dict[str, Any] = field(default_factory=dict)  # allowed keys changed on resume: {key: [old, new]}
+    # In words (``hf_ser.splits.speaker_sharing``): "speakers unknown", "speaker-dependent split (speakers shared: N)"
+    # or "speaker-independent split (no speaker shared)"; "" in runs written before it was recorded.
+    speakers: str = ""
 
 
 @dataclass
@@ -200,6 +203,8 @@ def check_output_dir(cfg) -> dict[str, list[Any]]:
     * ``overwrite``: a non-empty folder must be an hf_ser run (``RUN_MARKERS``) and not a folder whose clearing
       could hit other files (``refuse_to_clear``); the caller then clears it with ``clear_output_dir``.
     * otherwise a non-empty folder is refused.
+    * a real folder holding only what a failed start wrote (``failed_start``) counts as empty: the corrected
+      command needs no flag (the caller clears those files).
 
     Raises:
         RunDirError: one line naming the folder, the differing keys, and the fix.
@@ -210,7 +215,7 @@ def check_output_dir(cfg) -> dict[str, list[Any]]:
     if cfg.overwrite and not cfg.resume and (out.exists() or out.is_symlink()):
         refuse_to_clear(out)
         return {}
-    if not (out.is_dir() and any(out.iterdir())):
+    if not (out.is_dir() and any(out.iterdir())) or failed_start(out):
         return {}
     if not cfg.resume:
         if not is_run_dir(out):
@@ -252,6 +257,24 @@ def _with_defaults(stored: dict[str, Any]) -> dict[str, Any]:
         return to_dict(check_schema(RecipeConfig, stored))
     except RecipeError:
         return stored
+
+
+# What a run writes before its first training step: a start that fails (wrong corpus root, too few speakers)
+# leaves only these, and they never block the next start.
+START_FILES = frozenset({RECIPE_FILE, RUN_INFO_FILE, DATA_REPORT_FILE})
+
+
+def failed_start(out: Path) -> bool:
+    """Whether ``out`` is a real folder holding nothing but what a run writes before its first training step
+    (``START_FILES`` and fold manifests): no checkpoint, model, metrics or file of anyone else."""
+    if Path(out).is_symlink() or not Path(out).is_dir():
+        return False
+    files = [p.relative_to(out) for p in Path(out).rglob("*") if not p.is_dir()]
+    return bool(files) and all(
+        (len(rel.parts) == 1 and rel.name in START_FILES)
+        or (len(rel.parts) in (2, 3) and rel.parts[-2] == MANIFESTS_DIR and (len(rel.parts) == 2 or rel.parts[0].startswith("fold_")))
+        for rel in files
+    )
 
 
 def is_run_dir(path: str | Path) -> bool:

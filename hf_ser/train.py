@@ -39,6 +39,7 @@ from hf_ser.run_dir import (
     RUN_INFO_FILE,
     check_output_dir,
     clear_output_dir,
+    failed_start,
     fold_dir,
     run_info,
     tracker_dirs,
@@ -108,7 +109,8 @@ def run(cfg: RecipeConfig, *, callbacks: Sequence[Callback] = ()) -> dict[str, A
     set_seed(cfg.train.seed)
     _refuse_target_as_training(cfg)
     if accelerator.is_main_process:
-        if cfg.overwrite and not cfg.resume and run_dir.is_dir():
+        if run_dir.is_dir() and ((cfg.overwrite and not cfg.resume) or failed_start(run_dir)):
+            # --overwrite, or what a failed start left (hf_ser's own start files only)
             clear_output_dir(run_dir, extra=tracker_dirs(cfg))
         run_dir.mkdir(parents=True, exist_ok=True)
         if not (cfg.resume and (run_dir / RECIPE_FILE).is_file()):  # a resumed run keeps its recipe

@@ -259,6 +259,12 @@ def _check_backbone_options(m: Any, errors: list[str]) -> None:
 
     config = _local_backbone_config(m.backbone)
     model_type = getattr(config, "model_type", "")
+    depth_known = getattr(config, "num_hidden_layers", None)
+    if isinstance(depth_known, int) and m.num_frozen_layers > depth_known:
+        errors.append(
+            f"model.num_frozen_layers={m.num_frozen_layers}: the backbone {m.backbone} has {depth_known} transformer "
+            f"layers; use 0..{depth_known}"
+        )
     problem = spec_augment_problem(model_type, m.mask_time_prob)
     if problem:
         errors.append(f"model.{problem}")

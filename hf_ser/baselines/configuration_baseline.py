@@ -31,11 +31,6 @@ class BaselineConfig(PretrainedConfig):
         self.class_weights = None if class_weights is None else [float(w) for w in class_weights]
         super().__init__(**kwargs)
 
-    @classmethod
-    def from_dict(cls, config_dict: dict[str, Any], **kwargs: Any) -> BaselineConfig:
-        """A saved config: an older format is migrated and a newer one refused first."""
-        return super().from_dict(upgrade(cls.model_type, dict(config_dict)), **kwargs)
-
     def check(self) -> None:
         """Refuse option combinations no model can be built from (called when a model is made)."""
         if self.task not in TASKS:
@@ -44,3 +39,19 @@ class BaselineConfig(PretrainedConfig):
             raise ValueError(f"task={self.task!r} needs dims, e.g. ('valence', 'arousal')")
         if self.class_weights is not None and len(self.class_weights) != len(self.id2label):
             raise ValueError(f"class_weights has {len(self.class_weights)} entries for {len(self.id2label)} labels")
+
+    @classmethod
+    def from_dict(cls, config_dict: dict[str, Any], **kwargs: Any):
+        """A configuration read back from a saved ``config.json`` (``from_pretrained`` and the Auto classes).
+
+        An older saved format is migrated and a newer one refused first (``hf_ser.saved_format.upgrade``). A saved
+        file never chooses where features are written or read: a ``feature_cache_dir`` folder in its encoder
+        ``options`` is replaced by "auto" (``$HF_SER_CACHE/features/issa193``); memory only (null) is kept. Only a
+        recipe, which the user wrote, names another folder.
+        """
+        config_dict = upgrade(cls.model_type, dict(config_dict))
+        options = dict(config_dict.get("options") or {})
+        if options.get("feature_cache_dir") not in (None, "", "none", "auto"):
+            options["feature_cache_dir"] = "auto"
+            config_dict = {**config_dict, "options": options}
+        return super().from_dict(config_dict, **kwargs)

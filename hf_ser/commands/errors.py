@@ -19,6 +19,8 @@ FIXES: dict[str, str] = {
         "point the corpus root at the folder as distributed; `hf-ser corpora inspect NAME ROOT` shows what hf_ser "
         "finds there, docs/corpora.md describes each layout"
     ),
+    "UnknownLabelsError": "map or drop each label as shown; docs/corpora.md lists the spellings hf_ser reads by itself",
+    "NoSpeakersError": "speakers keep test voices out of training; without them every report says: speakers unknown",
     "CrossCorpusLeakError": "evaluate on a corpus the model did not select on, or drop it from data.corpora / data.eval_corpora",
     "MissingSpeakersError": "use the whole corpus, or data.protocol_options={strict: false} to run on the speakers present",
     "ForeignCodeError": "load a folder saved by hf_ser, or pass --trust-remote-code if you trust its code",

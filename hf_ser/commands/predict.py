@@ -15,6 +15,8 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
+from hf_ser.commands.flags import add_trust_remote_code_flag
+
 if TYPE_CHECKING:
     from hf_ser.inference import Prediction
 
@@ -54,11 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--window-s", type=float, default=None, help="window length for long recordings (default: the model's training crop)"
     )
-    parser.add_argument(
-        "--trust-remote-code",
-        action="store_true",
-        help="run Python code shipped in the model folder or repo (never done without this flag)",
-    )
+    add_trust_remote_code_flag(parser)
 
 
 def format_text(r: Prediction) -> str:

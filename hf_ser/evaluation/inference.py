@@ -335,6 +335,50 @@ class ForeignCodeError(UserError, ValueError):
     """A model folder that needs Python code of its own: a model type the installed hf_ser does not provide."""
 
 
+
+class ModelPathError(UserError, FileNotFoundError):
+    """The model argument is not a saved model folder (a mistyped path, a run folder, an ONNX export)."""
+
+
+# What ``hf-ser export onnx`` writes: run by onnxruntime (``--backend onnx``), never by transformers.
+ONNX_SUFFIX = ".onnx"
+
+
+def check_model_location(name_or_dir: str | Path) -> None:
+    """Refuse, in one line naming what to type instead, what cannot be a saved model: an ``.onnx`` export, a run
+    folder (its model is ``model/``), a folder without ``config.json``, or a path that does not exist. A string
+    that is no local path and looks like ``owner/name`` is left to the Hub.
+
+    Raises:
+        ModelPathError: see above.
+    """
+    text = str(name_or_dir)
+    path = Path(text).expanduser()
+    if path.suffix.lower() == ONNX_SUFFIX:
+        raise ModelPathError(
+            f"{text} is an ONNX export: run it with `hf-ser predict {text} AUDIO... --backend onnx`, or pass the "
+            "saved model folder it was exported from"
+        )
+    if path.is_dir():
+        if (path / "config.json").is_file():
+            return
+        if (path / "model" / "config.json").is_file():
+            raise ModelPathError(f"{text} is a run folder: pass its saved model, {path / 'model'}")
+        folds = sorted(p.parent for p in path.glob("fold_*/model/config.json"))
+        if folds:
+            raise ModelPathError(f"{text} is a cross-validation run folder: pass one fold's model, e.g. {folds[0] / 'model'}")
+        raise ModelPathError(f"{text} holds no saved model (no config.json): pass a run's model/ folder")
+    if path.exists():
+        raise ModelPathError(f"{text} is a file, not a saved model folder: pass a run's model/ folder")
+    parts = Path(text).parts
+    looks_local = (
+        text.startswith((".", "/", "~")) or len(parts) != 2 or Path(parts[0]).is_dir() or path.suffix != ""
+    )
+    if looks_local:
+        raise ModelPathError(f"model {text} does not exist: check the path (a run's saved model is RUN_DIR/model)")
+
+
+
 def check_model_code(model_dir: str | Path) -> None:
     """Refuse a local model folder that names code of its own (``auto_map`` in ``config.json`` or
     ``preprocessor_config.json``) for a model type hf_ser does not provide.
@@ -379,13 +423,19 @@ def _names_code(path: Path) -> bool:
         return False
 
 
-def load_model(name_or_dir: str | Path, *, trust_remote_code: bool = False, device: str = "cpu"):
+def load_model(
+    name_or_dir: str | Path, *, trust_remote_code: bool = False, device: str = "cpu", attn_implementation: str | None = None
+):
     """Load a saved audio-classification model and its feature extractor, in eval mode on ``device``.
 
     Without ``trust_remote_code`` no code from the folder or Hub repo runs: hf_ser's classes (registered by
     ``import hf_ser``) and stock transformers classes load it, and a local folder that needs code of another
     model type is refused (``ForeignCodeError``). A folder saved by an earlier hf_ser is migrated on load; one
     saved in a newer format is refused (``hf_ser.saved_format.NewerFormatError``) naming the version to install.
+    transformers is always told the user's choice, so it never asks "run custom code?" on the terminal.
+
+    Args:
+        attn_implementation: passed to ``from_pretrained`` when given (ONNX export uses "eager").
 
     Returns:
         ``(model, feature_extractor)``.
@@ -393,6 +443,7 @@ def load_model(name_or_dir: str | Path, *, trust_remote_code: bool = False, devi
     Raises:
         ForeignCodeError: see above; also when the model needs code of its own that hf_ser lacks.
         NewerFormatError: saved by a newer hf_ser.
+        ModelPathError: ``name_or_dir`` is no saved model (``check_model_location``).
     """
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
@@ -400,10 +451,12 @@ def load_model(name_or_dir: str | Path, *, trust_remote_code: bool = False, devi
 
     hf_ser.auto_classes.register_now()
     source = str(name_or_dir)
+    check_model_location(name_or_dir)
     if not trust_remote_code:
         check_model_code(name_or_dir)
     try:
-        model = AutoModelForAudioClassification.from_pretrained(source, trust_remote_code=trust_remote_code)
+        kwargs = {"attn_implementation": attn_implementation} if attn_implementation else {}
+        model = AutoModelForAudioClassification.from_pretrained(source, trust_remote_code=trust_remote_code, **kwargs)
         extractor = AutoFeatureExtractor.from_pretrained(source, trust_remote_code=trust_remote_code)
     except ValueError as e:
         if trust_remote_code or "trust_remote_code" not in str(e):

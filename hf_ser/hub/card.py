@@ -360,6 +360,8 @@ def _protocol_section(s: RunSummary, include_speakers: bool = False) -> str:
     si_text = {True: "**speaker-independent** (no speaker appears in both training and test data)",
                False: "**speaker-dependent** (test speakers also appear in training data; scores are optimistic)",
                None: "of unrecorded speaker independence"}[si if isinstance(si, bool) else None]
+    if p.get("speakers"):  # what the split really shares (hf_ser.splits.speaker_sharing), when recorded
+        si_text = f"**{p['speakers']}**"
     lines = [f"Protocol `{name}`, {si_text}."]
     if p.get("fold") is not None:
         lines.append(f"Fold: {p['fold']}.")

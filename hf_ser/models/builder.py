@@ -16,6 +16,7 @@ from transformers import (
 )
 
 from hf_ser.audio import SAMPLE_RATE
+from hf_ser.errors import RecipeError
 from hf_ser.model_options import SslOptions, options_from, saved_options
 from hf_ser.models.adapter_layers import load_base_weights
 from hf_ser.models.configuration_ser import SerConfig
@@ -103,6 +104,12 @@ def build_model(
     backbone_config = _backbone_config(
         opts.backbone, layers=opts.layers, layerdrop=opts.layerdrop, mask_time_prob=opts.mask_time_prob
     )
+    depth = backbone_config.num_hidden_layers
+    if opts.num_frozen_layers > depth:
+        # Known only now for a Hub backbone (validate_recipe checks shapes and local folders): a recipe mistake.
+        raise RecipeError(
+            f"model.num_frozen_layers={opts.num_frozen_layers}: the backbone {opts.backbone} has {depth} layers; use 0..{depth}"
+        )
     config = SerConfig(
         backbone_config=backbone_config,
         class_weights=class_weights,

@@ -36,7 +36,7 @@ from hf_ser.model_kinds import build_model_of_kind
 from hf_ser.models import build_feature_extractor, parameter_counts
 from hf_ser.reporting import fold_table, metric_line, save_curves, save_split_plots
 from hf_ser.run_dir import CURVES_FILE, MODEL_DIR, FoldMetrics, ProtocolRecord, write_metrics, write_timing
-from hf_ser.splits import PROTOCOLS, Fold
+from hf_ser.splits import PROTOCOLS, Fold, speaker_sharing
 from hf_ser.training.callbacks import Callback, CallbackList
 from hf_ser.training.checkpoints import load_latest_checkpoint, save_checkpoint
 from hf_ser.training.ema import ExponentialMovingAverage
@@ -415,6 +415,7 @@ class FoldRecipe:
                 else f"{tc.select_metric} on the TEST fold (optimistic; replicates the published protocol)"
             ),
             recipe_changes=self.recipe_changes,
+            speakers=speaker_sharing(split),
         )
 
 
