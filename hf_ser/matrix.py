@@ -33,13 +33,22 @@ from typing import Any
 
 import yaml
 
-from hf_ser.config import CorpusSpec, RecipeConfig, RecipeError, _convert, anchor_roots, load_recipe
+from hf_ser.config import (
+    CorpusSpec,
+    RecipeConfig,
+    RecipeError,
+    anchor_roots,
+    check_schema,
+    load_recipe,
+    schema,
+)
 from hf_ser.metrics.registry import CLASS_METRICS, UA, WA
 from hf_ser.run_dir import write_json
 
 logger = logging.getLogger(__name__)
 
 
+@schema
 @dataclass
 class MatrixConfig:
     base: str
@@ -80,7 +89,7 @@ def load_matrix(path: str | Path) -> MatrixConfig:
         groups = list(sources.values()) if isinstance(sources, dict) else []
         anchor_roots([entry for group in [*groups, raw.get("targets")] if isinstance(group, list) for entry in group], folder)
     try:
-        cfg = _convert(MatrixConfig, raw, "matrix")
+        cfg = check_schema(MatrixConfig, raw, "matrix")
     except RecipeError as e:
         raise RecipeError(f"{path}: {e}") from e
     if not cfg.sources or not cfg.targets:

@@ -240,7 +240,7 @@ def check_output_dir(cfg) -> dict[str, list[Any]]:
             f"--resume: {out} holds no {RECIPE_FILE}, so it is not an hf_ser run to continue; choose the folder of "
             "the run to resume as train.output_dir"
         )
-    changes = recipe_changes(stored, to_dict(cfg))
+    changes = recipe_changes(_with_defaults(stored), to_dict(cfg))
     refused = [k for k in changes if not _resumable(k)]
     if refused:
         listed = ", ".join(f"{k} ({changes[k][0]!r} -> {changes[k][1]!r})" for k in refused)
@@ -251,6 +251,18 @@ def check_output_dir(cfg) -> dict[str, list[Any]]:
         )
     # Flags and machine paths are not part of the record (metrics.json may be pushed).
     return {k: v for k, v in changes.items() if k not in ("resume", "overwrite", "train.output_dir", "data.cache_dir")}
+
+
+def _with_defaults(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored resolved recipe with the current schema's defaults filled in: a key added since it was written
+    (whose default keeps the old behaviour) is no change. A recipe the schema no longer reads is compared as
+    stored, so the differing keys are named."""
+    from hf_ser.config import RecipeConfig, check_schema, to_dict
+
+    try:
+        return to_dict(check_schema(RecipeConfig, stored))
+    except RecipeError:
+        return stored
 
 
 # What a run writes before its first training step: a start that fails (wrong corpus root, too few speakers)

@@ -166,7 +166,7 @@ def export_transformers(model_dir: str | Path, out_dir: str | Path) -> StockExpo
     Raises:
         StockFormRefused: the head has no exact stock form (nothing written; the message says why).
         StockExportError: the logit check failed (nothing written).
-        ForeignCodeError: the folder ships code that differs from the installed hf_ser's.
+        ForeignCodeError: the folder needs code for a model type the installed hf_ser does not provide.
     """
     from transformers import AutoConfig
 

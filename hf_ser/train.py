@@ -26,7 +26,7 @@ from accelerate.utils import set_seed
 
 from hf_ser.acceleration import accelerator_kwargs
 from hf_ser.augment.align import compute_alignments
-from hf_ser.config import RecipeConfig, add_recipe_arguments, recipe_from_args, to_dict
+from hf_ser.config import RecipeConfig, add_recipe_arguments, fold_numbers, recipe_from_args, to_dict
 from hf_ser.data.prepare import prepare_corpora
 from hf_ser.data.store import default_cache_root
 from hf_ser.errors import RecipeError
@@ -219,10 +219,10 @@ def _select_folds(spec: str, folds: list[Fold]) -> list[Fold]:
     On a partial corpus ``make_folds`` omits folds without test data, so positions and protocol numbers differ;
     every directory, table and warning uses the protocol's number.
     """
-    if spec == "all":
+    chosen = fold_numbers(spec)
+    if chosen is None:
         return list(folds)
     by_index = {fold.index: fold for fold in folds}
-    chosen = [int(x) for x in str(spec).split(",") if x.strip() != ""]
     bad = [k for k in chosen if k not in by_index]
     if bad:
         raise RecipeError(

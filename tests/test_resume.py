@@ -47,6 +47,27 @@ def test_resume_with_a_changed_seed_is_refused_and_the_split_kept(reference, tmp
     assert _files(run) == before  # recipe and manifests untouched: the held-out speakers are the stored ones
 
 
+def test_resume_fills_keys_added_since_the_run_with_their_defaults(reference, tmp_path):
+    """A recipe key added by an upgrade is missing from an older run's recipe.resolved.yaml; its default keeps
+    the old behaviour, so --resume goes on (a stored value that differs is still refused)."""
+    import yaml
+
+    from hf_ser.config import load_recipe
+    from hf_ser.run_dir import check_output_dir
+
+    run = tmp_path / "run"
+    shutil.copytree(reference, run)
+    stored = yaml.safe_load((run / "recipe.resolved.yaml").read_text())
+    del stored["model"]["focal_gamma"], stored["train"]["frozen_cache_device"]  # as if written before they existed
+    (run / "recipe.resolved.yaml").write_text(yaml.safe_dump(stored, sort_keys=False))
+    cfg = load_recipe(DEMO_RECIPE, [f"train.output_dir={run}", *STEPS, "resume=true"])
+    assert check_output_dir(cfg) == {}
+    stored["model"]["focal_gamma"] = 3.0
+    (run / "recipe.resolved.yaml").write_text(yaml.safe_dump(stored, sort_keys=False))
+    with pytest.raises(RunDirError, match=r"model\.focal_gamma \(3\.0 -> 2\.0\)"):
+        check_output_dir(cfg)
+
+
 def test_output_folder_reuse_is_refused_without_overwrite(reference, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(reference, run)

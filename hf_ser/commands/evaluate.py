@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         except CrossCorpusLeakError as e:
             logger.error("%s (pass --allow-validation-target to evaluate anyway)", e)
             return 2
-    # A folder whose code differs from hf_ser's raises ForeignCodeError: one line and the fix, exit 2.
+    # A folder that needs foreign code raises ForeignCodeError, a newer saved format NewerFormatError: one line and the fix, exit 2.
     model, feature_extractor = load_model(args.model, trust_remote_code=args.trust_remote_code, device=args.device)
     protocol = _protocol(args, model, facts, names, label_map, f"all usable clips (label set {args.label_set})")
     results: dict[str, Any] = {}

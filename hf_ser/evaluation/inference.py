@@ -9,10 +9,11 @@ are averaged; the rule, and file decoding, live in ``hf_ser.evaluation.windowing
 
 **Foreign code.** ``load_model`` never runs Python shipped in a model folder unless the caller opts in
 (``trust_remote_code=True``, ``--trust-remote-code``): hf_ser's own classes are registered by
-``import hf_ser``, and a folder whose code differs from the installed hf_ser's is refused
-(``ForeignCodeError``), since its weights may expect that other code. With the opt-in, transformers still
-prefers registered classes: a model of hf_ser's own type loads with the installed hf_ser's classes, a model
-of any other type with its folder's code.
+``import hf_ser``, and a model of hf_ser's own type is loaded with them whatever ``.py`` files its folder
+carries (its saved format is migrated on load, ``hf_ser.saved_format``, so a folder saved by an earlier release
+loads). A folder that names code for any other model type is refused (``ForeignCodeError``). With the
+opt-in, transformers still prefers registered classes: a model of hf_ser's own type loads with the installed
+hf_ser's classes, a model of any other type with its folder's code.
 """
 
 from __future__ import annotations
@@ -345,7 +346,8 @@ def infer_logits(
 
 # ---------------------------------------------------------------------------------------------- loading
 class ForeignCodeError(UserError, ValueError):
-    """A model folder ships Python code that differs from the installed hf_ser's (or needs code of its own)."""
+    """A model folder that needs Python code of its own: a model type the installed hf_ser does not provide."""
+
 
 
 class ModelPathError(UserError, FileNotFoundError):
@@ -390,50 +392,42 @@ def check_model_location(name_or_dir: str | Path) -> None:
         raise ModelPathError(f"model {text} does not exist: check the path (a run's saved model is RUN_DIR/model)")
 
 
-def _hf_ser_code_files() -> dict[str, Path]:
-    """The modules ``save_pretrained`` copies next to an hf_ser model, by file name."""
-    import hf_ser.baselines
-    import hf_ser.models
-
-    files: dict[str, Path] = {}
-    for package in (hf_ser.models, hf_ser.baselines):
-        for path in Path(package.__file__).parent.glob("*.py"):
-            if path.name != "__init__.py":
-                files[path.name] = path
-    return files
-
 
 def check_model_code(model_dir: str | Path) -> None:
     """Refuse a local model folder that names code of its own (``auto_map`` in ``config.json`` or
-    ``preprocessor_config.json``) whose ``*.py`` files are not byte-identical to the installed hf_ser's.
+    ``preprocessor_config.json``) for a model type hf_ser does not provide.
 
-    A folder without ``auto_map`` is loaded by stock transformers or hf_ser classes; its ``.py`` files, if
-    any, would not be run even with ``trust_remote_code``.
+    A folder of hf_ser's own types (``hf_ser.saved_format.OPTIONS_OF_MODEL_TYPE``) is loaded with the installed
+    hf_ser's classes whatever ``.py`` files it carries (they are never run, and need not match: an older format
+    is migrated on load); a folder without ``auto_map`` is loaded by stock transformers classes.
 
     Raises:
-        ForeignCodeError: naming the differing files, why it matters and how to opt in.
+        ForeignCodeError: naming the folder's model type, why it matters and how to opt in.
     """
+    from hf_ser.saved_format import OPTIONS_OF_MODEL_TYPE
+
     folder = Path(model_dir).expanduser()
     if not folder.is_dir():
         return  # a Hub id: transformers itself refuses code it would have to run (see load_model)
     if not any(_names_code(folder / name) for name in ("config.json", "preprocessor_config.json")):
         return
-    ours = _hf_ser_code_files()
-    differing = []
-    for path in sorted(folder.glob("*.py")):
-        mine = ours.get(path.name)
-        if mine is None or mine.read_bytes() != path.read_bytes():
-            differing.append(path.name)
-    if differing:
-        import hf_ser
+    model_type = _model_type(folder / "config.json")
+    if model_type in OPTIONS_OF_MODEL_TYPE:
+        return
+    import hf_ser
 
-        raise ForeignCodeError(
-            f"{folder} ships Python code that differs from the installed hf_ser {hf_ser.__version__}'s "
-            f"({', '.join(differing)}). hf_ser never runs a model folder's code by default (it could do anything), "
-            "and these weights may expect code other than hf_ser's. If you trust this folder, pass "
-            "--trust-remote-code (Python: trust_remote_code=True): a model of hf_ser's own type is then loaded "
-            "with the installed hf_ser's classes, any other type with the folder's code."
-        )
+    raise ForeignCodeError(
+        f"{folder} ships Python code for a model of type {model_type!r}, which the installed hf_ser "
+        f"{hf_ser.__version__} does not provide. hf_ser never runs a model folder's code by default (it could do "
+        "anything). If you trust this folder, pass --trust-remote-code (Python: trust_remote_code=True)."
+    )
+
+
+def _model_type(path: Path) -> str | None:
+    try:
+        return json.loads(path.read_text()).get("model_type")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _names_code(path: Path) -> bool:
@@ -449,9 +443,10 @@ def load_model(
     """Load a saved audio-classification model and its feature extractor, in eval mode on ``device``.
 
     Without ``trust_remote_code`` no code from the folder or Hub repo runs: hf_ser's classes (registered by
-    ``import hf_ser``) and stock transformers classes load it, and a local folder whose code differs from the
-    installed hf_ser's is refused (``ForeignCodeError``). transformers is always told the user's choice, so it
-    never asks "run custom code?" on the terminal.
+    ``import hf_ser``) and stock transformers classes load it, and a local folder that needs code of another
+    model type is refused (``ForeignCodeError``). A folder saved by an earlier hf_ser is migrated on load; one
+    saved in a newer format is refused (``hf_ser.saved_format.NewerFormatError``) naming the version to install.
+    transformers is always told the user's choice, so it never asks "run custom code?" on the terminal.
 
     Args:
         attn_implementation: passed to ``from_pretrained`` when given (ONNX export uses "eager").
@@ -461,6 +456,7 @@ def load_model(
 
     Raises:
         ForeignCodeError: see above; also when the model needs code of its own that hf_ser lacks.
+        NewerFormatError: saved by a newer hf_ser.
         ModelPathError: ``name_or_dir`` is no saved model (``check_model_location``).
     """
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification

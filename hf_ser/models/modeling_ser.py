@@ -40,6 +40,7 @@ from .whisper_encoder import (
     CONV_STRIDE,
     HOP_LENGTH,
     SAMPLING_RATE,
+    WHISPER_MODEL_TYPE,
     WhisperLogMel,
     max_samples,
     whisper_conv_frontend,
@@ -59,8 +60,6 @@ logger = logging.getLogger(__name__)
 
 # WavLM layers take the 2-D padding mask and pass a relative position bias from layer to layer.
 _RELATIVE_POSITION_BIAS_MODEL_TYPES = frozenset({"wavlm"})
-# Encoder-only use of an encoder-decoder model: the log-mel front end runs inside the model (whisper_encoder.py).
-WHISPER_MODEL_TYPE = "whisper"
 
 
 class _HostMask(np.ndarray):
@@ -224,8 +223,8 @@ class SerForSequenceClassification(PreTrainedModel):
     base_model_prefix = "backbone"
     main_input_name = "input_values"
     _supports_sdpa = True
-    # Our own option (use_gradient_checkpointing) checkpoints only the trainable layers; a legacy
-    # "gradient_checkpointing" key in a loaded config must not switch transformers' version on.
+    # Our own option (config.gradient_checkpointing) checkpoints only the trainable layers; transformers' own
+    # version, which that config key would switch on for a model that supports it, stays off.
     supports_gradient_checkpointing = False
     # Set by the ONNX export and by training under train.compile: attention masks are always built, from shapes
     # only, so that no "is anything padded?" branch is frozen into the graph (ONNX) or breaks it (dynamo).
@@ -235,6 +234,7 @@ class SerForSequenceClassification(PreTrainedModel):
         super().__init__(config)
         if config.backbone_config is None:
             raise ValueError("SerConfig.backbone_config is required")
+        config.check()
         if getattr(config.backbone_config, "add_adapter", False):
             raise ValueError("backbones with add_adapter=True are not supported")
         self.log_mel = None
@@ -246,7 +246,7 @@ class SerForSequenceClassification(PreTrainedModel):
         else:
             self.backbone = AutoModel.from_config(config.backbone_config)
         if getattr(config.backbone_config, "gradient_checkpointing", False):
-            # A legacy key from an old config.json; our use_gradient_checkpointing replaces it.
+            # A legacy key from an old backbone config.json; our config.gradient_checkpointing replaces it.
             logger.warning("backbone config carries gradient_checkpointing=true; ignored")
             self.backbone.gradient_checkpointing_disable()
         hidden_size = config.backbone_config.hidden_size
@@ -258,13 +258,13 @@ class SerForSequenceClassification(PreTrainedModel):
             )
         self.layer_weights = nn.Parameter(torch.zeros(num_layers + 1)) if config.layers == "weighted" else None
         self.pooling = build_pooling(config.pooling, hidden_size, **config.pooling_kwargs)
-        self.dropout = nn.Dropout(config.classifier_dropout)
+        self.dropout = nn.Dropout(config.dropout)
         width = self.pooling.output_size
         width += self._build_text_side(config, hidden_size)
         self.projector = None
         if config.head_hidden_size:
             self.projector = nn.Sequential(
-                nn.Linear(width, config.head_hidden_size), nn.ReLU(), nn.Dropout(config.classifier_dropout)
+                nn.Linear(width, config.head_hidden_size), nn.ReLU(), nn.Dropout(config.dropout)
             )
             width = config.head_hidden_size
         has_classes = config.task in ("classification", "multitask")
@@ -766,7 +766,7 @@ class SerForSequenceClassification(PreTrainedModel):
         # Layer 0 always runs: WavLM computes its relative position bias there.
         if self.training and index > 0 and layerdrop > 0 and float(torch.rand([])) < layerdrop:
             return hidden, position_bias
-        if self.config.use_gradient_checkpointing and self.training and torch.is_grad_enabled():
+        if self.config.gradient_checkpointing and self.training and torch.is_grad_enabled():
             return checkpoint(self._run_layer, index, hidden, layer_mask, position_bias, use_reentrant=False)
         return self._run_layer(index, hidden, layer_mask, position_bias)
 

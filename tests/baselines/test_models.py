@@ -175,11 +175,11 @@ def test_a_saved_config_never_chooses_the_feature_cache_folder(tmp_path, monkeyp
     model.save_pretrained(tmp_path / "model")
     config_file = tmp_path / "model" / "config.json"
     config = json.loads(config_file.read_text())
-    config["encoder_options"]["feature_cache_dir"] = str(elsewhere)  # as a crafted or moved file would say
+    config["options"]["feature_cache_dir"] = str(elsewhere)  # as a crafted or moved file would say
     config_file.write_text(json.dumps(config))
 
     loaded = AutoModelForAudioClassification.from_pretrained(tmp_path / "model")
-    assert loaded.config.encoder_options["feature_cache_dir"] == "auto"
+    assert loaded.config.options["feature_cache_dir"] == "auto"
     batch = _batch(*_clips(1))
     loaded(batch["input_values"], batch["attention_mask"])
     assert not elsewhere.exists()
