@@ -87,7 +87,7 @@ def test_the_collator_pads_tokens_and_marks_clips_without_a_transcript():
         (["model.text_encoder=shape:no-such-text"], "model.text_encoder: unknown text shape"),
         (["model.text_num_frozen_layers=7"], "model.text_num_frozen_layers=7"),
         (["model.modality_dropout=1.0"], "model.modality_dropout"),
-        (["model.kind=issa_mlp"], "model.text_encoder: speech + text models need model.kind: wav2vec2"),
+        (["model.kind=issa_mlp"], "model.text_encoder='shape:tiny-bert': an option of model.kind wav2vec2 only"),
     ],
 )
 def test_recipe_mistakes_are_refused_before_the_work(overrides, message):

@@ -294,7 +294,7 @@ class SerForSequenceClassification(PreTrainedModel):
             self.config.backbone_config, "encoder_attention_heads", 1
         )
         self.text_attention = nn.MultiheadAttention(
-            hidden_size, heads, kdim=text_size, vdim=text_size, batch_first=True, dropout=config.classifier_dropout
+            hidden_size, heads, kdim=text_size, vdim=text_size, batch_first=True, dropout=config.dropout
         )
         self.text_norm = nn.LayerNorm(hidden_size)
         return 0
