@@ -256,3 +256,23 @@ def test_a_speech_only_model_refuses_transcripts(tmp_path):
     assert model.settings.modality == "speech"
     with pytest.raises(hf_ser.errors.UserError, match="speech only"):
         model.predict(_demo_files(1)[0], text="hello")
+
+
+def test_hf_ser_evaluate_reads_each_clips_transcript_or_speech_alone(fusion_run, tmp_path):
+    """`hf-ser evaluate` on a speech + text model reads the corpus's transcripts (the ``text`` column) and says so;
+    ``--no-transcripts`` scores the same clips from speech alone, which changes the logits."""
+    from hf_ser.cli import main as cli_main
+
+    model_dir, root = fusion_run[0] / "model", REPO / "hf_ser" / "demo_data" / "ravdess"
+    reports = {}
+    for flag, out in (([], tmp_path / "with"), (["--no-transcripts"], tmp_path / "without")):
+        assert cli_main(["evaluate", str(model_dir), "--corpus", "ravdess", str(root), "--output", str(out), "--n-boot", "0",
+                         "--no-progress", "--allow-validation-target", *flag]) == 0
+        reports[out.name] = json.loads((out / "report.json").read_text())["results"]["ravdess"]
+    assert reports["with"]["modality"] == "speech+text" and reports["without"]["modality"] == "speech"
+    assert reports["with"]["n_scored"] == reports["without"]["n_scored"] > 0
+    assert reports["with"]["unmasked"]["nll"] != reports["without"]["unmasked"]["nll"]
+    assert "modality: speech+text" in (tmp_path / "with" / "report.md").read_text()
+    # Calibration figures use the temperature the run fitted and stored with the model.
+    stored = json.loads((model_dir / "config.json").read_text())["calibration"]["temperature"]
+    assert reports["with"]["unmasked"]["temperature"] == stored

@@ -61,6 +61,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_trust_remote_code_flag(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument(
+        "--no-transcripts", action="store_true",
+        help="a speech + text model scores from speech alone (default: it reads each clip's transcript)",
+    )
 
 
 def parse_label_map(text: str | None) -> dict[str, str | None]:
@@ -174,7 +178,9 @@ def _score(name: str, model, feature_extractor, dataset, args: argparse.Namespac
     )
     results: dict[str, Any] = {}
     if task != "regression":
-        results[name] = evaluate_model(model, feature_extractor, dataset, label_map=label_map, **common)
+        results[name] = evaluate_model(
+            model, feature_extractor, dataset, label_map=label_map, transcripts=not args.no_transcripts, **common
+        )
         # A corpus whose raters' majority is known (CREMA-D) is also scored against it, side by side.
         perceived = rescore(results[name], dataset, "perceived_label")
         if perceived is not None:

@@ -23,6 +23,7 @@ from hf_ser.evaluation.scoring import score_logits
 from hf_ser.metrics import BOOTSTRAP_METRICS, bootstrap_ci
 from hf_ser.metrics.registry import UA, WA
 from hf_ser.metrics.scores import classification_scores
+from hf_ser.modality import SPEECH, SPEECH_TEXT
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class EvalResult:
     left_out: list[dict[str, str]] = field(default_factory=list)
     ci_settings: dict[str, Any] = field(default_factory=dict)
     reference: str = "label"  # the dataset column scored against: "label" or "perceived_label"
+    modality: str = "speech"  # what the model read: "speech", or "speech+text" with the clips' transcripts
 
     @property
     def left_out_counts(self) -> dict[str, int]:
@@ -75,6 +77,7 @@ class EvalResult:
         return {
             "corpora": self.corpora,
             "reference": self.reference,
+            "modality": self.modality,
             "model_labels": list(self.plan.model_labels),
             "eval_labels": list(self.plan.eval_labels),
             "target_labels": list(self.plan.target_labels),
@@ -152,8 +155,13 @@ def evaluate_model(
     n_boot: int = 1000,
     seed: int = 0,
     alpha: float = 0.05,
+    transcripts: bool = True,
 ) -> EvalResult:
     """Evaluate an audio-classification model on a canonical-schema dataset.
+
+    A speech + text model (``config.text_config``) reads each clip's transcript (the ``text`` column; clips
+    without one use its "missing text" embedding); ``transcripts=False`` scores it from speech alone. Calibration
+    figures use the temperature the model carries (``config.calibration``; 1.0 without one).
 
     Args:
         model: a model with ``config.id2label`` (e.g. ``AutoModelForAudioClassification.from_pretrained(dir)``).
@@ -167,6 +175,7 @@ def evaluate_model(
         n_boot: bootstrap resamples for the CIs (0 disables them).
         seed: bootstrap seed.
         alpha: 0.05 gives 95 % intervals.
+        transcripts: a speech + text model reads the clips' transcripts (False: speech only).
 
     Returns:
         An ``EvalResult``.
@@ -189,6 +198,7 @@ def evaluate_model(
         else:
             left_out.append(_left_out_item(cols, i, reason))
     durations = dataset["duration_s"] if "duration_s" in dataset.column_names else None
+    text_ids, modality = _transcript_ids(model, dataset, kept, transcripts)
     logits, failures = infer_logits(
         model,
         feature_extractor,
@@ -198,6 +208,7 @@ def evaluate_model(
         batch_size=batch_size,
         device=device,
         progress=progress,
+        text_ids=text_ids,
     )
     for pos, reason in sorted(failures.items()):
         left_out.append(_left_out_item(cols, kept[pos], reason))
@@ -208,7 +219,28 @@ def evaluate_model(
             f"no clip could be scored: {len(left_out)} left out ({dict(Counter(x['reason'] for x in left_out))})"
         )
     logits = logits[ok]
-    return _result(model_labels, label_map, cols, rows, logits, left_out, dataset, n_boot, seed, alpha)
+    temperature = float((getattr(model.config, "calibration", None) or {}).get("temperature", 1.0))
+    result = _result(model_labels, label_map, cols, rows, logits, left_out, dataset, n_boot, seed, alpha, temperature)
+    result.modality = modality
+    return result
+
+
+def _transcript_ids(
+    model: torch.nn.Module, dataset: datasets.Dataset, kept: Sequence[int], transcripts: bool
+) -> tuple[list[list[int]] | None, str]:
+    """Token ids of the kept clips' transcripts for a speech + text model (its own saved tokenizer), and the
+    modality the evaluation uses."""
+    if getattr(model.config, "text_config", None) is None:
+        return None, SPEECH
+    if not transcripts or "text" not in dataset.column_names:
+        return [[] for _ in kept], SPEECH
+    from transformers import AutoTokenizer
+
+    from hf_ser.models.text_encoder import tokenize
+
+    tokenizer = AutoTokenizer.from_pretrained(model.config._name_or_path)
+    texts = dataset["text"]
+    return tokenize(tokenizer, [texts[i] for i in kept], model.config.text_max_tokens), SPEECH_TEXT
 
 
 def rescore(result: EvalResult, dataset: datasets.Dataset, column: str = "perceived_label") -> EvalResult | None:
@@ -248,8 +280,9 @@ def rescore(result: EvalResult, dataset: datasets.Dataset, column: str = "percei
     rescored = _result(
         list(result.plan.model_labels), result.label_map, cols, rows, result.logits[positions], left_out, dataset,
         settings.get("n_boot", 1000), settings.get("seed", 0), settings.get("alpha", 0.05),
+        result.unmasked.get("temperature", 1.0),
     )
-    rescored.reference = column
+    rescored.reference, rescored.modality = column, result.modality
     return rescored
 
 
@@ -263,10 +296,12 @@ def _left_out_item(cols: Mapping[str, Sequence[str]], i: int, reason: str) -> di
     }
 
 
-def _result(model_labels, label_map, cols, rows, logits, left_out, dataset, n_boot, seed, alpha) -> EvalResult:
+def _result(
+    model_labels, label_map, cols, rows, logits, left_out, dataset, n_boot, seed, alpha, temperature: float = 1.0
+) -> EvalResult:
     """Masked / unmasked figures of the scored rows (``hf_ser.evaluation.scoring``), plus CIs and breakdowns."""
     # Planned on the scored clips only: a class whose every clip was unreadable is absent from the target.
-    s = score_logits(logits, [cols["label"][i] for i in rows], model_labels, label_map=label_map)
+    s = score_logits(logits, [cols["label"][i] for i in rows], model_labels, label_map=label_map, temperature=temperature)
     plan = s.plan
     unmasked = {**s.unmasked, "ci": _ci(s.refs_unmasked, s.preds_unmasked, plan.eval_labels, n_boot, seed, alpha)}
     masked = {**s.masked, "ci": _ci(s.refs_masked, s.preds_masked, plan.target_labels, n_boot, seed, alpha)}

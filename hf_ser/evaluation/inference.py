@@ -273,11 +273,13 @@ def clip_logits(
     collate_fn: Callable | None = None,
     device: str | torch.device = "cpu",
     output: str = "logits",
+    text_ids: Sequence[Sequence[int]] | None = None,
 ) -> np.ndarray:
     """``(len(waves), num_labels)`` float32 logits (or ``output``) of in-memory clips: the mean over each clip's
-    windows."""
+    windows (``text_ids``: transcripts of a speech + text model, as ``score_windows``)."""
     windows, logits = score_windows(
-        model, waves, window=window, batch_size=batch_size, collate_fn=collate_fn, device=device, output=output
+        model, waves, window=window, batch_size=batch_size, collate_fn=collate_fn, device=device, output=output,
+        text_ids=text_ids,
     )
     if not windows:
         return np.zeros((len(waves), output_width(model.config, output)), dtype=np.float32)
@@ -296,6 +298,7 @@ def infer_logits(
     device: str = "cpu",
     progress: bool = True,
     output: str = "logits",
+    text_ids: Sequence[Sequence[int]] | None = None,
 ) -> tuple[np.ndarray, dict[int, str]]:
     """Run ``model`` over audio files and collect one row of logits (or ``output``) per file (windows aggregated).
 
@@ -312,6 +315,7 @@ def infer_logits(
         device: torch device string.
         progress: show a progress bar.
         output: ``"logits"``, or ``"dims"`` for the dimensional head of a regression / multitask model.
+        text_ids: a speech + text model's transcript token ids per file (``[]``: none), as ``score_windows``.
 
     Returns:
         ``(logits, failures)``: ``logits: (len(paths), num_labels)`` float32 with NaN rows for failed files,
@@ -337,7 +341,7 @@ def infer_logits(
             if ok:
                 scored = clip_logits(
                     model, [w for _, w in ok], window=window, batch_size=batch_size, collate_fn=collate, device=device,
-                    output=output,
+                    output=output, text_ids=None if text_ids is None else [text_ids[i] for i, _ in ok],
                 )
                 logits[[i for i, _ in ok]] = scored
             bar.update(len(group))

@@ -181,7 +181,7 @@ def _md_result(name: str, res: EvalResult, protocol: Mapping[str, Any], pngs: Ma
         f"## Target: {name}",
         "",
         f"Target corpus **{ctx['corpus']}**, split: {ctx['split']}; model trained on {ctx['source']} (folds: "
-        f"{ctx['folds']}); speaker-independent: {ctx['speaker_independent']}.",
+        f"{ctx['folds']}); speaker-independent: {ctx['speaker_independent']}; modality: {res.modality}.",
         f"Reference: `{res.reference}`, {REFERENCE_NOTE.get(res.reference, res.reference)}.",
         f"Model labels: {', '.join(res.plan.model_labels)}. Scored labels (masked): "
         f"{', '.join(res.plan.target_labels)}. Model labels absent from the target: "
