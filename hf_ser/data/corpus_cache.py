@@ -15,6 +15,11 @@ So adding, removing or renaming a clip, or editing a label file or manifest, rel
 by another of the same name is not seen (neither by the audio store's fingerprint when length and rate match):
 delete ``cache_root/corpora`` after such an edit. Roots that are not local paths (``hub`` repo ids) are never
 cached. Concurrent callers are serialised per key with the audio store's file lock; one loads, the others reuse.
+
+A miss (another shortest-input option, label set or label map; a changed root) still reads no header that an
+earlier load under the same ``cache_root`` read: headers are recorded per file under ``cache_root/headers/``
+(``header_folder``; keyed on path, size and mtime, see ``hf_ser.corpora._headers``), so a store build or
+``hf-ser corpora inspect`` followed by a run reads each header once.
 """
 
 from __future__ import annotations
@@ -76,6 +81,11 @@ def root_signature(root: str | Path) -> str | None:
     return digest.hexdigest()
 
 
+def header_folder(cache_root: str | Path) -> Path:
+    """Where corpus loads under ``cache_root`` record the audio headers they read."""
+    return Path(cache_root).expanduser() / "headers"
+
+
 def _loader_source() -> str:
     digest = hashlib.sha256()
     for source in sorted(Path(corpora_pkg.__file__).parent.glob("*.py")):
@@ -107,7 +117,10 @@ def load_corpus_cached(
     if not (directory / _LOG).is_file():
         with exclusive_lock(folder / f"{key}.lock"):
             if not (directory / _LOG).is_file():
-                dataset, log = load_corpus(name, root, label_set=label_set, label_map=label_map, **options)
+                dataset, log = load_corpus(
+                    name, root, label_set=label_set, label_map=label_map, header_cache=header_folder(cache_root),
+                    **options,
+                )
                 _save(directory, dataset, log)
                 return dataset, log
     logger.info("%s: reusing the loaded corpus %s (the root is unchanged)", name, directory)
