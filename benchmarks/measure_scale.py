@@ -42,6 +42,8 @@ import threading
 import time
 from pathlib import Path
 
+from hf_ser.evaluation.heap import status_kb
+
 PHASES = ("inspect", "load", "build", "warm", "folds", "overheads", "epoch", "train20")
 
 
@@ -58,7 +60,7 @@ class MemoryWatch:
 
     def _run(self, every_s: float) -> None:
         while not self._stop.is_set():
-            anon = _status_kb("RssAnon")
+            anon = status_kb("RssAnon")
             self.samples.append((time.perf_counter(), anon))
             self.peak_anon_kb = max(self.peak_anon_kb, anon)
             time.sleep(every_s)
@@ -71,16 +73,8 @@ class MemoryWatch:
     def stop(self) -> dict[str, float]:
         self._stop.set()
         self._thread.join()
-        self.peak_anon_kb = max(self.peak_anon_kb, _status_kb("RssAnon"))
-        return {"peak_rss_mb": _status_kb("VmHWM") / 1024, "peak_rss_anon_mb": self.peak_anon_kb / 1024}
-
-
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
+        self.peak_anon_kb = max(self.peak_anon_kb, status_kb("RssAnon"))
+        return {"peak_rss_mb": status_kb("VmHWM") / 1024, "peak_rss_anon_mb": self.peak_anon_kb / 1024}
 
 
 def _spec(corpus: str):
@@ -210,7 +204,7 @@ def _train20(corpus: str, cache: str, dtype: str, work: Path, batch_size: int) -
                 close_segment()
                 if marks["first_train_forward"] is None:
                     marks["first_train_forward"] = now
-                    marks["anon_first_step_kb"] = _status_kb("RssAnon")
+                    marks["anon_first_step_kb"] = status_kb("RssAnon")
             elif segment["start"] is None:
                 segment["start"] = now
         depth[0] += 1
