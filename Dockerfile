@@ -8,6 +8,39 @@
 # Tokens (HF_TOKEN, WANDB_API_KEY) come from the runtime environment and are never baked into the image.
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 
+# Inference image (`--target serve`): `hf-ser serve` on an exported ONNX model with onnxruntime, numpy, soundfile,
+# soxr and the server (FastAPI, uvicorn), without torch or transformers. Its stages come first, so a plain
+# `docker build .` still builds the training image (the last stage).
+#
+#   hf-ser export onnx runs/demo/model export/            # on a machine with the training install
+#   docker build --target serve -t hf-ser-serve .
+#   docker run -p 8000:8000 -v $PWD/export:/models/model:ro hf-ser-serve
+FROM ${BASE_IMAGE} AS serve-builder
+ARG PIP_CERT=
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+RUN python3 -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+WORKDIR /src
+COPY pyproject.toml requirements.lock README* ./
+COPY hf_ser ./hf_ser
+# hf_ser itself without its training dependencies (--no-deps), then only what the ONNX path imports, pinned by
+# requirements.lock; silero-vad without its torch dependency (hf_ser reads its ONNX file directly).
+RUN if [ -z "$PIP_CERT" ]; then unset PIP_CERT; fi \
+    && pip install --upgrade pip \
+    && pip install -c requirements.lock onnxruntime numpy soundfile soxr fastapi uvicorn python-multipart \
+    && pip install -c requirements.lock --no-deps silero-vad . \
+    && ! pip show torch transformers 2>/dev/null | grep -q '^Name:'
+
+FROM ${BASE_IMAGE} AS serve
+RUN groupadd --gid 1000 ser && useradd --uid 1000 --gid ser --create-home --shell /bin/bash ser
+COPY --from=serve-builder /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 OMP_NUM_THREADS=1
+USER ser
+EXPOSE 8000
+# 0.0.0.0 inside the container, so that `docker run -p` can publish the port (hf-ser serve's default is 127.0.0.1).
+ENTRYPOINT ["hf-ser", "serve", "--backend", "onnx", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["/models/model"]
+
 # Stage 1, builder: a virtualenv with hf_ser and its pinned dependencies. torch==2.11 from PyPI ships its
 # CUDA runtime as nvidia-* wheels, so no CUDA base image is needed; the host only needs the NVIDIA driver.
 FROM ${BASE_IMAGE} AS builder

@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("library", {"corpora", "splits", "emobox", "augment", "models", "baselines"}),
     ("recipe", {"config", "validate", "model_kinds"}),
     ("pipeline", {"data", "training", "evaluation", "reporting", "run_dir", "acceleration"}),
-    ("entry", {"train", "matrix", "predict", "inference", "hub", "emobox_suite", "onnx_export"}),
+    ("entry", {"train", "matrix", "predict", "inference", "hub", "emobox_suite", "onnx_export", "stock_export", "serve"}),
     ("command line", {"commands", "cli"}),
 ]
 # Edges allowed for now, each with the reason and when it goes. Keep this empty.

@@ -72,6 +72,12 @@ def _push() -> ModuleType:
     return push
 
 
+def _serve() -> ModuleType:
+    from hf_ser.commands import serve
+
+    return serve
+
+
 # name -> (help line, loader of the command module)
 COMMANDS: dict[str, tuple[str, Callable[[], ModuleType]]] = {
     "train": ("fine-tune on a recipe (same as `accelerate launch hf_ser/train.py RECIPE`)", _train),
@@ -82,7 +88,12 @@ COMMANDS: dict[str, tuple[str, Callable[[], ModuleType]]] = {
     "bench": ("time hf_ser's training path against the HF Trainer baseline on the same work", _bench),
     "benchmark": ("reproduce a published benchmark's folds on the corpora you have: one comparable table", _benchmark),
     "push": ("push a run's model to the Hugging Face Hub with a model card", _push),
-    "export": ("export a saved model to ONNX (`hf-ser export onnx MODEL_DIR OUT.onnx`), parity-checked", _export),
+    "export": (
+        "export a saved model to ONNX (`hf-ser export onnx MODEL_DIR OUT.onnx`) or as a stock transformers class "
+        "(`hf-ser export transformers MODEL_DIR OUT_DIR`), parity-checked",
+        _export,
+    ),
+    "serve": ("serve a model over HTTP: POST /v1/predict, GET /v1/model, /health, and a web page at /", _serve),
 }
 
 

@@ -2,6 +2,8 @@
 
     hf-ser bench                 # the table (about 16 minutes on a busy 2-core CPU)
     hf-ser bench --json          # one JSON object instead (includes ``speedup`` and ``real_frame_fraction``)
+    hf-ser bench infer           # inference: predict vs pipeline, ONNX int8 / fp32 / torch, the server under load
+    hf-ser bench infer --quick   # the same on a tiny model and a few clips, in seconds
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ logger = logging.getLogger(__name__)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     # Defaults live in benchmarks.trainer.runner.BenchSettings (importing it here would import torch for --help).
+    parser.add_argument("what", nargs="?", choices=["train", "infer"], default="train",
+                        help="train (default): the training path; infer: inference (benchmarks/infer.py)")
+    parser.add_argument("--quick", action="store_true", help="infer: a tiny model and a few clips, in seconds")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     parser.add_argument("--out", type=Path, help="also write the JSON report here")
     parser.add_argument("--model", help="a key of benchmarks.trainer.models.BENCH_MODELS (default: xls-r-300m on a GPU, xlsr-cpu on a CPU)")
@@ -84,6 +89,8 @@ def settings_from(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.what == "infer":
+        return _run_infer(args)
     import torch
 
     from benchmarks.trainer.report import format_report
@@ -97,4 +104,25 @@ def run(args: argparse.Namespace) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=1))
     sys.stdout.write((json.dumps(report) if args.json else format_report(report)) + "\n")
+    return 0
+
+
+def _run_infer(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    import torch
+
+    _load_benchmarks()
+    from benchmarks.infer import QUICK, InferBenchSettings, format_infer_report, run_infer_bench
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    given = {"clips": args.clips, "layers": args.layers, "rounds": args.repeats, "seed": args.seed,
+             "work_dir": args.work_dir, "batch_size": args.batch_size}
+    base = QUICK if args.quick else InferBenchSettings()
+    report = run_infer_bench(dataclasses.replace(base, **{k: v for k, v in given.items() if v is not None}))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=1))
+    sys.stdout.write((json.dumps(report) if args.json else format_infer_report(report)) + "\n")
     return 0

@@ -22,6 +22,9 @@ FIXES: dict[str, str] = {
     "CrossCorpusLeakError": "evaluate on a corpus the model did not select on, or drop it from data.corpora / data.eval_corpora",
     "MissingSpeakersError": "use the whole corpus, or data.protocol_options={strict: false} to run on the speakers present",
     "ForeignCodeError": "load a folder saved by this hf_ser, or pass --trust-remote-code if you trust its code",
+    "StockFormRefused": (
+        "use `hf-ser export onnx`, or share the hf_ser form (it loads with hf_ser installed, or with trust_remote_code)"
+    ),
     "HubPushError": "nothing in the run folder changed: fix what the message names, then run the `hf-ser push` command again",
     "PublishRefusedError": "push without --include-manifests: the weights, the card and the aggregate metrics are still published",
     "FileNotFoundError": "check the path (relative paths are taken from the current folder)",

@@ -2,7 +2,10 @@
 PyTorch (``hf_ser.onnx_export``). ``OUT`` is a folder (``model.onnx`` and its ``model.json`` settings inside) or an
 ``.onnx`` file. ``--quantize int8`` also writes ``model.int8.onnx`` and reports, against fp32 on audio clips
 (``--check-audio``; default: the bundled CREMA-D demo clips, which the demo recipe does not train on), the label agreement, the largest probability difference and
-the speed ratio. Exit status 1 when the model cannot be exported or the parity check fails."""
+the speed ratio. Exit status 1 when the model cannot be exported or the parity check fails.
+
+``hf-ser export transformers MODEL_DIR OUT_DIR``: the same model as a stock transformers class, loadable without
+hf_ser and without remote code (``hf_ser.stock_export``); a head with no exact stock form is refused (status 2)."""
 
 from __future__ import annotations
 
@@ -13,9 +16,9 @@ logger = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("format", choices=["onnx"], help="export format")
+    parser.add_argument("format", choices=["onnx", "transformers"], help="export format")
     parser.add_argument("model", help="saved model folder (runs/<name>/model)")
-    parser.add_argument("out", help="output folder (model.onnx + model.json inside) or an .onnx file")
+    parser.add_argument("out", help="output folder (model.onnx + model.json inside) or an .onnx file; transformers: a folder")
     parser.add_argument("--opset", type=int, default=None, help="ONNX opset (default: hf_ser.onnx_export.OPSET, 17)")
     parser.add_argument("--no-check", action="store_true", help="skip the onnxruntime-vs-PyTorch parity check")
     parser.add_argument(
@@ -30,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.format == "transformers":
+        return _run_transformers(args)
     from hf_ser.onnx_export import OPSET, ExportError, compare_onnx, export_onnx, onnx_target, quantize_int8
 
     opset = args.opset or OPSET
@@ -61,6 +66,20 @@ def run(args: argparse.Namespace) -> int:
             f"{q.max_prob_diff:.4f}, speed x{q.speed_ratio:.2f} (fp32 {q.fp32_s:.2f} s, int8 {q.int8_s:.2f} s; "
             f"median of {q.rounds} interleaved rounds, 1 thread)"
         )
+    return 0
+
+
+def _run_transformers(args: argparse.Namespace) -> int:
+    from hf_ser.stock_export import StockExportError, export_transformers
+
+    try:
+        report = export_transformers(args.model, args.out)
+    except StockExportError as e:
+        logger.error("%s", e)
+        return 1
+    print(f"wrote {args.out} ({report.class_name}: loads in transformers without hf_ser or remote code)")  # noqa: T201
+    for name, diff in report.max_abs_diff.items():
+        print(f"parity {name}: max |logit difference| {diff:.2e} (tolerance {report.tolerance:.0e})")  # noqa: T201
     return 0
 
 

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -44,6 +45,7 @@ from hf_ser.run_dir import (
     find_model,
     run_file,
 )
+from hf_ser.stock_export import pushed_model_form
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -174,13 +176,22 @@ def plan_push(run_dir: str | Path, repo_id: str | None = None, *, include_manife
     if include_manifests:
         check_manifests_publishable((c.name, c.synthetic) for c in summary.corpora)
     files, left_out = _collect(run_dir, include_manifests)
-    payloads = {path: local.read_bytes() for path, local in files.items()}
+    model_dir = find_model(run_dir)[0]
+    with tempfile.TemporaryDirectory() as work:
+        # The stock transformers form replaces the model folder's files when the head has one.
+        form_files, form_note = pushed_model_form(model_dir, work)
+        if form_files:
+            files = {p: f for p, f in files.items() if model_dir not in f.parents} | form_files
+        payloads = {path: local.read_bytes() for path, local in files.items()}
+    # The exported files' temporary folder is gone: their source is the model folder they were made from.
+    files = {p: (model_dir if p in form_files else f) for p, f in files.items()}
     if not include_manifests:
         for path in payloads:
             reduce = _AGGREGATED.get(Path(path).name)
             if reduce is not None:
                 payloads[path] = json.dumps(reduce(json.loads(payloads[path])), indent=2, ensure_ascii=False).encode("utf-8")
-    payloads["README.md"] = str(render_model_card(run_dir, repo_id, include_manifests=include_manifests)).encode("utf-8")
+    card = render_model_card(run_dir, repo_id, include_manifests=include_manifests)
+    payloads["README.md"] = f"{card}\n\n## Model form\n\n{form_note}\n".encode()
     # Nothing local in what is pushed: corpus roots, run and cache folders become placeholders.
     placeholders = local_path_placeholders(run_dir, summary.recipe)
     payloads = scrub_payloads(payloads, placeholders)

@@ -168,3 +168,24 @@ def test_nothing_local_is_pushed(fake_hub, tmp_path):
     assert "root: <root of ravdess>" in texts["README.md"]  # the card's recipe section
     # The local run itself is untouched.
     assert yaml.safe_load((run / "recipe.resolved.yaml").read_text())["train"]["output_dir"] == str(run)
+
+
+def test_an_hf_ser_model_with_a_stock_form_is_pushed_in_it_and_the_card_says_so(fake_hub, tmp_path):
+    """Issue 25 item 4: `hf-ser push` uploads the stock transformers form when the head has one."""
+    import shutil
+
+    from hf_ser.models import build_feature_extractor, build_model
+
+    run = write_run_dir(tmp_path / "run_s")
+    shutil.rmtree(run / "model")
+    model = build_model(backbone="shape:tiny", id2label=dict(enumerate(LABELS)), seed=0)
+    model.save_pretrained(run / "model")
+    build_feature_extractor().save_pretrained(run / "model")
+    push_run(run, "org/stock", token=TOKEN)
+    files = fake_hub.repo("org/stock").head.files
+    config = json.loads(files["config.json"])
+    assert config["architectures"] == ["Wav2Vec2ForSequenceClassification"] and "auto_map" not in config
+    assert not [name for name in files if name.endswith(".py")]
+    assert "eval/metrics.json" in files
+    assert "stock transformers `Wav2Vec2ForSequenceClassification`" in files["README.md"].decode()
+    assert (run / "model" / "modeling_ser.py").is_file()  # the local run is untouched
