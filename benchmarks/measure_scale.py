@@ -6,17 +6,21 @@ Phases (each a new Python process, so peak memory is the phase's own; seconds ex
 * ``load``: the corpus loader alone, cold (git-lfs check and header of every file).
 * ``build``: ``prepare_corpora`` on a cold cache (load + decode into the store + save the loaded corpus).
 * ``warm``: ``prepare_corpora`` again: the cache-hit start of every later run.
+* ``rerun``: the first run after a store build: ``prepare_corpora`` with the train20 model's shortest input
+  (another loaded-corpus entry) on a cache built without it (the build is not timed); ``header_reads`` counts
+  the ``sf.info`` calls (0: the headers the build read are reused).
 * ``folds``: ``make_folds`` (speaker_kfold, 5 folds) + ``split_fold`` + ``write_manifests`` for fold 0.
 * ``overheads``: the fixed per-run costs beside them: data fingerprint, data report, run manifests.
 * ``epoch``: one data-only training epoch of fold 0 (bucketed batches of up to ``--batch-audio-s`` seconds,
   collated, no model), audio-seconds per second.
 * ``train20``: ``python -m hf_ser.train`` with a tiny model for 20 steps on the warm cache (warmed with the
-  run's own loader options: the model's shortest input). ``steps_s`` is the wall time from the first training
+  run's own loader options: the model's shortest input), at ``--batch-size`` (8). ``steps_s`` is the wall time from the first training
   forward to the 20th optimizer step, ``eval_s`` the time of the evaluation passes (from the first to the last
   forward of each run of evaluation forwards: batches and forwards); ``outside_s`` = total - steps - eval: the
   fixed start-up and shut-down around them. ``eval_windows`` / ``eval_batches`` / ``eval_audio_s`` count what
   the evaluation forwards scored (real audio, padding excluded), ``eval_audio_s_per_s`` = eval_audio_s / eval_s;
-  ``cpu_s`` is the process's CPU time (robust to a busy machine, unlike wall time).
+  ``cpu_s`` is the process's CPU time (robust to a busy machine, unlike wall time). ``anon_first_step_mb`` is
+  ``RssAnon`` at the first training forward, ``anon_eval_peak_mb`` its peak inside the evaluation passes.
 
 Every phase prints ``seconds``, the machine's 1-minute load average at its end, peak RSS (``VmHWM``) and peak ``RssAnon`` (sampled every 20 ms; the memory-mapped
 store's pages are file-backed and not in it). ``--scan`` prints a table over several corpora with the growth
@@ -44,7 +48,7 @@ from pathlib import Path
 
 from hf_ser.evaluation.heap import status_kb
 
-PHASES = ("inspect", "load", "build", "warm", "folds", "overheads", "epoch", "train20")
+PHASES = ("inspect", "load", "build", "warm", "rerun", "folds", "overheads", "epoch", "train20")
 
 
 class MemoryWatch:
@@ -126,6 +130,12 @@ def run_phase(phase: str, corpus: str, cache: str, dtype: str, batch_audio_s: fl
         if phase == "train20":
             return _train20(corpus, cache, dtype, work, batch_size)
         setup = {}
+        if phase == "rerun":
+            import hf_ser.audio
+
+            _prepare(corpus, str(work / "cache"), dtype)  # the store build (not timed)
+            reads, real_info = [], hf_ser.audio.sf.info
+            hf_ser.audio.sf.info = lambda path, *a, **k: reads.append(path) or real_info(path, *a, **k)
         if phase in ("folds", "overheads", "epoch"):
             data = _prepare(corpus, cache, dtype)
             if phase == "epoch":
@@ -140,6 +150,9 @@ def run_phase(phase: str, corpus: str, cache: str, dtype: str, batch_audio_s: fl
             from hf_ser.corpora import load_corpus
 
             setup["clips"] = len(load_corpus("manifest", corpus)[0])
+        elif phase == "rerun":
+            setup["clips"] = len(_prepare(corpus, str(work / "cache"), dtype, min_samples=_train20_min_samples()).dataset)
+            setup["header_reads"] = len(reads)
         elif phase in ("build", "warm"):
             setup["clips"] = len(_prepare(corpus, str(work / "cache") if phase == "build" else cache, dtype).dataset)
         elif phase == "folds":
@@ -299,8 +312,8 @@ def format_table(by_size: dict[int, list[dict]]) -> str:
         cells = [phase] + [f"{r['seconds']:.1f}, {r['peak_rss_mb']:.0f}, {r['peak_rss_anon_mb']:.0f}" for r in rows]
         cells += [f"{_exponent(a['seconds'], b['seconds'], n1, n2):.2f}" for a, b, n1, n2 in zip(rows, rows[1:], sizes, sizes[1:])]
         lines.append("| " + " | ".join(cells) + " |")
-        for key in ("outside_s", "steps_s", "eval_s", "eval_windows", "eval_audio_s_per_s", "audio_s_per_s",
-                    "anon_first_step_mb", "anon_eval_peak_mb"):
+        for key in ("header_reads", "outside_s", "steps_s", "eval_s", "eval_windows", "eval_audio_s_per_s",
+                    "audio_s_per_s", "anon_first_step_mb", "anon_eval_peak_mb"):
             if key in rows[0]:
                 extra = [f"{phase}.{key}"] + [f"{r[key]}" if isinstance(r[key], int) else f"{r[key]:.1f}" for r in rows]
                 extra += [f"{_exponent(a[key], b[key], n1, n2):.2f}" for a, b, n1, n2 in zip(rows, rows[1:], sizes, sizes[1:])]
