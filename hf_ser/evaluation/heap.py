@@ -5,14 +5,16 @@ last, so every batch asks the C allocator for slightly larger buffers than the o
 malloc serves them by growing its heap and keeps the freed blocks, whose pages it returns only from the top
 of the heap. Measured at 10k clips, batch 32, tiny model (``benchmarks/measure_scale.py --phases train20
 --batch-size 32``): ``RssAnon`` grew by about 7 MB a batch, 0.5 GB to 1.4 GB over the validation and test
-passes (3.4-4.0 GB at 100k clips), all of it freed memory: ``malloc_trim(0)`` brought it back to 0.5 GB.
+passes (the issue measured 3.4-4.0 GB at 100k clips), all of it freed memory: one ``malloc_trim(0)`` brought
+it back to 0.5 GB.
 The model, the outputs and the gathered logits are unchanged (the same bytes), only when freed pages go back.
 
 ``HeapTrimmer`` is called after every batch: when ``RssAnon`` has grown more than ``slack_mb`` above what it
 was after the last trim, it calls glibc's ``malloc_trim(0)`` (which releases every whole free page of the
 heap, not just its top). Memory then stays within the live data plus ``slack_mb`` plus one batch's
-activations, whatever the number of clips; a trim costs a few milliseconds, and happens about every
-20 batches in the measurement above. Off glibc (musl, macOS) or without ``/proc`` it does nothing.
+activations, whatever the number of clips; a trim took 20-60 ms on the loaded 2-core machine and happened
+about every 5 batches in the measurement above (docs/performance.md, "Evaluation memory and header reads").
+Off glibc (musl, macOS) or without ``/proc`` it does nothing.
 """
 
 from __future__ import annotations
