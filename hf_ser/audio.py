@@ -10,7 +10,9 @@ Waveforms are float32 mono numpy arrays: ``wave: (samples,)``.
 
 from __future__ import annotations
 
+import math
 import os
+import stat
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +27,8 @@ SAMPLE_RATE = 16_000
 # A clip whose absolute peak stays below this is treated as silent. CREMA-D's 1076_MTI_SAD_XX has a normal
 # duration but no signal, so silence must be judged by level, never by length.
 SILENCE_PEAK = 1e-3
+_SPAN_PAD_S = 0.05  # context read on each side of a resampled span (soxr's HQ filter is a few ms long)
+_READ_FRAMES = 2**20  # frames per read in load_audio: one read for any clip under a minute at 16 kHz
 _LFS_MAGIC = b"version https://git-lfs.github.com/spec/v1"
 # What soundfile (libsndfile) decodes, by extension; folders are searched for these.
 SOUNDFILE_EXTENSIONS = frozenset(
@@ -124,18 +128,40 @@ def _dangling_reason(path: str | Path) -> str | None:
     return None
 
 
+def special_file_reason(path: str | Path) -> str | None:
+    """Why ``path`` must not be opened as audio: a FIFO (blocks forever), a device such as ``/dev/zero`` (never
+    ends), a socket, or a symbolic link to one of them; ``None`` for a regular file (or a missing one, which the
+    caller reports). Decided from ``stat`` alone: the file is never opened."""
+    try:
+        mode = os.stat(path).st_mode  # follows links, opens nothing
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+    kind = next((name for test, name in kinds if test(mode)), "not a regular file")
+    via = " (through a symbolic link)" if Path(path).is_symlink() else ""
+    return f"special file: {kind}{via}, never opened"
+
+
+def _check_openable(path: str | Path) -> None:
+    """The checks before any open: dangling links and special files (``AudioError``), git-lfs pointers."""
+    reason = _dangling_reason(path) or special_file_reason(path)
+    if reason:
+        raise AudioError(reason, path)
+    raise_if_lfs_pointer(path)
+
+
 def read_info(path: str | Path) -> AudioInfo:
     """Read the header of an audio file without decoding it.
 
     Raises:
         GitLfsPointerError: the file is a git-lfs pointer.
-        AudioError: the file is a dangling symbolic link, missing, not readable as audio, or a truncated WAV
-            (reason "truncated: header N frames, file holds M").
+        AudioError: the file is a dangling symbolic link, a special file (FIFO, device, socket), missing, not
+            readable as audio, or a truncated WAV (reason "truncated: header N frames, file holds M").
     """
-    dangling = _dangling_reason(path)
-    if dangling:
-        raise AudioError(dangling, path)
-    raise_if_lfs_pointer(path)
+    _check_openable(path)
     try:
         info = sf.info(str(path))
     except Exception as e:  # soundfile raises several types (LibsndfileError, RuntimeError, ...)
@@ -153,37 +179,83 @@ def resample(wave: np.ndarray, orig_sr: int, target_sr: int = SAMPLE_RATE) -> np
     return soxr.resample(wave, orig_sr, target_sr, quality="HQ").astype(np.float32, copy=False)
 
 
-def load_audio(path: str | Path, target_sr: int | None = SAMPLE_RATE) -> tuple[np.ndarray, int]:
+def load_audio(path: str | Path, target_sr: int | None = SAMPLE_RATE, *, max_s: float | None = None) -> tuple[np.ndarray, int]:
     """Decode ``path`` to mono float32, resampled from the file's own header rate.
+
+    Memory is bounded before decoding: the header says how many frames the file holds, at most that many
+    (and, with ``max_s``, at most ``max_s`` seconds' worth plus one) are ever allocated, so a header that
+    lies or a small file that decodes to hours cannot exhaust memory. Long files that must be read whole
+    belong in ``read_blocks``.
 
     Args:
         path: any file soundfile reads.
         target_sr: output rate; ``None`` keeps the native rate.
+        max_s: refuse (``AudioError`` "too long") a file longer than this many seconds; ``None``: no limit.
 
     Returns:
         ``(wave, sample_rate)`` with ``wave: (samples,)`` in [-1, 1].
 
     Raises:
         GitLfsPointerError: the file is a git-lfs pointer.
-        AudioError: unreadable, truncated or empty.
+        AudioError: unreadable, truncated, empty, a special file, or longer than ``max_s``.
     """
-    dangling = _dangling_reason(path)
-    if dangling:
-        raise AudioError(dangling, path)
-    raise_if_lfs_pointer(path)
+    _check_openable(path)
     try:
-        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        with sf.SoundFile(str(path)) as f:
+            sr, limit = int(f.samplerate), f.frames
+            if max_s is not None:
+                if f.frames > max_s * sr:
+                    raise AudioError(_too_long(f.frames / sr, max_s), path)
+                limit = int(max_s * sr) + 1  # a header that under-reports is caught by reading one frame more
+            data = _read_frames(f, limit)
+    except AudioError:
+        raise
     except Exception as e:
         raise AudioError(_unreadable(path, e), path) from e
+    if max_s is not None and len(data) > max_s * sr:
+        raise AudioError(_too_long(len(data) / sr, max_s, more=True), path)
     if data.size == 0:
         raise AudioError("empty audio (0 samples)", path)
-    # Mix down: mean over channels keeps the level of a mono source duplicated in stereo.
-    wave = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    wave = _mono(data)
     if not np.isfinite(wave).all():
         raise AudioError("audio contains NaN or inf samples", path)
     if target_sr is not None and sr != target_sr:
         wave, sr = resample(wave, sr, target_sr), target_sr
     return np.ascontiguousarray(wave, dtype=np.float32), int(sr)
+
+
+def decoded_samples(info: AudioInfo, target_sr: int = SAMPLE_RATE) -> int:
+    """Samples a file decodes to at ``target_sr``, from its header alone (what ``load_audio`` would return,
+    within a sample of resampling rounding)."""
+    if not info.sample_rate:
+        return 0
+    return int(round(info.frames * target_sr / info.sample_rate))
+
+
+def _read_frames(f: sf.SoundFile, limit: int) -> np.ndarray:
+    """Up to ``limit`` frames of ``f`` as ``(frames, channels)`` float32, allocated as they are read (a header
+    claiming 2**40 frames allocates nothing it does not fill)."""
+    chunks = []
+    while limit > 0:
+        want = min(limit, _READ_FRAMES)
+        block = f.read(frames=want, dtype="float32", always_2d=True)
+        if len(block):
+            chunks.append(block)
+        limit -= len(block)
+        if len(block) < want:
+            break
+    if not chunks:
+        return np.zeros((0, f.channels), np.float32)
+    return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+
+
+def _mono(data: np.ndarray) -> np.ndarray:
+    # Mix down: mean over channels keeps the level of a mono source duplicated in stereo.
+    return data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+
+
+def _too_long(seconds: float, max_s: float, more: bool = False) -> str:
+    return f"too long: {'more than ' if more else ''}{seconds:.0f} s > data.max_file_s {max_s:g} s"
 
 
 def read_blocks(
@@ -194,6 +266,9 @@ def read_blocks(
     Why: a 1-hour 48 kHz stereo file is 1.3 GB as float32; read whole, memory grows with duration. Blocks are
     mixed down like ``load_audio`` and resampled by one streaming soxr resampler, so the concatenated blocks
     equal ``load_audio(path, target_sr)`` up to the resampler's block-edge rounding (none at the native rate).
+
+    The public block reader: memory holds one block whatever the file decodes to (a 109 KB FLAC can hold
+    hours). Special files (FIFOs, devices) are refused by ``read_info`` before anything is opened.
 
     Raises:
         GitLfsPointerError, AudioError: as ``read_info`` (checked before the first block).
@@ -206,7 +281,7 @@ def read_blocks(
             while True:
                 data = f.read(frames, dtype="float32", always_2d=True)
                 last = len(data) < frames
-                wave = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+                wave = _mono(data)
                 if not np.isfinite(wave).all():
                     raise AudioError("audio contains NaN or inf samples", path)
                 if stream is not None:
@@ -219,6 +294,51 @@ def read_blocks(
         raise
     except Exception as e:  # soundfile raises several types (LibsndfileError, RuntimeError, ...)
         raise AudioError(_unreadable(path, e), path) from e
+
+
+class SeekableWave:
+    """A long file as a read-only waveform at ``target_sr`` that is never decoded whole: ``len(w)`` comes from the
+    header, ``w[start:end]`` decodes just that span (seek + read + resample). Windowed scoring only slices its
+    waves, so a file that decodes to hours is scored in the memory of one window (``decode_checked``).
+
+    A span resampled on its own equals the whole-file resampling away from its edges: it is read with
+    ``_SPAN_PAD_S`` of context on each side, aligned so that its samples fall on the whole file's sample grid.
+    Holds no open file, so it pickles into DataLoader workers.
+    """
+
+    def __init__(self, path: str | Path, target_sr: int = SAMPLE_RATE):
+        info = read_info(path)
+        self.path, self.target_sr, self.sample_rate, self.frames = str(path), int(target_sr), info.sample_rate, info.frames
+        self._n = decoded_samples(info, target_sr)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, span: slice) -> np.ndarray:
+        if not isinstance(span, slice) or span.step not in (None, 1):
+            raise TypeError("a SeekableWave is read by contiguous slices only")
+        start, end, _ = span.indices(self._n)
+        end = max(start, end)
+        g = math.gcd(self.sample_rate, self.target_sr)
+        step_in, step_out = self.sample_rate // g, self.target_sr // g  # span starts on the common sample grid
+        pad = math.ceil(_SPAN_PAD_S * self.target_sr / step_out) * step_out if step_in != step_out else 0
+        first = max(0, (start - pad) // step_out * step_out)
+        last = -(-(end + pad) // step_out) * step_out
+        try:
+            with sf.SoundFile(self.path) as f:
+                f.seek(first // step_out * step_in)
+                data = _read_frames(f, last // step_out * step_in - first // step_out * step_in)
+        except Exception as e:
+            raise AudioError(_unreadable(self.path, e), self.path) from e
+        wave = resample(np.ascontiguousarray(_mono(data), dtype=np.float32), self.sample_rate, self.target_sr)
+        out = wave[start - first : end - first]
+        if len(out) < end - start:  # the header's length, rounded: pad the last sample or two
+            out = np.pad(out, (0, end - start - len(out)))
+        return np.ascontiguousarray(out, dtype=np.float32)
+
+    def peak(self) -> float:
+        """Largest absolute sample, read block by block (for the silence check)."""
+        return max((float(np.max(np.abs(b))) for b in read_blocks(self.path, target_sr=self.target_sr) if len(b)), default=0.0)
 
 
 def conversion_hint(path: str | Path) -> str:

@@ -18,6 +18,7 @@ from typing import Any, Literal, Union
 import yaml
 
 from hf_ser.errors import RecipeError
+from hf_ser.fsutil import atomic_write_text
 
 
 @dataclass
@@ -63,6 +64,10 @@ class DataConfig:
     max_duration_s: float = 20.0
     """Training clips longer than this are randomly cropped; evaluation and prediction cut longer clips into
     windows of this length (50 % overlap, logits averaged per clip: hf_ser.evaluation.inference)."""
+    max_file_s: Union[float, None] = 3600.0
+    """Files of the training and evaluation corpora longer than this (read from the header, never decoded) are
+    skipped as "too long" and counted in ``data_report.json``; ``null``: no limit. Bounds the memory one file
+    can take when the audio store decodes it (a 116 KB FLAC may decode to hours)."""
     augment: list[dict[str, Any]] = field(default_factory=list)
     """Training-only augmentations, e.g. ``[{name: word_swap, mode: ravdess, p: 0.5}, {name: noise, snr_db: [10, 30]}]``."""
     alignment: dict[str, Any] = field(default_factory=dict)
@@ -260,9 +265,9 @@ def parse_recipe(path: str | Path | None, overrides: list[str] | None = None) ->
         if not Path(path).is_file():
             raise FileNotFoundError(f"recipe {str(path)!r} does not exist; the recipes are listed in recipes/README.md")
         try:
-            raw = yaml.safe_load(Path(path).read_text()) or {}
+            raw = safe_yaml(Path(path).read_text(), str(path)) or {}
         except yaml.YAMLError as e:
-            raise RecipeError(f"{path} is not valid YAML: {' '.join(str(e).split())}") from None
+            raise RecipeError(bounded(f"{path} is not valid YAML: {e}")) from None
         if not isinstance(raw, dict):
             raise RecipeError(f"{path}: a recipe must be a mapping of keys, got {type(raw).__name__}")
     for item in overrides or []:
@@ -270,14 +275,69 @@ def parse_recipe(path: str | Path | None, overrides: list[str] | None = None) ->
         if not sep or not key:
             raise RecipeError(f"override {item!r} is not of the form key=value")
         try:
-            parsed = yaml.safe_load(value) if value != "" else ""
+            parsed = safe_yaml(value, f"override {key.strip()}") if value != "" else ""
         except yaml.YAMLError as e:
-            raise RecipeError(
+            raise RecipeError(bounded(
                 f"override {item!r}: the value is not valid YAML ({getattr(e, 'problem', e)}); quote the whole "
                 "override in the shell, e.g. 'model.pooling_kwargs={num_heads: 2}'"
-            ) from None
+            )) from None
         _set_dotted(raw, key.strip(), parsed)
-    return _build(RecipeConfig, raw, "")
+    try:
+        return _build(RecipeConfig, raw, "")
+    except RecipeError as e:  # the message may quote a value of any size: one bounded line
+        raise RecipeError(bounded(str(e))) from None
+
+
+# A recipe is a few hundred values; YAML anchors and aliases may reuse a node, but a document whose aliases
+# expand past this many nodes (the "billion laughs" shape: 366 bytes, 10**9 values) is refused before it is
+# built, and so is nesting deeper than the parser's stack.
+MAX_YAML_NODES = 100_000
+MESSAGE_LIMIT = 400  # characters of an error line quoting recipe values
+
+
+def safe_yaml(text: str, where: str) -> Any:
+    """``yaml.safe_load`` of a recipe or an override value, refusing aliases that expand past ``MAX_YAML_NODES``.
+
+    Raises:
+        RecipeError: the expansion or the nesting is too large (one line naming ``where``).
+        yaml.YAMLError: the text is not YAML.
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+            size = 0 if node is None else _expanded_nodes(node, {})
+        except RecursionError:
+            raise RecipeError(f"{where}: YAML nested too deeply to be a recipe") from None
+        if size > MAX_YAML_NODES:
+            raise RecipeError(
+                f"{where}: YAML anchors and aliases expand to {size:.3g} values (a recipe may hold "
+                f"{MAX_YAML_NODES}); write the values out instead of nesting aliases"
+            )
+        return None if node is None else loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _expanded_nodes(node: yaml.Node, memo: dict[int, int]) -> int:
+    """Values ``node`` stands for once every alias is expanded (a node reused by aliases counts each time)."""
+    if id(node) in memo:
+        return memo[id(node)]
+    memo[id(node)] = 1  # a node that contains itself (a recursive alias) counts as one on re-entry
+    if isinstance(node, yaml.MappingNode):
+        total = 1 + sum(_expanded_nodes(k, memo) + _expanded_nodes(v, memo) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        total = 1 + sum(_expanded_nodes(v, memo) for v in node.value)
+    else:
+        total = 1
+    memo[id(node)] = total
+    return total
+
+
+def bounded(message: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``message`` on one line, at most ``limit`` characters (the rest replaced by a count)."""
+    line = " ".join(message.split())
+    return line if len(line) <= limit else f"{line[:limit]}... ({len(line) - limit} more characters)"
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:
@@ -286,7 +346,7 @@ def to_dict(cfg: Any) -> dict[str, Any]:
 
 
 def dump_recipe(cfg: RecipeConfig, path: str | Path) -> None:
-    Path(path).write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False, allow_unicode=True))
+    atomic_write_text(path, yaml.safe_dump(to_dict(cfg), sort_keys=False, allow_unicode=True))
 
 
 def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:

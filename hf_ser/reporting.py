@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from hf_ser.fsutil import atomic_write_text
 from hf_ser.metrics.over_folds import STD_NOTE, mean_std
 from hf_ser.metrics.registry import CCC, CLASS_METRICS, METRICS
 from hf_ser.run_dir import AGGREGATE_JSON, AGGREGATE_MD, METRICS_FILE, MODEL_DIR, RECIPE_FILE, write_json
@@ -123,5 +124,5 @@ def aggregate_folds(run_dir: Path, fold_metrics: dict[int, dict], *, protocol: s
             + " |"
         )
         lines.append("")
-    (run_dir / AGGREGATE_MD).write_text("\n".join(lines))
+    atomic_write_text(run_dir / AGGREGATE_MD, "\n".join(lines))
     return agg

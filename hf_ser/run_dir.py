@@ -35,6 +35,7 @@ import yaml
 
 from hf_ser import __version__
 from hf_ser.errors import RecipeError
+from hf_ser.fsutil import TMP_PREFIX, atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,20 @@ TRAINER_STATE_FILE = "trainer_state.json"  # inside each checkpoint folder
 AGGREGATE_JSON = "aggregate.json"
 AGGREGATE_MD = "aggregate.md"
 CURVES_FILE = "curves.png"
+CONFUSION_GLOB = "confusion_*.png"  # one plot per evaluated split and corpus (``hf_ser.reporting``)
+RELIABILITY_GLOB = "reliability_*.png"  # one reliability diagram per evaluated split and corpus
+FOLD_GLOB = "fold_[0-9]*"  # ``fold_dir``
 SIDES = ("train", "valid", "test")
+# What marks a folder as an hf_ser run: written first, before any other file of the run.
+RUN_MARKERS = (RECIPE_FILE, RUN_INFO_FILE)
+# Every entry hf_ser writes at the top of a run folder (``--overwrite`` removes these and nothing else), by name
+# or glob. ``model_unmerged`` is the adapter copy of ``hf_ser.training.saving``; ``.tmp-*`` are half-written files
+# of ``hf_ser.fsutil``; ``wandb`` is the wandb tracker's folder (others are named by ``tracking.project``).
+RUN_ENTRIES = (
+    RECIPE_FILE, RUN_INFO_FILE, DATA_REPORT_FILE, METRICS_FILE, TIMING_FILE, MANIFESTS_DIR, MODEL_DIR,
+    f"{MODEL_DIR}_unmerged", CHECKPOINTS_DIR, AGGREGATE_JSON, AGGREGATE_MD, CURVES_FILE, CONFUSION_GLOB,
+    RELIABILITY_GLOB, FOLD_GLOB, f"{TMP_PREFIX}*", "wandb",
+)
 # One manifest line per clip: paths relative to the corpus root (no machine paths), the corpus's own label
 # (``orig_label``, e.g. RAVDESS "05") next to the canonical one the model learnt, and the clip's language.
 MANIFEST_FIELDS = ("utt_id", "corpus", "rel_path", "speaker", "label", "orig_label", "language")
@@ -65,7 +79,7 @@ def fold_dir(run_dir: str | Path, fold_index: int, num_folds: int) -> Path:
 def checkpoint_dir(fold_dir: str | Path, step: int, *, partial: bool = False) -> Path:
     """A fold's checkpoint of optimizer step ``step``; ``partial``: the folder it is written in before the rename
     that completes it (``.tmp-step_N``, never read as a checkpoint)."""
-    return Path(fold_dir) / CHECKPOINTS_DIR / f"{'.tmp-' if partial else ''}step_{step:08d}"
+    return Path(fold_dir) / CHECKPOINTS_DIR / f"{TMP_PREFIX if partial else ''}step_{step:08d}"
 
 
 # ---------------------------------------------------------------------------------------------- records
@@ -116,11 +130,8 @@ class FoldMetrics:
 
 
 def write_json(path: Path, obj: Any) -> None:
-    """Write JSON atomically (temp file + rename): a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=_jsonable))
-    tmp.replace(path)
+    """Write JSON atomically and durably (``hf_ser.fsutil``): a reader never sees half a file."""
+    atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, default=_jsonable))
 
 
 def write_metrics(fold_path: Path, metrics: FoldMetrics) -> None:
@@ -186,7 +197,9 @@ def check_output_dir(cfg) -> dict[str, list[Any]]:
 
     * ``resume``: the stored ``recipe.resolved.yaml`` must equal the new recipe except for ``RESUMABLE_KEYS``
       (the allowed changes are returned, for the report); an empty or missing folder starts a new run.
-    * otherwise a non-empty folder is refused unless ``overwrite`` (the caller then clears it).
+    * ``overwrite``: a non-empty folder must be an hf_ser run (``RUN_MARKERS``) and not a folder whose clearing
+      could hit other files (``refuse_to_clear``); the caller then clears it with ``clear_output_dir``.
+    * otherwise a non-empty folder is refused.
 
     Raises:
         RunDirError: one line naming the folder, the differing keys, and the fix.
@@ -194,17 +207,28 @@ def check_output_dir(cfg) -> dict[str, list[Any]]:
     from hf_ser.config import to_dict
 
     out = Path(cfg.train.output_dir)
-    occupied = out.is_dir() and any(out.iterdir())
-    if not occupied or (cfg.overwrite and not cfg.resume):
+    if cfg.overwrite and not cfg.resume and (out.exists() or out.is_symlink()):
+        refuse_to_clear(out)
+        return {}
+    if not (out.is_dir() and any(out.iterdir())):
         return {}
     if not cfg.resume:
+        if not is_run_dir(out):
+            raise RunDirError(
+                f"train.output_dir {out} is not empty and is not an hf_ser run (it has no {' or '.join(RUN_MARKERS)}): "
+                "choose a new or empty train.output_dir (hf_ser never clears a folder it did not create)"
+            )
         raise RunDirError(
-            f"train.output_dir {out} is not empty (an earlier run?): pass --resume to continue it, --overwrite to "
-            "replace it (its checkpoints are deleted), or choose another train.output_dir"
+            f"train.output_dir {out} holds an earlier run: pass --resume to continue it, --overwrite to replace "
+            "it (hf_ser's files are deleted, its checkpoints included; other files are kept), or choose another "
+            "train.output_dir"
         )
     stored = _load_yaml(out / RECIPE_FILE)
     if not stored:
-        raise RunDirError(f"--resume: {out} holds no {RECIPE_FILE}, so it is not an hf_ser run to continue; pass --overwrite to replace it")
+        raise RunDirError(
+            f"--resume: {out} holds no {RECIPE_FILE}, so it is not an hf_ser run to continue; choose the folder of "
+            "the run to resume as train.output_dir"
+        )
     changes = recipe_changes(stored, to_dict(cfg))
     refused = [k for k in changes if not _resumable(k)]
     if refused:
@@ -218,15 +242,66 @@ def check_output_dir(cfg) -> dict[str, list[Any]]:
     return {k: v for k, v in changes.items() if k not in ("resume", "overwrite", "train.output_dir", "data.cache_dir")}
 
 
-def clear_output_dir(out: Path) -> None:
-    """Delete everything inside ``out`` (``--overwrite``): stale checkpoints never reach a later resume."""
+def is_run_dir(path: str | Path) -> bool:
+    """True when ``path`` carries an hf_ser run marker (``recipe.resolved.yaml`` or ``run_info.json``)."""
+    return any((Path(path) / marker).is_file() for marker in RUN_MARKERS)
+
+
+def refuse_to_clear(out: str | Path) -> None:
+    """Raise unless ``out`` is a folder ``--overwrite`` may clear: a real (not symlinked) hf_ser run folder that
+    is not ``/``, the home folder, the working directory or one of its ancestors.
+
+    Raises:
+        RunDirError: one line naming the folder and why it is not cleared.
+    """
+    out = Path(out)
+    fix = "choose a new or empty train.output_dir"
+    if out.is_symlink():
+        raise RunDirError(f"--overwrite: train.output_dir {out} is a symbolic link; hf_ser clears only a real folder: {fix}")
+    resolved = out.resolve()
+    cwd = Path.cwd().resolve()
+    protected = {p: "a parent of the working directory" for p in cwd.parents}
+    protected.update({cwd: "the working directory", Path.home().resolve(): "your home folder",
+                      Path(resolved.anchor): "the filesystem root"})
+    if resolved in protected:
+        raise RunDirError(f"--overwrite: train.output_dir {out} is {protected[resolved]}, which hf_ser never clears: {fix}")
+    if out.is_dir() and any(out.iterdir()) and not is_run_dir(out):
+        raise RunDirError(
+            f"--overwrite: train.output_dir {out} is not an hf_ser run (it has no {' or '.join(RUN_MARKERS)}), so "
+            f"nothing in it is cleared: {fix}"
+        )
+
+
+def tracker_dirs(cfg) -> tuple[str, ...]:
+    """Folders the recipe's trackers write into the run folder (accelerate's tensorboard writes ``<project>/``)."""
+    return (cfg.tracking.project,) if cfg.tracking.report_to else ()
+
+
+def clear_output_dir(out: Path, *, extra: tuple[str, ...] = ()) -> list[str]:
+    """``--overwrite``: delete hf_ser's own entries of the run folder ``out`` (``RUN_ENTRIES`` plus ``extra``, the
+    tracker folders); every other file is kept, named in a warning, and returned (sorted names).
+
+    Stale checkpoints never reach a later resume, and a user's notes next to the run survive.
+
+    Raises:
+        RunDirError: ``out`` is not a folder ``refuse_to_clear`` allows.
+    """
     import shutil
 
-    for child in Path(out).iterdir():
-        if child.is_dir() and not child.is_symlink():
+    out = Path(out)
+    refuse_to_clear(out)
+    ours = {p for pattern in (*RUN_ENTRIES, *extra) for p in out.glob(pattern)}
+    kept = []
+    for child in sorted(out.iterdir()):
+        if child not in ours:
+            kept.append(child.name)
+        elif child.is_dir() and not child.is_symlink():
             shutil.rmtree(child)
         else:
             child.unlink()
+    if kept:
+        logger.warning("--overwrite kept %d entries of %s that hf_ser did not write: %s", len(kept), out, ", ".join(kept))
+    return kept
 
 
 def _resumable(key: str) -> bool:
@@ -263,11 +338,12 @@ def write_manifests(dataset, split, out_dir: str | Path) -> dict[str, Path]:
         indices: list[int] = getattr(split, side)
         counts: dict[str, int] = defaultdict(int)
         path = out / f"{side}.jsonl"
-        with open(path, "w", encoding="utf-8", newline="\n") as f:
-            for i in indices:
-                row = {name: columns[name][i] for name in MANIFEST_FIELDS}
-                counts[row["label"]] += 1
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        lines = []
+        for i in indices:
+            row = {name: columns[name][i] for name in MANIFEST_FIELDS}
+            counts[row["label"]] += 1
+            lines.append(json.dumps(row, ensure_ascii=False) + "\n")
+        atomic_write_text(path, "".join(lines))
         paths[side] = path
         labels[side] = dict(sorted(counts.items()))
     summary = {
@@ -281,8 +357,7 @@ def write_manifests(dataset, split, out_dir: str | Path) -> dict[str, Path]:
         "speakers": {side: list(getattr(split, f"{side}_speakers")) for side in SIDES},
     }
     paths["split"] = out / SPLIT_FILE
-    with open(paths["split"], "w", encoding="utf-8", newline="\n") as f:
-        f.write(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(paths["split"], json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     return paths
 
 
@@ -364,7 +439,7 @@ def find_model(run_dir: Path) -> tuple[Path, str]:
     run_dir = Path(run_dir)
     if (run_dir / MODEL_DIR / "config.json").is_file():
         return run_dir / MODEL_DIR, f"the run's saved model, `{MODEL_DIR}/`"
-    for fold in sorted(run_dir.glob("fold_*"), key=lambda p: p.name):
+    for fold in sorted(run_dir.glob(FOLD_GLOB), key=lambda p: p.name):
         if (fold / MODEL_DIR / "config.json").is_file():
             return fold / MODEL_DIR, f"the model of `{fold.name}`, as the run has no top-level `{MODEL_DIR}/`"
     raise FileNotFoundError(f"{run_dir} has no {MODEL_DIR}/config.json (nor fold_<k>/{MODEL_DIR}/config.json): not a finished run")
@@ -373,12 +448,12 @@ def find_model(run_dir: Path) -> tuple[Path, str]:
 def load_run(run_dir: str | Path) -> RunFiles:
     """Read a run directory (or one of its ``fold_<k>`` directories)."""
     run_dir = Path(run_dir)
-    folds = {p.parent.name: _load_json(p) for p in sorted(run_dir.glob(f"fold_*/{METRICS_FILE}"))}
+    folds = {p.parent.name: _load_json(p) for p in sorted(run_dir.glob(f"{FOLD_GLOB}/{METRICS_FILE}"))}
     metrics = _load_json(run_dir / METRICS_FILE)
     if not metrics and folds:
         metrics = next(iter(folds.values()))
     rows = [r for side in read_manifests(run_dir).values() for r in side]
-    for fold in sorted(run_dir.glob("fold_*")):
+    for fold in sorted(run_dir.glob(FOLD_GLOB)):
         rows += [r for side in read_manifests(fold).values() for r in side]
     aggregate = _load_json(run_dir / AGGREGATE_JSON) or None
     return RunFiles(

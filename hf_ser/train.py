@@ -41,6 +41,7 @@ from hf_ser.run_dir import (
     clear_output_dir,
     fold_dir,
     run_info,
+    tracker_dirs,
     write_json,
     write_recipe,
 )
@@ -108,7 +109,7 @@ def run(cfg: RecipeConfig, *, callbacks: Sequence[Callback] = ()) -> dict[str, A
     _refuse_target_as_training(cfg)
     if accelerator.is_main_process:
         if cfg.overwrite and not cfg.resume and run_dir.is_dir():
-            clear_output_dir(run_dir)
+            clear_output_dir(run_dir, extra=tracker_dirs(cfg))
         run_dir.mkdir(parents=True, exist_ok=True)
         if not (cfg.resume and (run_dir / RECIPE_FILE).is_file()):  # a resumed run keeps its recipe
             write_recipe(cfg, run_dir)
@@ -124,11 +125,12 @@ def run(cfg: RecipeConfig, *, callbacks: Sequence[Callback] = ()) -> dict[str, A
     data = prepare_corpora(
         cfg.data.corpora, label_set=cfg.data.label_set, cache_dir=cfg.data.cache_dir,
         progress=accelerator.is_main_process, min_samples=min_samples, store_dtype=cfg.data.store_dtype,
+        max_file_s=cfg.data.max_file_s,
     )
     targets = {
         spec.name: prepare_corpora(
             [spec], label_set="all", cache_dir=cfg.data.cache_dir, progress=False, min_samples=min_samples,
-            store_dtype=cfg.data.store_dtype,
+            store_dtype=cfg.data.store_dtype, max_file_s=cfg.data.max_file_s,
         )
         for spec in cfg.data.eval_corpora
     }

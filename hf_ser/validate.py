@@ -76,6 +76,7 @@ BELOW_ONE = Range(0, 1, high_open=True)  # [0, 1)
 RANGES: dict[str, Range] = {
     "data.valid_fraction": BELOW_ONE,  # 0 only with selection_split: test or none (checked in _check_data)
     "data.max_duration_s": POSITIVE,
+    "data.max_file_s": POSITIVE,
     "model.num_frozen_layers": NON_NEGATIVE,
     "model.layers": AT_LEAST_1,
     "model.head_hidden_size": AT_LEAST_1,

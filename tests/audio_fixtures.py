@@ -59,6 +59,26 @@ def write_corrupt(path: str | Path) -> Path:
     return path
 
 
+def clip_dataset(paths: list[Path], root: Path, corpus: str = "fake", sample_rates: list[int] | None = None):
+    """A canonical-schema dataset of ``paths`` (one clip each, speaker ``spk1``, label neutral), as a loader
+    would return it; ``utt_id`` is the file's stem and ``rel_path`` its path below ``root``."""
+    import datasets
+
+    from hf_ser.corpora._schema import FEATURES, NO_VOTES
+
+    rows = [
+        {
+            "utt_id": Path(path).stem, "corpus": corpus, "path": str(path),
+            "rel_path": Path(path).relative_to(root).as_posix(), "label": "neutral", "orig_label": "N",
+            "speaker": "spk1", "gender": "unknown", "language": "en", "text": "", "session": "", "split": "",
+            "valence": float("nan"), "arousal": float("nan"), "dominance": float("nan"), "duration_s": 0.5,
+            "sample_rate": (sample_rates or [16_000] * len(paths))[i], "meta": "{}", **NO_VOTES,
+        }
+        for i, path in enumerate(paths)
+    ]
+    return datasets.Dataset.from_dict({k: [r[k] for r in rows] for k in FEATURES}, features=FEATURES)
+
+
 def _trimmed(path: Path) -> np.ndarray:
     """A demo clip without its leading / trailing silence (10-ms frames above a tenth of the peak RMS)."""
     wave, _ = load_audio(path)

@@ -91,3 +91,33 @@ def test_matrix_recipes_load():
         assert Path(cfg.base).is_file()
         for specs in [*cfg.sources.values(), cfg.targets]:
             assert all(s.name in CORPORA for s in specs)
+
+
+# The "billion laughs" shape: 9 levels of 9 aliases each, 366 bytes of YAML standing for 9**9 values.
+LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi")
+)
+
+
+def test_aliases_expanding_past_the_limit_are_refused_in_one_short_line(tmp_path):
+    assert len(LAUGHS) < 400
+    with pytest.raises(RecipeError, match="aliases expand to") as err:
+        load_recipe(_write(tmp_path, "model:\n  options:\n" + "".join(f"    {line}" for line in LAUGHS.splitlines(True))))
+    assert "\n" not in str(err.value) and len(str(err.value)) < 500
+    with pytest.raises(RecipeError, match="aliases expand to"):
+        load_recipe(None, ["model.options=" + "{" + LAUGHS.replace("\n", ", ").rstrip(", ") + "}"])
+    # A few aliases are fine (recipes reuse a corpus list).
+    cfg = load_recipe(_write(tmp_path, "data:\n  corpora: &c [{name: ravdess, root: r}]\n  eval_corpora: *c\n"), validate=False)
+    assert cfg.data.eval_corpora == cfg.data.corpora
+
+
+def test_errors_quoting_big_values_and_yaml_errors_are_one_bounded_line(tmp_path):
+    big = "[" + ", ".join(["many"] * 20_000) + "]"
+    with pytest.raises(RecipeError, match=r"train\.epochs") as err:
+        load_recipe(_write(tmp_path, f"train: {{epochs: {big}}}\n"))
+    assert "\n" not in str(err.value) and len(str(err.value)) < 500
+    with pytest.raises(RecipeError, match="not valid YAML") as err:
+        load_recipe(_write(tmp_path, "train: {epochs: [1,\n" + "  " * 5000 + "}\n"))
+    assert "\n" not in str(err.value) and len(str(err.value)) < 500
+    with pytest.raises(RecipeError, match="nested too deeply"):
+        load_recipe(_write(tmp_path, "a: " + "[" * 50_000 + "]" * 50_000 + "\n"))

@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).parents[1] / "hf_ser"
 # Lowest first. A module may import modules of its own layer or of a lower one; hf_ser.<component> is the
 # first part after ``hf_ser.`` (a top-level module or a subpackage).
 LAYERS: list[tuple[str, set[str]]] = [
-    ("foundation", {"", "errors", "audio", "metrics", "demo_data", "auto_classes"}),
+    ("foundation", {"", "errors", "fsutil", "audio", "metrics", "demo_data", "auto_classes"}),
     ("library", {"corpora", "splits", "emobox", "augment", "models", "baselines"}),
     ("recipe", {"config", "validate", "model_kinds"}),
     ("pipeline", {"data", "training", "evaluation", "reporting", "run_dir", "acceleration"}),

@@ -50,12 +50,14 @@ def test_resume_with_a_changed_seed_is_refused_and_the_split_kept(reference, tmp
 def test_output_folder_reuse_is_refused_without_overwrite(reference, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(reference, run)
-    with pytest.raises(RunDirError, match="not empty.*--resume.*--overwrite"):
+    with pytest.raises(RunDirError, match="earlier run.*--resume.*--overwrite"):
         _main(run)
     stale = run / "checkpoints" / "step_00000420"
     shutil.copytree(run / "checkpoints" / "step_00000004", stale)
+    (run / "notes.txt").write_text("mine")
     assert _main(run, "train.max_steps=2", "--overwrite") == 0
-    assert not stale.exists()  # --overwrite cleared the folder: no stale checkpoint reaches a later --resume
+    assert not stale.exists()  # --overwrite cleared the run: no stale checkpoint reaches a later --resume
+    assert (run / "notes.txt").read_text() == "mine"  # ... and kept what hf_ser did not write
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["step_00000002"]
 
 

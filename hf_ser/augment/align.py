@@ -37,6 +37,7 @@ from hf_ser.augment.alignment_files import AlignmentFileError, read_textgrid, re
 from hf_ser.augment.pauses import speech_segments
 from hf_ser.augment.spans import WordSpan, check_spans
 from hf_ser.corpora import clip_key
+from hf_ser.fsutil import atomic_write_text
 
 if TYPE_CHECKING:
     import datasets
@@ -490,9 +491,7 @@ class AlignmentCache:
             "spans": {k: [s.to_dict() for s in v] for k, v in sorted(spans.items())},
             "failures": dict(sorted(failures.items())),
         }
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
-        tmp.replace(path)  # atomic: an interrupted run never leaves half a cache behind
+        atomic_write_text(path, json.dumps(data, indent=1, default=str))  # an interrupted run leaves no half cache
 
     @classmethod
     def compute(

@@ -16,6 +16,7 @@ the waveform bytes. A clip's waveform is identical across epochs unless it is au
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import warnings
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from hf_ser.audio import SAMPLE_RATE
+from hf_ser.fsutil import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -119,11 +121,10 @@ class IssaFeatureCache:
             vector = issa_features(wave, self.sample_rate)
             self.computed += 1
             if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
                 # Write-then-rename: concurrent processes (DDP ranks) never read a half-written file.
-                tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
-                np.save(tmp, vector)
-                os.replace(tmp, path)
+                buffer = io.BytesIO()
+                np.save(buffer, vector)
+                atomic_write_bytes(path, buffer.getvalue(), durable=False)
         self._memory[key] = vector
         return vector
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import datasets
 
-from hf_ser.audio import SAMPLE_RATE, AudioError
+from hf_ser.audio import SAMPLE_RATE, AudioError, special_file_reason
 from hf_ser.corpora._headers import header_cache
 from hf_ser.corpora._labels import LabelSet, map_label, resolve_label_set
 from hf_ser.corpora._schema import FEATURES, GENDERS
@@ -173,7 +173,8 @@ def iter_files(root: Path, pattern: str, *, dangling: bool = True) -> Iterator[P
     Hidden files and folders (name starting with ``.``, AppleDouble ``._*`` included) and ``__MACOSX`` folders
     are not part of a corpus and are left out uncounted. Dangling symbolic links are yielded, so that the
     build reports them as skipped instead of losing them silently; ``dangling=False`` leaves them out (metadata
-    files, which are read, not counted).
+    files, which are read, not counted). Special files (FIFOs, devices, links to them) are yielded too, to be
+    skipped with their reason.
     """
     pattern = pattern.lower()
     for p in sorted(root.rglob("*")):
@@ -182,8 +183,14 @@ def iter_files(root: Path, pattern: str, *, dangling: bool = True) -> Iterator[P
             continue
         if not fnmatch.fnmatchcase(p.name.lower(), pattern):
             continue
-        if p.is_file() or (dangling and p.is_symlink() and not p.exists()):
+        if p.is_file() or (dangling and ((p.is_symlink() and not p.exists()) or _is_special(p))):
             yield p
+
+
+def _is_special(path: Path) -> bool:
+    """A FIFO, device or socket (or a link to one): yielded so that the build skips it with the reason
+    (``hf_ser.audio.special_file_reason``, never opened) instead of leaving it out uncounted."""
+    return not path.is_dir() and special_file_reason(path) is not None
 
 
 def build_dataset(

@@ -12,7 +12,7 @@ later load under the same cache folder only ``stat``-s the files.
 An entry is used only while the file's size and modification time (ns) are those recorded; any edit, copy
 without mtimes or replacement reads the header again. Only readable headers are recorded: an unreadable,
 truncated, dangling or git-lfs file is checked again on every load and reported as before. The record is
-JSON (never unpickled), written atomically (temporary file + rename); two processes saving at once lose at
+JSON (never unpickled), written atomically (``hf_ser.fsutil.atomic_write_text``); two processes saving at once lose at
 most each other's new entries (read again next time), never a valid file.
 """
 
@@ -22,12 +22,12 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from contextvars import ContextVar
 from pathlib import Path
 
 from hf_ser.audio import AudioInfo, read_info
+from hf_ser.fsutil import atomic_write_text
 
 HEADERS_VERSION = 1
 _FOLDER: ContextVar[Path | None] = ContextVar("hf_ser_header_cache_folder", default=None)
@@ -69,14 +69,7 @@ class HeaderCache:
         if self.file is None or not self.reads:
             return
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.file.name}.", dir=self.file.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"version": HEADERS_VERSION, "files": self.entries}, f)
-            os.replace(tmp, self.file)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        atomic_write_text(self.file, json.dumps({"version": HEADERS_VERSION, "files": self.entries}))
 
 
 @contextlib.contextmanager

@@ -47,6 +47,7 @@ from datasets.table import InMemoryTable
 from hf_ser.corpora._base import Clip, CorpusInfo, CorpusLayoutError, SkipLog, build_dataset
 from hf_ser.corpora._labels import CANONICAL_LABELS, LabelSet
 from hf_ser.corpora.manifest import clips_from_records, common_root
+from hf_ser.fsutil import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -158,10 +159,7 @@ def _materialise(data: bytes, name: str, cache_dir: Path) -> Path:
     """Write embedded audio bytes once to the content-addressed cache and return the file."""
     target = cache_dir / f"{hashlib.sha1(data).hexdigest()}{_audio_suffix(data, name)}"
     if not (target.is_file() and target.stat().st_size == len(data)):
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(target)  # atomic: concurrent processes never see half a file
+        atomic_write_bytes(target, data)  # concurrent processes never see half a file
     return target
 
 

@@ -6,14 +6,13 @@ loader's result is saved (Arrow, memory-mapped on reload) under ``cache_root/cor
 the key is unchanged. The key covers the corpus name, the resolved root, the loader options, label set and
 label map, the source of ``hf_ser.corpora`` (a loader fix reloads), and the root's signature:
 
-* a folder root: the sorted names of every file below it (one directory walk, no per-file ``stat`` or open for
-  audio) plus the content of every non-audio file up to 32 MB (label files, transcripts, manifests) and the
-  size and mtime of larger ones (videos);
+* a folder root: the sorted names of every file below it (one directory walk), the size and mtime of every
+  audio file (a ``stat``, never an open) plus the content of every non-audio file up to 32 MB (label files,
+  transcripts, manifests) and the size and mtime of larger ones (videos);
 * a file root (a manifest file): its bytes.
 
-So adding, removing or renaming a clip, or editing a label file or manifest, reloads; replacing an audio file
-by another of the same name is not seen (neither by the audio store's fingerprint when length and rate match):
-delete ``cache_root/corpora`` after such an edit. Roots that are not local paths (``hub`` repo ids) are never
+So adding, removing, renaming or rewriting a clip, or editing a label file or manifest, reloads (the audio
+store keys on each file's content, see ``hf_ser.data.store``). Roots that are not local paths (``hub`` repo ids) are never
 cached. Concurrent callers are serialised per key with the audio store's file lock; one loads, the others reuse.
 
 A miss (another shortest-input option, label set or label map; a changed root) still reads no header that an
@@ -29,7 +28,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -39,6 +37,7 @@ import datasets
 import hf_ser.corpora as corpora_pkg
 from hf_ser.corpora import LabelSet, SkipLog, SkippedFile, load_corpus
 from hf_ser.data.store import exclusive_lock
+from hf_ser.fsutil import fsync_tree, make_temp_dir, remove_stale_temps
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +65,15 @@ def root_signature(root: str | Path) -> str | None:
         for name in sorted(filenames):
             rel = f"{rel_dir}/{name}"
             digest.update(rel.encode("utf-8", "surrogateescape") + b"\0")
-            if os.path.splitext(name)[1].lower() in AUDIO_SUFFIXES:
-                continue
             full = os.path.join(dirpath, name)
+            if os.path.splitext(name)[1].lower() in AUDIO_SUFFIXES:
+                # Size and mtime (one stat, no open): a replaced clip is read again, its header with it.
+                try:
+                    st = os.lstat(full)
+                    digest.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
+                except OSError:
+                    digest.update(b"unreadable")
+                continue
             try:
                 st = os.stat(full)
                 if st.st_size <= _HASH_LIMIT:
@@ -115,8 +120,10 @@ def load_corpus_cached(
     folder = Path(cache_root).expanduser() / "corpora"
     directory = folder / key
     if not (directory / _LOG).is_file():
-        with exclusive_lock(folder / f"{key}.lock"):
+        with exclusive_lock(folder / f"{key}.lock") as locked:
             if not (directory / _LOG).is_file():
+                if locked:  # no other loader of this key is alive: a temporary folder was left by a kill
+                    remove_stale_temps(folder, key)
                 dataset, log = load_corpus(
                     name, root, label_set=label_set, label_map=label_map, header_cache=header_folder(cache_root),
                     **options,
@@ -134,7 +141,7 @@ def load_corpus_cached(
 
 def _save(directory: Path, dataset: datasets.Dataset, log: SkipLog) -> None:
     directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{directory.name}-", dir=directory.parent))
+    tmp = make_temp_dir(directory.parent, directory.name)
     try:
         quiet = not datasets.is_progress_bar_enabled()
         datasets.disable_progress_bars()  # a bar per save would clutter every first run
@@ -145,6 +152,7 @@ def _save(directory: Path, dataset: datasets.Dataset, log: SkipLog) -> None:
                 datasets.enable_progress_bars()
         with open(tmp / _LOG, "w", encoding="utf-8") as f:
             json.dump(log.to_dict(), f)
+        fsync_tree(tmp)
         try:
             os.rename(tmp, directory)
         except OSError:

@@ -69,8 +69,13 @@ class PreparedData:
         return self._length
 
     def report(self) -> dict:
-        """What ``data_report.json`` holds: per corpus found / used / excluded / skipped with reasons."""
-        return {name: log.to_dict() for name, log in self.skip_logs.items()}
+        """What ``data_report.json`` holds: per corpus found / used / excluded / skipped with reasons, and
+        ``audio_store.content_changed``: files whose content differed from the corpus's previous store (each
+        decoded again)."""
+        return {
+            name: {**log.to_dict(), "audio_store": {"content_changed": self.stores[name].content_changed}}
+            for name, log in self.skip_logs.items()
+        }
 
     def fingerprint(self) -> str:
         """A short hash of the clips used (corpus, utt_id, label): names the data a run saw."""
@@ -88,6 +93,7 @@ def prepare_corpora(
     progress: bool = True,
     min_samples: int = 0,
     store_dtype: StoreDtype = "float32",
+    max_file_s: float | None = None,
 ) -> PreparedData:
     """Load every corpus of ``specs``, decode it once (cached), and concatenate the usable clips.
 
@@ -98,6 +104,8 @@ def prepare_corpora(
         min_samples: clips shorter than this at 16 kHz are skipped as "too short" (the model CNN's receptive
             field, ``hf_ser.model_kinds.min_input_samples``).
         store_dtype: ``float32`` or ``int16`` samples in the audio store (``int16``: half the disk).
+        max_file_s: files longer than this (read from the header, never decoded) are skipped as "too long"
+            (``data.max_file_s``); ``None``: no limit.
 
     Raises:
         ValueError: ``specs`` is empty or a corpus is listed twice.
@@ -115,7 +123,9 @@ def prepare_corpora(
             spec.name, spec.root, cache_root, label_set=label_set, label_map=spec.label_map or None,
             min_samples=min_samples, **spec.options,
         )
-        store, ds = AudioStore.prepare(ds, cache_root, dtype=store_dtype, skip_log=log, progress=progress)
+        store, ds = AudioStore.prepare(
+            ds, cache_root, dtype=store_dtype, max_file_s=max_file_s, skip_log=log, progress=progress
+        )
         if not log.reconciles():
             raise AssertionError(f"{spec.name}: skip accounting does not reconcile: {json.dumps(log.to_dict())[:500]}")
         logger.info(

@@ -20,12 +20,14 @@ Sample format (``dtype``):
   ``index.json`` counts such clips in ``inexact_clips``.
 
 Fingerprint (the folder name): the store settings (``FORMAT_VERSION``, sample rate, silence threshold, dtype)
-and per clip its key and ``rel_path`` plus, when the dataset has the canonical ``duration_s`` and
-``sample_rate`` columns (every corpus loader fills them from the file header), those; otherwise each file's
-size. Never paths or mtimes: a corpus copied elsewhere or without its mtimes (``cp``, ``rsync`` without
-``-t``, object stores) reuses the same store, and a warm start opens and stats no audio file. What it cannot
-see: a file replaced by different audio of exactly the same name, length and rate; delete ``cache_root`` (or
-the one folder) after such an edit.
+and per clip its key, ``rel_path``, the resolved corpus root and a content hash of the file (blake2b of its
+bytes), so the store is never stale: a processed copy of a corpus (same names, lengths and rates) or a file
+rewritten in place gets a store of its own. The full hash is computed only when a file looks changed: per
+corpus root, ``cache_root/content/<slot>.json`` records each file's size, mtime, a hash of its first and last
+4 KB and its full hash; a file whose first three agree reuses the recorded hash (a warm start stats each file
+and reads 8 KB of it). ``index.json`` keeps the content hashes, and ``content_changed`` counts the files that
+differed, when the store was built, from the previous store built from the same root with the same settings
+(``data_report.json`` reports it).
 
 Concurrency and several machines: a builder takes an exclusive file lock ``cache_root/<fingerprint>.lock``
 (``fcntl.flock``), checks again whether the store was published meanwhile, writes into a private temporary
@@ -35,7 +37,9 @@ collective barrier, so no process-group timeout however long the build) and then
 With node-local cache folders each node builds its own copy once; with ``cache_root`` on a shared filesystem
 the first node builds and every other node reuses it (NFSv4 and most cluster filesystems honour ``flock``; where
 locking is unsupported the lock is skipped with a warning and concurrent builders only duplicate work, the
-first rename wins). Old fingerprints are never deleted automatically; remove ``cache_root`` to reclaim space.
+first rename wins). A build first removes what a killed build of the same fingerprint left (``.tmp-<fingerprint>-*``,
+only while it holds the lock); folders follow the user's umask, so a cache can be shared by a group. Old
+fingerprints are never deleted automatically; remove ``cache_root`` to reclaim space.
 """
 
 from __future__ import annotations
@@ -43,13 +47,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import hashlib
 import json
 import logging
 import os
 import shutil
+import stat as stat_module
 import struct
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -60,6 +65,7 @@ from tqdm.auto import tqdm
 
 from hf_ser import audio
 from hf_ser.corpora import SkipLog, SkippedFile, clip_key, read_columns
+from hf_ser.fsutil import atomic_write_text, fsync_tree, make_temp_dir, remove_stale_temps
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +74,8 @@ StoreDtype = Literal["float32", "int16"]
 STORE_DTYPES: tuple[str, ...] = ("float32", "int16")
 _AUDIO = "audio.npy"
 _INDEX = "index.json"
+_CONTENT_DIR = "content"  # per corpus root: the content-hash memo and the fingerprint of its latest store
+_EDGE_BYTES = 4096  # the "first and last blocks" of a file that, with size and mtime, say it is unchanged
 _INT16_SCALE = 32768.0  # libsndfile's 16-bit PCM <-> float scale
 # Fixed .npy header length (a multiple of 64, as the format asks): the header is written last, once the total
 # sample count is known, so the samples stream straight to disk in one pass.
@@ -119,6 +127,8 @@ class AudioStore:
         self.silence_peak: float = float(index["silence_peak"])
         self.dtype: str = index["dtype"]
         self.inexact_clips: int = int(index.get("inexact_clips", 0))
+        # Files whose content differed from the previous store of the same corpus root (all decoded again).
+        self.content_changed: int = int(index.get("content_changed", 0))
         self.total_samples: int = int(index["total_samples"])
         self.fingerprint: str = self.directory.name
         self._spans: dict[str, tuple[int, int]] = {key: (int(off), int(n)) for key, off, n in index["clips"]}
@@ -136,6 +146,7 @@ class AudioStore:
         sample_rate: int = audio.SAMPLE_RATE,
         silence_peak: float = audio.SILENCE_PEAK,
         dtype: StoreDtype = "float32",
+        max_file_s: float | None = None,
         skip_log: SkipLog | None = None,
         progress: bool = True,
     ) -> tuple[AudioStore, datasets.Dataset]:
@@ -147,6 +158,8 @@ class AudioStore:
             sample_rate: rate of the stored samples; every file is resampled from its own header rate.
             silence_peak: clips whose absolute peak stays below this are dropped as silent.
             dtype: ``float32`` or ``int16`` samples on disk (see the module docstring).
+            max_file_s: files longer than this (by their header, before decoding) are skipped as "too long"
+                (``data.max_file_s``); ``None``: no limit.
             skip_log: receives each dropped clip as ``skip(rel_path, reason, was_used=True)``, the same on a
                 cache hit; paths get a ``corpus/`` prefix when the dataset mixes corpora.
             progress: show a tqdm bar while decoding.
@@ -160,23 +173,34 @@ class AudioStore:
         """
         if dtype not in STORE_DTYPES:
             raise ValueError(f"store dtype {dtype!r}: expected one of {list(STORE_DTYPES)}")
-        cols = read_columns(dataset, ("corpus", "utt_id", "path", "rel_path", "duration_s", "sample_rate"))
+        cols = read_columns(dataset, ("corpus", "utt_id", "path", "rel_path"))
         keys = [store_key(c, u) for c, u in zip(cols["corpus"], cols["utt_id"])]
         if len(set(keys)) != len(keys):
             seen: set[str] = set()
             dupes = sorted({k for k in keys if k in seen or seen.add(k)})[:5]
             raise ValueError(f"clip keys must be unique (corpus/utt_id); duplicated: {dupes}")
         root = Path(cache_root).expanduser()
-        fingerprint = _fingerprint(keys, cols, sample_rate, silence_peak, dtype)
+        settings = [sample_rate, repr(float(silence_peak)), dtype, max_file_s]
+        roots = sorted({_resolved_root(p, r) for p, r in zip(cols["path"], cols["rel_path"])})
+        slot = hashlib.sha256(json.dumps([FORMAT_VERSION, settings, roots]).encode()).hexdigest()[:20]
+        contents = content_hashes(cols["path"], root / _CONTENT_DIR / f"{slot}.json")
+        fingerprint = _fingerprint(keys, cols, contents, settings)
         directory = root / fingerprint
         if (directory / _INDEX).is_file():
             logger.info("audio store: reusing %s (%d clips)", directory, len(keys))
         else:
-            with exclusive_lock(root / f"{fingerprint}.lock"):
+            with exclusive_lock(root / f"{fingerprint}.lock") as locked:
                 if (directory / _INDEX).is_file():  # published by another process while we waited
                     logger.info("audio store: %s was built by another process; using it", directory)
                 else:
-                    _build(directory, keys, cols["path"], cols["rel_path"], sample_rate, silence_peak, dtype, progress)
+                    if locked:  # no other builder of this fingerprint is alive: what is there was left by a kill
+                        for stale in remove_stale_temps(root, fingerprint):
+                            logger.info("audio store: removed %s, left half-built by an interrupted build", stale)
+                    latest = root / _CONTENT_DIR / f"{slot}.latest"
+                    previous = _previous_contents(root, latest)
+                    changed = sum(1 for k, c in zip(keys, contents) if k in previous and previous[k] != c)
+                    _build(directory, keys, cols["path"], cols["rel_path"], contents, changed, sample_rate, silence_peak, dtype, max_file_s, progress)
+                    atomic_write_text(latest, fingerprint)
         store = cls(directory)
         if skip_log is not None:
             prefix = len(set(cols["corpus"])) > 1
@@ -241,24 +265,98 @@ class AudioStore:
         return state
 
 
-def _fingerprint(keys: list[str], cols: dict[str, list], sample_rate: int, silence_peak: float, dtype: str) -> str:
+def _previous_contents(root: Path, latest: Path) -> dict[str, str]:
+    """Per clip key, the content hash of the last store built from the same corpus root with the same settings."""
+    try:
+        with open(root / latest.read_text(encoding="utf-8").strip() / _INDEX, encoding="utf-8") as f:
+            return dict(json.load(f).get("contents") or {})
+    except (OSError, ValueError):
+        return {}
+
+
+def _fingerprint(keys: list[str], cols: dict[str, list], contents: list[str], settings: list) -> str:
     digest = hashlib.sha256()
-    digest.update(json.dumps([FORMAT_VERSION, sample_rate, repr(float(silence_peak)), dtype]).encode())
-    if "duration_s" in cols and "sample_rate" in cols:
-        # The loader read each header: length and rate identify the audio without touching the file again.
-        identity = [f"{d!r}\0{r}" for d, r in zip(cols["duration_s"], cols["sample_rate"])]
-    else:
-        identity = [str(_size(p)) for p in cols["path"]]
-    for key, rel, ident in sorted(zip(keys, cols["rel_path"], identity)):
-        digest.update(f"{key}\0{rel}\0{ident}\n".encode())
+    digest.update(json.dumps([FORMAT_VERSION, *settings]).encode())
+    roots = [_resolved_root(p, r) for p, r in zip(cols["path"], cols["rel_path"])]
+    for key, rel, root, content in sorted(zip(keys, cols["rel_path"], roots, contents)):
+        digest.update(f"{key}\0{rel}\0{root}\0{content}\n".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()[:20]
 
 
-def _size(path: str) -> int:
+@functools.lru_cache(maxsize=64)
+def _resolve(folder: str) -> str:
+    return os.path.realpath(folder)
+
+
+def _resolved_root(path: str, rel_path: str) -> str:
+    """The resolved corpus root of a clip: ``path`` less its ``rel_path`` (its folder when they do not line up)."""
+    rel = rel_path.replace("\\", "/")
+    folder = path[: len(path) - len(rel)] if rel and path.replace("\\", "/").endswith(rel) else os.path.dirname(path)
+    return _resolve(folder or ".")
+
+
+# ---------------------------------------------------------------------------------------------- content hashes
+def content_hashes(paths: list[str], memo_path: Path) -> list[str]:
+    """A content hash of every file (blake2b of its bytes), computed in full only when the file looks changed.
+
+    A file looks unchanged when its size, mtime and a hash of its first and last ``_EDGE_BYTES`` all equal what
+    ``memo_path`` recorded for that path; then the recorded full hash is reused. Otherwise (a new, touched,
+    copied or edited file) the whole file is hashed. Special files (FIFOs, devices) and missing files are never
+    opened: their hash names what they are, and decoding skips them with a reason.
+
+    Returns:
+        One hash per path.
+    """
+    memo = _read_memo(memo_path)
+    hashes, fresh = [], {}
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            hashes.append("missing")
+            continue
+        if not stat_module.S_ISREG(st.st_mode):
+            hashes.append("special")
+            continue
+        try:
+            edges = _edge_hash(path, st.st_size)
+            fast = [st.st_size, st.st_mtime_ns, edges]
+            known = memo.get(path)
+            full = known[3] if known is not None and known[:3] == fast else _full_hash(path)
+        except OSError as e:
+            hashes.append(f"unreadable {e.errno}")
+            continue
+        fresh[path] = [*fast, full]
+        hashes.append(full)
+    if any(memo.get(k) != v for k, v in fresh.items()):
+        memo.update(fresh)
+        atomic_write_text(memo_path, json.dumps(memo))
+    return hashes
+
+
+def _edge_hash(path: str, size: int) -> str:
+    with open(path, "rb") as f:
+        digest = hashlib.blake2b(f.read(_EDGE_BYTES), digest_size=16)
+        if size > 2 * _EDGE_BYTES:
+            f.seek(size - _EDGE_BYTES)
+            digest.update(f.read(_EDGE_BYTES))
+    return digest.hexdigest()
+
+
+def _full_hash(path: str) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_memo(path: Path) -> dict[str, list]:
     try:
-        return os.stat(path).st_size
-    except OSError:
-        return -1  # a missing file is fingerprinted too: it is skipped, and appearing changes it
+        memo = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return memo if isinstance(memo, dict) else {}
 
 
 def _npy_header(total: int, dtype: str) -> bytes:
@@ -282,13 +380,16 @@ def _build(
     keys: list[str],
     paths: list[str],
     rel_paths: list[str],
+    contents: list[str],
+    changed: int,
     sample_rate: int,
     silence_peak: float,
     dtype: str,
+    max_file_s: float | None,
     progress: bool,
 ) -> None:
     directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{directory.name}-", dir=directory.parent))
+    tmp = make_temp_dir(directory.parent, directory.name)
     try:
         clips: list[list[Any]] = []
         skipped: list[dict[str, str]] = []
@@ -299,7 +400,7 @@ def _build(
                 list(zip(keys, paths, rel_paths)), disable=not progress, desc="decoding audio", unit="clip"
             ):
                 try:
-                    wave, _ = audio.load_audio(path, target_sr=sample_rate)
+                    wave, _ = audio.load_audio(path, target_sr=sample_rate, max_s=max_file_s)
                 except audio.AudioError as e:
                     skipped.append({"key": key, "path": rel, "reason": e.reason})
                     continue
@@ -323,9 +424,12 @@ def _build(
             "total_samples": offset,
             "clips": clips,
             "skipped": skipped,
+            "contents": dict(zip(keys, contents)),
+            "content_changed": changed,
         }
         with open(tmp / _INDEX, "w", encoding="utf-8") as f:
             json.dump(index, f)
+        fsync_tree(tmp)
         try:
             os.rename(tmp, directory)
         except OSError:

@@ -20,11 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from hf_ser.audio import AudioError, GitLfsPointerError, load_audio, silence_reason
+from hf_ser.audio import AudioError, GitLfsPointerError, SeekableWave, load_audio, read_info, silence_reason
 
 DEFAULT_WINDOW_S = 20.0  # the recipe default of data.max_duration_s
 WINDOW_CONFIG_KEY = "inference_window_s"
 GROUP_WINDOWS = 32  # files decoded at once hold about this many windows (more only when one file is longer)
+# A file longer than this is never decoded whole: its windows are decoded one at a time (``SeekableWave``).
+SEEKABLE_ABOVE_S = 600.0
 
 
 def clip_windows(n_samples: int, window: int) -> list[tuple[int, int]]:
@@ -77,9 +79,18 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return z / z.sum(axis=-1, keepdims=True)
 
 
-def decode_checked(path: str | Path, sampling_rate: int, minimum: int = 1) -> tuple[np.ndarray | None, str | None]:
-    """Decode one file; ``(wave, None)``, or ``(None, reason)`` for an unreadable, silent or too short one."""
+def decode_checked(path: str | Path, sampling_rate: int, minimum: int = 1) -> tuple[np.ndarray | SeekableWave | None, str | None]:
+    """Decode one file; ``(wave, None)``, or ``(None, reason)`` for an unreadable, silent or too short one.
+
+    A file whose header says it lasts more than ``SEEKABLE_ABOVE_S`` is not decoded: its wave is a
+    ``hf_ser.audio.SeekableWave`` that decodes only the windows scored, so memory stays that of a window.
+    """
     try:
+        info = read_info(path)
+        if info.duration_s > SEEKABLE_ABOVE_S:
+            wave = SeekableWave(path, sampling_rate)
+            reason = silence_reason(np.array([wave.peak()], np.float32))
+            return (None, reason) if reason else (wave, None)
         wave, _ = load_audio(path, target_sr=sampling_rate)
     except (AudioError, GitLfsPointerError) as e:
         return None, str(getattr(e, "reason", None) or e)

@@ -337,7 +337,8 @@ def _weights(s: RunSummary) -> str:
     of = f" of {final}" if final is not None else " (total steps not recorded)"
     data, train = s.recipe.get("data") or {}, s.recipe.get("train") or {}
     split = data.get("selection_split", "valid")
-    metric = str(train.get("select_metric", "ua")).upper().replace("MACRO_F1", "macro-F1")
+    key = str(train.get("select_metric", UA))
+    metric = METRICS[key].label if key in METRICS else key
     if best is None:
         return s.model_note
     if split == "none":

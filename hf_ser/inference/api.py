@@ -44,7 +44,7 @@ from hf_ser.evaluation.windowing import (
     window_seconds,
 )
 from hf_ser.inference.backends import Backend, open_backend
-from hf_ser.inference.results import ABSTAIN, Prediction, Segment
+from hf_ser.inference.results import Prediction, Segment, answer
 from hf_ser.inference.vad import SileroVad, VadSettings, cut_spans, fit_spans, speech_spans
 
 logger = logging.getLogger(__name__)
@@ -213,11 +213,9 @@ class EmotionModel:
             out["dims"] = dict(zip(self.dims, map(float, dims[row])))
         return out
 
-    def _answer(self, probs: np.ndarray) -> str:
-        """The most probable class, or ``ABSTAIN`` when its probability is below ``min_confidence``."""
-        if self.min_confidence is not None and float(np.max(probs)) < self.min_confidence:
-            return ABSTAIN
-        return self.labels[int(np.argmax(probs))]
+    def _answer(self, probs: np.ndarray) -> str | None:
+        """The most probable class, or ``ABSTAIN`` below ``min_confidence`` (``results.answer``)."""
+        return answer(dict(zip(self.labels, map(float, probs))), self.min_confidence)
 
     def _segments_of(self, item: Input, detector: SileroVad, vad: VadSettings) -> Prediction:
         if isinstance(item, tuple):

@@ -8,6 +8,26 @@ from typing import Any
 ABSTAIN = "abstain"  # the label of an answer below the caller's minimum confidence (``min_confidence``)
 
 
+def answer(probabilities: dict[str, float], min_confidence: float | None) -> str | None:
+    """The label to give: the most probable class, or ``ABSTAIN`` when its probability is below
+    ``min_confidence`` (``None``: always answer). The one abstention rule of the API, the CLI and the server."""
+    if not probabilities:
+        return None
+    label, top = max(probabilities.items(), key=lambda t: t[1])
+    return ABSTAIN if min_confidence is not None and top < min_confidence else label
+
+
+def with_min_confidence(prediction: Prediction, min_confidence: float | None) -> Prediction:
+    """``prediction`` (and its segments) relabelled under ``min_confidence`` (the server's per-request
+    ``?min_confidence=``); probabilities are kept."""
+    if prediction.probabilities:
+        prediction.label = answer(prediction.probabilities, min_confidence)
+    for segment in prediction.segments:
+        if segment.probabilities:
+            segment.label = answer(segment.probabilities, min_confidence)
+    return prediction
+
+
 def _rounded(values: dict[str, float]) -> dict[str, float]:
     return {k: round(float(v), 6) for k, v in values.items()}
 

@@ -74,7 +74,7 @@ def bootstrap_ci(
 
 
 def bootstrap_ci_from_confusion(
-    confusion: Sequence[Sequence[int]], *, metric: str = "ua", n_boot: int = 1000, seed: int = 0, alpha: float = 0.05
+    confusion: Sequence[Sequence[int]], *, metric: str = UA, n_boot: int = 1000, seed: int = 0, alpha: float = 0.05
 ) -> tuple[float, float]:
     """:func:`bootstrap_ci` of a stored confusion matrix (a run's ``metrics.json``): resampling clips only
     needs each clip's (reference, prediction) cell, which the counts give back exactly."""

@@ -81,9 +81,9 @@ def chance_scores(confusion: np.ndarray) -> dict[str, float]:
     uniform = scores_from_confusion(np.repeat(support[:, None] / k, k, axis=1))
     n = support.sum()
     return {
-        "wa": float(support.max() / n) if n else float("nan"),
-        "ua": float(uniform["ua"]),
-        "macro_f1": float(uniform["macro_f1"]),
+        WA: float(support.max() / n) if n else float("nan"),
+        UA: float(uniform[UA]),
+        MACRO_F1: float(uniform[MACRO_F1]),
     }
 
 

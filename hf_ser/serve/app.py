@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from hf_ser.audio import SAMPLE_RATE
+from hf_ser.inference.results import with_min_confidence
 from hf_ser.inference.vad import VadMissingError
 from hf_ser.serve.batching import BatchSettings, MicroBatcher, Overloaded
 from hf_ser.serve.uploads import UploadLimits, UploadRejected, decode_upload
@@ -171,6 +172,7 @@ def create_app(model, *, source: str | Path = "", settings: ServeSettings | None
         request: Request,
         segment: str = Query("none", description="'vad': classify speech segments"),
         top_k: int | None = Query(None, ge=1),
+        min_confidence: float | None = Query(None, gt=0, le=1, description="label 'abstain' below this probability"),
     ):
         if segment not in SEGMENT_MODES:
             raise UploadRejected(422, f"segment={segment!r} is not one of {list(SEGMENT_MODES)}")
@@ -185,7 +187,7 @@ def create_app(model, *, source: str | Path = "", settings: ServeSettings | None
             return JSONResponse({"error": str(e), "status": 501}, status_code=501)
         if result.error:
             raise UploadRejected(422, f"{name}: {result.error}")
-        return result.to_dict(top_k)
+        return with_min_confidence(result, min_confidence).to_dict(top_k)
 
     return app
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import torch
 from accelerate import Accelerator
 
+from hf_ser.fsutil import publish_dir
 from hf_ser.run_dir import CHECKPOINTS_DIR, TRAINER_STATE_FILE, checkpoint_dir
 from hf_ser.training.state import TrainerState
 
@@ -44,8 +44,7 @@ def save_checkpoint(
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         (tmp / TRAINER_STATE_FILE).write_text(json.dumps(state.__dict__, indent=1))
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(tmp, final)
+        publish_dir(tmp, final)  # fsync'ed, then renamed; a same-step checkpoint is removed only after that
         for old in sorted(final.parent.glob("step_*"))[:-keep]:
             shutil.rmtree(old, ignore_errors=True)
     accelerator.wait_for_everyone()

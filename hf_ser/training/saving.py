@@ -1,10 +1,11 @@
-"""Save the selected model: ``save_pretrained`` folders written atomically (temp folder + rename)."""
+"""Save the selected model: ``save_pretrained`` folders written atomically and durably (``hf_ser.fsutil``)."""
 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
+
+from hf_ser.fsutil import atomic_dir, atomic_write_text
 
 
 def save_model(model, feature_extractor, out_dir: Path) -> None:
@@ -17,12 +18,10 @@ def save_model(model, feature_extractor, out_dir: Path) -> None:
 
 
 def _save_atomically(model, feature_extractor, out_dir: Path, **save_kwargs) -> None:
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp, safe_serialization=True, **save_kwargs)
-    feature_extractor.save_pretrained(tmp)
-    shutil.rmtree(out_dir, ignore_errors=True)
-    tmp.rename(out_dir)
+    # The previous model stays in place until the new one is complete and renamed over it (hf_ser.fsutil).
+    with atomic_dir(out_dir) as tmp:
+        model.save_pretrained(tmp, safe_serialization=True, **save_kwargs)
+        feature_extractor.save_pretrained(tmp)
 
 
 def record_calibration(model_dir: Path, calibration: dict) -> None:
@@ -31,6 +30,4 @@ def record_calibration(model_dir: Path, calibration: dict) -> None:
     path = model_dir / "config.json"
     config = json.loads(path.read_text())
     config["calibration"] = calibration
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(config, indent=2, sort_keys=True) + "\n")

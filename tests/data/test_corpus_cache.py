@@ -88,13 +88,14 @@ def test_any_change_to_the_corpus_reloads(tmp_path, header_reads, corpus_loads, 
         assert [s.reason for s in log.skipped] == ["missing file"]
 
 
-def test_signature_ignores_audio_mtimes_and_skips_non_local_roots(tmp_path):
+def test_signature_sees_a_rewritten_clip_and_skips_non_local_roots(tmp_path):
     write_manifest(tmp_path / "c")
     before = root_signature(tmp_path / "c")
+    assert root_signature(tmp_path / "c") == before
     import os
 
-    os.utime(tmp_path / "c" / "a.wav", ns=(0, 0))
-    assert root_signature(tmp_path / "c") == before
+    os.utime(tmp_path / "c" / "a.wav", ns=(0, 0))  # a clip replaced in place: its header is read again
+    assert root_signature(tmp_path / "c") != before
     assert root_signature("someone/some-hub-dataset") is None
 
 

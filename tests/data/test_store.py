@@ -11,11 +11,11 @@ from pathlib import Path
 import datasets
 import numpy as np
 import pytest
-from audio_fixtures import write_corrupt, write_wav
+from audio_fixtures import clip_dataset, write_corrupt, write_wav
 
 import hf_ser.audio
 from hf_ser.corpora._base import SkipLog
-from hf_ser.corpora._schema import FEATURES, NO_VOTES
+from hf_ser.corpora._schema import FEATURES
 from hf_ser.data.store import AudioStore, default_cache_root
 
 # name -> write_wav keyword arguments (None: a corrupt file)
@@ -30,21 +30,12 @@ FILES = {
 
 
 def make_corpus(root: Path, corpus: str = "fake") -> datasets.Dataset:
-    rows = []
+    paths = []
     for name, kwargs in FILES.items():
         path = root / "spk1" / name
         write_corrupt(path) if kwargs is None else write_wav(path, **kwargs)
-        rows.append(
-            {
-                "utt_id": name[:-4], "corpus": corpus, "path": str(path), "rel_path": f"spk1/{name}",
-                "label": "neutral", "orig_label": "N", "speaker": "spk1", "gender": "unknown", "language": "en",
-                "text": "", "session": "", "split": "", "valence": float("nan"), "arousal": float("nan"),
-                "dominance": float("nan"), "duration_s": 0.5, "sample_rate": (kwargs or {}).get("sample_rate", 0),
-                "meta": "{}",
-                **NO_VOTES,
-            }
-        )
-    return datasets.Dataset.from_dict({k: [r[k] for r in rows] for k in FEATURES}, features=FEATURES)
+        paths.append(path)
+    return clip_dataset(paths, root, corpus, [(kwargs or {}).get("sample_rate", 0) for kwargs in FILES.values()])
 
 
 def used_log(n: int) -> SkipLog:
@@ -59,9 +50,9 @@ def counted_loads(monkeypatch):
     calls: list[str] = []
     real = hf_ser.audio.load_audio
 
-    def counting(path, target_sr=hf_ser.audio.SAMPLE_RATE):
+    def counting(path, target_sr=hf_ser.audio.SAMPLE_RATE, **kwargs):
         calls.append(str(path))
-        return real(path, target_sr)
+        return real(path, target_sr, **kwargs)
 
     monkeypatch.setattr(hf_ser.audio, "load_audio", counting)
     return calls
@@ -112,29 +103,46 @@ def with_column(ds: datasets.Dataset, name: str, values: list) -> datasets.Datas
     return ds.remove_columns(name).add_column(name, values, feature=FEATURES[name]).select_columns(list(FEATURES))
 
 
-def test_fingerprint_ignores_mtimes_and_location_but_sees_length_and_settings(tmp_path, counted_loads):
+def test_store_key_covers_content_and_root_but_not_mtimes(tmp_path, counted_loads):
     ds = make_corpus(tmp_path / "corpus")
     first, _ = AudioStore.prepare(ds, tmp_path / "cache", progress=False)
     path = tmp_path / "corpus" / "spk1" / "a16k.wav"
     st = path.stat()
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
-    # A copy made without mtimes, elsewhere: same clips, same store, nothing decoded again.
+    # Touched (same bytes): the full hash matches, same store, nothing decoded again.
+    touched, _ = AudioStore.prepare(ds, tmp_path / "cache", progress=False)
+    assert touched.directory == first.directory and len(counted_loads) == len(ds)
+    # The same clips under another root are another corpus: a store of their own.
     copy = tmp_path / "copy"
-    shutil.copytree(tmp_path / "corpus", copy, copy_function=shutil.copyfile)
+    shutil.copytree(tmp_path / "corpus", copy)
     moved = with_column(ds, "path", [p.replace(str(tmp_path / "corpus"), str(copy)) for p in ds["path"]])
-    second, _ = AudioStore.prepare(moved, tmp_path / "cache", progress=False)
-    assert second.directory == first.directory and len(counted_loads) == len(ds)
-    # A clip whose header length changed (the loader's duration_s) is new audio.
-    write_wav(path, sample_rate=16_000, seconds=0.75)
-    longer = with_column(ds, "duration_s", [0.75 if u == "a16k" else d for u, d in zip(ds["utt_id"], ds["duration_s"])])
-    third, _ = AudioStore.prepare(longer, tmp_path / "cache", progress=False)
-    assert third.directory != first.directory and third.num_samples("fake/a16k") == 12_000
-    # Without the header columns (e.g. the benchmark's rows) the file size stands in for them.
-    bare = ds.select_columns(["corpus", "utt_id", "path", "rel_path"])
-    fourth, _ = AudioStore.prepare(bare, tmp_path / "cache", progress=False)
-    write_wav(path, sample_rate=16_000, seconds=0.5)
-    fifth, _ = AudioStore.prepare(bare, tmp_path / "cache", progress=False)
-    assert fifth.directory != fourth.directory
+    elsewhere, _ = AudioStore.prepare(moved, tmp_path / "cache", progress=False)
+    assert elsewhere.directory != first.directory and elsewhere.content_changed == 0
+    # Different audio of the same name, length, rate and size, with the old mtime: decoded again, and counted.
+    before = first.get("fake/c22k").copy()
+    write_wav(copy / "spk1" / "c22k.wav", sample_rate=22_050, seconds=0.5, freq_hz=880.0)
+    os.utime(copy / "spk1" / "c22k.wav", ns=(st.st_atime_ns, (copy / "spk1" / "c22k.wav").stat().st_mtime_ns))
+    assert (copy / "spk1" / "c22k.wav").stat().st_size == (tmp_path / "corpus" / "spk1" / "c22k.wav").stat().st_size
+    changed, _ = AudioStore.prepare(moved, tmp_path / "cache", progress=False)
+    assert changed.directory != elsewhere.directory and changed.content_changed == 1
+    assert not np.allclose(changed.get("fake/c22k"), before)
+    # A change in the middle of a long file (its first and last blocks equal), same size, mtime moved: the
+    # fast hash disagrees, so the file is hashed in full and the change is seen.
+    fresh = tmp_path / "corpus2"
+    shutil.copytree(tmp_path / "corpus", fresh)
+    long_file = fresh / "spk1" / "b48k.wav"
+    write_wav(long_file, sample_rate=48_000, seconds=3.0, channels=2)
+    ds2 = with_column(ds, "path", [p.replace(str(tmp_path / "corpus"), str(fresh)) for p in ds["path"]])
+    base, _ = AudioStore.prepare(ds2, tmp_path / "cache", progress=False)
+    data = bytearray(long_file.read_bytes())
+    assert len(data) > 3 * 64 * 1024
+    middle = len(data) // 2
+    data[middle : middle + 4] = bytes(4 - i for i in range(4))
+    mtime = long_file.stat().st_mtime_ns
+    long_file.write_bytes(bytes(data))
+    os.utime(long_file, ns=(mtime, mtime + 1))
+    edited, _ = AudioStore.prepare(ds2, tmp_path / "cache", progress=False)
+    assert edited.directory != base.directory and edited.content_changed == 1
     settings = [
         AudioStore.prepare(ds, tmp_path / "cache", sample_rate=8_000, progress=False)[0],
         AudioStore.prepare(ds, tmp_path / "cache", silence_peak=0.0, progress=False)[0],
@@ -168,19 +176,35 @@ def test_killed_prepare_leaves_no_cache(tmp_path, monkeypatch):
     real = hf_ser.audio.load_audio
     calls = []
 
-    def dies_on_second(path, target_sr=16_000):
+    def dies_on_second(path, target_sr=16_000, **kwargs):
         calls.append(path)
         if len(calls) == 2:
             raise KeyboardInterrupt  # what a Ctrl-C or a kill mid-decode looks like to the code
-        return real(path, target_sr)
+        return real(path, target_sr, **kwargs)
 
     monkeypatch.setattr(hf_ser.audio, "load_audio", dies_on_second)
     with pytest.raises(KeyboardInterrupt):
         AudioStore.prepare(ds, tmp_path / "cache", progress=False)
-    assert [p for p in (tmp_path / "cache").iterdir() if p.suffix != ".lock"] == []
+    assert [p.name for p in (tmp_path / "cache").iterdir() if p.suffix != ".lock"] == ["content"]  # hash memo only
     monkeypatch.setattr(hf_ser.audio, "load_audio", real)
     store, kept = AudioStore.prepare(ds, tmp_path / "cache", progress=False)
     assert len(store) == 3 and len(kept) == 3
+    # A SIGKILL runs no cleanup: the half-built folder stays until the next build of that store removes it.
+    half_built = tmp_path / "cache" / f".tmp-{store.fingerprint}-killed"
+    half_built.mkdir()
+    (half_built / "audio.npy").write_bytes(b"partial")
+    shutil.rmtree(store.directory)
+    AudioStore.prepare(ds, tmp_path / "cache", progress=False)
+    assert not half_built.exists() and store.directory.is_dir()
+
+
+def test_store_folders_follow_the_umask(tmp_path):
+    old = os.umask(0o002)  # a group-shared cache
+    try:
+        store, _ = AudioStore.prepare(make_corpus(tmp_path / "corpus"), tmp_path / "cache", progress=False)
+    finally:
+        os.umask(old)
+    assert store.directory.stat().st_mode & 0o777 == 0o775
 
 
 def test_concurrent_writers_decode_once(tmp_path, counted_loads):
@@ -201,7 +225,7 @@ def test_concurrent_writers_decode_once(tmp_path, counted_loads):
     assert not errors
     assert len(counted_loads) == len(ds)  # the second waited on the lock and reused the first's store
     assert results[0].directory == results[1].directory
-    assert [p.name for p in (tmp_path / "cache").iterdir() if p.suffix != ".lock"] == [results[0].directory.name]
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir() if p.suffix != ".lock") == sorted(["content", results[0].directory.name])
     np.testing.assert_array_equal(results[0].get("fake/a16k"), results[1].get("fake/a16k"))
 
 

@@ -85,6 +85,19 @@ def test_predict_returns_what_the_python_api_returns(server, model, tmp_path):
     assert raw.json()["probabilities"] == expected["probabilities"] and raw.json()["source"] == "upload"
 
 
+def test_min_confidence_abstains_below_the_threshold_and_keeps_the_probabilities(server, model, tmp_path):
+    from hf_ser.inference.results import ABSTAIN
+
+    url, _ = server
+    path = write_wav(tmp_path / "clip.wav", seconds=1.5, freq_hz=300)
+    top = max(model.predict(path).probabilities.values())
+    above = _post(url, path, query=f"?min_confidence={top / 2}")
+    below = _post(url, path, query=f"?min_confidence={min(1.0, top * 1.01 + 1e-6)}")
+    assert above.json()["label"] != ABSTAIN and below.json()["label"] == ABSTAIN
+    assert below.json()["probabilities"] == above.json()["probabilities"]  # probabilities are kept
+    assert _post(url, path, query="?min_confidence=1.5").status_code == 422
+
+
 def test_segment_vad_returns_what_segments_returns(server, model):
     from pathlib import Path
 
