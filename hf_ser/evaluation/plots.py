@@ -145,6 +145,7 @@ def plot_reliability(record: dict[str, Any], path: str | Path, *, title: str) ->
     ax_rc.set_ylabel("risk (error rate of answered clips)")
     ax_rc.set_title("risk-coverage", fontsize=9)
     fig.suptitle(title, fontsize=9)
+    return _save(fig, path)
 
 
 def plot_timeline(
