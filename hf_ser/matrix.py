@@ -2,13 +2,13 @@
 
 A matrix file names a base recipe, the source sets, the targets and the label sets to try::
 
-    base: recipes/demo/ravdess_tiny.yaml
+    base: ravdess_tiny.yaml          (relative paths: from the matrix file's folder)
     output_dir: runs/demo_matrix
     label_sets: [all, 6class]
     sources:
-      ravdess: [{name: ravdess, root: hf_ser/demo_data/ravdess}]
+      ravdess: [{name: ravdess, root: ../../hf_ser/demo_data/ravdess}]
       ravdess+emodb: [{name: ravdess, root: ...}, {name: emodb, root: ...}]
-    targets: [{name: crema_d, root: hf_ser/demo_data/crema_d}]
+    targets: [{name: crema_d, root: ../../hf_ser/demo_data/crema_d}]
     overrides: [train.epochs=20]
 
 Every cell is a normal training run (``hf_ser.train.run``) on the base recipe (with ``overrides`` applied
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,13 +33,22 @@ from typing import Any
 
 import yaml
 
-from hf_ser.config import CorpusSpec, RecipeConfig, RecipeError, _convert, load_recipe
+from hf_ser.config import (
+    CorpusSpec,
+    RecipeConfig,
+    RecipeError,
+    anchor_roots,
+    check_schema,
+    load_recipe,
+    schema,
+)
 from hf_ser.metrics.registry import CLASS_METRICS, UA, WA
 from hf_ser.run_dir import write_json
 
 logger = logging.getLogger(__name__)
 
 
+@schema
 @dataclass
 class MatrixConfig:
     base: str
@@ -69,9 +79,17 @@ class Cell:
 
 
 def load_matrix(path: str | Path) -> MatrixConfig:
+    """Read a matrix file; its ``base`` recipe and corpus roots, when relative, are relative to the file's folder."""
     raw = yaml.safe_load(Path(path).read_text()) or {}
+    folder = Path(path).resolve().parent
+    if isinstance(raw, dict):
+        if isinstance(raw.get("base"), str) and not Path(raw["base"]).expanduser().is_absolute():
+            raw["base"] = os.path.normpath(folder / raw["base"])
+        sources = raw.get("sources")
+        groups = list(sources.values()) if isinstance(sources, dict) else []
+        anchor_roots([entry for group in [*groups, raw.get("targets")] if isinstance(group, list) for entry in group], folder)
     try:
-        cfg = _convert(MatrixConfig, raw, "matrix")
+        cfg = check_schema(MatrixConfig, raw, "matrix")
     except RecipeError as e:
         raise RecipeError(f"{path}: {e}") from e
     if not cfg.sources or not cfg.targets:

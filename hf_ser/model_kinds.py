@@ -1,46 +1,39 @@
-"""``model.kind``: which model family a recipe trains, and the ONE mapping from recipe to builder.
+"""``model.kind``: which model family a recipe trains, its options, and the ONE mapping from recipe to builder.
 
-``wav2vec2`` covers every wav2vec2-style encoder (XLSR, XLS-R, HuBERT, WavLM, data2vec-audio) through
-``hf_ser.models.build_model``; the other kinds are the classical baselines of ``hf_ser.baselines``. Every
-kind gives a ``PreTrainedModel`` with the same ``forward(input_values, attention_mask, labels, dims)`` and
-outputs, so the training loop has no special case.
+``wav2vec2`` covers every wav2vec2-style encoder (XLSR, XLS-R, HuBERT, WavLM, data2vec-audio) and Whisper's
+encoder through ``hf_ser.models.build_model``; the other kinds are the classical baselines of
+``hf_ser.baselines``. Every kind gives a ``PreTrainedModel`` with the same ``forward(input_values,
+attention_mask, labels, dims)`` and outputs, so the training loop has no special case.
 
-The recipe's ``model`` fields reach the builder BY NAME: a field ``x`` of ``ModelConfig`` is passed as the
-builder's parameter ``x`` when the builder has one (``build_model`` passes it on to ``SerConfig`` the same
-way). Adding a model option is a field in ``hf_ser.config.ModelConfig`` plus a parameter of the same name in
-the builder (and in ``SerConfig`` when the saved model needs it); nothing here changes.
-tests/test_model_options.py fails when a builder parameter has no recipe field.
+Each kind's options are one typed dataclass of ``hf_ser.model_options`` (``SslOptions``, ``BaselineOptions``);
+the recipe's ``model`` section is read into it (``kind_options``) and passed to the builder whole. Adding a
+model option is a field there; nothing here changes. tests/test_model_options.py adds one and finds it in the
+saved ``config.json``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import inspect
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from hf_ser.model_options import BaselineOptions, KindOptions, SslOptions
 
 if TYPE_CHECKING:
     from hf_ser.config import ModelConfig
 
-# Builder parameters the trainer computes per fold from the data (never recipe fields, or recipe fields that
-# the trainer turns into the builder's form: ``dims`` -> a tuple when the task needs it, ``class_weights``
-# "balanced" -> per-class weights of the training split).
-FROM_TRAINER = ("id2label", "dims", "class_weights", "seed")
-# Recipe fields of the ``model`` section that the trainer reads and no builder takes (how the training targets are
-# made from the data, not what the model is).
-TRAINER_FIELDS = ("targets",)
 
-
-def _wav2vec2() -> Callable[..., Any]:
+def _wav2vec2(kind: str) -> Callable[..., Any]:
     from hf_ser.models import build_model
 
     return build_model
 
 
-def _baseline() -> Callable[..., Any]:
+def _baseline(kind: str) -> Callable[..., Any]:
     from hf_ser.baselines import build_baseline
 
-    return build_baseline
+    return functools.partial(build_baseline, kind)
 
 
 def _baseline_kinds() -> list[str]:
@@ -49,27 +42,55 @@ def _baseline_kinds() -> list[str]:
     return sorted(BASELINES)
 
 
-# kind -> loader of its builder (imported when chosen: the baselines do not need the wav2vec2 stack).
-MODEL_KINDS: dict[str, Callable[[], Callable[..., Any]]] = {"wav2vec2": _wav2vec2}
-MODEL_KINDS.update({kind: _baseline for kind in _baseline_kinds()})
+# kind -> (its options, loader of its builder ``(**options, id2label, class_weights, seed) -> model``; imported
+# when chosen: the baselines do not need the wav2vec2 stack).
+MODEL_KINDS: dict[str, tuple[type[KindOptions], Callable[[str], Callable[..., Any]]]] = {"wav2vec2": (SslOptions, _wav2vec2)}
+MODEL_KINDS.update({kind: (BaselineOptions, _baseline) for kind in _baseline_kinds()})
 
 
-def builder_of(kind: str) -> Callable[..., Any]:
-    """The builder function of ``kind``.
+def options_of(kind: str) -> type[KindOptions]:
+    """The options dataclass of ``kind``.
 
     Raises:
         KeyError: unknown kind (the message lists the valid ones).
     """
     if kind not in MODEL_KINDS:
         raise KeyError(f"unknown model.kind {kind!r}; valid: {sorted(MODEL_KINDS)}")
-    return MODEL_KINDS[kind]()
+    return MODEL_KINDS[kind][0]
 
 
-def builder_arguments(builder: Callable[..., Any], m: ModelConfig, **computed: Any) -> dict[str, Any]:
-    """The recipe fields ``builder`` takes, by name, with the trainer's ``computed`` values on top."""
-    params = inspect.signature(builder).parameters
-    fields = {f.name: getattr(m, f.name) for f in dataclasses.fields(m) if f.name in params}
-    return {**fields, **computed}
+def builder_of(kind: str) -> Callable[..., Any]:
+    """The builder of ``kind``: ``builder(**options, id2label=..., class_weights=..., seed=...)``.
+
+    Raises:
+        KeyError: unknown kind (the message lists the valid ones).
+    """
+    options_of(kind)
+    return MODEL_KINDS[kind][1](kind)
+
+
+def kind_options(m: ModelConfig) -> KindOptions:
+    """The recipe's ``model`` section read into its kind's options (the other kinds' fields left out: the
+    recipe check refuses them when set)."""
+    cls = options_of(m.kind)
+    return cls(**{f.name: getattr(m, f.name) for f in dataclasses.fields(cls)})
+
+
+def foreign_options(m: ModelConfig) -> list[str]:
+    """Fields of ``m`` set (away from their default) that belong to another kind's options, not to ``m.kind``'s."""
+    own = {f.name for f in dataclasses.fields(options_of(m.kind))}
+    foreign = []
+    for cls in dict.fromkeys(options for options, _ in MODEL_KINDS.values()):
+        for f in dataclasses.fields(cls):
+            default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+            if f.name not in own and f.name not in foreign and getattr(m, f.name) != default:
+                foreign.append(f.name)
+    return foreign
+
+
+def kinds_taking(name: str) -> list[str]:
+    """The kinds whose options include ``name``."""
+    return sorted(k for k, (cls, _) in MODEL_KINDS.items() if name in {f.name for f in dataclasses.fields(cls)})
 
 
 def build_model_of_kind(
@@ -80,13 +101,15 @@ def build_model_of_kind(
     class_weights: list[float] | None,
     seed: int,
 ):
-    """Build the model the ``model`` section of a recipe describes.
+    """Build the model the ``model`` section of a recipe describes (``dims``: the dimensions the data gives,
+    empty for a classification task).
 
     Raises:
         KeyError: unknown kind (the message lists the valid ones).
     """
-    builder = builder_of(m.kind)
-    return builder(**builder_arguments(builder, m, id2label=id2label, dims=dims, class_weights=class_weights, seed=seed))
+    options = dataclasses.replace(kind_options(m), dims=list(dims))
+    values = {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}
+    return builder_of(m.kind)(**values, id2label=id2label, class_weights=class_weights, seed=seed)
 
 
 def min_input_samples(m: ModelConfig) -> int:

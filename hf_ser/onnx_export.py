@@ -88,15 +88,13 @@ class ParityReport:
         return all(diff < self.tolerance for diff in self.max_abs_diff.values())
 
 
-def _load(model_dir: str | Path, attn_implementation: str | None = None):
-    from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
+def _load(model_dir: str | Path, *, trust_remote_code: bool, attn_implementation: str | None = None):
+    """The model in fp32 and whether its feature extractor normalises; evaluation's loader, so the folder's own
+    code runs only with ``trust_remote_code`` and transformers never prompts for it."""
+    from hf_ser.evaluation.inference import load_model
 
-    import hf_ser.models  # noqa: F401  (registers the hf_ser model with the Auto classes)
-
-    kwargs = {"attn_implementation": attn_implementation} if attn_implementation else {}
-    model = AutoModelForAudioClassification.from_pretrained(str(model_dir), **kwargs).float().eval()
-    extractor = AutoFeatureExtractor.from_pretrained(str(model_dir))
-    return model, bool(getattr(extractor, "do_normalize", False))
+    model, extractor = load_model(model_dir, trust_remote_code=trust_remote_code, attn_implementation=attn_implementation)
+    return model.float(), bool(getattr(extractor, "do_normalize", False))
 
 
 def parity_inputs(seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -121,19 +119,27 @@ def onnx_target(out: str | Path) -> Path:
     return out if out.suffix == ".onnx" else out / ONNX_FILE
 
 
-def export_onnx(model_dir: str | Path, out_path: str | Path, *, opset: int = OPSET, check: bool = True) -> ParityReport | None:
+def export_onnx(
+    model_dir: str | Path, out_path: str | Path, *, opset: int = OPSET, check: bool = True, trust_remote_code: bool = False
+) -> ParityReport | None:
     """Export a saved model (``save_pretrained`` folder) to ONNX and, by default, check it against PyTorch.
 
     ``out_path``: an ``.onnx`` file, or a folder (``model.onnx`` inside); the settings JSON goes beside the graph.
+    ``trust_remote_code``: run Python code shipped in the folder (never done otherwise; see
+    ``hf_ser.evaluation.inference.load_model``).
 
     Raises:
         ExportError: unsupported head, or parity above ``TOLERANCE`` (the file is still written, for inspection).
+        ForeignCodeError: the folder ships code that differs from hf_ser's and ``trust_remote_code`` is off.
     """
-    model, normalize = _load(model_dir, attn_implementation="eager")
+    model, normalize = _load(model_dir, trust_remote_code=trust_remote_code, attn_implementation="eager")
     out_path = onnx_target(out_path)
     pooling = getattr(model.config, "pooling", None)
     if pooling in UNSUPPORTED_POOLING:
         raise ExportError(f"pooling={pooling!r} does not export to ONNX: {UNSUPPORTED_POOLING[pooling]}")
+    if getattr(model.config, "text_config", None) is not None:
+        # The graph takes a waveform only: exported, a speech + text model would silently ignore transcripts.
+        raise ExportError("a speech+text model (model.text_encoder) does not export to ONNX; use the torch backend")
     model._static_masks = True
     wrapper = _RawWaveformModel(model, normalize).eval()
     waveform, mask = parity_inputs()["3 s + 0.5 s padded"]
@@ -157,7 +163,7 @@ def export_onnx(model_dir: str | Path, out_path: str | Path, *, opset: int = OPS
     _write_metadata(out_path, settings)
     if not check:
         return None
-    report = check_parity(model_dir, out_path)
+    report = check_parity(model_dir, out_path, trust_remote_code=trust_remote_code)
     if not report.ok:
         raise ExportError(f"{out_path}: ONNX logits differ from PyTorch by {report.max_abs_diff} (tolerance {report.tolerance})")
     return report
@@ -181,10 +187,10 @@ def _write_metadata(path: Path, settings: ModelSettings) -> None:
     onnx.save(proto, str(path))
 
 
-def check_parity(model_dir: str | Path, onnx_path: str | Path) -> ParityReport:
+def check_parity(model_dir: str | Path, onnx_path: str | Path, *, trust_remote_code: bool = False) -> ParityReport:
     """Largest logit difference between onnxruntime on ``onnx_path`` and PyTorch on ``model_dir`` (default
     attention implementation), on ``parity_inputs()``."""
-    model, normalize = _load(model_dir)
+    model, normalize = _load(model_dir, trust_remote_code=trust_remote_code)
     reference = _RawWaveformModel(model, normalize).eval()
     session = onnx_session(onnx_target(onnx_path))
     report = ParityReport()

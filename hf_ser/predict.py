@@ -22,6 +22,7 @@ from typing import Any
 from hf_ser.audio import FFMPEG_ONLY_EXTENSIONS, SOUNDFILE_EXTENSIONS
 from hf_ser.errors import UserError
 from hf_ser.inference import EmotionModel, Prediction, Segment, VadSettings, load, top_k
+from hf_ser.modality import SPEECH_TEXT
 
 logger = logging.getLogger(__name__)
 
@@ -58,14 +59,33 @@ def predict_files(
     return list(model.iter_predict(collect_audio_paths(paths)))
 
 
+def read_transcripts(path: str | Path) -> dict[str, str]:
+    """Transcripts for a speech + text model from a CSV with columns ``path`` and ``text`` (``path`` as the audio
+    files are given on the command line); files without a row are predicted from speech alone.
+
+    Raises:
+        UserError: the file is missing or lacks a ``path`` / ``text`` column.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise UserError(f"--transcripts {file}: no such file; give a CSV with columns path,text")
+    with file.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        if not {"path", "text"} <= set(reader.fieldnames or ()):
+            raise UserError(f"--transcripts {file}: needs columns path,text (found {reader.fieldnames})")
+        return {str(Path(row["path"])): row["text"] for row in reader}
+
+
 # ---------------------------------------------------------------------------------------------- rows
 def columns(model: EmotionModel, *, segment: bool, k: int | None) -> list[str]:
     """CSV columns: one ``p_<class>`` per class and one per dimension; segment mode adds ``kind``
-    (``file`` / ``segment``), ``start_s`` and ``end_s``."""
+    (``file`` / ``segment``), ``start_s`` and ``end_s``; a speech + text model adds ``modality`` (what each
+    prediction used)."""
     head = ["source"] + (["kind", "start_s", "end_s"] if segment else []) + ["label"]
     probs = [f"p_{lab}" for lab in model.labels] + list(model.dims)
     ranks = [name for i in range(1, (k or 0) + 1) for name in (f"top{i}", f"top{i}_p")]
-    tail = ["duration_s"] + (["speech_s"] if segment else []) + ["error"]
+    tail = ["duration_s"] + (["speech_s"] if segment else []) + (["modality"] if model.settings.modality == SPEECH_TEXT else [])
+    tail += ["error"]
     return head + probs + ranks + tail
 
 
@@ -81,7 +101,7 @@ def csv_rows(result: Prediction, model: EmotionModel, *, segment: bool, k: int |
             out[f"top{i}"], out[f"top{i}_p"] = entry["label"], entry["probability"]
         return out
 
-    file_row = row(result, duration_s=round(result.duration_s, 3), error=result.error or "")
+    file_row = row(result, duration_s=round(result.duration_s, 3), error=result.error or "", modality=result.modality or "")
     if not segment:
         return [file_row]
     file_row.update(kind="file", speech_s="" if result.speech_s is None else round(result.speech_s, 3))
@@ -202,6 +222,7 @@ def run_batch(
     plot_dir: str | Path | None = None,
     progress: bool = True,
     on_result: Callable[[Prediction], None] | None = None,
+    transcripts: dict[str, str] | None = None,
 ) -> BatchSummary:
     """Label every audio file in ``paths``; rows go to ``output`` as each file finishes.
 
@@ -210,6 +231,7 @@ def run_batch(
         k: add the ``k`` most probable classes to every row.
         plot_dir: write an emotion timeline PNG per file there.
         on_result: called with every result (the command prints them when there is no ``output``).
+        transcripts: ``{path: transcript}`` for a speech + text model (``read_transcripts``); not with ``vad``.
     """
     from tqdm.auto import tqdm
 
@@ -220,7 +242,12 @@ def run_batch(
     todo = [f for f in files if writer is None or f not in writer.done]
     summary.resumed = len(files) - len(todo)
     used: set[str] = set()
-    results: Iterator[Prediction] = model.iter_segments(todo, vad) if segment else model.iter_predict(todo)
+    if transcripts and segment:
+        raise UserError("--transcripts labels whole files; it does not combine with --segment vad")
+    if transcripts and model.settings.modality != SPEECH_TEXT:
+        raise UserError(f"--transcripts: this model uses {model.settings.modality} only; drop --transcripts")
+    texts = [transcripts.get(str(Path(f))) for f in todo] if transcripts else None
+    results: Iterator[Prediction] = model.iter_segments(todo, vad) if segment else model.iter_predict(todo, texts)
     try:
         for result in tqdm(results, total=len(todo), desc="predict", unit="file", disable=not progress):
             if result.error:

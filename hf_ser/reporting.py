@@ -12,6 +12,7 @@ from typing import Any
 from hf_ser.fsutil import atomic_write_text
 from hf_ser.metrics.over_folds import STD_NOTE, mean_std
 from hf_ser.metrics.registry import CCC, CLASS_METRICS, METRICS
+from hf_ser.modality import SPEECH
 from hf_ser.run_dir import AGGREGATE_JSON, AGGREGATE_MD, METRICS_FILE, MODEL_DIR, RECIPE_FILE, write_json
 
 
@@ -23,11 +24,13 @@ def metric_line(metrics: dict, where: str) -> str:
 def fold_table(metrics: dict, run_dir: Path) -> str:
     """The end-of-run table: one row per evaluated split and corpus, with the protocol above it."""
     p = metrics["protocol"]
-    independence = "speaker-independent" if p["speaker_independent"] else "SPEAKER-DEPENDENT"
+    # What the split really shares ("speaker-dependent split (speakers shared: 3)", "speakers unknown"); runs
+    # written before it was recorded state the protocol's declaration.
+    independence = p.get("speakers") or ("speaker-independent" if p["speaker_independent"] else "SPEAKER-DEPENDENT")
     lines = [
         "",
         f"Run {run_dir}: trained on {' + '.join(p['corpora'])}, protocol {p['protocol']} fold {p['fold']} "
-        f"({independence}), label set {p['label_set']} = {', '.join(p['labels'])}",
+        f"({independence}), modality {p.get('modality', SPEECH)}, label set {p['label_set']} = {', '.join(p['labels'])}",
         f"held-out test speakers: {', '.join(p['test_speakers']) or '-'}; validation speakers: {', '.join(p['valid_speakers']) or '-'}",
         "",
         f"| {'evaluated on':<28} | {'n':>5} | "
@@ -42,7 +45,8 @@ def fold_table(metrics: dict, run_dir: Path) -> str:
     lines += [
         "",
         "valid = model selection only; test = held-out speakers; cross = other corpus on the labels it shares with "
-        "the model (other classes masked); cross_unmasked = all model classes allowed.",
+        "the model (other classes masked); cross_unmasked = all model classes allowed."
+        + (" test_speech_only = the test clips without their transcripts." if p.get("modality", SPEECH) != SPEECH else ""),
         f"Outputs: {run_dir / MODEL_DIR} (saved model), {run_dir / METRICS_FILE}, {run_dir / RECIPE_FILE}, "
         f"confusion and reliability PNGs and curves.png in {run_dir}",
     ]
@@ -86,9 +90,11 @@ def save_curves(path: Path, history: list[dict]) -> None:
 def aggregate_folds(run_dir: Path, fold_metrics: dict[int, dict], *, protocol: str, speaker_independent: bool) -> dict:
     """Write ``aggregate.json`` (mean and sample std of every metric over folds) and ``aggregate.md``."""
     keys = sorted({k for m in fold_metrics.values() for k in m["results"]})
+    modality = next((m["protocol"].get("modality", SPEECH) for m in fold_metrics.values()), SPEECH)
     agg: dict[str, Any] = {
         "protocol": protocol,
         "speaker_independent": speaker_independent,
+        "modality": modality,
         "folds": sorted(fold_metrics),
         "std": STD_NOTE,
         "results": {},
@@ -108,7 +114,7 @@ def aggregate_folds(run_dir: Path, fold_metrics: dict[int, dict], *, protocol: s
     write_json(run_dir / AGGREGATE_JSON, agg)
     lines = [
         f"# {run_dir.name}: {len(fold_metrics)} folds of `{protocol}` "
-        f"({'speaker-independent' if speaker_independent else 'speaker-DEPENDENT'})",
+        f"({'speaker-independent' if speaker_independent else 'speaker-DEPENDENT'}), modality {modality}",
         "",
     ]
     for key in keys:

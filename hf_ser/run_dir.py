@@ -36,6 +36,7 @@ import yaml
 from hf_ser import __version__
 from hf_ser.errors import RecipeError
 from hf_ser.fsutil import TMP_PREFIX, atomic_write_text
+from hf_ser.modality import SPEECH
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +109,13 @@ class ProtocolRecord:
     counts: dict[str, int]  # clips per side
     real_frame_fraction: float  # of the first epoch's training batches
     model_selection: str  # in words: which metric on which split picked the saved model
+    # What the model reads (``hf_ser.modality``): "speech", or "speech+text" (a transcript encoder); absent in
+    # metrics.json files written before it existed, which were all speech.
+    modality: str = SPEECH
     recipe_changes: dict[str, Any] = field(default_factory=dict)  # allowed keys changed on resume: {key: [old, new]}
+    # In words (``hf_ser.splits.speaker_sharing``): "speakers unknown", "speaker-dependent split (speakers shared: N)"
+    # or "speaker-independent split (no speaker shared)"; "" in runs written before it was recorded.
+    speakers: str = ""
 
 
 @dataclass
@@ -117,7 +124,9 @@ class FoldMetrics:
 
     protocol: ProtocolRecord
     best_step: int  # optimizer step of the selected model
-    results: dict[str, dict[str, Any]]  # "valid/<corpus>", "test/<corpus>", "cross/<t>", "cross_unmasked/<t>"
+    # "valid/<corpus>", "test/<corpus>", "cross/<t>", "cross_unmasked/<t>"; speech + text models add
+    # "test_speech_only/<corpus>" (the test clips scored without their transcripts)
+    results: dict[str, dict[str, Any]]
     training: dict[str, Any]  # ``hf_ser.training.timing.LoopTiming.report``: audio seconds (real / padded), loss, batches
     augmentation: dict[str, Any] | None = None  # counts per augmentation (all training, resumes included)
     frozen_cache: dict[str, Any] | None = None  # hits / misses / rejected (over budget) / clips / mb of the cache
@@ -200,6 +209,8 @@ def check_output_dir(cfg) -> dict[str, list[Any]]:
     * ``overwrite``: a non-empty folder must be an hf_ser run (``RUN_MARKERS``) and not a folder whose clearing
       could hit other files (``refuse_to_clear``); the caller then clears it with ``clear_output_dir``.
     * otherwise a non-empty folder is refused.
+    * a real folder holding only what a failed start wrote (``failed_start``) counts as empty: the corrected
+      command needs no flag (the caller clears those files).
 
     Raises:
         RunDirError: one line naming the folder, the differing keys, and the fix.
@@ -210,7 +221,7 @@ def check_output_dir(cfg) -> dict[str, list[Any]]:
     if cfg.overwrite and not cfg.resume and (out.exists() or out.is_symlink()):
         refuse_to_clear(out)
         return {}
-    if not (out.is_dir() and any(out.iterdir())):
+    if not (out.is_dir() and any(out.iterdir())) or failed_start(out):
         return {}
     if not cfg.resume:
         if not is_run_dir(out):
@@ -229,7 +240,7 @@ def check_output_dir(cfg) -> dict[str, list[Any]]:
             f"--resume: {out} holds no {RECIPE_FILE}, so it is not an hf_ser run to continue; choose the folder of "
             "the run to resume as train.output_dir"
         )
-    changes = recipe_changes(stored, to_dict(cfg))
+    changes = recipe_changes(_with_defaults(stored), to_dict(cfg))
     refused = [k for k in changes if not _resumable(k)]
     if refused:
         listed = ", ".join(f"{k} ({changes[k][0]!r} -> {changes[k][1]!r})" for k in refused)
@@ -240,6 +251,36 @@ def check_output_dir(cfg) -> dict[str, list[Any]]:
         )
     # Flags and machine paths are not part of the record (metrics.json may be pushed).
     return {k: v for k, v in changes.items() if k not in ("resume", "overwrite", "train.output_dir", "data.cache_dir")}
+
+
+def _with_defaults(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored resolved recipe with the current schema's defaults filled in: a key added since it was written
+    (whose default keeps the old behaviour) is no change. A recipe the schema no longer reads is compared as
+    stored, so the differing keys are named."""
+    from hf_ser.config import RecipeConfig, check_schema, to_dict
+
+    try:
+        return to_dict(check_schema(RecipeConfig, stored))
+    except RecipeError:
+        return stored
+
+
+# What a run writes before its first training step: a start that fails (wrong corpus root, too few speakers)
+# leaves only these, and they never block the next start.
+START_FILES = frozenset({RECIPE_FILE, RUN_INFO_FILE, DATA_REPORT_FILE})
+
+
+def failed_start(out: Path) -> bool:
+    """Whether ``out`` is a real folder holding nothing but what a run writes before its first training step
+    (``START_FILES`` and fold manifests): no checkpoint, model, metrics or file of anyone else."""
+    if Path(out).is_symlink() or not Path(out).is_dir():
+        return False
+    files = [p.relative_to(out) for p in Path(out).rglob("*") if not p.is_dir()]
+    return bool(files) and all(
+        (len(rel.parts) == 1 and rel.name in START_FILES)
+        or (len(rel.parts) in (2, 3) and rel.parts[-2] == MANIFESTS_DIR and (len(rel.parts) == 2 or rel.parts[0].startswith("fold_")))
+        for rel in files
+    )
 
 
 def is_run_dir(path: str | Path) -> bool:

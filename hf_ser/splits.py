@@ -39,6 +39,10 @@ class SpeakerLeakError(ValueError):
     """A speaker-independent split has a speaker on two sides."""
 
 
+class TooFewSpeakersError(UserError, ValueError):
+    """The data has too few speakers for the protocol's folds or for a validation side."""
+
+
 class MissingSpeakersError(UserError, ValueError):
     """A protocol lists speakers the dataset does not have (pass ``strict=False`` to drop them)."""
 
@@ -245,7 +249,10 @@ def _speaker_kfold(table: _Table, *, protocol: str, num_folds: int | None = None
     k = 5 if num_folds is None else num_folds
     genders = _speaker_genders(table)
     if not 2 <= k <= len(genders):
-        raise ValueError(f"{protocol}: num_folds must be between 2 and the number of speakers ({len(genders)}), got {k}")
+        raise TooFewSpeakersError(
+            f"{protocol}: num_folds must be between 2 and the number of speakers ({len(genders)}), got {k}; set "
+            "data.protocol_options.num_folds, or use data.protocol: stratified_random (speaker-dependent)"
+        )
     # Deal corpus by corpus so that every fold of a mixed-corpus run gets speakers of every corpus.
     folds: list[list[str]] = [[] for _ in range(k)]
     rng = random.Random(seed)
@@ -337,6 +344,60 @@ def _msp_podcast_official(
             train_clips=tuple(sorted(sides["train"])),
         )
     ]
+
+
+# The ``split`` values the ``predefined`` protocol reads (case-insensitive) and the side each names.
+PREDEFINED_SIDES = {"train": "train", "valid": "valid", "validation": "valid", "dev": "valid", "test": "test"}
+
+
+class PredefinedSplitError(UserError, ValueError):
+    """The data's ``split`` column cannot be the train / valid / test partition the recipe asked for."""
+
+
+def _predefined(table: _Table, *, protocol: str, **_: Any) -> list[Fold]:
+    """One fold from the data's own ``split`` column; a clip without a recognised split stops the run (never lost)."""
+    sides: dict[str, list[str]] = {"train": [], "valid": [], "test": []}
+    other: dict[str, int] = defaultdict(int)
+    test_speakers: set[str] = set()
+    for key, spk, split in zip(table.clip_keys(), table.speaker_keys(), table.split):
+        side = PREDEFINED_SIDES.get(split.strip().lower())
+        if side is None:
+            other[split] += 1
+            continue
+        sides[side].append(key)
+        if side == "test":
+            test_speakers.add(spk)
+    if other:
+        named = ", ".join(f"{v!r} ({n} clips)" for v, n in sorted(other.items()))
+        raise PredefinedSplitError(
+            f"{protocol}: split values {named} are not one of {sorted(PREDEFINED_SIDES)}; set each clip's split "
+            "column to train, valid or test, or use data.protocol: speaker_kfold"
+        )
+    missing = [side for side in ("train", "test") if not sides[side]]
+    if missing:
+        raise PredefinedSplitError(
+            f"{protocol}: no clip has split {' or '.join(missing)}; give clips train and test (and valid) in the "
+            "split column, or use data.protocol: speaker_kfold"
+        )
+    return [
+        Fold(0, tuple(sorted(test_speakers)), protocol=protocol, speaker_independent=False,
+             test_clips=tuple(sorted(sides["test"])), valid_clips=tuple(sorted(sides["valid"])),
+             train_clips=tuple(sorted(sides["train"])))
+    ]
+
+
+def speaker_sharing(split: Split) -> str:
+    """In words, whether the split keeps speakers apart, as every report and the model card state it:
+    ``speakers unknown`` (no clip names its speaker), ``speaker-dependent split (speakers shared: N)`` (N known
+    speakers on both the training and the test side) or ``speaker-independent split (no speaker shared)``.
+    """
+    named = [k for side in (split.train_speakers, split.valid_speakers, split.test_speakers) for k in side]
+    if all(_is_unknown(k) for k in named):
+        return "speakers unknown"
+    shared = [k for k in set(split.train_speakers) & set(split.test_speakers) if not _is_unknown(k)]
+    if shared:
+        return f"speaker-dependent split (speakers shared: {len(shared)})"
+    return "speaker-independent split (no speaker shared)"
 
 
 def _emobox_lists(corpus: str) -> FoldMaker:
@@ -560,6 +621,16 @@ PROTOCOLS: dict[str, Protocol] = {
             ("test_fraction", "test_speakers", "valid_speakers"),
         ),
         Protocol(
+            "predefined",
+            None,
+            "your own partition: one fold from the data's split column (train, valid / dev / validation, test; "
+            "case-insensitive); no validation clips -> validation drawn from train; speakers are not leak-checked, "
+            "every report says how many the split shares",
+            "hf_ser generic protocol (the manifest's or audiofolder's split column)",
+            False,
+            _predefined,
+        ),
+        Protocol(
             "stratified_random",
             None,
             "speaker-DEPENDENT: one fold, a seeded, per-label stratified test_fraction (default 25 %) of clips; the "
@@ -709,9 +780,10 @@ def _draw_speakers(
 ) -> set[str]:
     candidates = sorted(set(keys))
     if len(candidates) < 2:
-        raise ValueError(
+        raise TooFewSpeakersError(
             f"{fold.protocol} fold {fold.index}: {len(candidates)} training speaker(s) left, cannot draw validation "
-            "speakers; pass valid_fraction=0 or use a protocol that fixes validation speakers"
+            "speakers; set data.valid_fraction=0 (with data.selection_split=none), add speakers, or use a protocol "
+            "that fixes the split (data.protocol: predefined with a split column, or stratified_random)"
         )
     count = min(len(candidates) - 1, max(1, round(fraction * len(candidates))))
     return _gender_balanced_sample(candidates, genders, count, rng)

@@ -101,6 +101,8 @@ def stock_form_refusal(config) -> str | None:
                 "layers='weighted' on a stable-layer-norm backbone: the installed transformers weighs the last "
                 "hidden state before the final layer norm, hf_ser after it (as transformers 4 did)"
             )
+    if getattr(config, "text_config", None) is not None:
+        return "a speech+text model: the stock audio-classification classes have no transcript encoder"
     if getattr(config, "adapter", None):
         return "its LoRA adapters are not merged: save it with save_pretrained() (merges by default)"
     return None
@@ -164,7 +166,7 @@ def export_transformers(model_dir: str | Path, out_dir: str | Path) -> StockExpo
     Raises:
         StockFormRefused: the head has no exact stock form (nothing written; the message says why).
         StockExportError: the logit check failed (nothing written).
-        ForeignCodeError: the folder ships code that differs from the installed hf_ser's.
+        ForeignCodeError: the folder needs code for a model type the installed hf_ser does not provide.
     """
     from transformers import AutoConfig
 

@@ -26,7 +26,7 @@ from accelerate.utils import set_seed
 
 from hf_ser.acceleration import accelerator_kwargs
 from hf_ser.augment.align import compute_alignments
-from hf_ser.config import RecipeConfig, add_recipe_arguments, recipe_from_args, to_dict
+from hf_ser.config import RecipeConfig, add_recipe_arguments, fold_numbers, recipe_from_args, to_dict
 from hf_ser.data.prepare import prepare_corpora
 from hf_ser.data.store import default_cache_root
 from hf_ser.errors import RecipeError
@@ -39,6 +39,7 @@ from hf_ser.run_dir import (
     RUN_INFO_FILE,
     check_output_dir,
     clear_output_dir,
+    failed_start,
     fold_dir,
     run_info,
     tracker_dirs,
@@ -108,7 +109,8 @@ def run(cfg: RecipeConfig, *, callbacks: Sequence[Callback] = ()) -> dict[str, A
     set_seed(cfg.train.seed)
     _refuse_target_as_training(cfg)
     if accelerator.is_main_process:
-        if cfg.overwrite and not cfg.resume and run_dir.is_dir():
+        if run_dir.is_dir() and ((cfg.overwrite and not cfg.resume) or failed_start(run_dir)):
+            # --overwrite, or what a failed start left (hf_ser's own start files only)
             clear_output_dir(run_dir, extra=tracker_dirs(cfg))
         run_dir.mkdir(parents=True, exist_ok=True)
         if not (cfg.resume and (run_dir / RECIPE_FILE).is_file()):  # a resumed run keeps its recipe
@@ -134,8 +136,19 @@ def run(cfg: RecipeConfig, *, callbacks: Sequence[Callback] = ()) -> dict[str, A
         )
         for spec in cfg.data.eval_corpora
     }
+    transcripts = None
+    if cfg.data.transcripts is not None:
+        # Every process fills the same cache files (atomic writes); later runs read them.
+        from hf_ser.data.transcripts import fill_transcripts
+
+        root = cfg.data.cache_dir or default_cache_root()
+        progress = accelerator.is_main_process
+        transcripts = {"train": fill_transcripts(data, cfg.data.transcripts.asr, root, progress=progress)}
+        transcripts.update({n: fill_transcripts(t, cfg.data.transcripts.asr, root, progress=False) for n, t in targets.items()})
     if accelerator.is_main_process:
         report = {"train": data.report(), "targets": {n: t.report() for n, t in targets.items()}}
+        if transcripts is not None:
+            report["transcripts"] = transcripts
         write_json(run_dir / DATA_REPORT_FILE, report)
         write_json(run_dir / RUN_INFO_FILE, run_info(cfg, data.fingerprint(), accelerator.num_processes))
 
@@ -206,10 +219,10 @@ def _select_folds(spec: str, folds: list[Fold]) -> list[Fold]:
     On a partial corpus ``make_folds`` omits folds without test data, so positions and protocol numbers differ;
     every directory, table and warning uses the protocol's number.
     """
-    if spec == "all":
+    chosen = fold_numbers(spec)
+    if chosen is None:
         return list(folds)
     by_index = {fold.index: fold for fold in folds}
-    chosen = [int(x) for x in str(spec).split(",") if x.strip() != ""]
     bad = [k for k in chosen if k not in by_index]
     if bad:
         raise RecipeError(

@@ -1,7 +1,7 @@
-"""``validate_recipe(cfg)``: the whole recipe checked against the registries before any audio is touched.
+"""``validate_recipe(cfg)``: what the recipe schema cannot say, checked before any audio is touched.
 
-``load_recipe`` checks the schema (keys and types of the typed sections); this module checks what the schema
-cannot see, so that a typo costs a second and not a full decode of every corpus:
+``load_recipe`` checks the schema (``hf_ser.config``: keys, types, choices, ranges); this module checks the
+rest, so that a typo costs a second and not a full decode of every corpus:
 
 * every registry name resolves (corpus, protocol, label set, ``model.kind``, pooling, augmentation, aligner),
   and the error lists the valid names;
@@ -9,9 +9,11 @@ cannot see, so that a typo costs a second and not a full decode of every corpus:
   (``inspect.signature(builder).bind``, as torchtune's ``config/_validate.py``): ``data.protocol_options`` ->
   the protocol's fold maker, each ``data.augment`` entry -> its augmentation builder, ``data.alignment`` -> the
   aligner, ``model.pooling_kwargs`` -> the pooling class, ``model.options`` -> the baseline encoder, a corpus's
-  ``options`` -> its loader. An unknown key is named with the valid ones; a value whose type does not fit the
-  builder's annotation is named too;
-* every number is in range (``RANGES``; a test fails when a numeric recipe key has no rule);
+  ``options`` -> its loader. An unknown key is named with the valid ones; each value is checked against the
+  builder's own type hint by the schema library (pydantic), and against ``OPTION_RULES`` where an option
+  shared by every builder has a range;
+* rules across fields (validation speakers for selection, options of the other model kind, the backbone's
+  depth and family);
 * the label set leaves at least two classes (from the corpora's declared labels; nothing is decoded).
 
 All problems are collected and raised together as one ``RecipeError``.
@@ -19,99 +21,27 @@ All problems are collected and raised together as one ``RecipeError``.
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import inspect
-import math
+import typing
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import Field, TypeAdapter, ValidationError
 
 from hf_ser.errors import RecipeError
+from hf_ser.schema_types import problem_line
 
 if TYPE_CHECKING:
     from hf_ser.config import CorpusSpec, RecipeConfig
 
 
-# ------------------------------------------------------------------------------------------------ ranges
-@dataclass(frozen=True)
-class Range:
-    """Allowed values of a number: ``low``/``high`` bounds (None: unbounded), each open or closed."""
-
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False
-    high_open: bool = False
-
-    def __contains__(self, value: float) -> bool:
-        if isinstance(value, float) and math.isnan(value):
-            return False
-        if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
-            return False
-        return not (self.high is not None and (value > self.high or (self.high_open and value == self.high)))
-
-    def __str__(self) -> str:
-        if self.high is None:
-            return f"{'>' if self.low_open else '>='} {_num(self.low)}"
-        if self.low is None:
-            return f"{'<' if self.high_open else '<='} {_num(self.high)}"
-        return f"{'(' if self.low_open else '['}{_num(self.low)}, {_num(self.high)}{')' if self.high_open else ']'}"
-
-
-def _num(x: float | None) -> str:
-    return str(int(x)) if x is not None and float(x).is_integer() else str(x)
-
-
-POSITIVE = Range(0, None, low_open=True)
-AT_LEAST_1 = Range(1)
-NON_NEGATIVE = Range(0)
-FRACTION_OPEN = Range(0, 1, low_open=True, high_open=True)  # (0, 1)
-PROBABILITY = Range(0, 1)  # [0, 1]
-BELOW_ONE = Range(0, 1, high_open=True)  # [0, 1)
-
-# Every numeric key of the recipe schema (``hf_ser.config``) -> its allowed values. A ``None`` value (where
-# the schema allows it) means "not set" and is never range-checked. tests/test_validate.py fails when a
-# numeric field has no entry here: a new field needs its rule.
-RANGES: dict[str, Range] = {
-    "data.valid_fraction": BELOW_ONE,  # 0 only with selection_split: test or none (checked in _check_data)
-    "data.max_duration_s": POSITIVE,
-    "data.max_file_s": POSITIVE,
-    "model.num_frozen_layers": NON_NEGATIVE,
-    "model.layers": AT_LEAST_1,
-    "model.head_hidden_size": AT_LEAST_1,
-    "model.dropout": BELOW_ONE,
-    "model.label_smoothing": BELOW_ONE,
-    "model.regression_loss_weight": NON_NEGATIVE,
-    "model.focal_gamma": NON_NEGATIVE,  # 0: weighted cross-entropy
-    "model.layerdrop": BELOW_ONE,
-    "model.mask_time_prob": PROBABILITY,
-    "train.epochs": AT_LEAST_1,
-    "train.max_steps": AT_LEAST_1,
-    "train.batch_size": AT_LEAST_1,
-    "train.max_batch_audio_s": POSITIVE,
-    "train.grad_accum_steps": AT_LEAST_1,
-    "train.lr": POSITIVE,
-    "train.head_lr": POSITIVE,
-    "train.weight_decay": NON_NEGATIVE,
-    "train.warmup_ratio": BELOW_ONE,
-    "train.max_grad_norm": NON_NEGATIVE,  # 0: no clipping
-    "train.seed": NON_NEGATIVE,
-    "train.eval_every_n_steps": AT_LEAST_1,
-    "train.early_stopping_patience": AT_LEAST_1,
-    "train.ema_decay": FRACTION_OPEN,  # (0, 1): 0 would be no average, 1 would never move
-    "train.checkpoint_every_n_steps": AT_LEAST_1,
-    "train.keep_checkpoints": AT_LEAST_1,
-    "train.frozen_cache_mb": NON_NEGATIVE,  # 0: off
-    "train.num_workers": NON_NEGATIVE,
-    "train.log_every_n_steps": AT_LEAST_1,
-}
-
-# Numeric options inside the free-form dicts that every builder shares a meaning for.
-OPTION_RANGES: dict[str, Range] = {
-    "data.protocol_options.num_folds": Range(2),
-    "data.protocol_options.test_fraction": FRACTION_OPEN,
-    "data.augment[].p": PROBABILITY,
+# Options inside the free-form dicts that every builder shares a meaning (and a range) for.
+OPTION_RULES: dict[str, Any] = {
+    "data.protocol_options.num_folds": Annotated[int, Field(ge=2)],
+    "data.protocol_options.test_fraction": Annotated[float, Field(gt=0, lt=1)],
+    "data.augment[].p": Annotated[float, Field(ge=0, le=1)],
 }
 
 DIMENSIONS = ("valence", "arousal", "dominance")
@@ -124,50 +54,22 @@ def validate_recipe(cfg: RecipeConfig) -> None:
         RecipeError: every problem found, one per line, each naming the recipe key (and the valid choices).
     """
     errors: list[str] = []
-    _check_ranges(cfg, "", errors)
     _check_data(cfg, errors)
     _check_model(cfg, errors)
-    _check_folds(cfg.folds, errors)
     if len(errors) == 1:
         raise RecipeError(errors[0])
     if errors:
         raise RecipeError(f"{len(errors)} problems in the recipe:\n  " + "\n  ".join(errors))
 
 
-def numeric_keys(cls: type, prefix: str = "") -> list[str]:
-    """Dotted names of every int/float field of a schema dataclass, recursively (what ``RANGES`` must cover)."""
-    import typing
-
-    out = []
-    hints = typing.get_type_hints(cls)
-    for f in dataclasses.fields(cls):
-        tp = hints[f.name]
-        key = f"{prefix}{f.name}"
-        if dataclasses.is_dataclass(tp):
-            out += numeric_keys(tp, key + ".")
-        elif {int, float} & set(typing.get_args(tp) or (tp,)):
-            out.append(key)
-    return out
-
-
-def _check_ranges(node: Any, prefix: str, errors: list[str]) -> None:
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
-        key = f"{prefix}{f.name}"
-        if dataclasses.is_dataclass(value):
-            _check_ranges(value, key + ".", errors)
-        elif key in RANGES and _is_number(value) and value not in RANGES[key]:
-            errors.append(f"{key}={value!r} is out of range; allowed: {RANGES[key]}")
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _check_value(key: str, value: Any, errors: list[str], rule_key: str | None = None) -> None:
-    rule = OPTION_RANGES.get(rule_key or key)
-    if rule is not None and _is_number(value) and value not in rule:
-        errors.append(f"{key}={value!r} is out of range; allowed: {rule}")
+    rule = OPTION_RULES.get(rule_key or key)
+    if rule is None:
+        return
+    try:
+        _adapter(rule).validate_python(value)
+    except ValidationError as e:
+        errors.append(problem_line(key, e.errors()))
 
 
 # ------------------------------------------------------------------------------------------------ data
@@ -191,6 +93,21 @@ def _check_data(cfg: RecipeConfig, errors: list[str]) -> None:
         _check_two_classes(cfg, label_mapping, CORPORA, errors)
     _check_protocol(cfg, errors)
     _check_augment(cfg, errors)
+    _check_transcripts(cfg, errors)
+
+
+def _check_transcripts(cfg: RecipeConfig, errors: list[str]) -> None:
+    """``data.transcripts``: a Whisper recogniser, for a speech + text model."""
+    from hf_ser.models.shapes import BACKBONE_SHAPES, SHAPE_PREFIX
+
+    spec = cfg.data.transcripts
+    if spec is None:
+        return
+    if not cfg.model.text_encoder:
+        errors.append("data.transcripts: ASR transcripts feed a speech + text model; set model.text_encoder or drop data.transcripts")
+    whisper = sorted(SHAPE_PREFIX + k for k in BACKBONE_SHAPES if "whisper" in k)
+    if spec.asr.startswith(SHAPE_PREFIX) and spec.asr not in whisper:
+        errors.append(f"data.transcripts.asr: {spec.asr!r} is not a Whisper shape; valid: {whisper} or a Whisper checkpoint name")
 
 
 def _check_corpus(where: str, spec: CorpusSpec, corpora: Mapping[str, Any], errors: list[str]) -> None:
@@ -251,9 +168,7 @@ def _check_protocol(cfg: RecipeConfig, errors: list[str]) -> None:
         errors.append(
             f"data.protocol_options: unknown option {unknown[0]!r} for protocol {data.protocol!r}; valid: {sorted(allowed)}"
         )
-    types = _annotations(protocol.make)
-    types.setdefault("num_folds", "int | None")
-    types.setdefault("strict", "bool")
+    types: dict[str, Any] = {"num_folds": int | None, "strict": bool, **_type_hints(protocol.make)}
     for key, value in data.protocol_options.items():
         if key in allowed:
             _check_type(f"data.protocol_options.{key}", value, types.get(key), errors)
@@ -275,9 +190,7 @@ def _check_augment(cfg: RecipeConfig, errors: list[str]) -> None:
             errors.append(f"{where}.name: unknown augmentation {name!r}; valid: {sorted(AUGMENTATIONS)}")
             continue
         if "p" in options:
-            p = options.pop("p")
-            _check_type(f"{where}.p", p, "float", errors)
-            _check_value(f"{where}.p", p, errors, rule_key="data.augment[].p")
+            _check_value(f"{where}.p", options.pop("p"), errors, rule_key="data.augment[].p")
         if name == "word_swap" and i != 0:
             errors.append(f"{where}: word_swap must be the first augmentation (its word spans refer to the stored clip)")
         _bind(f"{where} ({name})", AUGMENTATIONS[name], options, errors, skip=("train_rows", "get_wave", "alignments", "sample_rate"))
@@ -299,26 +212,28 @@ def _check_alignment(alignment: Mapping[str, Any], needed: bool, errors: list[st
         errors.append(f"data.alignment.aligner: unknown aligner {name!r}; valid: {sorted(ALIGNERS)}")
         return
     if "min_score" in options:
-        _check_type("data.alignment.min_score", options.pop("min_score"), "float | None", errors)
+        _check_type("data.alignment.min_score", options.pop("min_score"), float | None, errors)
     _bind(f"data.alignment ({name})", ALIGNERS[name], options, errors, extra=("aligner", "min_score"))
 
 
 # ------------------------------------------------------------------------------------------------ model
 def _check_model(cfg: RecipeConfig, errors: list[str]) -> None:
-    from hf_ser.model_kinds import MODEL_KINDS
+    from hf_ser.model_kinds import MODEL_KINDS, foreign_options, kinds_taking
 
     m = cfg.model
     if m.kind not in MODEL_KINDS:
         errors.append(f"model.kind: unknown model kind {m.kind!r}; valid: {sorted(MODEL_KINDS)}")
         return
+    for name in foreign_options(m):  # refused, never dropped: the user asked for something this kind lacks
+        takers = kinds_taking(name)
+        errors.append(
+            f"model.{name}={getattr(m, name)!r}: an option of model.kind {', '.join(takers)} only; kind {m.kind!r} "
+            f"does not take it (remove it, or use a kind that does)"
+        )
     if m.task != "classification":
         bad = [d for d in m.dims if d not in DIMENSIONS]
         if not m.dims or bad:
             errors.append(f"model.dims={list(m.dims)!r}: task={m.task!r} needs dimensions from {list(DIMENSIONS)}")
-    if isinstance(m.layers, str) and m.layers not in ("last", "weighted"):
-        errors.append(f"model.layers={m.layers!r}: valid: 'last', 'weighted' or a layer number >= 1")
-    if m.class_weights not in (None, "balanced"):
-        errors.append(f"model.class_weights={m.class_weights!r}: valid: null or 'balanced'")
     if m.kind == "wav2vec2":
         from hf_ser.models.pooling import POOLING
 
@@ -328,15 +243,34 @@ def _check_model(cfg: RecipeConfig, errors: list[str]) -> None:
             cls = POOLING[m.pooling]
             first = next(iter(inspect.signature(cls).parameters))  # the frame width, given by the model
             _bind(f"model.pooling_kwargs ({m.pooling})", cls, m.pooling_kwargs, errors, skip=(first,))
-        if m.options:
-            errors.append(f"model.options: {sorted(m.options)} are options of the baselines; kind 'wav2vec2' takes none")
         _check_backbone_options(m, errors)
+        _check_text_encoder(cfg, errors)
     else:
         from hf_ser.baselines import BASELINES
 
         _bind(f"model.options ({m.kind})", BASELINES[m.kind], m.options, errors)
-        if m.adapter is not None:
-            errors.append(f"model.adapter: adapters need a transformer backbone (model.kind: wav2vec2), not {m.kind!r}")
+
+
+def _check_text_encoder(cfg: RecipeConfig, errors: list[str]) -> None:
+    """A speech + text model: a known text shape, frozen layers within its depth, and no frozen-output cache."""
+    from hf_ser.models.shapes import SHAPE_PREFIX, TEXT_SHAPES, text_shape_config
+
+    m = cfg.model
+    if not m.text_encoder:
+        return
+    if cfg.train.frozen_cache_mb:
+        errors.append(
+            f"train.frozen_cache_mb={cfg.train.frozen_cache_mb!r}: the frozen-output cache does not carry transcripts, "
+            "so a speech + text model (model.text_encoder) cannot use it; set train.frozen_cache_mb: 0"
+        )
+    if not m.text_encoder.startswith(SHAPE_PREFIX):
+        return
+    if m.text_encoder.removeprefix(SHAPE_PREFIX) not in TEXT_SHAPES:
+        errors.append(f"model.text_encoder: unknown text shape {m.text_encoder!r}; valid: {[SHAPE_PREFIX + k for k in sorted(TEXT_SHAPES)]}")
+        return
+    depth = text_shape_config(m.text_encoder).num_hidden_layers
+    if m.text_num_frozen_layers is not None and m.text_num_frozen_layers > depth:
+        errors.append(f"model.text_num_frozen_layers={m.text_num_frozen_layers} > {m.text_encoder}'s depth {depth}")
 
 
 def _local_backbone_config(backbone: str) -> Any:
@@ -359,11 +293,19 @@ def _check_backbone_options(m: Any, errors: list[str]) -> None:
     """Options that depend on the backbone family: Whisper has no SpecAugment; the adapter settings resolve
     (``hf_ser.models.adapter_layers.resolve_adapter``) against the backbone's depth and the freezing cut."""
     from hf_ser.models.adapter_layers import resolve_adapter
+    from hf_ser.models.whisper_encoder import spec_augment_problem
 
     config = _local_backbone_config(m.backbone)
     model_type = getattr(config, "model_type", "")
-    if model_type == "whisper" and m.mask_time_prob:
-        errors.append(f"model.mask_time_prob={m.mask_time_prob}: SpecAugment is not available for Whisper backbones; set it to null or 0")
+    depth_known = getattr(config, "num_hidden_layers", None)
+    if isinstance(depth_known, int) and m.num_frozen_layers > depth_known:
+        errors.append(
+            f"model.num_frozen_layers={m.num_frozen_layers}: the backbone {m.backbone} has {depth_known} transformer "
+            f"layers; use 0..{depth_known}"
+        )
+    problem = spec_augment_problem(model_type, m.mask_time_prob)
+    if problem:
+        errors.append(f"model.{problem}")
     if m.adapter is None:
         return
     settings = dataclasses.asdict(m.adapter)
@@ -380,14 +322,6 @@ def _check_backbone_options(m: Any, errors: list[str]) -> None:
         resolve_adapter(settings, model_type=model_type, depth=depth, num_frozen_layers=m.num_frozen_layers)
     except ValueError as e:
         errors.append(f"model.{e}")
-
-
-def _check_folds(folds: str, errors: list[str]) -> None:
-    if folds == "all":
-        return
-    parts = [p.strip() for p in str(folds).split(",")]
-    if not parts or not all(p.isdigit() for p in parts):
-        errors.append(f"folds={folds!r}: valid: 'all', a fold index such as 0, or a list such as 0,3")
 
 
 # ------------------------------------------------------------------------------------------------ binding
@@ -415,15 +349,15 @@ def _bind(
             _check_type(f"{where.split(' ')[0]}.{key}", value, types.get(key), errors)
 
 
-def _parameters(builder: Callable[..., Any], skip: set[str]) -> tuple[list[str], dict[str, str]]:
-    """Keyword-passable parameter names of ``builder`` (following ``**kwargs`` forwarding) and their annotations."""
+def _parameters(builder: Callable[..., Any], skip: set[str]) -> tuple[list[str], dict[str, Any]]:
+    """Keyword-passable parameter names of ``builder`` (following ``**kwargs`` forwarding) and their type hints."""
     target = builder.__init__ if inspect.isclass(builder) else builder
     signature = inspect.signature(builder)
     names = [
         n for n, p in signature.parameters.items()
         if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and n not in skip
     ]
-    types = {n: a for n, a in _annotations(target).items() if n in names}
+    types = {n: a for n, a in _type_hints(target).items() if n in names}
     if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
         forwarded = _return_class(builder)
         if forwarded is not None:
@@ -434,81 +368,50 @@ def _parameters(builder: Callable[..., Any], skip: set[str]) -> tuple[list[str],
 
 
 def _return_class(fn: Callable[..., Any]) -> type | None:
-    ret = inspect.signature(fn).return_annotation
-    if isinstance(ret, str):
-        ret = getattr(fn, "__globals__", {}).get(ret)
+    ret = _type_hints(fn).get("return")
     return ret if inspect.isclass(ret) else None
 
 
-def _annotations(fn: Callable[..., Any]) -> dict[str, str]:
-    """Parameter annotations as source strings (``from __future__ import annotations`` keeps them so)."""
+def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    """``fn``'s resolved type hints; a hint that cannot be resolved here (a name imported only for type
+    checkers) is left out, so its parameter's values go unchecked rather than wrongly refused."""
     try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return {}
+        return typing.get_type_hints(fn)
+    except Exception:  # noqa: BLE001 (any unresolvable name): resolve the hints one by one
+        pass
     out = {}
-    for name, p in params.items():
-        if p.annotation is not p.empty:
-            out[name] = p.annotation if isinstance(p.annotation, str) else getattr(p.annotation, "__name__", "")
+    for name, hint in getattr(fn, "__annotations__", {}).items():
+        try:
+            out[name] = typing.get_type_hints(_Single(hint, fn))["x"]
+        except Exception:  # noqa: BLE001
+            continue
     return out
 
 
-def _check_type(key: str, value: Any, annotation: str | None, errors: list[str]) -> None:
-    if not annotation:
+class _Single:
+    """A stand-in with one annotation, so ``typing.get_type_hints`` resolves it in ``fn``'s module."""
+
+    def __init__(self, hint: Any, fn: Callable[..., Any]) -> None:
+        self.__annotations__ = {"x": hint}
+        self.__globals__ = getattr(fn, "__globals__", {})
+
+
+def _check_type(key: str, value: Any, hint: Any, errors: list[str]) -> None:
+    """Check ``value`` against a type hint with the schema library (the message names the expected type)."""
+    if hint is None:
         return
     try:
-        tree = ast.parse(annotation, mode="eval").body
-    except SyntaxError:
+        _adapter(hint).validate_python(value)
+    except ValidationError as e:
+        reason = e.errors()[0]["msg"]
+        errors.append(f"{key}={value!r} has the wrong type or value; expected {_hint_name(hint)} ({reason[:1].lower()}{reason[1:]})")
+    except Exception:  # noqa: BLE001 (a hint pydantic cannot check, e.g. a callable): unchecked
         return
-    if _fits(value, tree) is False:
-        errors.append(f"{key}={value!r} has the wrong type; expected {annotation}")
 
 
-_SEQUENCES = {"list", "tuple", "Sequence", "Iterable", "Collection"}
-_MAPPINGS = {"dict", "Mapping", "MutableMapping"}
+def _adapter(hint: Any) -> TypeAdapter:
+    return TypeAdapter(hint)
 
 
-def _fits(value: Any, node: ast.expr) -> bool | None:
-    """Does ``value`` fit the annotation ``node``? None when the annotation is beyond this small checker."""
-    if isinstance(node, ast.Constant) and node.value is None:
-        return value is None
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        left, right = _fits(value, node.left), _fits(value, node.right)
-        return True if True in (left, right) else (None if None in (left, right) else False)
-    if isinstance(node, ast.Attribute):
-        node = ast.Name(node.attr)
-    if isinstance(node, ast.Name):
-        simple = {
-            "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-            "float": _is_number,
-            "bool": lambda v: isinstance(v, bool),
-            "str": lambda v: isinstance(v, str),
-            "Path": lambda v: isinstance(v, str),
-        }
-        if node.id in simple:
-            return simple[node.id](value)
-        if node.id in _SEQUENCES:
-            return isinstance(value, (list, tuple))
-        if node.id in _MAPPINGS:
-            return isinstance(value, dict)
-        return None
-    if isinstance(node, ast.Subscript):
-        head = node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", "")
-        args = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        if head == "Literal":
-            try:
-                return value in [ast.literal_eval(a) for a in args]
-            except ValueError:
-                return None
-        if head in ("Optional", "Union"):
-            results = [_fits(value, a) for a in args] + ([value is None] if head == "Optional" else [])
-            return True if True in results else (None if None in results else False)
-        if head in _SEQUENCES:
-            if not isinstance(value, (list, tuple)):
-                return False
-            # tuple[int, ...] and list[int] both check every element against the first argument.
-            results = [_fits(v, args[0]) for v in value]
-            return False if False in results else (None if None in results else True)
-        if head in _MAPPINGS:
-            return isinstance(value, dict)
-    return None
+def _hint_name(hint: Any) -> str:
+    return str(hint).replace("typing.", "").replace("collections.abc.", "") if not inspect.isclass(hint) else hint.__name__

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Build the hf_ser image with buildah from a locally made Debian base (no registry pull), then train the demo
-# recipe inside it and print the run's metrics. For machines without a Docker engine or registry access.
+# recipe inside it, copy the run folder out of the container and print the run's metrics. For machines
+# without a Docker engine or registry access.
 #
 #   sudo scripts/container_demo.sh [RECIPE] [key=value ...]
 #
+# RUN_DIR (default runs/container_demo) receives the run folder; it must not exist or be empty.
 # Environment: MIRROR (Debian mirror for debootstrap; default: the first one in /etc/apt/sources.list*),
 # BASE_IMAGE (default localhost/hf-ser-base:bookworm, built once), IMAGE (default localhost/hf-ser:dev),
 # CA_BUNDLE (host CA file mounted into the build for pip; default /etc/ssl/certs/ca-certificates.crt).
@@ -16,7 +18,14 @@ shift || true
 BASE_IMAGE="${BASE_IMAGE:-localhost/hf-ser-base:bookworm}"
 IMAGE="${IMAGE:-localhost/hf-ser:dev}"
 CA_BUNDLE="${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
+RUN_DIR="${RUN_DIR:-runs/container_demo}"
 log() { echo "[container_demo $(date +%H:%M:%S)] $*" >&2; }
+
+# Checked before the (long) build: the run is copied into RUN_DIR, which must hold nothing to overwrite.
+if [ -n "$(ls -A "$RUN_DIR" 2>/dev/null)" ]; then
+  echo "container_demo: $RUN_DIR is not empty; set RUN_DIR=<new folder> or move it away" >&2
+  exit 2
+fi
 
 if [ -z "${MIRROR:-}" ]; then
   # deb822 (URIs: ...) or one-line (deb URL suite ...) sources; first Debian main archive wins.
@@ -63,7 +72,10 @@ if ! run_in test -f "$RECIPE"; then
   exit 0
 fi
 log "training $RECIPE inside the container (CPU)"
-out=/tmp/hf_ser_demo_run
+out=/app/runs/container_demo
 run_in accelerate launch --cpu --num_processes 1 hf_ser/train.py "$RECIPE" "train.output_dir=$out" "$@" >&2
-log "metrics of the run:"
-run_in sh -c "find $out -name metrics.json | sort | head -n 1 | xargs cat"
+# The container is removed on exit: the run folder is copied out first, as the runtime user wrote it.
+mkdir -p "$RUN_DIR"
+run_in tar -C "$out" -cf - . | tar -C "$RUN_DIR" -xf -
+log "run folder copied to $RUN_DIR; metrics of the run:"
+cat "$RUN_DIR/metrics.json"

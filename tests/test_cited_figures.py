@@ -43,8 +43,10 @@ def header(text: str) -> list[str]:
     return lines
 
 
-def citation_problems(lines: list[str]) -> list[str]:
-    """What is wrong with the cited figures of a recipe header (empty: nothing)."""
+def citation_problems(lines: list[str], recipe_modality: str | None = None) -> list[str]:
+    """What is wrong with the cited figures of a recipe header (empty: nothing). With ``recipe_modality``, a
+    figure of another modality must say the recipe is ``different`` (a recipe is compared only with figures of
+    its own modality)."""
     problems: list[str] = []
     block: dict[str, str] | None = None
     title = ""
@@ -61,6 +63,9 @@ def citation_problems(lines: list[str]) -> list[str]:
         verdict = block.get("this recipe", "")
         if verdict and not verdict.startswith(VERDICTS):
             problems.append(f"cited figure {title!r}: 'this recipe' must say {' / '.join(VERDICTS)} protocol")
+        figure_modality = next((m for m in MODALITIES if modality.startswith(m)), None)
+        if recipe_modality and figure_modality and figure_modality != recipe_modality and not verdict.startswith("different"):
+            problems.append(f"cited figure {title!r} is {figure_modality}, the recipe {recipe_modality}: say 'different'")
 
     field = None
     for line in lines:
@@ -90,7 +95,24 @@ def _recipes() -> list[Path]:
 
 @pytest.mark.parametrize("path", _recipes(), ids=lambda p: str(p.relative_to(RECIPES)))
 def test_recipe_headers_cite_figures_with_their_provenance(path):
-    assert citation_problems(header(path.read_text(encoding="utf-8"))) == []
+    from hf_ser.config import load_recipe
+    from hf_ser.modality import model_modality
+
+    modality = model_modality(load_recipe(path).model) if path.name != "base.yaml" else None
+    assert citation_problems(header(path.read_text(encoding="utf-8")), modality) == []
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in RECIPES.rglob("*.yaml") if p.parts[-2] != "accelerate" and "matrix" not in p.name],
+    ids=lambda p: str(p.relative_to(RECIPES)),
+)
+def test_every_training_recipe_header_states_its_modality(path):
+    from hf_ser.config import load_recipe
+    from hf_ser.modality import model_modality
+
+    modality = model_modality(load_recipe(path).model) if path.name != "base.yaml" else "speech"
+    stated = [line.removeprefix("# Modality: ").split()[0] for line in header(path.read_text()) if line.startswith("# Modality: ")]
+    assert stated == [modality]
 
 
 def test_a_header_citing_a_figure_badly_fails():
@@ -111,6 +133,8 @@ def test_a_header_citing_a_figure_badly_fails():
     assert citation_problems(no_modality) == ["cited figure '69.47 % UA' lacks modality"]
     vague = [line.replace("modality: speech", "modality: audio") for line in good]
     assert "modality must start with one of" in citation_problems(vague)[0]
+    assert citation_problems(good, "speech") == []
+    assert "the recipe speech+text: say 'different'" in citation_problems(good, "speech+text")[0]
     unsaid = [line.replace("this recipe: same folds", "this recipe: see above") for line in good]
     assert "'this recipe' must say" in citation_problems(unsaid)[0]
     # Not figures: a validation fraction, a version, a learning rate.

@@ -45,6 +45,7 @@ def test_train_help_points_to_the_recipe_list(tmp_path):
         (["-m", "hf_ser.cli", "train", str(DEMO), "data.protocol=nope"], "unknown fold protocol 'nope'", "recipe"),
         (["-m", "hf_ser.train", str(DEMO), "data.augment=[{name: noise, snrdb: 3}]"], "'snrdb'", "recipe"),
         (["-m", "hf_ser.cli", "train", "missing.yaml"], "does not exist", "check the path"),
+        (["-m", "hf_ser.cli", "train", str(DEMO), "train.lr_rate=1"], "did you mean 'train.lr'?", "recipe"),
         (["-m", "hf_ser.train", str(DEMO), "model.pooling_kwargs={eps:"], "not valid YAML", "recipe"),
         (["-m", "hf_ser.cli", "corpora", "inspect", "ravdess", "no/such/folder"], "does not exist", "corpora inspect"),
     ],

@@ -77,7 +77,10 @@ def test_every_recipe_loads(path):
 def test_override_indexes_lists(tmp_path):
     path = _write(tmp_path, "data: {corpora: [{name: ravdess, root: a}, {name: emodb, root: b}]}\n")
     cfg = load_recipe(path, ["data.corpora.1.root=/data/EmoDB"])
-    assert [c.root for c in cfg.data.corpora] == ["a", "/data/EmoDB"]
+    # a relative root in the file is relative to the file's folder; an override's path is kept as typed
+    assert [c.root for c in cfg.data.corpora] == [str(path.parent.resolve() / "a"), "/data/EmoDB"]
+    cfg = load_recipe(path, ["data.corpora.1.root=rel/EmoDB"])
+    assert cfg.data.corpora[1].root == "rel/EmoDB"
     with pytest.raises(RecipeError, match="index"):
         load_recipe(path, ["data.corpora.5.root=x"])
 

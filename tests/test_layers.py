@@ -16,9 +16,9 @@ PACKAGE = Path(__file__).parents[1] / "hf_ser"
 # Lowest first. A module may import modules of its own layer or of a lower one; hf_ser.<component> is the
 # first part after ``hf_ser.`` (a top-level module or a subpackage).
 LAYERS: list[tuple[str, set[str]]] = [
-    ("foundation", {"", "errors", "fsutil", "audio", "metrics", "demo_data", "auto_classes"}),
-    ("library", {"corpora", "splits", "emobox", "augment", "models", "baselines"}),
-    ("recipe", {"config", "validate", "model_kinds"}),
+    ("foundation", {"", "errors", "fsutil", "audio", "metrics", "demo_data", "auto_classes", "schema_types", "modality"}),
+    ("library", {"corpora", "splits", "emobox", "augment", "models", "baselines", "model_options", "saved_format"}),
+    ("recipe", {"config", "validate", "model_kinds", "recipe_schema"}),
     ("pipeline", {"data", "training", "evaluation", "reporting", "run_dir", "acceleration"}),
     ("entry", {"train", "matrix", "predict", "inference", "hub", "emobox_suite", "onnx_export", "stock_export", "serve"}),
     ("command line", {"commands", "cli"}),

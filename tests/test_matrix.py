@@ -1,18 +1,22 @@
 import argparse
 import json
+from pathlib import Path
 
 import yaml
 
 from hf_ser.commands import matrix as matrix_command
 from hf_ser.matrix import Cell, cells, load_matrix, matrix_markdown
 
-DEMO = "hf_ser/demo_data"
+# Absolute: relative paths in a matrix file are relative to its own folder (here a temporary one).
+REPO = Path(__file__).parents[1]
+DEMO = str(REPO / "hf_ser" / "demo_data")
+BASE = str(REPO / "recipes" / "demo" / "ravdess_tiny.yaml")
 
 
 def test_matrix_trains_each_source_and_never_tests_on_its_own_corpora(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HF_SER_CACHE", str(tmp_path / "cache"))
     spec = {
-        "base": "recipes/demo/ravdess_tiny.yaml",
+        "base": BASE,
         "output_dir": str(tmp_path / "matrix"),
         "label_sets": ["6class"],
         "sources": {
@@ -48,7 +52,7 @@ def test_cells_are_typed_replacements_of_the_base_recipe(tmp_path):
     from hf_ser.config import load_recipe
 
     spec = {
-        "base": "recipes/demo/ravdess_tiny.yaml",
+        "base": BASE,
         "output_dir": str(tmp_path / "m"),
         "label_sets": ["all", "4class"],
         "sources": {"ravdess+emodb": [{"name": "ravdess", "root": f"{DEMO}/ravdess"}, {"name": "emodb", "root": f"{DEMO}/emodb"}]},
@@ -67,3 +71,9 @@ def test_cells_are_typed_replacements_of_the_base_recipe(tmp_path):
     assert recipe.data.label_set == "4class" and recipe.train.epochs == 3
     assert recipe.train.output_dir == str(tmp_path / "m" / "ravdess_emodb__4class")
     assert base.data.label_set == "all"  # the base recipe is not changed
+
+
+def test_matrix_paths_are_relative_to_the_matrix_file():
+    cfg = load_matrix(REPO / "recipes" / "demo" / "multilingual_matrix.yaml")
+    assert Path(cfg.base) == REPO / "recipes" / "demo" / "ravdess_tiny.yaml"
+    assert [Path(t.root) for t in cfg.targets] == [REPO / "hf_ser" / "demo_data" / "crema_d"]

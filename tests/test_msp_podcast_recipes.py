@@ -31,6 +31,11 @@ def _release(root: Path) -> Path:
                 second = WORDS[CODES[(k + 1) % 8]]
                 for w, word in enumerate((first, first, second)):
                     detailed.append(f'{name},WORKER{w:08d},{word},"",4.0,4.0,4.0')
+    # Transcripts for every other clip (the release's optional Transcripts/<clip>.txt): the rest have none.
+    for line in consensus[1::2]:
+        name = line.split(",")[0]
+        (root / "Transcripts").mkdir(parents=True, exist_ok=True)
+        (root / "Transcripts" / name.replace(".wav", ".txt")).write_text(f"words of {name}\n")
     (root / "Labels").mkdir(parents=True)
     (root / "Labels" / "labels_consensus.csv").write_text("\n".join(consensus) + "\n")
     (root / "Labels" / "labels_detailed.csv").write_text("\n".join(detailed) + "\n")
@@ -69,3 +74,18 @@ def test_dimensional_recipe_scores_ccc_on_every_clip(tmp_path, monkeypatch):
     assert metrics["protocol"]["counts"]["train"] == 48 + 2 * 2 * 3  # O and X clips (2 codes x 2 speakers x 3) have attributes: kept
     test = metrics["results"]["test/msp_podcast"]
     assert set(test["dims"]["per_dim"]) == {"arousal", "valence", "dominance"} and "ccc" in test
+
+
+def test_categorical_fusion_recipe_trains_speech_plus_text_on_the_transcripts(tmp_path, monkeypatch):
+    metrics = _train(
+        "categorical_fusion.yaml", tmp_path, monkeypatch, "model.text_encoder=shape:tiny-bert",
+        "data.transcripts={asr: shape:tiny-whisper}",
+    )
+    assert metrics["protocol"]["modality"] == "speech+text"
+    # Clips without a Transcripts/ file got one by ASR at preparation; the report names the recogniser.
+    report = json.loads((tmp_path / "run" / "data_report.json").read_text())["transcripts"]["train"]
+    assert report["asr"] == "shape:tiny-whisper"
+    counts = report["corpora"]["msp_podcast"]
+    assert counts["own"] > 0 and counts["transcribed"] > 0 and sum(counts.values()) == 72
+    assert metrics["protocol"]["counts"] == {"train": 48, "valid": 8, "test": 16}
+    assert metrics["results"]["test_balanced/msp_podcast"]["n"] == 16

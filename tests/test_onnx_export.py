@@ -142,3 +142,25 @@ def test_demo_model_api_and_cli_give_the_same_numbers(demo_model, tmp_path):
         result = model.predict(row["source"])
         assert row["label"] == result.label
         assert {lab: float(row[f"p_{lab}"]) for lab in model.labels} == pytest.approx(result.probabilities, abs=1e-6)
+
+
+def test_export_never_prompts_for_a_folder_with_code_of_its_own(tmp_path, monkeypatch, capsys):
+    """transformers asks "run the custom code? [y/N]" when it is not told; export tells it: the folder's code
+    is refused in one line (exit 2) unless --trust-remote-code, and nothing is read from the terminal."""
+    from hf_ser.cli import main as cli_main
+
+    def no_prompt(*_):
+        raise AssertionError("export asked on the terminal")
+
+    monkeypatch.setattr("builtins.input", no_prompt)
+    monkeypatch.setenv("HF_MODULES_CACHE", str(tmp_path / "modules"))
+    model_dir = _saved(tmp_path)
+    for name in ("config.json", "configuration_ser.py"):  # a model type of its own, which only its code defines
+        path = model_dir / name
+        path.write_text(path.read_text().replace('"hf_ser"', '"hf_ser_fork"'))
+    assert cli_main(["export", "onnx", str(model_dir), str(tmp_path / "model.onnx")]) == 2
+    assert "--trust-remote-code" in capsys.readouterr().err
+    assert not (tmp_path / "model.onnx").exists()
+    argv = ["export", "onnx", str(model_dir), str(tmp_path / "model.onnx"), "--trust-remote-code", "--no-check"]
+    assert cli_main(argv) == 0
+    assert (tmp_path / "model.onnx").is_file()

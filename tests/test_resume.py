@@ -47,6 +47,27 @@ def test_resume_with_a_changed_seed_is_refused_and_the_split_kept(reference, tmp
     assert _files(run) == before  # recipe and manifests untouched: the held-out speakers are the stored ones
 
 
+def test_resume_fills_keys_added_since_the_run_with_their_defaults(reference, tmp_path):
+    """A recipe key added by an upgrade is missing from an older run's recipe.resolved.yaml; its default keeps
+    the old behaviour, so --resume goes on (a stored value that differs is still refused)."""
+    import yaml
+
+    from hf_ser.config import load_recipe
+    from hf_ser.run_dir import check_output_dir
+
+    run = tmp_path / "run"
+    shutil.copytree(reference, run)
+    stored = yaml.safe_load((run / "recipe.resolved.yaml").read_text())
+    del stored["model"]["focal_gamma"], stored["train"]["frozen_cache_device"]  # as if written before they existed
+    (run / "recipe.resolved.yaml").write_text(yaml.safe_dump(stored, sort_keys=False))
+    cfg = load_recipe(DEMO_RECIPE, [f"train.output_dir={run}", *STEPS, "resume=true"])
+    assert check_output_dir(cfg) == {}
+    stored["model"]["focal_gamma"] = 3.0
+    (run / "recipe.resolved.yaml").write_text(yaml.safe_dump(stored, sort_keys=False))
+    with pytest.raises(RunDirError, match=r"model\.focal_gamma \(3\.0 -> 2\.0\)"):
+        check_output_dir(cfg)
+
+
 def test_output_folder_reuse_is_refused_without_overwrite(reference, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(reference, run)
@@ -100,3 +121,75 @@ def test_unreadable_rng_state_is_a_warning_naming_the_file(reference, tmp_path, 
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("random_states_0.pkl" in w for w in warnings), warnings
     assert any("step_00000004" in r.getMessage() and "resumed" in r.getMessage() for r in caplog.records)
+
+
+# ------------------------------------------------------------------------------------- planted payloads
+class _Payload:
+    """Unpickling this creates ``marker`` (``builtins.open(marker, "w")``): proof that the file's code ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return open, (self.marker, "w")
+
+
+def _plant(file: Path, marker: Path) -> None:
+    import torch
+
+    torch.save({"state": _Payload(marker)}, file)
+
+
+def test_planted_payloads_never_run_on_resume_evaluate_predict_or_push(reference, tmp_path, caplog):
+    """A crafted ``random_states_0.pkl`` and stray ``x.bin`` in the newest checkpoint and in ``model/`` are
+    never unpickled: resume reads accelerate's own files with ``weights_only`` (the RNG state is refused and
+    warned about, the checkpoint still used), and evaluate, predict and push never open them."""
+    from hf_ser.cli import main as cli_main
+
+    run = tmp_path / "run"
+    shutil.copytree(reference, run)
+    (run / "metrics.json").unlink()
+    marker = tmp_path / "payload_ran"
+    newest = run / "checkpoints" / "step_00000004"
+    for folder in (newest, run / "model"):
+        _plant(folder / "random_states_0.pkl", marker)
+        _plant(folder / "x.bin", marker)
+    # The probe: the same payload does run when such a file is loaded without weights_only.
+    import torch
+
+    _plant(tmp_path / "probe.bin", marker)
+    torch.load(tmp_path / "probe.bin", weights_only=False)["state"].close()
+    assert marker.exists()
+    marker.unlink()
+
+    with caplog.at_level(logging.INFO):
+        assert _main(run, "--resume") == 0
+    assert not marker.exists(), "resume ran a planted payload"
+    assert any("random_states_0.pkl" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+    assert any("resumed" in r.getMessage() and "step_00000004" in r.getMessage() for r in caplog.records)
+
+    crema = REPO / "hf_ser" / "demo_data" / "crema_d"
+    argv = ["evaluate", str(run / "model"), "--corpus", "crema_d", str(crema), "--n-boot", "0", "--no-progress",
+            "--output", str(tmp_path / "eval")]
+    assert cli_main(argv) == 0
+    assert cli_main(["predict", str(run / "model"), str(next(crema.rglob("*.wav"))), "--json"]) == 0
+    assert cli_main(["push", str(run), "--dry-run"]) == 0
+    assert not marker.exists(), "evaluate, predict or push ran a planted payload"
+
+
+def test_payload_in_an_accelerate_file_rejects_the_checkpoint_without_running(reference, tmp_path, caplog):
+    """Every pickled file accelerate writes (optimizer, scheduler, RNG state) holding a payload: the newest
+    checkpoint is reported damaged and the previous one used; the payload never runs."""
+    run = tmp_path / "run"
+    shutil.copytree(reference, run)
+    (run / "metrics.json").unlink()
+    marker = tmp_path / "payload_ran"
+    newest = run / "checkpoints" / "step_00000004"
+    planted = sorted(p.name for p in newest.iterdir() if p.suffix in (".bin", ".pkl"))
+    assert "optimizer.bin" in planted and "random_states_0.pkl" in planted
+    for name in planted:
+        _plant(newest / name, marker)
+    with caplog.at_level(logging.INFO):
+        assert _main(run, "--resume") == 0
+    assert not marker.exists(), "resume ran a planted payload"
+    assert any("resumed" in r.getMessage() and "step_00000002" in r.getMessage() for r in caplog.records)

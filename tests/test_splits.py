@@ -293,3 +293,34 @@ def test_holdout_and_validation_draws_balance_genders():
         assert sorted(gender[k] for k in fold.test_speakers) == ["female", "male"]
         split = splits.split_fold(ds, fold, valid_fraction=0.2, seed=seed)
         assert sorted(gender[k] for k in split.valid_speakers) == ["female", "male"]
+
+
+def _with_splits(speakers_splits: list[tuple[str, str]], per_speaker: int = 4) -> datasets.Dataset:
+    rows = []
+    for spk, split in speakers_splits:
+        rows += [{**r, "utt_id": f"{split}_{r['utt_id']}"} for r in corpus_rows("manifest", [spk], per_speaker, split=split)]
+    return make_dataset(rows)
+
+
+def test_predefined_uses_the_split_column_and_counts_shared_speakers():
+    # s1 trains, s2 validates ("dev"), s3 tests, and s1 also has clips marked test: one shared speaker
+    data = _with_splits([("s1", "train"), ("s2", "dev"), ("s3", "TEST")])
+    data = datasets.concatenate_datasets([data, _with_splits([("s1", "test")], per_speaker=2)])
+    (fold,) = splits.make_folds(data, "predefined")
+    split = splits.split_fold(data, fold, valid_fraction=0.2)
+    sides = {side: Counter(data[i]["split"] for i in getattr(split, side)) for side in ("train", "valid", "test")}
+    assert sides == {"train": Counter(train=4), "valid": Counter(dev=4), "test": Counter(TEST=4, test=2)}
+    assert splits.speaker_sharing(split) == "speaker-dependent split (speakers shared: 1)"
+    clean = _with_splits([("s1", "train"), ("s2", "valid"), ("s3", "test")])
+    clean_split = splits.split_fold(clean, splits.make_folds(clean, "predefined")[0])
+    assert splits.speaker_sharing(clean_split) == "speaker-independent split (no speaker shared)"
+    unknown = _with_splits([("unknown", "train"), ("unknown", "test")], per_speaker=8)
+    unknown_split = splits.split_fold(unknown, splits.make_folds(unknown, "predefined")[0], valid_fraction=0.5)
+    assert splits.speaker_sharing(unknown_split) == "speakers unknown" and len(unknown_split.valid) == 4
+
+
+def test_predefined_refuses_unknown_or_missing_splits():
+    with pytest.raises(splits.PredefinedSplitError, match=r"'holdout' \(4 clips\)"):
+        splits.make_folds(_with_splits([("s1", "train"), ("s2", "holdout")]), "predefined")
+    with pytest.raises(splits.PredefinedSplitError, match="no clip has split test"):
+        splits.make_folds(_with_splits([("s1", "train"), ("s2", "valid")]), "predefined")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hf_ser.config import RecipeConfig, RecipeError, load_recipe
-from hf_ser.validate import RANGES, numeric_keys
+from hf_ser.config import RecipeError, load_recipe
+from hf_ser.recipe_schema import bounds, fields, is_numeric, recipe_json_schema
 
 DEMO = Path(__file__).parents[1] / "recipes" / "demo" / "ravdess_tiny.yaml"
 
@@ -23,38 +23,40 @@ def _refused(overrides: list[str], *fragments: str) -> str:
     return message
 
 
-def test_every_numeric_recipe_key_has_a_range_rule():
-    keys = numeric_keys(RecipeConfig)
-    missing = sorted(set(keys) - set(RANGES))
-    assert not missing, f"numeric recipe keys without a rule in hf_ser.validate.RANGES: {missing}"
-    stale = sorted(set(RANGES) - set(keys))
-    assert not stale, f"RANGES names keys the schema does not have: {stale}"
+SCHEMA = recipe_json_schema()
+NUMERIC = {key: prop for _, key, prop in fields(SCHEMA) if is_numeric(prop) and "[]" not in key}
 
 
-def _field_type(key: str) -> type:
-    cls: typing.Any = RecipeConfig
-    *sections, name = key.split(".")
-    for section in sections:
-        cls = typing.get_type_hints(cls)[section]
-    tp = typing.get_type_hints(cls)[name]
-    args = typing.get_args(tp) or (tp,)
-    return float if float in args else int
+def test_every_numeric_recipe_key_has_a_range():
+    """A number without a range lets a typo (``epochs: -1``) through to the training run."""
+    missing = sorted(key for key, prop in NUMERIC.items() if not bounds(prop))
+    assert not missing, f"numeric recipe keys without a range (Annotated[..., Field(ge=...)]) in hf_ser/config.py: {missing}"
 
 
-def _outside(key: str) -> list[typing.Any]:
-    rule, tp = RANGES[key], _field_type(key)
+def _outside(prop: dict) -> list[typing.Any]:
+    """Values just outside a numeric property's range (an int field gets ints)."""
+    options = [prop, *prop.get("anyOf", [])]
+    is_int = not any(o.get("type") == "number" for o in options)
     values = []
-    if rule.low is not None:
-        values.append(tp(rule.low) if rule.low_open else tp(rule.low) - 1)
-    if rule.high is not None:
-        values.append(tp(rule.high) if rule.high_open else tp(rule.high) + 1)
-    return values
+    for o in options:
+        if "exclusiveMinimum" in o:
+            values.append(o["exclusiveMinimum"])
+        if "minimum" in o:
+            values.append(o["minimum"] - 1)
+        if "exclusiveMaximum" in o:
+            values.append(o["exclusiveMaximum"])
+        if "maximum" in o:
+            values.append(o["maximum"] + 1)
+    return [int(v) if is_int else float(v) for v in values]
 
 
-@pytest.mark.parametrize("key", sorted(RANGES))
-def test_each_range_rule_refuses_values_outside_it(key):
-    for value in _outside(key):
-        _refused([f"{key}={value}"], f"{key}=", "allowed: ")
+@pytest.mark.parametrize("key", sorted(NUMERIC))
+def test_each_range_refuses_values_outside_it(key):
+    values = _outside(NUMERIC[key])
+    assert values, f"{key} has no range"
+    overrides = ["model.adapter={r: 8}"] if key.startswith("model.adapter.") else []
+    for value in values:
+        _refused([*overrides, f"{key}={value}"], f"{key}=", "allowed: ")
 
 
 @pytest.mark.parametrize(
@@ -155,8 +157,25 @@ def test_wrong_option_types_are_named(overrides, fragments):
 
 
 def test_all_problems_are_reported_together():
-    message = _refused(["train.epochs=0", "data.protocol=nope", "model.pooling=nope"], "3 problems")
-    assert "train.epochs" in message and "data.protocol" in message and "model.pooling" in message
+    message = _refused(["train.epochs=0", "train.lr=-1", "model.kind=3"], "3 problems")
+    assert "train.epochs" in message and "train.lr" in message and "model.kind" in message
+    message = _refused(["data.protocol=nope", "model.pooling=nope"], "2 problems")
+    assert "data.protocol" in message and "model.pooling" in message
+
+
+@pytest.mark.parametrize(
+    "override, suggestion",
+    [
+        ("train.lr_rate=1", "did you mean 'train.lr'?"),
+        ("model.poolin=mean", "did you mean 'model.pooling'?"),
+        ("train.pooling=mean", "did you mean 'model.pooling'?"),
+        ("trian.epochs=1", "did you mean 'train'?"),
+        ("data.corpora.0.nmae=ravdess", "did you mean 'data.corpora[0].name'?"),
+    ],
+)
+def test_unknown_key_names_the_closest_valid_one(override, suggestion):
+    message = _refused([override], "unknown recipe key", suggestion)
+    assert "\n" not in message
 
 
 def test_valid_options_pass():
@@ -189,7 +208,7 @@ def test_backbone_dependent_options_fail_at_load():
         "model.mask_time_prob": ["model.backbone=shape:tiny-whisper", "model.mask_time_prob=0.05"],
         "model.adapter.target_modules": ["model.backbone=shape:tiny-wavlm", "model.adapter={target_modules: attention}"],
         "model.adapter.layers": ["model.num_frozen_layers=2", "model.adapter={layers: [0, 3]}"],
-        "model.adapter: adapters need": ["model.kind=issa_cnn", "model.adapter={r: 4}"],
+        "model.adapter=": ["model.kind=issa_cnn", "model.adapter={r: 4}"],  # an option of the other kind
     }
     for key, overrides in cases.items():
         with pytest.raises(RecipeError, match=re.escape(key)):

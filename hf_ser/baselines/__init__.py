@@ -19,7 +19,7 @@ written next to the weights).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -33,6 +33,8 @@ from hf_ser.baselines.modeling_baseline import (
     build_encoder,
     masked_ccc_loss,
 )
+from hf_ser.model_options import BaselineOptions, options_from, saved_options
+from hf_ser.saved_format import format_stamp
 
 AutoConfig.register(BaselineConfig.model_type, BaselineConfig, exist_ok=True)
 AutoModel.register(BaselineConfig, BaselineForSequenceClassification, exist_ok=True)
@@ -40,25 +42,13 @@ AutoModelForAudioClassification.register(BaselineConfig, BaselineForSequenceClas
 register_now(__name__)  # the other hf_ser package with Auto classes (see hf_ser.auto_classes)
 
 
-# build_baseline's parameters reach BaselineConfig under the same name, except these (BaselineConfig's names are
-# stored in every saved config.json). tests/test_model_options.py checks every parameter lands somewhere.
-BASELINE_CONFIG_NAMES = {"options": "encoder_options", "dropout": "classifier_dropout"}
-
-
 def build_baseline(
     kind: str,
     *,
     id2label: Mapping[int, str],
-    task: str = "classification",
-    dims: Sequence[str] = (),
-    options: Mapping[str, Any] | None = None,
-    dropout: float = 0.1,
     class_weights: list[float] | None = None,
-    label_smoothing: float = 0.0,
-    regression_loss_weight: float = 1.0,
-    loss: str = "ce",
-    focal_gamma: float = 2.0,
     seed: int | None = None,
+    **options: Any,
 ) -> BaselineForSequenceClassification:
     """Build a randomly initialised baseline model.
 
@@ -66,34 +56,31 @@ def build_baseline(
         kind: key of ``BASELINES``.
         id2label: class names by id (task "classification" / "multitask"); for task "regression" an empty dict
             uses the dims as labels (as ``hf_ser.models.build_model``).
-        task: "classification", "regression" or "multitask".
-        dims: regressed dimensions, e.g. ("valence", "arousal").
-        options: encoder options (recipe ``model.options``), see ``hf_ser.baselines.encoders``.
-        dropout: dropout on the clip vector before the heads.
         class_weights: cross-entropy class weights by label id.
-        label_smoothing: cross-entropy label smoothing.
-        regression_loss_weight: weight of the CCC loss in the multitask loss.
-        loss: classification loss, ``"ce"`` or ``"focal"`` (see ``hf_ser.models.classification_loss``).
-        focal_gamma: focusing parameter of the focal loss.
         seed: seed of the random initialisation.
+        **options: the options of ``hf_ser.model_options.BaselineOptions`` (each documented there, with its
+            default): the heads' (``task``, ``dims``, ``dropout``, losses) and ``options``, the encoder's own
+            (recipe ``model.options``, see ``hf_ser.baselines.encoders``).
 
     Returns:
-        The model in train mode.
+        The model in train mode; its config records every option and the saved format.
 
     Raises:
         KeyError: unknown ``kind`` (the message lists the valid kinds).
+        TypeError: a name that is not an option of ``BaselineOptions``.
     """
-    # Every parameter by name (taken first, before any other local exists): they reach BaselineConfig below.
-    arguments = {k: v for k, v in locals().items() if k not in ("id2label", "seed")}
     if kind not in BASELINES:
         raise KeyError(f"Unknown baseline kind {kind!r}; choose one of {sorted(BASELINES)}")
+    opts = options_from(BaselineOptions, options)
     if seed is not None:
         torch.manual_seed(seed)
-    if task == "regression" and not id2label:
-        id2label = dict(enumerate(dims))
-    arguments.update(options=dict(options or {}), dims=tuple(dims))
+    if opts.task == "regression" and not id2label:
+        id2label = dict(enumerate(opts.dims))
     config = BaselineConfig(
-        **{BASELINE_CONFIG_NAMES.get(name, name): value for name, value in arguments.items()},
+        kind=kind,
+        class_weights=class_weights,
+        **saved_options(opts),
+        **format_stamp(),
         id2label={int(i): str(name) for i, name in id2label.items()},
         label2id={str(name): int(i) for i, name in id2label.items()},
     )

@@ -114,7 +114,7 @@ class IssaFeatureCache:
         path = self.cache_dir / f"{key[:2]}/{key}.npy" if self.cache_dir is not None else None
         if path is not None and path.is_file():
             try:
-                vector = np.load(path)
+                vector = np.load(path, allow_pickle=False)
             except (OSError, ValueError):  # a truncated file from a killed run: recompute it
                 vector = None
         if vector is None or vector.shape != (ISSA_NUM_FEATURES,):

@@ -64,8 +64,9 @@ class BaselineForSequenceClassification(PreTrainedModel):
 
     def __init__(self, config: BaselineConfig) -> None:
         super().__init__(config)
-        self.encoder = build_encoder(config.kind, config.encoder_options)
-        self.dropout = nn.Dropout(config.classifier_dropout)
+        config.check()
+        self.encoder = build_encoder(config.kind, config.options)
+        self.dropout = nn.Dropout(config.dropout)
         width = self.encoder.output_size
         self.classifier = nn.Linear(width, config.num_labels) if config.task in ("classification", "multitask") else None
         self.regressor = nn.Linear(width, len(config.dims)) if config.task in ("regression", "multitask") else None

@@ -66,6 +66,12 @@ def _export() -> ModuleType:
     return export
 
 
+def _recipe() -> ModuleType:
+    from hf_ser.commands import recipe
+
+    return recipe
+
+
 def _push() -> ModuleType:
     from hf_ser.commands import push
 
@@ -82,6 +88,7 @@ def _serve() -> ModuleType:
 COMMANDS: dict[str, tuple[str, Callable[[], ModuleType]]] = {
     "train": ("fine-tune on a recipe (same as `accelerate launch hf_ser/train.py RECIPE`)", _train),
     "corpora": ("list the supported corpora or inspect one on disk", _corpora),
+    "recipe": ("draft a commented recipe from your own recordings (`hf-ser recipe new --corpus manifest ...`)", _recipe),
     "evaluate": ("evaluate a saved model on one or more (cross-corpus) targets", _evaluate),
     "predict": ("label audio files or folders with a saved model", _predict),
     "matrix": ("train on each source set and test on each target corpus: one cross-corpus table", _matrix),

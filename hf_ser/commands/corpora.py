@@ -22,6 +22,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     inspect.add_argument("--label-set", default="all", help="label-set name (all, 4class, 6class) or comma-separated labels")
     inspect.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     inspect.add_argument(
+        "--label-map", default=None, help='JSON object mapping or dropping labels, e.g. \'{"bored_maybe": null}\''
+    )
+    inspect.add_argument(
+        "--option", action="append", default=[], metavar="KEY=VALUE",
+        help="a loader option, as in the recipe's corpus options (e.g. speakers=unknown); repeatable",
+    )
+    inspect.add_argument(
         "--no-audio-check", action="store_true", help="skip decoding (silent/corrupt files are then not found)"
     )
     inspect.add_argument(
@@ -36,9 +43,19 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "list":
         sys.stdout.write(list_table() + "\n")
         return 0
+    from hf_ser.commands.evaluate import parse_label_map
+    from hf_ser.errors import UserError
+
     label_set: str | list[str] = args.label_set if "," not in args.label_set else args.label_set.split(",")
+    options = {}
+    for item in args.option:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UserError(f"--option {item!r} is not of the form KEY=VALUE")
+        options[key.strip()] = value
     report = inspect_corpus(
-        args.name, args.root, label_set=label_set, audio_check=not args.no_audio_check, cache_root=args.cache_root
+        args.name, args.root, label_set=label_set, audio_check=not args.no_audio_check, cache_root=args.cache_root,
+        label_map=parse_label_map(args.label_map), options=options,
     )
     sys.stdout.write((json.dumps(report, ensure_ascii=False, indent=2) if args.json else report_tables(report)) + "\n")
     return 0

@@ -19,9 +19,12 @@ FIXES: dict[str, str] = {
         "point the corpus root at the folder as distributed; `hf-ser corpora inspect NAME ROOT` shows what hf_ser "
         "finds there, docs/corpora.md describes each layout"
     ),
+    "UnknownLabelsError": "map or drop each label as shown; docs/corpora.md lists the spellings hf_ser reads by itself",
+    "NoSpeakersError": "speakers keep test voices out of training; without them every report says: speakers unknown",
     "CrossCorpusLeakError": "evaluate on a corpus the model did not select on, or drop it from data.corpora / data.eval_corpora",
     "MissingSpeakersError": "use the whole corpus, or data.protocol_options={strict: false} to run on the speakers present",
-    "ForeignCodeError": "load a folder saved by this hf_ser, or pass --trust-remote-code if you trust its code",
+    "ForeignCodeError": "load a folder saved by hf_ser, or pass --trust-remote-code if you trust its code",
+    "NewerFormatError": "install the hf_ser version the message names, or load the model with the hf_ser that saved it",
     "StockFormRefused": (
         "use `hf-ser export onnx`, or share the hf_ser form (it loads with hf_ser installed, or with trust_remote_code)"
     ),

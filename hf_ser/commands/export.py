@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import logging
 
+from hf_ser.commands.flags import add_trust_remote_code_flag
+
 logger = logging.getLogger(__name__)
 
 
@@ -21,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", help="output folder (model.onnx + model.json inside) or an .onnx file; transformers: a folder")
     parser.add_argument("--opset", type=int, default=None, help="ONNX opset (default: hf_ser.onnx_export.OPSET, 17)")
     parser.add_argument("--no-check", action="store_true", help="skip the onnxruntime-vs-PyTorch parity check")
+    add_trust_remote_code_flag(parser)
     parser.add_argument(
         "--quantize", choices=["int8"], default=None,
         help="also write an int8 graph (onnxruntime dynamic quantization) and compare it with fp32",
@@ -40,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     opset = args.opset or OPSET
     graph = onnx_target(args.out)
     try:
-        report = export_onnx(args.model, graph, opset=opset, check=not args.no_check)
+        report = export_onnx(args.model, graph, opset=opset, check=not args.no_check, trust_remote_code=args.trust_remote_code)
     except ExportError as e:
         logger.error("%s", e)
         return 1

@@ -15,6 +15,8 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
+from hf_ser.commands.flags import add_trust_remote_code_flag
+
 if TYPE_CHECKING:
     from hf_ser.inference import Prediction
 
@@ -29,6 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", default=None, help="write rows to FILE.csv (one column per class) or FILE.jsonl as files finish")
     parser.add_argument("--resume", action="store_true", help="continue --output: skip the files already in it")
     parser.add_argument("--top-k", type=int, default=None, help="also give the K most probable classes per row")
+    parser.add_argument(
+        "--transcripts", default=None, metavar="CSV",
+        help="speech + text models: a CSV with columns path,text (a transcript per audio file; files without one are "
+        "predicted from speech alone, and each row's modality says which)",
+    )
     parser.add_argument(
         "--segment", choices=["none", "vad"], default="none",
         help="vad: find speech with Silero VAD and classify each segment (long recordings; needs silero-vad)",
@@ -54,11 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--window-s", type=float, default=None, help="window length for long recordings (default: the model's training crop)"
     )
-    parser.add_argument(
-        "--trust-remote-code",
-        action="store_true",
-        help="run Python code shipped in the model folder or repo (never done without this flag)",
-    )
+    add_trust_remote_code_flag(parser)
 
 
 def format_text(r: Prediction) -> str:
@@ -78,7 +81,7 @@ def format_text(r: Prediction) -> str:
 def run(args: argparse.Namespace) -> int:
     from hf_ser.errors import UserError
     from hf_ser.inference import VadSettings, load
-    from hf_ser.predict import run_batch
+    from hf_ser.predict import read_transcripts, run_batch
 
     if args.resume and not args.output:
         raise UserError("--resume continues an --output file: give --output FILE.csv or FILE.jsonl")
@@ -89,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
         from hf_ser.inference.vad import bundled_model
 
         bundled_model()  # fail before the work: without silero-vad, one line with the install command
+    transcripts = read_transcripts(args.transcripts) if args.transcripts else None
     model = load(
         args.model, args.backend, device=args.device, trust_remote_code=args.trust_remote_code,
         window_s=args.window_s, batch_size=args.batch_size, calibrated=not args.no_calibration,
@@ -108,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
 
     summary = run_batch(
         model, args.paths, output=args.output, resume=args.resume, k=args.top_k, vad=vad, plot_dir=args.plot,
-        progress=not args.no_progress, on_result=show,
+        progress=not args.no_progress, on_result=show, transcripts=transcripts,
     )
     if args.json and not args.output:
         sys.stdout.write(json.dumps([r.to_dict(args.top_k) for r in collected], indent=2) + "\n")

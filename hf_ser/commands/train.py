@@ -22,13 +22,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = RECIPES_HELP
 
 
+EXIT_INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C (128 + SIGINT)
+
+
 def run(args: argparse.Namespace) -> int:
     cfg = recipe_from_args(args)  # checked whole before torch and the trainer are imported
     from hf_ser import train
 
     train.setup_logging()
-    train.run(cfg)
+    try:
+        train.run(cfg)
+    except KeyboardInterrupt:
+        sys.stderr.write(interrupted_line(cfg.train.output_dir, args) + "\n")
+        return EXIT_INTERRUPTED
     return 0
+
+
+def interrupted_line(output_dir: str, args: argparse.Namespace) -> str:
+    """One line after Ctrl-C: the newest checkpoint of each fold that has one, and the command that continues."""
+    import shlex
+    from pathlib import Path
+
+    from hf_ser.training.checkpoints import complete_checkpoints
+
+    out = Path(output_dir)
+    found = [done[-1] for done in (complete_checkpoints(d) for d in [out, *sorted(out.glob("fold_*"))]) if done]
+    saved = f"newest checkpoint {', '.join(map(str, found))}" if found else "no checkpoint yet (training restarts at step 0)"
+    again = shlex.join(["hf-ser", "train", args.recipe, *args.overrides, "--resume"])
+    return f"interrupted: {saved}; continue with: {again}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,7 @@ import datasets
 
 from hf_ser.corpora import (
     aesdd,
+    audiofolder,
     cafe,
     crema_d,
     emodb,
@@ -35,9 +36,20 @@ from hf_ser.corpora import (
 )
 from hf_ser.corpora._base import CorpusInfo, CorpusLayoutError, SkipLog, SkippedFile
 from hf_ser.corpora._headers import recorded_headers
-from hf_ser.corpora._labels import CANONICAL_LABELS, LABEL_SETS, LabelSet, resolve_label_set
+from hf_ser.corpora._labels import (
+    CANONICAL_LABELS,
+    LABEL_SETS,
+    SPELLINGS,
+    LabelSet,
+    UnknownLabelsError,
+    label_mapping,
+    resolve_label_set,
+    spelled_label,
+)
 from hf_ser.corpora._schema import clip_key, read_columns, speaker_key
 from hf_ser.corpora._votes import NO_AGREEMENT, VOTE_LABELS, vote_distribution, vote_matrix
+from hf_ser.corpora.manifest import NoSpeakersError
+from hf_ser.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -68,7 +80,15 @@ CORPORA: dict[str, CorpusEntry] = {
     "msp_podcast": CorpusEntry(msp_podcast.INFO, msp_podcast.load_msp_podcast),
     "manifest": CorpusEntry(manifest.INFO, manifest.load_manifest),
     "hub": CorpusEntry(hub.INFO, hub.load_hub),
+    "audiofolder": CorpusEntry(audiofolder.INFO, audiofolder.load_audiofolder),
 }
+
+
+class UnknownCorpusError(UserError, KeyError):
+    """A corpus name that is not in ``CORPORA``."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; this is a sentence
+        return str(self.args[0]) if self.args else ""
 
 
 def get_corpus(name: str) -> CorpusEntry:
@@ -76,7 +96,10 @@ def get_corpus(name: str) -> CorpusEntry:
     try:
         return CORPORA[name]
     except KeyError:
-        raise KeyError(f"unknown corpus {name!r}; registered corpora: {sorted(CORPORA)}") from None
+        raise UnknownCorpusError(
+            f"unknown corpus {name!r}; registered corpora: {sorted(CORPORA)} (`hf-ser corpora list`; your own "
+            "recordings: manifest or audiofolder)"
+        ) from None
 
 
 def load_corpus(
@@ -112,14 +135,20 @@ __all__ = [
     "CorpusInfo",
     "CorpusLayoutError",
     "LabelSet",
+    "NoSpeakersError",
+    "SPELLINGS",
+    "UnknownCorpusError",
+    "UnknownLabelsError",
     "SkipLog",
     "SkippedFile",
     "clip_key",
     "get_corpus",
+    "label_mapping",
     "load_corpus",
     "read_columns",
     "resolve_label_set",
     "speaker_key",
+    "spelled_label",
     "vote_distribution",
     "vote_matrix",
 ]

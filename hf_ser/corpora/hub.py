@@ -22,8 +22,9 @@ when the data has no speakers: every clip is then speaker ``"unknown"``), ``utt_
 audio file's stem when those are unique, else the row index). Columns named ``gender``, ``language``,
 ``text``, ``session``, ``split``, ``valence``, ``arousal`` and ``dominance`` fill the schema fields of the
 same name; every other scalar column goes into ``meta``. Without a ``split`` column, clips from a
-DatasetDict split or a Hub split get that split's name. Labels must be canonical or mapped by ``label_map``,
-exactly as in ``hf_ser.corpora.manifest``.
+DatasetDict split or a Hub split get that split's name. Labels are read as people write them
+(a canonical label or a common spelling), and any other must be mapped or dropped by ``label_map``, exactly as in
+``hf_ser.corpora.manifest``: an unmapped label stops the load before any audio is read.
 
 The default cache is ``$HF_SER_CACHE/hub_audio`` (``~/.cache/hf_ser/hub_audio`` when unset).
 License / source: those of the stored corpus; this module adds none.
@@ -274,7 +275,7 @@ def load_hub(
         cache_dir=cache.resolve(),
     )
     anchor = base_dir or cache.resolve()
-    items = clips_from_records(records, anchor, label_map=label_map)
+    items = clips_from_records(records, anchor, label_map=label_map, corpus=corpus_name)
     root_dir = common_root((item.path for item in items if isinstance(item, Clip)), anchor)
     return build_dataset(
         corpus_name,

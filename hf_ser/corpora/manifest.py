@@ -8,15 +8,19 @@ Layout: ``root`` is the manifest file itself, or a folder holding ``manifest.csv
 
 Columns (one row per clip):
 
-* required: ``path`` (relative to the manifest's folder, or absolute), ``label``, ``speaker``.
+* required: ``path`` (relative to the manifest's folder, or absolute), ``label``, and ``speaker`` unless the
+  manifest has a ``split`` column (then clips without a speaker are speaker ``"unknown"``) or the corpus entry
+  says ``options: {speakers: unknown}`` (reports then say "speakers unknown": no split can be speaker-independent).
 * optional: ``gender`` (male/female/m/f, anything else ``"unknown"``), ``language`` (ISO 639-1),
-  ``text``, ``session``, ``split``, ``valence``, ``arousal``, ``dominance`` (floats, blank -> NaN) and
+  ``text``, ``session``, ``split`` (``train``, ``valid`` / ``dev`` / ``validation``, ``test``: the
+  ``predefined`` protocol trains on it), ``valence``, ``arousal``, ``dominance`` (floats, blank -> NaN) and
   ``utt_id`` (default: the path relative to the manifest folder, without suffix, e.g. ``spk1/a01``).
 * any other column goes into ``meta``.
 
-Labels: a canonical name (case-insensitive, e.g. ``anger``) is used as is; any other label must be mapped by
-``label_map`` (``{"ang": "anger", "xxx": None}``), otherwise the row is skipped with a reason naming the
-label. ``orig_label`` keeps the label as written.
+Labels: as people write them (case-insensitive): a canonical name (``anger``) or a common spelling (``angry``,
+``happy``, ``ang``, ...: ``hf_ser.corpora._labels.SPELLINGS``); ``label_map`` maps (or, with ``null``, drops) any
+other (``{"bored_maybe": None}``). A label that is neither stops the load before any audio is read, naming
+each such label with its count (``UnknownLabelsError``). ``orig_label`` keeps the label as written.
 
 Accounting: every row counts as one found file. Rows whose audio file is missing, or that lack a required
 value, are skipped with a reason (path as written in the manifest, or ``<manifest>:line N``); an empty
@@ -34,14 +38,16 @@ import csv
 import json
 import math
 import os
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import datasets
 
 from hf_ser.corpora._base import Clip, CorpusInfo, CorpusLayoutError, SkipLog, SkippedFile, build_dataset
-from hf_ser.corpora._labels import CANONICAL_LABELS, LabelSet
+from hf_ser.corpora._labels import CANONICAL_LABELS, LabelSet, refuse_unknown_labels, spelled_label
 
 INFO = CorpusInfo(
     name="manifest",
@@ -54,6 +60,7 @@ INFO = CorpusInfo(
 )
 
 REQUIRED_COLUMNS = ("path", "label", "speaker")
+SPEAKERS = ("column", "unknown")  # the ``speakers`` option: read the speaker column, or accept that there is none
 TEXT_COLUMNS = ("language", "text", "session", "split")
 FLOAT_COLUMNS = ("valence", "arousal", "dominance")
 KNOWN_COLUMNS = frozenset(REQUIRED_COLUMNS + TEXT_COLUMNS + FLOAT_COLUMNS + ("gender", "utt_id"))
@@ -66,7 +73,18 @@ GENDERS: dict[str, str] = {
     "f": "female",
     "woman": "female",
 }
-EXPECTED = "a manifest file (.csv/.tsv/.jsonl) or a folder with manifest.csv or manifest.jsonl; columns path, label, speaker"
+EXPECTED = (
+    "a manifest file (.csv/.tsv/.jsonl) or a folder with manifest.csv or manifest.jsonl; columns path, label, "
+    "speaker (optional: split, gender, valence, arousal, dominance, ...)"
+)
+NO_SPEAKERS_FIX = (
+    "add a speaker column (splits keep each speaker on one side), or a split column, or accept unknown "
+    "speakers in the recipe's corpus entry: options: {speakers: unknown}"
+)
+
+
+class NoSpeakersError(CorpusLayoutError):
+    """Your data names no speaker and carries no split: refused until the recipe accepts unknown speakers."""
 
 
 def common_root(paths: Iterable[Path], preferred: Path) -> Path:
@@ -94,6 +112,13 @@ def _json_safe(value: Any) -> Any:
     return str(value)
 
 
+@dataclass(frozen=True)
+class _UnknownLabel(SkippedFile):
+    """A row whose label maps to nothing: collected by ``clips_from_records``, which refuses the load."""
+
+    label: str = ""
+
+
 def _record_to_item(
     record: Mapping[str, Any], ref: str, base_dir: Path, label_map: Mapping[str, str | None] | None
 ) -> Clip | SkippedFile:
@@ -106,12 +131,12 @@ def _record_to_item(
     if not path.is_file():
         return SkippedFile(written, "missing file")
     label = _text(record["label"])
-    if label.lower() in CANONICAL_LABELS:
-        emotion = label.lower()
-    elif label_map and label in label_map:
+    if label_map and label in label_map:
         emotion = label  # map_label applies label_map[orig] in build_dataset
     else:
-        return SkippedFile(written, f"label {label!r} is not canonical and not in label_map")
+        emotion = spelled_label(label)
+        if emotion is None:
+            return _UnknownLabel(written, f"unknown label {label!r}", label)
     utt_id = _text(record.get("utt_id"))
     if not utt_id:
         utt_id = (
@@ -137,19 +162,27 @@ def clips_from_records(
     base_dir: Path,
     *,
     label_map: Mapping[str, str | None] | None = None,
+    corpus: str = "manifest",
 ) -> list[Clip | SkippedFile]:
-    """Turn manifest-style records into clips (shared by the manifest and hub loaders).
+    """Turn manifest-style records into clips (shared by the manifest, audiofolder and hub loaders).
 
     Args:
         records: ``(reference, record)`` pairs; the reference names the row in skip reasons when it has no
             usable path (e.g. ``"manifest.csv:line 7"``). Keys as in the module docstring.
         base_dir: folder that relative paths (and default utterance ids) are relative to (absolute).
-        label_map: the user's label map, used to accept non-canonical labels.
+        label_map: the user's label map, used to accept (or drop) labels that are no known spelling.
+        corpus: named in the error on unknown labels.
 
     Returns:
         One ``Clip`` or ``SkippedFile`` per record, in order.
+
+    Raises:
+        UnknownLabelsError: a label is no known spelling and not in ``label_map`` (checked before any audio).
     """
-    return [_record_to_item(record, ref, base_dir, label_map) for ref, record in records]
+    items = [_record_to_item(record, ref, base_dir, label_map) for ref, record in records]
+    unknown = Counter(item.label for item in items if isinstance(item, _UnknownLabel))
+    refuse_unknown_labels(corpus, unknown)
+    return items
 
 
 def _find_manifest(root: Path) -> Path:
@@ -166,20 +199,31 @@ def _find_manifest(root: Path) -> Path:
     return found[0]
 
 
-def _read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+def _check_speakers(path: Path, columns: Iterable[str], speakers: str) -> None:
+    """Refuse a manifest that names no speakers (and no split) unless the user accepted unknown speakers."""
+    if speakers not in SPEAKERS:
+        raise CorpusLayoutError(f"manifest: options.speakers must be one of {list(SPEAKERS)}, got {speakers!r}")
+    columns = set(columns)
+    if speakers == "column" and "speaker" not in columns and "split" not in columns:
+        raise NoSpeakersError(f"manifest: {path.name} has no speaker column: {NO_SPEAKERS_FIX}")
+
+
+def _read_records(path: Path, speakers: str = "column") -> Iterator[tuple[str, dict[str, Any]]]:
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
         with open(path, encoding="utf-8-sig", newline="") as f:
             reader = csv.DictReader(f, delimiter="\t" if suffix == ".tsv" else ",")
-            missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+            missing = [c for c in ("path", "label") if c not in (reader.fieldnames or [])]
             if missing:
                 raise CorpusLayoutError(
                     f"manifest: {path.name} lacks columns {missing}. Expected: {EXPECTED}"
                 )
+            _check_speakers(path, reader.fieldnames or [], speakers)
             # line numbers count the header as line 1, as an editor shows them
             for line, row in enumerate(reader, start=2):
                 yield f"{path.name}:line {line}", {k: v for k, v in row.items() if k is not None}
     elif suffix in (".jsonl", ".json"):
+        columns: set[str] = set()
         with open(path, encoding="utf-8-sig") as f:
             for line, text in enumerate(f, start=1):
                 if not text.strip():
@@ -190,7 +234,10 @@ def _read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
                     raise ValueError(f"manifest: {path.name}:line {line} is not valid JSON ({e})") from e
                 if not isinstance(record, dict):
                     raise ValueError(f"manifest: {path.name}:line {line} is not a JSON object")
+                columns.update(record)
                 yield f"{path.name}:line {line}", record
+        # JSON lines declare no header: check the keys every line used, once all are read (before any audio).
+        _check_speakers(path, columns, speakers)
     else:
         raise CorpusLayoutError(f"manifest: unsupported manifest type {path.name}. Expected: {EXPECTED}")
 
@@ -202,6 +249,7 @@ def load_manifest(
     label_map: Mapping[str, str | None] | None = None,
     skip_log: SkipLog | None = None,
     corpus_name: str = "manifest",
+    speakers: str = "column",
 ) -> datasets.Dataset:
     """Load the clips a CSV / JSON-lines manifest describes.
 
@@ -212,16 +260,19 @@ def load_manifest(
         skip_log: receives the row accounting.
         corpus_name: value of the ``corpus`` column (name the described corpus to keep speakers apart when
             mixing several manifests).
+        speakers: ``column`` (read ``speaker``; a manifest without speaker and split columns is refused) or
+            ``unknown`` (every clip without a speaker is speaker ``"unknown"``).
 
     Returns:
         The canonical clip dataset.
 
     Raises:
         CorpusLayoutError: no manifest, an unsupported type, or missing required columns.
+        UnknownLabelsError: a label that maps to nothing (before any audio is read).
     """
     manifest = _find_manifest(Path(root).expanduser().resolve())
     base_dir = manifest.parent
-    items = clips_from_records(_read_records(manifest), base_dir, label_map=label_map)
+    items = clips_from_records(_read_records(manifest, speakers), base_dir, label_map=label_map, corpus=corpus_name)
     root_dir = common_root((item.path for item in items if isinstance(item, Clip)), base_dir)
     return build_dataset(
         corpus_name,

@@ -29,6 +29,8 @@ class ClipDataset(torch.utils.data.Dataset):
         max_samples: training crop length (random crop when longer); ``None`` keeps whole clips.
         augment: training-only augmentation ``f(wave, index, rng) -> wave``.
         seed: base seed of crops and augmentation.
+        text_ids: transcript token ids per item (speech + text models; tokenized once when the data is set up,
+            ``[]`` for a clip without a transcript); None: speech only.
     """
 
     def __init__(
@@ -41,8 +43,10 @@ class ClipDataset(torch.utils.data.Dataset):
         max_samples: int | None = None,
         augment: AugmentFn | None = None,
         seed: int = 0,
+        text_ids: Sequence[Sequence[int]] | None = None,
     ):
         self.get_wave = get_wave
+        self.text_ids = text_ids
         self.label_ids = list(label_ids)
         self.dims = dims
         self.soft = soft
@@ -75,6 +79,8 @@ class ClipDataset(torch.utils.data.Dataset):
             item["dims"] = self.dims[index]
         if self.soft is not None:
             item["soft"] = self.soft[index]
+        if self.text_ids is not None:
+            item["text_ids"] = self.text_ids[index]
         return item
 
 
@@ -88,8 +94,10 @@ class Collator:
     Returns a dict with ``input_values: (batch, samples)``, ``attention_mask: (batch, samples)`` (1 = real),
     ``labels: (batch,)`` class ids, or ``(batch, num_labels)`` float distributions when the items carry soft
     targets, ``index: (batch,)``, ``input_lengths`` and ``host_index`` (real samples and ``index`` per clip as
-    Python ints) and, when present, ``dims: (batch, n_dims)``, ``window: (batch,)`` and
-    ``augmented`` (per clip, the names of the augmentations applied).
+    Python ints) and, when present, ``dims: (batch, n_dims)``, ``window: (batch,)``,
+    ``augmented`` (per clip, the names of the augmentations applied) and, when the items carry transcript token ids,
+    ``text_input_ids`` / ``text_attention_mask: (batch, tokens)`` (padded with 0; a clip without a transcript has
+    an all-0 mask row).
     """
 
     normalize: bool = True
@@ -129,11 +137,24 @@ class Collator:
             batch["dims"] = torch.tensor(np.stack([it["dims"] for it in items]), dtype=torch.float32)
         if "window" in items[0]:  # evaluation windows (hf_ser.evaluation.inference): which window of the clip
             batch["window"] = torch.tensor([it["window"] for it in items], dtype=torch.long)
+        if "text_ids" in items[0]:
+            batch.update(pad_tokens([it["text_ids"] for it in items]))
         if "augmented" in items[0]:
             # Names of the augmentations each clip got: the trainer counts them per batch it trains on, so the
             # counts cover exactly the batches consumed (prefetched ones excluded, resumes included).
             batch["augmented"] = [list(it["augmented"]) for it in items]
         return batch
+
+
+def pad_tokens(rows: Sequence[Sequence[int]]) -> dict[str, torch.Tensor]:
+    """``text_input_ids`` and ``text_attention_mask`` ``(rows, longest or 1)``, padded with 0 (the pad id of
+    BERT-style tokenizers and ``ByT5Tokenizer``)."""
+    ids = np.zeros((len(rows), max([1, *map(len, rows)])), dtype=np.int64)
+    for row, tokens in enumerate(rows):
+        ids[row, : len(tokens)] = tokens
+    lengths = np.array([len(t) for t in rows])
+    mask = (np.arange(ids.shape[1])[None, :] < lengths[:, None]).astype(np.int64)
+    return {"text_input_ids": torch.from_numpy(ids), "text_attention_mask": torch.from_numpy(mask)}
 
 
 def pad_ladder(longest: int, *, shortest: int = 16_000, ratio: float = 1.25, step: int = 320) -> tuple[int, ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from hf_ser.corpora import (
     LABEL_SETS,
     clip_key,
     get_corpus,
+    label_mapping,
     load_corpus,
     read_columns,
     resolve_label_set,
@@ -63,20 +64,26 @@ def inspect_corpus(
     label_set: str | Sequence[str] = "all",
     audio_check: bool = True,
     cache_root: str | Path | None = None,
+    label_map: Mapping[str, str | None] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Load ``name`` from ``root`` and summarise it (the structure ``--json`` prints).
 
     Returns:
-        ``{"corpus", "languages", "clips", "speakers", "labels": {label: count}, "skipped": [{"path",
+        ``{"corpus", "languages", "clips", "speakers", "labels": {label: count}, "label_mapping": [{"from", "to",
+        "clips"}], "skipped": [{"path",
         "reason"}], "folds": {protocol: [{"test_speakers", "test_clips"}]}}``; paths are relative to ``root``
         and test speakers are corpus-local ids.
     """
     entry = get_corpus(name)
     cache = Path(cache_root) if cache_root is not None else default_cache_root()
-    dataset, log = load_corpus(name, root, label_set=label_set, header_cache=header_folder(cache))
+    dataset, log = load_corpus(
+        name, root, label_set=label_set, label_map=label_map or None, header_cache=header_folder(cache),
+        **dict(options or {}),
+    )
     if audio_check and len(dataset):
         _, dataset = AudioStore.prepare(dataset, cache, skip_log=log, progress=sys.stderr.isatty())
-    cols = read_columns(dataset, ("language", "speaker", "label"))
+    cols = read_columns(dataset, ("language", "speaker", "label", "orig_label"))
     languages = list(entry.info.languages) or sorted(set(cols["language"]) - {""})
     return {
         "corpus": name,
@@ -84,6 +91,7 @@ def inspect_corpus(
         "clips": len(dataset),
         "speakers": len(set(cols["speaker"])),
         "labels": dict(sorted(Counter(cols["label"]).items())),
+        "label_mapping": label_mapping(cols["orig_label"], cols["label"]),
         "skipped": [{"path": s.path, "reason": s.reason} for s in log.skipped],
         "folds": _folds_report(dataset, name, entry.info.protocols),
     }
@@ -126,6 +134,9 @@ def report_tables(report: dict[str, Any]) -> str:
         "",
         _table(["label", "clips"], [[k, str(v)] for k, v in report["labels"].items()]),
     ]
+    if report.get("label_mapping"):
+        lines += ["", "labels as written -> labels used:"]
+        lines.append(_table(["written", "used", "clips"], [[m["from"], m["to"], str(m["clips"])] for m in report["label_mapping"]]))
     if report["skipped"]:
         lines += ["", f"skipped {len(report['skipped'])} files:"]
         lines.append(_table(["path", "reason"], [[s["path"], s["reason"]] for s in report["skipped"]]))

@@ -10,14 +10,14 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import datasets
 import numpy as np
 
 from hf_ser.config import CorpusSpec
-from hf_ser.corpora import LabelSet, SkipLog, read_columns
+from hf_ser.corpora import LabelSet, SkipLog, label_mapping, read_columns
 from hf_ser.data.corpus_cache import load_corpus_cached
 from hf_ser.data.store import AudioStore, StoreDtype, default_cache_root, store_key
 
@@ -35,6 +35,8 @@ class PreparedData:
     dataset: datasets.Dataset
     stores: dict[str, AudioStore]
     skip_logs: dict[str, SkipLog]
+    # Per recipe entry, every label mapping applied (``hf_ser.corpora.label_mapping``): listed in data_report.json.
+    label_mappings: dict[str, list[dict]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._columns: dict[str, list] = read_columns(self.dataset, ("corpus", "utt_id"))
@@ -53,6 +55,12 @@ class PreparedData:
             self._columns.update(read_columns(self.dataset, (name,)))
         return self._columns[name]
 
+    def set_column(self, name: str, values: list) -> None:
+        """Replace column ``name`` (same type) in the dataset and in the column cache, e.g. transcripts by ASR."""
+        feature = self.dataset.features[name]
+        self.dataset = self.dataset.remove_columns(name).add_column(name, values, feature=feature)
+        self._columns[name] = list(values)
+
     def key(self, index: int) -> str:
         return store_key(self._columns["corpus"][index], self._columns["utt_id"][index])
 
@@ -69,11 +77,16 @@ class PreparedData:
         return self._length
 
     def report(self) -> dict:
-        """What ``data_report.json`` holds: per corpus found / used / excluded / skipped with reasons, and
+        """What ``data_report.json`` holds: per corpus found / used / excluded / skipped with reasons, every label
+        mapping applied (``label_mapping``: ``[{"from": "happy", "to": "happiness", "clips": 12}]``), and
         ``audio_store.content_changed``: files whose content differed from the corpus's previous store (each
         decoded again)."""
         return {
-            name: {**log.to_dict(), "audio_store": {"content_changed": self.stores[name].content_changed}}
+            name: {
+                **log.to_dict(),
+                "label_mapping": self.label_mappings.get(name, []),
+                "audio_store": {"content_changed": self.stores[name].content_changed},
+            }
             for name, log in self.skip_logs.items()
         }
 
@@ -117,7 +130,7 @@ def prepare_corpora(
     if len(set(names)) != len(names):
         raise ValueError(f"a corpus is listed twice in {names}")
     cache_root = Path(cache_dir) if cache_dir else default_cache_root()
-    parts, stores, logs = [], {}, {}
+    parts, stores, logs, mappings = [], {}, {}, {}
     for spec in specs:
         ds, log = load_corpus_cached(
             spec.name, spec.root, cache_root, label_set=label_set, label_map=spec.label_map or None,
@@ -137,5 +150,7 @@ def prepare_corpora(
         parts.append(ds)
         stores[spec.name] = store
         logs[spec.name] = log
+        cols = read_columns(ds, ("orig_label", "label"))
+        mappings[spec.name] = label_mapping(cols["orig_label"], cols["label"])
     dataset = parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
-    return PreparedData(dataset=dataset, stores=stores, skip_logs=logs)
+    return PreparedData(dataset=dataset, stores=stores, skip_logs=logs, label_mappings=mappings)

@@ -9,10 +9,11 @@ are averaged; the rule, and file decoding, live in ``hf_ser.evaluation.windowing
 
 **Foreign code.** ``load_model`` never runs Python shipped in a model folder unless the caller opts in
 (``trust_remote_code=True``, ``--trust-remote-code``): hf_ser's own classes are registered by
-``import hf_ser``, and a folder whose code differs from the installed hf_ser's is refused
-(``ForeignCodeError``), since its weights may expect that other code. With the opt-in, transformers still
-prefers registered classes: a model of hf_ser's own type loads with the installed hf_ser's classes, a model
-of any other type with its folder's code.
+``import hf_ser``, and a model of hf_ser's own type is loaded with them whatever ``.py`` files its folder
+carries (its saved format is migrated on load, ``hf_ser.saved_format``, so a folder saved by an earlier release
+loads). A folder that names code for any other model type is refused (``ForeignCodeError``). With the
+opt-in, transformers still prefers registered classes: a model of hf_ser's own type loads with the installed
+hf_ser's classes, a model of any other type with its folder's code.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MODEL_INPUTS = ("input_values", "input_features", "attention_mask")
+MODEL_INPUTS = ("input_values", "input_features", "attention_mask", "text_input_ids", "text_attention_mask")
 
 
 # ---------------------------------------------------------------------------------------------- windows
@@ -69,6 +70,8 @@ class WindowedClips(torch.utils.data.Dataset):
         window: window length in samples.
         label_ids: class index per clip (``-100`` when unknown).
         dims: optional ``(clips, n_dims)`` dimensional targets.
+        text_ids: transcript token ids per clip (speech + text models; every window of a clip gets its clip's
+            transcript); None: speech only.
     """
 
     def __init__(
@@ -78,8 +81,10 @@ class WindowedClips(torch.utils.data.Dataset):
         window: int,
         label_ids: Sequence[int] | None = None,
         dims: np.ndarray | None = None,
+        text_ids: Sequence[Sequence[int]] | None = None,
     ):
         self.get_wave = get_wave
+        self.text_ids = text_ids
         self.label_ids = list(label_ids) if label_ids is not None else [-100] * len(lengths)
         self.dims = dims
         self.items = [(clip, s, e) for clip, n in enumerate(lengths) for s, e in clip_windows(int(n), window)]
@@ -101,6 +106,8 @@ class WindowedClips(torch.utils.data.Dataset):
         }
         if self.dims is not None:
             item["dims"] = self.dims[clip]
+        if self.text_ids is not None:
+            item["text_ids"] = self.text_ids[clip]
         return item
 
 
@@ -116,11 +123,12 @@ def window_loader(
     num_workers: int = 0,
     seed: int = 0,
     pad_lengths: tuple[int, ...] = (),
+    text_ids: Sequence[Sequence[int]] | None = None,
 ) -> torch.utils.data.DataLoader:
     """Windows of clips, sorted by length (little padding), in a fixed order; batches carry ``index`` (clip)
     and ``window`` (window id) besides the model inputs. ``pad_lengths``: fixed padded lengths for the
-    default ``Collator`` (a compiled model's static shapes)."""
-    dataset = WindowedClips(get_wave, lengths, window, label_ids, dims)
+    default ``Collator`` (a compiled model's static shapes); ``text_ids``: transcript tokens per clip."""
+    dataset = WindowedClips(get_wave, lengths, window, label_ids, dims, text_ids)
     collate_fn = collate_fn or Collator(pad_lengths=pad_lengths)
     if not len(dataset):
         return torch.utils.data.DataLoader(dataset, batch_size=1, collate_fn=collate_fn, generator=loader_generator(seed))
@@ -142,6 +150,7 @@ def eval_loader(
     seed: int = 0,
     dims: np.ndarray | None = None,
     pad_lengths: tuple[int, ...] = (),
+    text_ids: Sequence[Sequence[int]] | None = None,
 ) -> torch.utils.data.DataLoader:
     """``window_loader`` over rows ``indices`` of prepared (decoded) corpora; ``index`` = position in ``indices``.
 
@@ -149,6 +158,7 @@ def eval_loader(
         label_ids: class id of every row of ``data`` (-100 where the row's label is not a model class).
         dims: ``(rows, n_dims)`` dimensional targets of every row, for regression / multitask models.
         pad_lengths: fixed padded lengths (a compiled model's static shapes); see ``Collator``.
+        text_ids: transcript token ids of every row of ``data`` (speech + text models).
     """
     indices = list(indices)
     return window_loader(
@@ -161,6 +171,7 @@ def eval_loader(
         num_workers=num_workers,
         seed=seed,
         pad_lengths=pad_lengths,
+        text_ids=[text_ids[i] for i in indices] if text_ids is not None else None,
     )
 
 
@@ -222,14 +233,18 @@ def score_windows(
     collate_fn: Callable | None = None,
     device: str | torch.device = "cpu",
     output: str = "logits",
+    text_ids: Sequence[Sequence[int]] | None = None,
 ) -> tuple[list[tuple[int, int, int]], np.ndarray]:
     """Logits (or the ``output`` named, see ``output_width``) of every window of in-memory clips, in eval mode
-    without gradients.
+    without gradients. ``text_ids``: transcript token ids per clip (speech + text models; ``[]``: none).
 
     Returns:
         ``(windows, logits)``: ``windows[k] = (clip, start, end)`` and ``logits: (len(windows), num_labels)``.
     """
-    loader = window_loader(lambda i: waves[i], [len(w) for w in waves], window=window, batch_size=batch_size, collate_fn=collate_fn)
+    loader = window_loader(
+        lambda i: waves[i], [len(w) for w in waves], window=window, batch_size=batch_size, collate_fn=collate_fn,
+        text_ids=text_ids,
+    )
     windows = loader.dataset.items
     logits = np.zeros((len(windows), output_width(model.config, output)), dtype=np.float32)
     was_training = model.training
@@ -335,53 +350,88 @@ def infer_logits(
 
 # ---------------------------------------------------------------------------------------------- loading
 class ForeignCodeError(UserError, ValueError):
-    """A model folder ships Python code that differs from the installed hf_ser's (or needs code of its own)."""
+    """A model folder that needs Python code of its own: a model type the installed hf_ser does not provide."""
 
 
-def _hf_ser_code_files() -> dict[str, Path]:
-    """The modules ``save_pretrained`` copies next to an hf_ser model, by file name."""
-    import hf_ser.baselines
-    import hf_ser.models
 
-    files: dict[str, Path] = {}
-    for package in (hf_ser.models, hf_ser.baselines):
-        for path in Path(package.__file__).parent.glob("*.py"):
-            if path.name != "__init__.py":
-                files[path.name] = path
-    return files
+class ModelPathError(UserError, FileNotFoundError):
+    """The model argument is not a saved model folder (a mistyped path, a run folder, an ONNX export)."""
+
+
+# What ``hf-ser export onnx`` writes: run by onnxruntime (``--backend onnx``), never by transformers.
+ONNX_SUFFIX = ".onnx"
+
+
+def check_model_location(name_or_dir: str | Path) -> None:
+    """Refuse, in one line naming what to type instead, what cannot be a saved model: an ``.onnx`` export, a run
+    folder (its model is ``model/``), a folder without ``config.json``, or a path that does not exist. A string
+    that is no local path and looks like ``owner/name`` is left to the Hub.
+
+    Raises:
+        ModelPathError: see above.
+    """
+    text = str(name_or_dir)
+    path = Path(text).expanduser()
+    if path.suffix.lower() == ONNX_SUFFIX:
+        raise ModelPathError(
+            f"{text} is an ONNX export: run it with `hf-ser predict {text} AUDIO... --backend onnx`, or pass the "
+            "saved model folder it was exported from"
+        )
+    if path.is_dir():
+        if (path / "config.json").is_file():
+            return
+        if (path / "model" / "config.json").is_file():
+            raise ModelPathError(f"{text} is a run folder: pass its saved model, {path / 'model'}")
+        folds = sorted(p.parent for p in path.glob("fold_*/model/config.json"))
+        if folds:
+            raise ModelPathError(f"{text} is a cross-validation run folder: pass one fold's model, e.g. {folds[0] / 'model'}")
+        raise ModelPathError(f"{text} holds no saved model (no config.json): pass a run's model/ folder")
+    if path.exists():
+        raise ModelPathError(f"{text} is a file, not a saved model folder: pass a run's model/ folder")
+    parts = Path(text).parts
+    looks_local = (
+        text.startswith((".", "/", "~")) or len(parts) != 2 or Path(parts[0]).is_dir() or path.suffix != ""
+    )
+    if looks_local:
+        raise ModelPathError(f"model {text} does not exist: check the path (a run's saved model is RUN_DIR/model)")
+
 
 
 def check_model_code(model_dir: str | Path) -> None:
     """Refuse a local model folder that names code of its own (``auto_map`` in ``config.json`` or
-    ``preprocessor_config.json``) whose ``*.py`` files are not byte-identical to the installed hf_ser's.
+    ``preprocessor_config.json``) for a model type hf_ser does not provide.
 
-    A folder without ``auto_map`` is loaded by stock transformers or hf_ser classes; its ``.py`` files, if
-    any, would not be run even with ``trust_remote_code``.
+    A folder of hf_ser's own types (``hf_ser.saved_format.OPTIONS_OF_MODEL_TYPE``) is loaded with the installed
+    hf_ser's classes whatever ``.py`` files it carries (they are never run, and need not match: an older format
+    is migrated on load); a folder without ``auto_map`` is loaded by stock transformers classes.
 
     Raises:
-        ForeignCodeError: naming the differing files, why it matters and how to opt in.
+        ForeignCodeError: naming the folder's model type, why it matters and how to opt in.
     """
+    from hf_ser.saved_format import OPTIONS_OF_MODEL_TYPE
+
     folder = Path(model_dir).expanduser()
     if not folder.is_dir():
         return  # a Hub id: transformers itself refuses code it would have to run (see load_model)
     if not any(_names_code(folder / name) for name in ("config.json", "preprocessor_config.json")):
         return
-    ours = _hf_ser_code_files()
-    differing = []
-    for path in sorted(folder.glob("*.py")):
-        mine = ours.get(path.name)
-        if mine is None or mine.read_bytes() != path.read_bytes():
-            differing.append(path.name)
-    if differing:
-        import hf_ser
+    model_type = _model_type(folder / "config.json")
+    if model_type in OPTIONS_OF_MODEL_TYPE:
+        return
+    import hf_ser
 
-        raise ForeignCodeError(
-            f"{folder} ships Python code that differs from the installed hf_ser {hf_ser.__version__}'s "
-            f"({', '.join(differing)}). hf_ser never runs a model folder's code by default (it could do anything), "
-            "and these weights may expect code other than hf_ser's. If you trust this folder, pass "
-            "--trust-remote-code (Python: trust_remote_code=True): a model of hf_ser's own type is then loaded "
-            "with the installed hf_ser's classes, any other type with the folder's code."
-        )
+    raise ForeignCodeError(
+        f"{folder} ships Python code for a model of type {model_type!r}, which the installed hf_ser "
+        f"{hf_ser.__version__} does not provide. hf_ser never runs a model folder's code by default (it could do "
+        "anything). If you trust this folder, pass --trust-remote-code (Python: trust_remote_code=True)."
+    )
+
+
+def _model_type(path: Path) -> str | None:
+    try:
+        return json.loads(path.read_text()).get("model_type")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _names_code(path: Path) -> bool:
@@ -391,18 +441,27 @@ def _names_code(path: Path) -> bool:
         return False
 
 
-def load_model(name_or_dir: str | Path, *, trust_remote_code: bool = False, device: str = "cpu"):
+def load_model(
+    name_or_dir: str | Path, *, trust_remote_code: bool = False, device: str = "cpu", attn_implementation: str | None = None
+):
     """Load a saved audio-classification model and its feature extractor, in eval mode on ``device``.
 
     Without ``trust_remote_code`` no code from the folder or Hub repo runs: hf_ser's classes (registered by
-    ``import hf_ser``) and stock transformers classes load it, and a local folder whose code differs from the
-    installed hf_ser's is refused (``ForeignCodeError``).
+    ``import hf_ser``) and stock transformers classes load it, and a local folder that needs code of another
+    model type is refused (``ForeignCodeError``). A folder saved by an earlier hf_ser is migrated on load; one
+    saved in a newer format is refused (``hf_ser.saved_format.NewerFormatError``) naming the version to install.
+    transformers is always told the user's choice, so it never asks "run custom code?" on the terminal.
+
+    Args:
+        attn_implementation: passed to ``from_pretrained`` when given (ONNX export uses "eager").
 
     Returns:
         ``(model, feature_extractor)``.
 
     Raises:
         ForeignCodeError: see above; also when the model needs code of its own that hf_ser lacks.
+        NewerFormatError: saved by a newer hf_ser.
+        ModelPathError: ``name_or_dir`` is no saved model (``check_model_location``).
     """
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
@@ -410,10 +469,12 @@ def load_model(name_or_dir: str | Path, *, trust_remote_code: bool = False, devi
 
     hf_ser.auto_classes.register_now()
     source = str(name_or_dir)
+    check_model_location(name_or_dir)
     if not trust_remote_code:
         check_model_code(name_or_dir)
     try:
-        model = AutoModelForAudioClassification.from_pretrained(source, trust_remote_code=trust_remote_code)
+        kwargs = {"attn_implementation": attn_implementation} if attn_implementation else {}
+        model = AutoModelForAudioClassification.from_pretrained(source, trust_remote_code=trust_remote_code, **kwargs)
         extractor = AutoFeatureExtractor.from_pretrained(source, trust_remote_code=trust_remote_code)
     except ValueError as e:
         if trust_remote_code or "trust_remote_code" not in str(e):

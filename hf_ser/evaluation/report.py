@@ -66,7 +66,8 @@ def _context(name: str, protocol: Mapping[str, Any]) -> dict[str, str]:
         "split": str(protocol.get("target_split", "all usable clips")),
         "source": ", ".join(sources) if sources else "unknown",
         "folds": str(protocol.get("folds") or "unknown"),
-        "speaker_independent": speaker_independence(name, sources),
+        # A run's own split (evaluate --split) states what it shares; a corpus target says cross-corpus or not.
+        "speaker_independent": protocol.get("speakers") or speaker_independence(name, sources),
     }
 
 

@@ -30,6 +30,7 @@ from hf_ser.hub.paths import dump_yaml, is_local_path, local_path_placeholders, 
 from hf_ser.metrics import bootstrap_ci_from_confusion, chance_scores
 from hf_ser.metrics.over_folds import mean_std
 from hf_ser.metrics.registry import MACRO_F1, METRICS, UA, WA
+from hf_ser.modality import SPEECH, SPEECH_TEXT
 from hf_ser.run_dir import METRICS_FILE, RECIPE_FILE, find_model, run_file
 from hf_ser.run_dir import load_run as load_run_files
 
@@ -93,6 +94,11 @@ class RunSummary:
     @property
     def protocol(self) -> dict[str, Any]:
         return self.metrics.get("protocol") or {}
+
+    @property
+    def modality(self) -> str:
+        """``speech`` or ``speech+text`` (``hf_ser.modality``), as the run's ``metrics.json`` records it."""
+        return str(self.protocol.get("modality") or SPEECH)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -226,7 +232,9 @@ def build_card_data(summary: RunSummary, repo_id: str) -> ModelCardData:
         license=hub_license(summary.corpora),
         library_name="transformers",
         pipeline_tag="audio-classification",
-        tags=["audio-classification", "speech-emotion-recognition", "hf_ser"] + (["synthetic-demo"] if summary.is_demo else []),
+        tags=["audio-classification", "speech-emotion-recognition", "hf_ser"]
+        + (["synthetic-demo"] if summary.is_demo else [])
+        + (["multimodal", "speech-and-text"] if summary.modality == SPEECH_TEXT else []),
         metrics=sorted({e.metric_type for e in evals}) or None,
         eval_results=evals or None,
     )
@@ -360,7 +368,9 @@ def _protocol_section(s: RunSummary, include_speakers: bool = False) -> str:
     si_text = {True: "**speaker-independent** (no speaker appears in both training and test data)",
                False: "**speaker-dependent** (test speakers also appear in training data; scores are optimistic)",
                None: "of unrecorded speaker independence"}[si if isinstance(si, bool) else None]
-    lines = [f"Protocol `{name}`, {si_text}."]
+    if p.get("speakers"):  # what the split really shares (hf_ser.splits.speaker_sharing), when recorded
+        si_text = f"**{p['speakers']}**"
+    lines = [f"Protocol `{name}`, {si_text}.", f"Modality: **{s.modality}**." + _modality_note(s.modality)]
     if p.get("fold") is not None:
         lines.append(f"Fold: {p['fold']}.")
     if s.folds:
@@ -373,6 +383,17 @@ def _protocol_section(s: RunSummary, include_speakers: bool = False) -> str:
         lines.append(f"Speakers: {named}" + ("." if include_speakers else " (their IDs are not published)."))
     lines.append(f"Weights in this repository: {_weights(s)}.")
     return "\n".join(lines)
+
+
+def _modality_note(modality: str) -> str:
+    if modality != SPEECH_TEXT:
+        return " Compare these figures only with speech-only figures."
+    return (
+        " The model reads each clip's transcript with its speech; the figures below used the corpus transcripts. "
+        "Without a transcript it predicts from speech alone (trained for it by modality dropout): pass one with "
+        "`hf_ser.load(model).predict(path, text=...)` or `hf-ser predict --transcripts FILE.csv` (the "
+        "`audio-classification` pipeline gives it none). Compare these figures only with speech+text figures."
+    )
 
 
 def _mean_std(values: list[float]) -> str:
@@ -477,7 +498,7 @@ def _summary(s: RunSummary) -> str:
     source = (f"from `{_base_model(s.recipe)}`" if _base_model(s.recipe) else
               "from a local backbone folder" if is_local_path(backbone) else
               f"from a randomly initialised `{backbone}` backbone")
-    return (f"Speech emotion recognition model fine-tuned with hf_ser on {data or 'unrecorded corpora'}, {source}. "
+    return (f"Speech emotion recognition model ({s.modality}) fine-tuned with hf_ser on {data or 'unrecorded corpora'}, {source}. "
             f"The weights are {_weights(s)}.")
 
 

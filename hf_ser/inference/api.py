@@ -46,6 +46,7 @@ from hf_ser.evaluation.windowing import (
 from hf_ser.inference.backends import Backend, open_backend
 from hf_ser.inference.results import Prediction, Segment, answer
 from hf_ser.inference.vad import SileroVad, VadSettings, cut_spans, fit_spans, speech_spans
+from hf_ser.modality import SPEECH, SPEECH_TEXT
 
 logger = logging.getLogger(__name__)
 
@@ -119,14 +120,34 @@ class EmotionModel:
         return f"EmotionModel(backend={self.backend.name!r}, labels={self.labels}, dims={self.dims}, window_s={self.window_s})"
 
     # ------------------------------------------------------------------------------------------ public
-    def predict(self, x: Input | Sequence[Input]) -> Prediction | list[Prediction]:
+    def predict(
+        self, x: Input | Sequence[Input], text: str | None | Sequence[str | None] = None
+    ) -> Prediction | list[Prediction]:
         """Label ``x``: a path, an ``(array, sampling_rate)`` pair, or a list of either (a list in, a list out).
 
         Unusable inputs (unreadable, silent, shorter than the CNN's receptive field) come back with ``error``.
+
+        ``text``: the transcript of each input for a speech + text model (``settings.modality == "speech+text"``):
+        one string for one input, a list (``None`` or ``""`` where there is none) for a list. Inputs without one
+        are predicted from speech alone; each ``Prediction.modality`` says which was used.
+
+        Raises:
+            UserError: transcripts for a speech-only model, or a list of transcripts of another length.
         """
         single, items = _as_inputs(x)
-        results = list(self.iter_predict(items))
+        texts = self._texts(text, single, len(items))
+        results = list(self.iter_predict(items, texts))
         return results[0] if single else results
+
+    def _texts(self, text: Any, single: bool, n: int) -> list[str | None] | None:
+        if text is None:
+            return None
+        texts = [text] if single or isinstance(text, str) else list(text)
+        if self.settings.modality != SPEECH_TEXT and any(texts):
+            raise UserError(f"this model uses {self.settings.modality} only; give no transcript (text=...)")
+        if len(texts) != n:
+            raise UserError(f"{len(texts)} transcripts for {n} inputs; give one per input (None where there is none)")
+        return texts
 
     def segments(
         self, x: Input | Sequence[Input], *, min_s: float = 1.0, max_s: float = 10.0, vad: VadSettings | None = None
@@ -141,8 +162,9 @@ class EmotionModel:
         results = list(self.iter_segments(items, vad or VadSettings(min_s=min_s, max_s=max_s)))
         return results[0] if single else results
 
-    def iter_predict(self, items: Sequence[Input]) -> Iterator[Prediction]:
-        """``predict`` as a stream, in input order: inputs are decoded a few at a time, scored and released."""
+    def iter_predict(self, items: Sequence[Input], texts: Sequence[str | None] | None = None) -> Iterator[Prediction]:
+        """``predict`` as a stream, in input order: inputs are decoded a few at a time, scored and released.
+        ``texts``: a transcript per input (speech + text models), as ``predict``."""
         sources = [_source(it) for it in items]
         minimum = self.settings.min_samples
         groups = decoded_groups(
@@ -150,7 +172,7 @@ class EmotionModel:
         )
         for group in groups:
             ok = [(pos, wave) for pos, wave, _ in group if wave is not None]
-            scored = iter(self._score([w for _, w in ok]) if ok else ())
+            scored = iter(self._score([w for _, w in ok], [texts[pos] for pos, _ in ok] if texts else None) if ok else ())
             for pos, wave, reason in group:
                 if reason is not None:
                     logger.warning("could not label %s: %s", sources[pos], reason)
@@ -183,17 +205,18 @@ class EmotionModel:
             return (None, reason) if reason else (wave, None)
         return decode_checked(item, self.sampling_rate, self.settings.min_samples)
 
-    def _score(self, waves: list[np.ndarray]) -> list[Prediction]:
+    def _score(self, waves: list[np.ndarray], texts: Sequence[str | None] | None = None) -> list[Prediction]:
         """One ``Prediction`` per wave (no source yet): mean window logits -> softmax; window segments when a
-        wave has more than one window."""
-        windows, logits, dims = self.backend.score(waves, self.window, self.batch_size)
+        wave has more than one window; ``modality``: whether a transcript was used."""
+        windows, logits, dims = self.backend.score(waves, self.window, self.batch_size, texts)
         clip_of = np.array([c for c, _, _ in windows])
         index = np.arange(len(windows))
         mean_logits = clip_means(clip_of, index, logits)[1] if logits is not None else None
         mean_dims = clip_means(clip_of, index, dims)[1] if dims is not None else None
         out = []
         for c in range(len(waves)):
-            result = Prediction(source="", **self._outputs(mean_logits, mean_dims, c))
+            used_text = bool(texts and texts[c] and str(texts[c]).strip())
+            result = Prediction(source="", modality=SPEECH_TEXT if used_text else SPEECH, **self._outputs(mean_logits, mean_dims, c))
             mine = np.flatnonzero(clip_of == c)
             if len(mine) > 1:
                 result.segments = [

@@ -21,6 +21,7 @@ import numpy as np
 from hf_ser.audio import SAMPLE_RATE
 from hf_ser.errors import UserError
 from hf_ser.evaluation.windowing import DEFAULT_WINDOW_S, WINDOW_CONFIG_KEY, clip_windows
+from hf_ser.modality import SPEECH
 
 BACKENDS = ("torch", "onnx")
 ONNX_FILE = "model.onnx"  # the graph inside an exported folder; its settings are ONNX_FILE's stem + ".json"
@@ -47,6 +48,7 @@ class ModelSettings:
     min_samples: int = 1
     normalize: bool = True
     temperature: float = 1.0  # fitted on validation by training (``train.temperature_scaling``); 1.0 = raw logits
+    modality: str = SPEECH  # ``speech+text``: a speech + text model (it also predicts from speech alone)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -63,6 +65,7 @@ class ModelSettings:
             min_samples=int(min_samples),
             normalize=bool(normalize),
             temperature=float((getattr(config, "calibration", None) or {}).get("temperature", 1.0)),
+            modality=str(getattr(config, "modality", SPEECH)),
         )
 
     def write(self, path: str | Path) -> Path:
@@ -90,10 +93,11 @@ class Backend(Protocol):
     settings: ModelSettings
 
     def score(
-        self, waves: Sequence[np.ndarray], window: int, batch_size: int
+        self, waves: Sequence[np.ndarray], window: int, batch_size: int, texts: Sequence[str | None] | None = None
     ) -> tuple[Windows, np.ndarray | None, np.ndarray | None]:
         """``(windows, logits, dims)``: per window of ``waves`` (windowing rule), its logits ``(n, classes)``
-        (``None`` for a regression model) and dims ``(n, n_dims)`` (``None`` without a dimensional head)."""
+        (``None`` for a regression model) and dims ``(n, n_dims)`` (``None`` without a dimensional head).
+        ``texts``: a transcript per wave for a speech + text model (None / "" for speech alone)."""
         ...
 
 
@@ -117,6 +121,11 @@ class TorchBackend:
                 "Hub repo id, or an `hf-ser export onnx` folder with --backend onnx"
             ) from e
         self.collate = collator_for(extractor)
+        self.tokenizer = None
+        if getattr(self.model.config, "text_config", None) is not None:  # a speech + text model: its tokenizer
+            from transformers import AutoTokenizer
+
+            self.tokenizer = AutoTokenizer.from_pretrained(source)
         self.settings = ModelSettings.from_config(
             self.model.config,
             sampling_rate=int(getattr(extractor, "sampling_rate", SAMPLE_RATE) or SAMPLE_RATE),
@@ -124,10 +133,14 @@ class TorchBackend:
             normalize=bool(getattr(extractor, "do_normalize", True)),
         )
 
-    def score(self, waves, window, batch_size):
+    def score(self, waves, window, batch_size, texts=None):
         from hf_ser.evaluation.inference import score_windows
+        from hf_ser.models.text_encoder import tokenize
 
-        kwargs = dict(window=window, batch_size=batch_size, collate_fn=self.collate, device=self.device)
+        text_ids = None
+        if self.tokenizer is not None:
+            text_ids = tokenize(self.tokenizer, texts or [None] * len(waves), self.model.config.text_max_tokens)
+        kwargs = dict(window=window, batch_size=batch_size, collate_fn=self.collate, device=self.device, text_ids=text_ids)
         windows, logits, dims = clip_windows_of(waves, window), None, None
         if self.settings.task in TASKS_WITH_CLASSES:
             windows, logits = score_windows(self.model, waves, output="logits", **kwargs)
@@ -180,7 +193,9 @@ class OnnxBackend:
         self.settings = ModelSettings.read(meta)
         self.session = onnx_session(graph, threads)
 
-    def score(self, waves, window, batch_size):
+    def score(self, waves, window, batch_size, texts=None):
+        if texts and any(texts):
+            raise UserError("the ONNX backend scores speech only; give transcripts to the torch backend")
         windows = clip_windows_of(waves, window)
         width = len(self.settings.labels) if self.settings.task != "regression" else len(self.settings.dims)
         out = np.zeros((len(windows), width), dtype=np.float32)

@@ -87,6 +87,9 @@ class Prediction:
     segments: list[Segment] = field(default_factory=list)
     speech_s: float | None = None
     error: str | None = None
+    modality: str | None = None
+    """What the prediction used: ``speech``, or ``speech+text`` when a speech + text model got a transcript for
+    this input (``hf_ser.modality``)."""
 
     @property
     def ok(self) -> bool:
@@ -110,6 +113,8 @@ class Prediction:
             out["top_k"] = top_k(self.probabilities, k)
         if self.speech_s is not None:
             out["speech_s"] = round(self.speech_s, 3)
+        if self.modality is not None:
+            out["modality"] = self.modality
         if self.segments:
             out["segments"] = [s.to_dict(k) for s in self.segments]
         out["error"] = self.error

@@ -20,7 +20,9 @@ from hf_ser.models.modeling_ser import (
 from hf_ser.models.pooling import POOLING, build_pooling
 from hf_ser.models.receptive_field import backbone_min_samples, receptive_field
 from hf_ser.models.shapes import BACKBONE_SHAPES, shape_config
+from hf_ser.saved_format import upgrade
 
+SerConfig.upgrade_saved = staticmethod(upgrade)  # folders saved by other hf_ser releases (hf_ser.saved_format)
 AutoConfig.register(SerConfig.model_type, SerConfig, exist_ok=True)
 AutoModel.register(SerConfig, SerForSequenceClassification, exist_ok=True)
 AutoModelForAudioClassification.register(SerConfig, SerForSequenceClassification, exist_ok=True)

@@ -16,21 +16,19 @@ from transformers import (
 )
 
 from hf_ser.audio import SAMPLE_RATE
+from hf_ser.errors import RecipeError
+from hf_ser.model_options import SslOptions, options_from, saved_options
 from hf_ser.models.adapter_layers import load_base_weights
 from hf_ser.models.configuration_ser import SerConfig
 from hf_ser.models.modeling_ser import WHISPER_MODEL_TYPE, SerForSequenceClassification
 from hf_ser.models.shapes import SHAPE_PREFIX, shape_config
+from hf_ser.models.text_encoder import text_encoder_config
+from hf_ser.models.whisper_encoder import spec_augment_problem
+from hf_ser.saved_format import format_stamp
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BACKBONE = "facebook/wav2vec2-large-xlsr-53"
-
-# build_model's parameters reach SerConfig under the same name, except these two (SerConfig's names are stored
-# in every saved config.json, so they stay). tests/test_model_options.py checks every parameter lands somewhere.
-SER_CONFIG_NAMES = {"dropout": "classifier_dropout", "gradient_checkpointing": "use_gradient_checkpointing"}
-# Parameters for the backbone (its config in ``_backbone_config``, or a run-time kernel choice), not SerConfig.
-BACKBONE_OPTIONS = ("backbone", "layerdrop", "mask_time_prob", "attn_implementation")
-
+DEFAULT_BACKBONE = SslOptions.backbone  # the recipe default
 
 def _backbone_config(
     backbone: str, *, layers: str | int, layerdrop: float, mask_time_prob: float | None
@@ -56,12 +54,10 @@ def _backbone_config(
                 config.layerdrop,
             )
         config.layerdrop = layerdrop
+    problem = spec_augment_problem(config.model_type, mask_time_prob)
+    if problem:
+        raise ValueError(problem)
     if config.model_type == WHISPER_MODEL_TYPE:
-        if mask_time_prob:
-            raise ValueError(
-                f"mask_time_prob={mask_time_prob}: SpecAugment is not available for Whisper backbones "
-                "(set model.mask_time_prob to null or 0)"
-            )
         if getattr(config, "encoder_layerdrop", 0.0) > 0:
             logger.warning("%s config carries encoder_layerdrop; ignored (use layerdrop=... to ask)", backbone)
             config.encoder_layerdrop = 0.0
@@ -77,93 +73,75 @@ def _backbone_config(
 
 def build_model(
     *,
-    backbone: str,
     id2label: dict[int, str],
-    num_frozen_layers: int = 0,
-    freeze_feature_encoder: bool = True,
-    layers: str | int = "last",
-    pooling: str = "mean",
-    pooling_kwargs: dict[str, Any] | None = None,
-    head_hidden_size: int | None = None,
-    dropout: float = 0.1,
-    task: str = "classification",
-    dims: tuple[str, ...] = (),
     class_weights: list[float] | None = None,
-    label_smoothing: float = 0.0,
-    regression_loss_weight: float = 1.0,
-    loss: str = "ce",
-    focal_gamma: float = 2.0,
-    layerdrop: float = 0.0,
-    gradient_checkpointing: bool = False,
-    mask_time_prob: float | None = None,
-    attn_implementation: str | None = None,
-    adapter: dict[str, Any] | None = None,
     seed: int | None = None,
+    **options: Any,
 ) -> SerForSequenceClassification:
     """Build a speech emotion recognition model.
 
     Args:
-        backbone: Hub name or local path of a wav2vec2-family encoder or of any Whisper checkpoint (its encoder
-            only; pretrained weights are loaded), or "shape:<name>" (random init, see ``shapes.BACKBONE_SHAPES``).
-            Real recipes use "facebook/wav2vec2-large-xlsr-53".
         id2label: class names by id (task "classification" / "multitask"); for task "regression" pass
             ``{i: dim}`` or an empty dict (then the dims are used as labels).
-        num_frozen_layers: bottom transformer layers frozen and run without autograd.
-        freeze_feature_encoder: freeze the CNN (must be True when ``num_frozen_layers > 0``).
-        layers: "last", "weighted" or an int k (hidden state k; layers above k are dropped).
-        pooling: key of ``hf_ser.models.pooling.POOLING``.
-        pooling_kwargs: options of the pooling head.
-        head_hidden_size: hidden ReLU layer width between pooling and outputs; None: linear outputs.
-        dropout: dropout on the pooled vector.
-        task: "classification", "regression" or "multitask".
-        dims: regressed dimensions, e.g. ("valence", "arousal", "dominance").
         class_weights: cross-entropy class weights by label id.
-        label_smoothing: cross-entropy label smoothing.
-        regression_loss_weight: weight of the CCC loss in the multitask loss.
-        loss: classification loss, ``"ce"`` (cross-entropy) or ``"focal"`` (``classification_loss``).
-        focal_gamma: focusing parameter of the focal loss.
-        layerdrop: probability of skipping each trainable layer in training (0: off, the default).
-        gradient_checkpointing: recompute the trainable layers in backward.
-        mask_time_prob: SpecAugment time-mask probability; None keeps the backbone config's value.
-        attn_implementation: backbone attention kernel (``sdpa``, ``eager``, ...); None: transformers' default.
-        adapter: LoRA adapters on the backbone (base frozen, only adapters and head train), e.g.
-            ``{"type": "lora", "r": 8, "alpha": 16, "target_modules": "ffn", "layers": "upper_half"}``; a
-            dataclass with those fields works too. See ``adapter_layers.resolve_adapter``.
         seed: seed for the random initialisation (head, and the backbone for shapes).
+        **options: the options of ``hf_ser.model_options.SslOptions`` (each documented there, with its
+            default), e.g. ``backbone="shape:tiny"``, ``pooling="attention"``, ``layers=6``. ``backbone`` is a
+            Hub name or local path of a wav2vec2-family encoder or of any Whisper checkpoint (its encoder only;
+            pretrained weights are loaded), or "shape:<name>" (random init, see ``shapes.BACKBONE_SHAPES``).
 
     Returns:
-        The model, in train mode, with frozen parameters set to ``requires_grad=False``.
+        The model, in train mode, with frozen parameters set to ``requires_grad=False``; its config records every
+        option (``saved_options``) and the saved format (``hf_ser.saved_format``).
+
+    Raises:
+        TypeError: a name that is not an option of ``SslOptions``.
     """
-    # Every parameter by name (taken first, before any other local exists): they reach SerConfig below.
-    options = {k: v for k, v in locals().items() if k not in (*BACKBONE_OPTIONS, "id2label", "seed")}
+    opts = options_from(SslOptions, options)
     if seed is not None:
         torch.manual_seed(seed)
-    if task == "regression" and not id2label:
-        id2label = dict(enumerate(dims))
+    if opts.task == "regression" and not id2label:
+        id2label = dict(enumerate(opts.dims))
     backbone_config = _backbone_config(
-        backbone, layers=layers, layerdrop=layerdrop, mask_time_prob=mask_time_prob
+        opts.backbone, layers=opts.layers, layerdrop=opts.layerdrop, mask_time_prob=opts.mask_time_prob
     )
+    depth = backbone_config.num_hidden_layers
+    if opts.num_frozen_layers > depth:
+        # Known only now for a Hub backbone (validate_recipe checks shapes and local folders): a recipe mistake.
+        raise RecipeError(
+            f"model.num_frozen_layers={opts.num_frozen_layers}: the backbone {opts.backbone} has {depth} layers; use 0..{depth}"
+        )
     config = SerConfig(
         backbone_config=backbone_config,
-        **{SER_CONFIG_NAMES.get(name, name): value for name, value in options.items()},
+        text_config=text_encoder_config(opts.text_encoder) if opts.text_encoder else None,
+        class_weights=class_weights,
+        **saved_options(opts),
+        **format_stamp(),
         id2label={int(i): str(name) for i, name in id2label.items()},
         label2id={str(name): int(i) for i, name in id2label.items()},
     )
     model = SerForSequenceClassification(config)
-    if not backbone.startswith(SHAPE_PREFIX):
+    if not opts.backbone.startswith(SHAPE_PREFIX):
         if backbone_config.model_type == WHISPER_MODEL_TYPE:
             # Loads the encoder's weights only (the decoder's are skipped), from any Whisper checkpoint.
-            pretrained = WhisperForAudioClassification.from_pretrained(backbone, config=backbone_config).encoder
+            pretrained = WhisperForAudioClassification.from_pretrained(opts.backbone, config=backbone_config).encoder
         else:
-            pretrained = AutoModel.from_pretrained(backbone, config=backbone_config)
+            pretrained = AutoModel.from_pretrained(opts.backbone, config=backbone_config)
         load_base_weights(model.backbone, pretrained.state_dict())
         del pretrained
-        model.config.backbone_config._name_or_path = backbone
-    if attn_implementation is not None:
+        model.config.backbone_config._name_or_path = opts.backbone
+    if opts.text_encoder and not opts.text_encoder.startswith(SHAPE_PREFIX):
+        # The pooler of a BERT-style checkpoint is dropped by the model (never used); everything else must load.
+        text_weights = AutoModel.from_pretrained(opts.text_encoder).state_dict()
+        missing, _ = model.text_encoder.load_state_dict(text_weights, strict=False)
+        if missing:
+            raise ValueError(f"{opts.text_encoder}: weights missing for {missing[:5]}")
+    if opts.attn_implementation is not None:
         # A run-time choice, not saved: a loaded model takes transformers' default (a backbone without the
         # kernel, e.g. WavLM with sdpa, fails here with transformers' own message).
-        model.backbone.set_attn_implementation(attn_implementation)
-    if adapter is not None and not model.config.adapter:
+        model.backbone.set_attn_implementation(opts.attn_implementation)
+    if opts.adapter is not None and not model.config.adapter:
+        adapter = opts.adapter
         model.attach_adapter(dataclasses.asdict(adapter) if dataclasses.is_dataclass(adapter) else dict(adapter))
     model.train()
     return model

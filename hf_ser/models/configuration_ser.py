@@ -10,11 +10,13 @@ only ``transformers`` (no ``hf_ser``).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from transformers import CONFIG_MAPPING, PretrainedConfig
 
 TASKS = ("classification", "regression", "multitask")
+FUSIONS = ("late", "cross_attention")
 
 
 def _backbone_config_from(value: Any) -> PretrainedConfig | None:
@@ -33,77 +35,53 @@ def _backbone_config_from(value: Any) -> PretrainedConfig | None:
 class SerConfig(PretrainedConfig):
     """Configuration of a speech emotion recognition model: backbone + layer selection + pooling + heads.
 
+    The options are those of ``hf_ser.model_options.SslOptions`` (declared there once, with their defaults and
+    meaning), stored under their own names; ``build_model`` passes every one of them. This class keeps what it is
+    given, so an option added to ``SslOptions`` reaches ``config.json`` with nothing to change here.
+
     Args:
         backbone_config: config of the wav2vec2-family encoder (object or dict with ``model_type``).
-        num_frozen_layers: bottom transformer layers run under ``torch.no_grad()`` and never trained.
-        freeze_feature_encoder: keep the CNN feature encoder frozen (always true when ``num_frozen_layers > 0``).
-        layers: "last", "weighted" (softmax-weighted sum of all hidden states, as SUPERB), or an int k: the
-            backbone keeps only its bottom k transformer layers (``backbone_config.num_hidden_layers == k``).
-        pooling: key of ``pooling.POOLING``.
-        pooling_kwargs: options of that pooling head.
-        head_hidden_size: width of a hidden ReLU layer between pooling and outputs; None: linear outputs.
-        classifier_dropout: dropout on the pooled vector.
-        task: "classification", "regression" (dims) or "multitask" (both).
-        dims: names of the regressed dimensions, e.g. ("valence", "arousal", "dominance").
-        class_weights: per-class cross-entropy weights, ordered by label id.
-        label_smoothing: cross-entropy label smoothing.
-        regression_loss_weight: weight of the (1 - CCC) loss in the multitask loss (classification weight is 1).
-        loss: classification loss, ``"ce"`` (cross-entropy) or ``"focal"`` (focal loss, Lin et al. 2017).
-        focal_gamma: focusing parameter of the focal loss (0 = cross-entropy).
-        use_gradient_checkpointing: recompute trainable transformer layers in backward.
-        adapter: LoRA settings (``adapter_layers.resolve_adapter``; resolved when the model is built) when the
-            backbone carries unmerged adapters, else None. A saved model has its adapters merged (None here) and
-            records them in ``merged_adapter``.
+        class_weights: per-class cross-entropy weights, ordered by label id (computed per run), or None.
+        adapter: LoRA settings when the backbone carries unmerged adapters, else None. A saved model has its
+            adapters merged (None here) and records them in ``merged_adapter``.
+        text_config: config of the transcript encoder (object or dict with ``model_type``) of a speech + text
+            model; None: speech only (its other options, ``fusion`` ..., are ``SslOptions``).
+        **kwargs: the options, ``id2label`` and the other ``PretrainedConfig`` arguments.
     """
 
     model_type = "hf_ser"
     # Only for the attention-implementation recursion in transformers; the dict <-> object conversion is ours.
-    sub_configs = {"backbone_config": PretrainedConfig}
+    sub_configs = {"backbone_config": PretrainedConfig, "text_config": PretrainedConfig}
 
     def __init__(
         self,
         backbone_config: PretrainedConfig | dict[str, Any] | None = None,
-        num_frozen_layers: int = 0,
-        freeze_feature_encoder: bool = True,
-        layers: str | int = "last",
-        pooling: str = "mean",
-        pooling_kwargs: dict[str, Any] | None = None,
-        head_hidden_size: int | None = None,
-        classifier_dropout: float = 0.1,
-        task: str = "classification",
-        dims: list[str] | tuple[str, ...] = (),
         class_weights: list[float] | None = None,
-        label_smoothing: float = 0.0,
-        regression_loss_weight: float = 1.0,
-        use_gradient_checkpointing: bool = False,
-        loss: str = "ce",
-        focal_gamma: float = 2.0,
         adapter: dict[str, Any] | None = None,
+        text_config: PretrainedConfig | dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         self.backbone_config = _backbone_config_from(backbone_config)
-        self.num_frozen_layers = int(num_frozen_layers)
-        self.freeze_feature_encoder = bool(freeze_feature_encoder)
-        self.layers = layers
-        self.pooling = pooling
-        self.pooling_kwargs = dict(pooling_kwargs or {})
-        self.head_hidden_size = head_hidden_size
-        self.classifier_dropout = float(classifier_dropout)
-        self.task = task
-        self.dims = list(dims)
+        self.text_config = _backbone_config_from(text_config)
         self.class_weights = None if class_weights is None else [float(w) for w in class_weights]
-        self.label_smoothing = float(label_smoothing)
-        self.regression_loss_weight = float(regression_loss_weight)
-        self.use_gradient_checkpointing = bool(use_gradient_checkpointing)
-        self.loss = loss
-        self.focal_gamma = float(focal_gamma)
         if dataclasses.is_dataclass(adapter):  # the recipe's AdapterConfig
             adapter = dataclasses.asdict(adapter)
         self.adapter = None if adapter is None else dict(adapter)
         super().__init__(**kwargs)
-        self._validate()
 
-    def _validate(self) -> None:
+    # Set by hf_ser.models to hf_ser.saved_format.upgrade (an older saved format migrated, a newer one refused).
+    # The copy of this file saved next to the weights runs without hf_ser, and without it: its config is its own.
+    upgrade_saved: ClassVar[Callable[[str, dict[str, Any]], dict[str, Any]] | None] = None
+
+    @classmethod
+    def from_dict(cls, config_dict: dict[str, Any], **kwargs: Any) -> SerConfig:
+        """A saved config, upgraded first where hf_ser is installed (``upgrade_saved``)."""
+        if cls.upgrade_saved is not None:
+            config_dict = cls.upgrade_saved(cls.model_type, dict(config_dict))
+        return super().from_dict(config_dict, **kwargs)
+
+    def check(self) -> None:
+        """Refuse option combinations no model can be built from (called when a model is made)."""
         if self.loss not in ("ce", "focal"):
             raise ValueError(f"Unknown loss {self.loss!r}; choose 'ce' or 'focal'")
         if self.task not in TASKS:
@@ -120,6 +98,10 @@ class SerConfig(PretrainedConfig):
             depth = self.backbone_config.num_hidden_layers
             if self.num_frozen_layers > depth:
                 raise ValueError(f"num_frozen_layers={self.num_frozen_layers} > backbone depth {depth}")
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"Unknown fusion {self.fusion!r}; choose one of {list(FUSIONS)}")
+        if not 0.0 <= self.modality_dropout < 1.0:
+            raise ValueError(f"modality_dropout must be in [0, 1), got {self.modality_dropout}")
         if self.class_weights is not None and self.id2label is not None:
             if len(self.class_weights) != len(self.id2label):
                 raise ValueError(
@@ -130,4 +112,12 @@ class SerConfig(PretrainedConfig):
         output = super().to_dict()
         if isinstance(self.backbone_config, PretrainedConfig):
             output["backbone_config"] = self.backbone_config.to_dict()
+        if isinstance(self.text_config, PretrainedConfig):
+            output["text_config"] = self.text_config.to_dict()
         return output
+
+    @property
+    def modality(self) -> str:
+        """``"speech+text"`` with a transcript encoder, else ``"speech"`` (``hf_ser.modality``'s spellings, written
+        out here because this module imports no hf_ser)."""
+        return "speech+text" if self.text_config is not None else "speech"

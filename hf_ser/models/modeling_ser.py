@@ -35,10 +35,12 @@ from transformers.models.whisper.modeling_whisper import WhisperEncoder
 from .adapter_layers import inject_lora, merged_state_dict, resolve_adapter
 from .configuration_ser import SerConfig
 from .pooling import build_pooling
+from .text_encoder import frozen_text_modules
 from .whisper_encoder import (
     CONV_STRIDE,
     HOP_LENGTH,
     SAMPLING_RATE,
+    WHISPER_MODEL_TYPE,
     WhisperLogMel,
     max_samples,
     whisper_conv_frontend,
@@ -58,8 +60,6 @@ logger = logging.getLogger(__name__)
 
 # WavLM layers take the 2-D padding mask and pass a relative position bias from layer to layer.
 _RELATIVE_POSITION_BIAS_MODEL_TYPES = frozenset({"wavlm"})
-# Encoder-only use of an encoder-decoder model: the log-mel front end runs inside the model (whisper_encoder.py).
-WHISPER_MODEL_TYPE = "whisper"
 
 
 class _HostMask(np.ndarray):
@@ -81,6 +81,9 @@ class SerOutput(SequenceClassifierOutput):
     """
 
     dims: torch.FloatTensor | None = None
+    text_used: torch.BoolTensor | None = None
+    """Speech + text models: ``(batch,)`` True where the prediction used the clip's transcript, False where it
+    used speech alone (no transcript given, or dropped by modality dropout in training)."""
 
 
 def concordance_correlation_loss(predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -170,8 +173,9 @@ def head_output(
     labels: torch.Tensor | None,
     dims: torch.Tensor | None,
     return_dict: bool | None,
+    text_used: torch.Tensor | None = None,
 ) -> SerOutput | tuple:
-    """Losses and outputs of a SER head, the same for every model family.
+    """Losses and outputs of a SER head, the same for every model family (``text_used``: see ``SerOutput``).
 
     ``classification_loss`` on ``logits`` (``config.loss``: ``ce`` or ``focal`` with ``config.focal_gamma``;
     ``config.class_weights``, ``config.label_smoothing``; ``labels`` as class ids or as soft target
@@ -203,7 +207,7 @@ def head_output(
         dims_loss = concordance_correlation_loss(dims_pred, dims)
         weighted = dims_loss if logits is None else config.regression_loss_weight * dims_loss
         loss = weighted if loss is None else loss + weighted
-    output = SerOutput(loss=loss, logits=logits if logits is not None else dims_pred, dims=dims_pred)
+    output = SerOutput(loss=loss, logits=logits if logits is not None else dims_pred, dims=dims_pred, text_used=text_used)
     return output.to_tuple() if return_dict is False else output
 
 
@@ -219,8 +223,8 @@ class SerForSequenceClassification(PreTrainedModel):
     base_model_prefix = "backbone"
     main_input_name = "input_values"
     _supports_sdpa = True
-    # Our own option (use_gradient_checkpointing) checkpoints only the trainable layers; a legacy
-    # "gradient_checkpointing" key in a loaded config must not switch transformers' version on.
+    # Our own option (config.gradient_checkpointing) checkpoints only the trainable layers; transformers' own
+    # version, which that config key would switch on for a model that supports it, stays off.
     supports_gradient_checkpointing = False
     # Set by the ONNX export and by training under train.compile: attention masks are always built, from shapes
     # only, so that no "is anything padded?" branch is frozen into the graph (ONNX) or breaks it (dynamo).
@@ -230,6 +234,7 @@ class SerForSequenceClassification(PreTrainedModel):
         super().__init__(config)
         if config.backbone_config is None:
             raise ValueError("SerConfig.backbone_config is required")
+        config.check()
         if getattr(config.backbone_config, "add_adapter", False):
             raise ValueError("backbones with add_adapter=True are not supported")
         self.log_mel = None
@@ -241,7 +246,7 @@ class SerForSequenceClassification(PreTrainedModel):
         else:
             self.backbone = AutoModel.from_config(config.backbone_config)
         if getattr(config.backbone_config, "gradient_checkpointing", False):
-            # A legacy key from an old config.json; our use_gradient_checkpointing replaces it.
+            # A legacy key from an old backbone config.json; our config.gradient_checkpointing replaces it.
             logger.warning("backbone config carries gradient_checkpointing=true; ignored")
             self.backbone.gradient_checkpointing_disable()
         hidden_size = config.backbone_config.hidden_size
@@ -253,12 +258,13 @@ class SerForSequenceClassification(PreTrainedModel):
             )
         self.layer_weights = nn.Parameter(torch.zeros(num_layers + 1)) if config.layers == "weighted" else None
         self.pooling = build_pooling(config.pooling, hidden_size, **config.pooling_kwargs)
-        self.dropout = nn.Dropout(config.classifier_dropout)
+        self.dropout = nn.Dropout(config.dropout)
         width = self.pooling.output_size
+        width += self._build_text_side(config, hidden_size)
         self.projector = None
         if config.head_hidden_size:
             self.projector = nn.Sequential(
-                nn.Linear(width, config.head_hidden_size), nn.ReLU(), nn.Dropout(config.classifier_dropout)
+                nn.Linear(width, config.head_hidden_size), nn.ReLU(), nn.Dropout(config.dropout)
             )
             width = config.head_hidden_size
         has_classes = config.task in ("classification", "multitask")
@@ -269,6 +275,29 @@ class SerForSequenceClassification(PreTrainedModel):
         if config.adapter:  # settings given to build_model, or a model saved with unmerged adapters
             self._inject_adapter(config.adapter)
         self._apply_freezing()
+
+    def _build_text_side(self, config: SerConfig, hidden_size: int) -> int:
+        """The transcript encoder and its fusion layers (speech + text models); returns the width it adds to the
+        pooled vector (late fusion: the text embedding; cross-attention: none, the frames carry it)."""
+        self.text_encoder = self.text_missing = self.text_attention = self.text_norm = None
+        if config.text_config is None:
+            return 0
+        self.text_encoder = AutoModel.from_config(config.text_config)
+        if hasattr(self.text_encoder, "pooler"):  # BERT-style pooler: never used here (and unused under DDP)
+            self.text_encoder.pooler = None
+        text_size = config.text_config.hidden_size
+        # Stands in for the transcript when there is none or modality dropout removed it.
+        self.text_missing = nn.Parameter(torch.zeros(text_size))
+        if config.fusion == "late":
+            return text_size
+        heads = getattr(self.config.backbone_config, "num_attention_heads", None) or getattr(
+            self.config.backbone_config, "encoder_attention_heads", 1
+        )
+        self.text_attention = nn.MultiheadAttention(
+            hidden_size, heads, kdim=text_size, vdim=text_size, batch_first=True, dropout=config.dropout
+        )
+        self.text_norm = nn.LayerNorm(hidden_size)
+        return 0
 
     # ----------------------------------------------------------------------------------------------- adapters
     def attach_adapter(self, adapter: dict) -> None:
@@ -361,7 +390,7 @@ class SerForSequenceClassification(PreTrainedModel):
         if self.config.adapter:  # the base stays frozen: only LoRA matrices (and the head) train
             for name, param in self.backbone.named_parameters():
                 param.requires_grad = ".lora_" in name
-        for module in self._frozen_modules():
+        for module in self._frozen_modules() + self._frozen_text_modules():
             for param in module.parameters():
                 param.requires_grad = False
         if self._is_whisper:
@@ -389,9 +418,15 @@ class SerForSequenceClassification(PreTrainedModel):
     def train(self, mode: bool = True) -> SerForSequenceClassification:
         super().train(mode)
         # The frozen part is a fixed feature extractor: dropout there would only add noise to fixed features.
-        for module in self._frozen_modules() if hasattr(self, "backbone") else ():
+        for module in (self._frozen_modules() + self._frozen_text_modules()) if hasattr(self, "backbone") else ():
             module.eval()
         return self
+
+    def _frozen_text_modules(self) -> list[nn.Module]:
+        """The text encoder's parts that never train (``text_num_frozen_layers``; all of it by default)."""
+        if getattr(self, "text_encoder", None) is None:
+            return []
+        return frozen_text_modules(self.text_encoder, self.config.text_num_frozen_layers)
 
     # ------------------------------------------------------------------------------------------------ encoder
     def _positional_embedding(self, hidden_states: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor:
@@ -661,6 +696,8 @@ class SerForSequenceClassification(PreTrainedModel):
         """
         if self.config.num_frozen_layers <= 0:
             return "no frozen layers (num_frozen_layers=0)"
+        if self.text_encoder is not None:
+            return "a speech + text model reads transcripts the cache does not carry"
         if not self.config.freeze_feature_encoder:
             return "the feature encoder trains"
         if self.layer_weights is not None:
@@ -729,7 +766,7 @@ class SerForSequenceClassification(PreTrainedModel):
         # Layer 0 always runs: WavLM computes its relative position bias there.
         if self.training and index > 0 and layerdrop > 0 and float(torch.rand([])) < layerdrop:
             return hidden, position_bias
-        if self.config.use_gradient_checkpointing and self.training and torch.is_grad_enabled():
+        if self.config.gradient_checkpointing and self.training and torch.is_grad_enabled():
             return checkpoint(self._run_layer, index, hidden, layer_mask, position_bias, use_reentrant=False)
         return self._run_layer(index, hidden, layer_mask, position_bias)
 
@@ -742,6 +779,8 @@ class SerForSequenceClassification(PreTrainedModel):
         dims: torch.Tensor | None = None,
         return_dict: bool | None = None,
         input_lengths: Sequence[int] | None = None,
+        text_input_ids: torch.Tensor | None = None,
+        text_attention_mask: torch.Tensor | None = None,
         **kwargs,
     ) -> SerOutput | tuple:
         """Classify (and/or regress) a batch of waveforms.
@@ -756,20 +795,64 @@ class SerForSequenceClassification(PreTrainedModel):
             input_lengths: real samples per row as host integers (the training ``Collator`` gives them). With
                 them the forward reads no device memory on the host (attention masks, SpecAugment spans);
                 without them (a pipeline, ``hf-ser predict``) it reads ``attention_mask`` once or twice.
+            text_input_ids: (batch, tokens) transcript token ids (speech + text models; the ``Collator`` pads
+                them). None, or a row whose ``text_attention_mask`` is all 0: that clip is predicted from speech
+                alone (the learned "missing text" embedding stands in).
+            text_attention_mask: (batch, tokens), 1 on real tokens.
 
         Returns:
             ``SerOutput`` with ``loss`` (when targets are given), ``logits: (batch, num_labels)`` and
-            ``dims: (batch, n_dims)`` (regression / multitask).
+            ``dims: (batch, n_dims)`` (regression / multitask) and, for speech + text models, ``text_used``.
         """
         features, frame_mask = self.encode(input_values, attention_mask, input_lengths)
-        return self._head(features, frame_mask, labels, dims, return_dict)
+        return self._head(features, frame_mask, labels, dims, return_dict, text_input_ids, text_attention_mask)
 
-    def _head(self, features, frame_mask, labels, dims, return_dict) -> SerOutput | tuple:
-        """Pooling, outputs and losses over ``features: (batch, frames, hidden)``."""
-        pooled = self.dropout(self.pooling(features, frame_mask))
+    def _text_tokens(
+        self, batch: int, text_input_ids: torch.Tensor | None, text_attention_mask: torch.Tensor | None, like: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(tokens (batch, T, text_hidden), token mask (batch, T) bool, used (batch,) bool)``: the encoded
+        transcripts, with the "missing text" embedding (one token) where a clip has none or modality dropout
+        removed it. Decided on the device (no host read)."""
+        missing = self.text_missing.to(like.dtype)
+        if text_input_ids is None:
+            used = torch.zeros(batch, dtype=torch.bool, device=like.device)
+            return missing.view(1, 1, -1).expand(batch, 1, -1), torch.ones(batch, 1, dtype=torch.bool, device=like.device), used
+        mask = (text_attention_mask if text_attention_mask is not None else text_input_ids.ne(0)).bool()
+        used = mask.any(dim=1)
+        if self.training and self.config.modality_dropout > 0:
+            used = used & (torch.rand(batch, device=like.device) >= self.config.modality_dropout)
+        frozen = self.config.text_num_frozen_layers is None
+        with torch.no_grad() if frozen else contextlib.nullcontext():
+            tokens = self.text_encoder(input_ids=text_input_ids, attention_mask=mask.long()).last_hidden_state
+        tokens = torch.where(used[:, None, None], tokens.to(like.dtype), missing.view(1, 1, -1))
+        first = torch.zeros_like(mask)
+        first[:, 0] = True
+        return tokens, torch.where(used[:, None], mask, first), used
+
+    def _fuse(self, features, frame_mask, text_input_ids, text_attention_mask):
+        """Speech + text: ``(features, text vector or None, used)``; cross-attention rewrites the frames, late
+        fusion gives the masked mean of the text tokens to concatenate after pooling."""
+        tokens, token_mask, used = self._text_tokens(features.shape[0], text_input_ids, text_attention_mask, features)
+        if self.text_attention is not None:
+            attended, _ = self.text_attention(features, tokens, tokens, key_padding_mask=~token_mask, need_weights=False)
+            return self.text_norm(features + attended), None, used
+        weights = token_mask.to(tokens.dtype).unsqueeze(-1)
+        return features, (tokens * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0), used
+
+    def _head(
+        self, features, frame_mask, labels, dims, return_dict, text_input_ids=None, text_attention_mask=None
+    ) -> SerOutput | tuple:
+        """(Fusion with the transcript,) pooling, outputs and losses over ``features: (batch, frames, hidden)``."""
+        text_vector = used = None
+        if self.text_encoder is not None:
+            features, text_vector, used = self._fuse(features, frame_mask, text_input_ids, text_attention_mask)
+        pooled = self.pooling(features, frame_mask)
+        if text_vector is not None:
+            pooled = torch.cat([pooled, text_vector.to(pooled.dtype)], dim=-1)
+        pooled = self.dropout(pooled)
         if self.projector is not None:
             pooled = self.projector(pooled)
         logits = self.classifier(pooled) if self.classifier is not None else None
         dims_pred = self.regressor(pooled) if self.regressor is not None else None
 
-        return head_output(self.config, logits, dims_pred, labels, dims, return_dict)
+        return head_output(self.config, logits, dims_pred, labels, dims, return_dict, text_used=used)

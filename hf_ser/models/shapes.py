@@ -16,6 +16,11 @@ config.json (large-v3 checked against a copy found with the project's code searc
 [unverified]). Only the encoder is ever built.
 
 The ``tiny*`` shapes keep each family's architecture with tiny sizes (hidden 32, 4 layers, 2 heads), fast on CPU.
+
+Text encoders for speech + text models (``model.text_encoder: shape:<name>``, ``TEXT_SHAPES``): ``tiny-bert`` is
+the BERT architecture (post-norm, learned positions, GELU) at width 32, 2 layers, 2 heads, with a byte-level
+tokenizer (transformers' ``ByT5Tokenizer``: 256 bytes + 3 specials + 125 extra ids = 384 ids, pad 0) that needs
+no vocabulary file, so it is built and saved with no download.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from transformers import (
+    BertConfig,
+    ByT5Tokenizer,
     Data2VecAudioConfig,
     HubertConfig,
     PretrainedConfig,
@@ -198,6 +205,40 @@ BACKBONE_SHAPES: dict[str, Callable[[], PretrainedConfig]] = {
 }
 
 SHAPE_PREFIX = "shape:"
+
+
+def _tiny_bert() -> PretrainedConfig:
+    """BERT architecture with the tiny speech shapes' width (32, FFN 64, 2 heads) and 2 layers, over the
+    byte-level vocabulary of ``ByT5Tokenizer`` (384 ids, pad 0)."""
+    sizes = {k: _TINY_TRANSFORMER[k] for k in ("hidden_size", "intermediate_size", "num_attention_heads")}
+    return BertConfig(vocab_size=len(ByT5Tokenizer()), num_hidden_layers=2, max_position_embeddings=512, pad_token_id=0, **sizes)
+
+
+# name -> (config, tokenizer) of a random-initialised text encoder written in code.
+TEXT_SHAPES: dict[str, tuple[Callable[[], PretrainedConfig], Callable[[], object]]] = {
+    "tiny-bert": (_tiny_bert, ByT5Tokenizer),
+}
+
+
+def _text_shape(name: str):
+    key = name.removeprefix(SHAPE_PREFIX)
+    if key not in TEXT_SHAPES:
+        raise KeyError(f"Unknown text encoder shape {name!r}; choose one of {sorted(TEXT_SHAPES)}")
+    return TEXT_SHAPES[key]
+
+
+def text_shape_config(name: str) -> PretrainedConfig:
+    """The config of a named text encoder shape (``name`` with or without "shape:").
+
+    Raises:
+        KeyError: unknown shape (the message lists the valid ones).
+    """
+    return _text_shape(name)[0]()
+
+
+def text_shape_tokenizer(name: str):
+    """The tokenizer of a named text encoder shape, built in code (no file, no download)."""
+    return _text_shape(name)[1]()
 
 
 def shape_config(name: str) -> PretrainedConfig:

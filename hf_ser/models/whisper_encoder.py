@@ -40,6 +40,19 @@ N_FFT = 400
 HOP_LENGTH = 160
 SAMPLING_RATE = 16_000  # hf_ser.audio.SAMPLE_RATE; this file is saved with the model and cannot import hf_ser
 CONV_STRIDE = 2  # the encoder's second conv halves the frame rate: 100 mel frames/s -> 50 encoder frames/s
+# Encoder-only use of an encoder-decoder model: the log-mel front end runs inside the model.
+WHISPER_MODEL_TYPE = "whisper"
+
+
+def spec_augment_problem(model_type: str, mask_time_prob: float | None) -> str | None:
+    """Why ``mask_time_prob`` cannot be used with a backbone of ``model_type`` (None: it can). The one rule, read by
+    the builder (which refuses) and by the recipe check (which reports it before any audio is decoded)."""
+    if model_type == WHISPER_MODEL_TYPE and mask_time_prob:
+        return (
+            f"mask_time_prob={mask_time_prob}: SpecAugment is not available for Whisper backbones; "
+            "set model.mask_time_prob to null or 0"
+        )
+    return None
 
 
 class WhisperLogMel(nn.Module):

@@ -1,10 +1,11 @@
 """The HTTP service of ``hf-ser serve``: FastAPI routes over ``hf_ser.load(...)``, micro-batched.
 
 - ``POST /v1/predict``: the audio as multipart field ``file`` or as the raw request body; ``?top_k=3`` adds the
-  most probable classes, ``?segment=vad`` classifies the speech segments (``EmotionModel.segments``). The answer
+  most probable classes, ``?segment=vad`` classifies the speech segments (``EmotionModel.segments``), ``?text=...``
+  gives a speech + text model the upload's transcript (the answer's ``modality`` says what was used). The answer
   is ``Prediction.to_dict`` (what ``hf_ser.load(...).predict`` / ``.segments`` return), with ``source`` the
   uploaded file name (``"upload"`` for a raw body).
-- ``GET /v1/model``: labels, dims, backbone, window, backend, limits and the training protocol in brief.
+- ``GET /v1/model``: labels, dims, modality, backbone, window, backend, limits and the training protocol in brief.
 - ``GET /health``; ``GET /``: a page to choose a file or record from the microphone (``page.html``, no CDN).
 
 Bad input never reaches the model: 413 (bytes or duration over the limit), 415 (not audio, or a format soundfile
@@ -29,6 +30,7 @@ from typing import Any
 from hf_ser.audio import SAMPLE_RATE
 from hf_ser.inference.results import with_min_confidence
 from hf_ser.inference.vad import VadMissingError
+from hf_ser.modality import SPEECH_TEXT
 from hf_ser.serve.batching import BatchSettings, MicroBatcher, Overloaded
 from hf_ser.serve.uploads import UploadLimits, UploadRejected, decode_upload
 
@@ -54,6 +56,7 @@ class Job:
     wave: Any
     source: str
     segment: str = "none"
+    text: str | None = None  # the transcript, for a speech + text model
 
 
 def model_summary(model, source: str | Path) -> dict[str, Any]:
@@ -74,6 +77,7 @@ def model_summary(model, source: str | Path) -> dict[str, Any]:
         "labels": model.labels,
         "dims": model.dims,
         "task": model.settings.task,
+        "modality": model.settings.modality,
         "backend": model.backend.name,
         "backbone": backbone,
         "window_s": model.window_s,
@@ -88,7 +92,8 @@ def run_jobs(model, jobs: Sequence[Job]) -> list[Any]:
     results: list[Any] = [None] * len(jobs)
     plain = [i for i, job in enumerate(jobs) if job.segment == "none"]
     if plain:
-        for i, prediction in zip(plain, model.predict([(jobs[i].wave, SAMPLE_RATE) for i in plain])):
+        texts = [jobs[i].text for i in plain] if any(jobs[i].text for i in plain) else None
+        for i, prediction in zip(plain, model.predict([(jobs[i].wave, SAMPLE_RATE) for i in plain], text=texts)):
             results[i] = prediction
     for i, job in enumerate(jobs):
         if job.segment == "vad":
@@ -173,13 +178,18 @@ def create_app(model, *, source: str | Path = "", settings: ServeSettings | None
         segment: str = Query("none", description="'vad': classify speech segments"),
         top_k: int | None = Query(None, ge=1),
         min_confidence: float | None = Query(None, gt=0, le=1, description="label 'abstain' below this probability"),
+        text: str | None = Query(None, description="the transcript (speech + text models)"),
     ):
         if segment not in SEGMENT_MODES:
             raise UploadRejected(422, f"segment={segment!r} is not one of {list(SEGMENT_MODES)}")
+        if text and model.settings.modality != SPEECH_TEXT:
+            raise UploadRejected(422, f"text=...: this model reads {model.settings.modality} only; send no transcript")
+        if text and segment != "none":
+            raise UploadRejected(422, "text=... labels the whole upload; it does not combine with segment=vad")
         data, name = await upload_of(request)
         wave = decode_upload(data, limits)
         try:
-            result = await batcher.submit(Job(wave, name, segment))
+            result = await batcher.submit(Job(wave, name, segment, text or None))
         except Overloaded as e:
             return JSONResponse({"error": f"server busy: {e}", "status": 503,
                                  "limit": {"max_queue": settings.batching.max_queue}}, status_code=503)

@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import torch
 from accelerate import Accelerator
+from accelerate.utils import (
+    MODEL_NAME,
+    OPTIMIZER_NAME,
+    RNG_STATE_NAME,
+    SAMPLER_NAME,
+    SCALER_NAME,
+    SCHEDULER_NAME,
+)
+from accelerate.utils import load as accelerate_load
 
 from hf_ser.fsutil import publish_dir
 from hf_ser.run_dir import CHECKPOINTS_DIR, TRAINER_STATE_FILE, checkpoint_dir
@@ -61,10 +70,12 @@ def load_latest_checkpoint(
 ) -> tuple[TrainerState, Path] | None:
     """Restore the newest intact checkpoint of a fold; ``None`` when the fold has none.
 
-    Every file of a checkpoint is read before anything is restored: a damaged one (truncated weights,
-    optimizer or trainer state) is reported by name with a warning and the previous checkpoint is used. An RNG
-    state that cannot be read does not reject the checkpoint: it is a warning naming the file (the resumed run's
-    random draws then differ from an uninterrupted run's).
+    Every file that will be restored is read first: a damaged one (truncated weights, optimizer or trainer
+    state) is reported by name with a warning and the previous checkpoint is used. An RNG state that cannot be
+    read does not reject the checkpoint: it is a warning naming the file (the resumed run's random draws then
+    differ from an uninterrupted run's). Pickled files are picked by the names accelerate writes and read with
+    accelerate's own loader (``weights_only=True``), so nothing in a checkpoint folder is ever unpickled as
+    code; other pickled files in it are never opened.
 
     ``extra(folder)`` restores the callbacks' own files of the checkpoint used.
 
@@ -78,9 +89,9 @@ def load_latest_checkpoint(
             damaged.append(problem)
             logger.warning("checkpoint file %s is damaged (%s); trying the previous checkpoint", *problem)
             continue
-        rng_file = path / f"random_states_{accelerator.process_index}.pkl"
+        rng_file = path / f"{RNG_STATE_NAME}_{accelerator.process_index}.pkl"
         try:
-            torch.load(rng_file, map_location="cpu", weights_only=False)
+            load_checkpoint_file(rng_file)
         except Exception as e:  # noqa: BLE001 - any unreadable file means the same thing here
             logger.warning(
                 "could not read the RNG state %s (%s): resuming without it, so random draws differ from an "
@@ -95,8 +106,27 @@ def load_latest_checkpoint(
     return None
 
 
+# The pickled files ``accelerator.save_state`` writes that ``load_state`` reads back (``_<i>`` for the i-th
+# model, optimizer, ...); the RNG states (``random_states_<rank>.pkl``) are checked on their own, each rank its own.
+_ACCELERATE_PICKLES = re.compile(
+    rf"{MODEL_NAME}(_\d+)?\.bin|({OPTIMIZER_NAME}|{SCHEDULER_NAME}|{SAMPLER_NAME}|dl_state_dict)(_\d+)?\.bin"
+    rf"|{re.escape(SCALER_NAME)}"
+)
+
+
+def load_checkpoint_file(file: Path):
+    """A pickled checkpoint file read as accelerate reads it: tensors, numbers and numpy arrays only
+    (``weights_only=True``), so a crafted file cannot run code."""
+    return accelerate_load(file, map_location="cpu")
+
+
 def _damaged_file(path: Path) -> tuple[Path, str] | None:
-    """The first file of a checkpoint that cannot be read back, with the reason; ``None`` when all can."""
+    """The first file of a checkpoint that cannot be read back, with the reason; ``None`` when all can.
+
+    Read: the trainer state, every safetensors file (tensors only: ``model.safetensors``,
+    the callbacks' files) and accelerate's pickles by name; a stray pickle is read neither here nor by
+    ``load_state``.
+    """
     from safetensors.torch import load_file
 
     for file in sorted(path.iterdir()):
@@ -105,8 +135,8 @@ def _damaged_file(path: Path) -> tuple[Path, str] | None:
                 TrainerState(**json.loads(file.read_text()))
             elif file.suffix == ".safetensors":
                 load_file(file)
-            elif file.suffix == ".bin":
-                torch.load(file, map_location="cpu", weights_only=False)
+            elif _ACCELERATE_PICKLES.fullmatch(file.name):
+                load_checkpoint_file(file)
         except Exception as e:  # noqa: BLE001 - truncation shows up as many different exception types
             return file, _short(e)
     return None

@@ -32,15 +32,16 @@ from hf_ser.evaluation.inference import WINDOW_CONFIG_KEY
 from hf_ser.metrics import balanced_indices
 from hf_ser.metrics.calibration import expected_calibration_error, fit_temperature, probabilities
 from hf_ser.metrics.registry import CCC, CLASS_METRICS, SELECT_METRICS
+from hf_ser.modality import model_modality
 from hf_ser.model_kinds import build_model_of_kind
 from hf_ser.models import build_feature_extractor, parameter_counts
 from hf_ser.reporting import fold_table, metric_line, save_curves, save_split_plots
 from hf_ser.run_dir import CURVES_FILE, MODEL_DIR, FoldMetrics, ProtocolRecord, write_metrics, write_timing
-from hf_ser.splits import PROTOCOLS, Fold
+from hf_ser.splits import PROTOCOLS, Fold, speaker_sharing
 from hf_ser.training.callbacks import Callback, CallbackList
 from hf_ser.training.checkpoints import load_latest_checkpoint, save_checkpoint
 from hf_ser.training.ema import ExponentialMovingAverage
-from hf_ser.training.fold_data import FoldData, build_fold_data
+from hf_ser.training.fold_data import FoldData, build_fold_data, transcript_ids
 from hf_ser.training.optim import build_optimizer, build_scheduler
 from hf_ser.training.predictions import EvalOutput, evaluate_target, predict_split, score, subset
 from hf_ser.training.saving import record_calibration, save_model
@@ -50,7 +51,7 @@ from hf_ser.training.timing import LoopTiming
 logger = logging.getLogger("hf_ser.train")
 
 # What a training step passes to the model from a collated batch.
-STEP_INPUTS = ("input_values", "attention_mask", "labels", "dims", "input_lengths")
+STEP_INPUTS = ("input_values", "attention_mask", "labels", "dims", "input_lengths", "text_input_ids", "text_attention_mask")
 
 # The callbacks a recipe turns on: each maker returns its callback for the recipe, or None when it is off.
 RECIPE_CALLBACKS: tuple[Callable[[RecipeConfig], Callback | None], ...] = (ExponentialMovingAverage.from_recipe,)
@@ -278,7 +279,7 @@ class FoldRecipe:
         """``save_pretrained`` the trained model (and feature extractor) into the fold's model folder."""
         self.accelerator.wait_for_everyone()
         if self.accelerator.is_main_process:
-            save_model(self.trained, self.feature_extractor, self.fold_dir / MODEL_DIR)
+            save_model(self.trained, self.feature_extractor, self.fold_dir / MODEL_DIR, tokenizer=self.fd.tokenizer)
         self.accelerator.wait_for_everyone()
 
     # ------------------------------------------------------------------------------------------ evaluation
@@ -299,6 +300,8 @@ class FoldRecipe:
         # Annotator vote distributions over the model's classes: distribution scores next to the class metrics.
         has_votes = fd.label_names and "n_raters" in data.dataset.column_names and any(data.column("n_raters"))
         vote_dist = vote_matrix(data.column("votes"), fd.label_names)[0] if has_votes else None
+        # A speech + text model is also scored from speech alone on the test split (what modality dropout buys).
+        speech_out = predict_split(accelerator, model, accelerator.prepare(fd.test_speech_loader)) if fd.test_speech_loader else None
         for split_name, loader, idx in (("valid", self.valid_loader, fd.select_idx), ("test", self.test_loader, fd.split.test)):
             t0 = time.perf_counter()
             out = valid_out if split_name == "valid" and valid_out is not None else predict_split(accelerator, model, loader)
@@ -310,6 +313,11 @@ class FoldRecipe:
                 results[f"{split_name}/{corpus}"] = score(
                     subset(out, sel), fd.label_names, dims=fd.dims, votes=votes, temperature=temperature
                 )
+                if split_name == "test" and speech_out is not None:  # the same test clips, transcripts withheld
+                    alone = corpora_of[idx][speech_out.indices] == corpus
+                    results[f"test_speech_only/{corpus}"] = score(
+                        subset(speech_out, alone), fd.label_names, dims=fd.dims, temperature=temperature
+                    )
                 if split_name == "test" and cfg.data.balanced_test and fd.label_names:
                     keep = balanced_indices(out.labels[sel], seed=cfg.train.seed)  # the challenge's class-balanced test
                     results[f"test_balanced/{corpus}"] = score(
@@ -320,6 +328,7 @@ class FoldRecipe:
             results.update(evaluate_target(
                 accelerator, model, target, name, fd.label_names, window=fd.max_samples, batch_size=cfg.train.batch_size,
                 seed=cfg.train.seed, temperature=temperature,
+                text_ids=transcript_ids(target, fd.tokenizer, cfg.model.text_max_tokens) if fd.tokenizer is not None else None,
             ))
         return results
 
@@ -407,6 +416,7 @@ class FoldRecipe:
             train_speakers=list(split.train_speakers),
             counts={"train": len(split.train), "valid": len(split.valid), "test": len(split.test)},
             real_frame_fraction=round(fd.sampler.real_frame_fraction(0), 4),
+            modality=model_modality(cfg.model),
             model_selection=(
                 "none: the final model (data.selection_split: none)"
                 if not fd.select_idx
@@ -415,6 +425,7 @@ class FoldRecipe:
                 else f"{tc.select_metric} on the TEST fold (optimistic; replicates the published protocol)"
             ),
             recipe_changes=self.recipe_changes,
+            speakers=speaker_sharing(split),
         )
 
 

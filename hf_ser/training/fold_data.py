@@ -18,6 +18,7 @@ from hf_ser.data.batching import BucketBatchSampler, ClipDataset, Collator
 from hf_ser.data.loaders import balanced_weights, keep_rows, loader_generator, loader_kwargs, soft_targets
 from hf_ser.data.prepare import PreparedData
 from hf_ser.evaluation.inference import eval_loader
+from hf_ser.models.text_encoder import build_tokenizer, tokenize
 from hf_ser.run_dir import MANIFESTS_DIR, read_split, write_manifests
 from hf_ser.splits import Fold, Split, split_fold
 
@@ -41,6 +42,10 @@ class FoldData:
     train_loader: torch.utils.data.DataLoader
     valid_loader: torch.utils.data.DataLoader
     test_loader: torch.utils.data.DataLoader
+    tokenizer: Any = None  # speech + text models: the transcript tokenizer (saved with the model), else None
+    text_ids: list[list[int]] | None = None  # transcript token ids of every dataset row (speech + text models)
+    # Speech + text models: the test split without its transcripts (the model's speech-only figure), else None.
+    test_speech_loader: torch.utils.data.DataLoader | None = None
 
 
 def build_fold_data(
@@ -70,10 +75,13 @@ def build_fold_data(
     max_samples = int(cfg.data.max_duration_s * SAMPLE_RATE)
     train_rows = data.dataset.select(split.train)
     augment = build_augment(cfg, train_rows, data, split, alignments, tc.seed)
+    tokenizer = build_tokenizer(cfg.model.text_encoder) if cfg.model.text_encoder else None
+    text_ids = transcript_ids(data, tokenizer, cfg.model.text_max_tokens) if tokenizer is not None else None
     soft, n_voted = soft_targets(train_rows, label_names, ids[split.train]) if cfg.model.targets == "soft" and label_names else (None, 0)
     train_set = ClipDataset(
         lambda i: data.wave(split.train[i]), ids[split.train], dims=targets_dims[split.train] if dims else None,
         soft=soft, max_samples=max_samples, augment=augment, seed=tc.seed,
+        text_ids=[text_ids[i] for i in split.train] if text_ids is not None else None,
     )
     clip_lengths = [data.num_samples(i) for i in split.train]
     sampler = BucketBatchSampler(
@@ -93,7 +101,8 @@ def build_fold_data(
     # Selecting on the test fold only replicates papers that did so; the protocol in every report says it.
     select_idx = {"test": split.test, "valid": split.valid, "none": []}[cfg.data.selection_split]
     loader_args = dict(
-        window=max_samples, batch_size=tc.batch_size, num_workers=tc.num_workers, seed=tc.seed, dims=targets_dims, pad_lengths=pads
+        window=max_samples, batch_size=tc.batch_size, num_workers=tc.num_workers, seed=tc.seed, dims=targets_dims, pad_lengths=pads,
+        text_ids=text_ids,
     )
     return FoldData(
         split=split, label_names=label_names, ids=ids, dims=dims, targets_dims=targets_dims, augment=augment,
@@ -101,7 +110,16 @@ def build_fold_data(
         train_loader=train_loader,
         valid_loader=eval_loader(data, select_idx, ids, **loader_args),
         test_loader=eval_loader(data, split.test, ids, **loader_args),
+        tokenizer=tokenizer, text_ids=text_ids,
+        test_speech_loader=eval_loader(data, split.test, ids, **{**loader_args, "text_ids": None}) if text_ids is not None else None,
     )
+
+
+def transcript_ids(data: PreparedData, tokenizer, max_tokens: int) -> list[list[int]]:
+    """Token ids of every row's transcript (the schema's ``text`` column; ``[]`` where it is empty), computed
+    once when the data is set up, never per step."""
+    texts = data.column("text") if "text" in data.dataset.column_names else [""] * len(data.dataset)
+    return tokenize(tokenizer, texts, max_tokens)
 
 
 def build_augment(cfg: RecipeConfig, train_rows, data: PreparedData, split, alignments, seed: int):

@@ -20,7 +20,8 @@ def build_optimizer(
     for name, param in model.named_parameters():
         if not param.requires_grad:
             continue
-        is_backbone = name.startswith("backbone.") or ".backbone." in name
+        # The encoders (speech, and the transcript encoder of a speech + text model) take the backbone rate.
+        is_backbone = any(name.startswith(f"{part}.") or f".{part}." in name for part in ("backbone", "text_encoder"))
         no_decay = param.ndim < 2
         groups.setdefault((is_backbone, no_decay), []).append(param)
     param_groups = [

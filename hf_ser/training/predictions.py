@@ -107,9 +107,10 @@ def score(
 
 def evaluate_target(
     accelerator: Accelerator, model, target, name: str, label_names: list[str], *, window: int, batch_size: int, seed: int,
-    temperature: float = 1.0,
+    temperature: float = 1.0, text_ids: list[list[int]] | None = None,
 ) -> dict:
     """Test a trained model on a cross-corpus target, masked and unmasked (``hf_ser.evaluation.scoring``).
+    ``text_ids``: transcript token ids of every target row (speech + text models).
 
     Returns ``{"cross/<name>": masked, "cross_unmasked/<name>": unmasked}``: masked = the model's classes the
     target lacks are removed from the argmax; unmasked = every model class allowed (predicting an absent class
@@ -122,7 +123,7 @@ def evaluate_target(
     if not usable:
         logger.warning("cross-corpus target %s shares no label with the model %s: skipped", name, label_names)
         return {}
-    loader = eval_loader(target, usable, ids, window=window, batch_size=batch_size, seed=seed)
+    loader = eval_loader(target, usable, ids, window=window, batch_size=batch_size, seed=seed, text_ids=text_ids)
     out = predict_split(accelerator, model, accelerator.prepare(loader))
     labels = np.asarray(target_labels)
     left_out = {lab: int(np.sum(labels == lab)) for lab in sorted(set(target_labels) - set(label_names))}

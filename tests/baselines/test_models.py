@@ -163,3 +163,24 @@ def test_regression_task_puts_dims_in_logits():
     assert model.config.id2label == {0: "arousal"}
     assert out.logits.shape == (4, 1) and torch.equal(out.logits, out.dims)
     assert 0.0 <= out.loss.item() <= 2.0
+
+
+def test_a_saved_config_never_chooses_the_feature_cache_folder(tmp_path, monkeypatch):
+    """``feature_cache_dir`` in a saved ``config.json`` is ignored on load: features go under ``$HF_SER_CACHE``."""
+    import json
+
+    monkeypatch.setenv("HF_SER_CACHE", str(tmp_path / "cache"))
+    elsewhere = tmp_path / "elsewhere"
+    model = build_baseline("issa_mlp", id2label={0: "calm", 1: "angry"}, options={"hidden_sizes": [8]}, seed=0)
+    model.save_pretrained(tmp_path / "model")
+    config_file = tmp_path / "model" / "config.json"
+    config = json.loads(config_file.read_text())
+    config["options"]["feature_cache_dir"] = str(elsewhere)  # as a crafted or moved file would say
+    config_file.write_text(json.dumps(config))
+
+    loaded = AutoModelForAudioClassification.from_pretrained(tmp_path / "model")
+    assert loaded.config.options["feature_cache_dir"] == "auto"
+    batch = _batch(*_clips(1))
+    loaded(batch["input_values"], batch["attention_mask"])
+    assert not elsewhere.exists()
+    assert len(list((tmp_path / "cache" / "features" / "issa193").rglob("*.npy"))) == 2

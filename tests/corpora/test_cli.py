@@ -35,7 +35,10 @@ def ravdess_root(tmp_path):
 def test_inspect_json_shape_and_counts(ravdess_root, tmp_path, capsys):
     out = run_cli(["inspect", "ravdess", str(ravdess_root), "--json", "--cache-root", str(tmp_path / "cache")], capsys)
     report = json.loads(out)  # exactly one JSON object on stdout
-    assert set(report) == {"corpus", "languages", "clips", "speakers", "labels", "skipped", "folds"}
+    assert set(report) == {"corpus", "languages", "clips", "speakers", "labels", "label_mapping", "skipped", "folds"}
+    # RAVDESS writes emotions as codes: every mapped clip is listed, from its code to the label it got
+    assert sum(m["clips"] for m in report["label_mapping"]) == report["clips"]
+    assert {m["to"] for m in report["label_mapping"]} == set(report["labels"])
     assert report["corpus"] == "ravdess" and report["languages"] == ["en"]
     assert report["clips"] == 48 and report["speakers"] == 24
     assert report["labels"] == {"anger": 24, "neutral": 24}

@@ -9,6 +9,7 @@ import pytest
 from audio_fixtures import write_wav
 
 from hf_ser.corpora import CorpusLayoutError, load_corpus
+from hf_ser.corpora._labels import UnknownLabelsError
 from hf_ser.corpora.manifest import INFO, load_manifest
 
 
@@ -30,7 +31,7 @@ def _csv_tree(root, outside):
 
 def test_csv_manifest(tmp_path):
     root = _csv_tree(tmp_path / "corpus", tmp_path / "outside")
-    ds, log = load_corpus("manifest", root, label_map={"ang": "anger"})
+    ds, log = load_corpus("manifest", root, label_map={"grumpy": None})
     rows = {r["utt_id"]: r for r in ds}
     assert set(rows) == {"wavs/spk1/a01", "my_id", "elsewhere"}
     a = rows["wavs/spk1/a01"]
@@ -59,10 +60,48 @@ def test_csv_manifest(tmp_path):
     reasons = {s.path: s.reason for s in log.skipped}
     assert reasons == {
         "wavs/spk3/missing.wav": "missing file",
-        "wavs/spk1/a01.wav": "label 'grumpy' is not canonical and not in label_map",
         "manifest.csv:line 7": "missing value for ['path']",
     }
-    assert (log.found, log.used) == (6, 3) and log.reconciles()
+    # grumpy was dropped because the map asked for it: counted outside the label set, not lost
+    assert (log.found, log.used, log.excluded_by_label_set) == (6, 3, 1) and log.reconciles()
+
+
+def test_unknown_labels_stop_the_load_before_any_audio(tmp_path, monkeypatch):
+    root = _csv_tree(tmp_path / "corpus", tmp_path / "outside")
+    with open(root / "manifest.csv", "a") as f:
+        f.write("wavs/spk2/b01.wav,grumpy,spk2,,,,,,,,dup2,\n")
+    read = []
+    monkeypatch.setattr("hf_ser.corpora._base.read_info", lambda path: read.append(path))
+    with pytest.raises(UnknownLabelsError) as err:
+        load_corpus("manifest", root)
+    message = str(err.value)
+    assert "'grumpy' (2 clips)" in message and "label_map: {grumpy: null}" in message and "\n" not in message
+    assert read == []  # refused before a single header was read
+
+
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [("Happy", "happiness"), ("JOY", "happiness"), ("angry", "anger"), ("scared", "fear"), ("fea", "fear"),
+     ("disgusted", "disgust"), ("surprised", "surprise"), ("excited", "excitement"), ("fru", "frustration"),
+     ("bored", "boredom"), ("NEU", "neutral"), ("sad", "sadness"), ("hap", "happiness")],
+)
+def test_labels_as_people_write_them(tmp_path, written, canonical):
+    write_wav(tmp_path / "a.wav", seconds=0.2)
+    (tmp_path / "manifest.csv").write_text(f"path,label,speaker\na.wav,{written},p1\n")
+    ds = load_manifest(tmp_path)
+    assert (ds[0]["label"], ds[0]["orig_label"]) == (canonical, written)
+
+
+def test_speakers_missing_refused_with_the_fix(tmp_path):
+    write_wav(tmp_path / "a.wav", seconds=0.2)
+    (tmp_path / "manifest.csv").write_text("path,label\na.wav,anger\n")
+    with pytest.raises(CorpusLayoutError, match=r"options: \{speakers: unknown\}"):
+        load_manifest(tmp_path)
+    ds = load_manifest(tmp_path, speakers="unknown")
+    assert ds[0]["speaker"] == "unknown"
+    # a split column is enough: the predefined protocol needs no speakers
+    (tmp_path / "manifest.csv").write_text("path,label,split\na.wav,anger,test\n")
+    assert load_manifest(tmp_path)[0]["split"] == "test"
 
 
 def test_jsonl_manifest_file_and_label_set(tmp_path):
@@ -96,8 +135,8 @@ def test_tsv_and_corpus_name(tmp_path):
 def test_layout_errors(tmp_path):
     with pytest.raises(CorpusLayoutError, match="neither"):
         load_manifest(tmp_path)
-    (tmp_path / "manifest.csv").write_text("path,label\na.wav,anger\n")
-    with pytest.raises(CorpusLayoutError, match=r"lacks columns \['speaker'\]"):
+    (tmp_path / "manifest.csv").write_text("path,speaker\na.wav,p1\n")
+    with pytest.raises(CorpusLayoutError, match=r"lacks columns \['label'\]"):
         load_manifest(tmp_path)
     (tmp_path / "manifest.jsonl").write_text("")
     with pytest.raises(CorpusLayoutError, match="both"):

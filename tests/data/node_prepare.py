@@ -21,10 +21,10 @@ def main(manifest_dir: str, cache_dir: str, out_json: str) -> None:
     decoded, loads = [], []
     real_decode, real_load = hf_ser.audio.load_audio, hf_ser.data.corpus_cache.load_corpus
 
-    def slow_decode(path, target_sr=16_000, **options):  # options: the store's max_s
+    def slow_decode(path, target_sr=16_000, **limits):
         decoded.append(str(path))
         time.sleep(0.05)
-        return real_decode(path, target_sr, **options)
+        return real_decode(path, target_sr, **limits)
 
     def counted_load(*args, **kwargs):
         loads.append(1)

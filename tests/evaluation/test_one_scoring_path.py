@@ -5,19 +5,22 @@ All three go through ``hf_ser.evaluation.inference`` (windows, forward) and ``hf
 """
 
 import json
+from pathlib import Path
 
 import yaml
 
 from hf_ser.cli import main as hf_ser_main
 
-DEMO = "hf_ser/demo_data"
+# Absolute: relative paths in a matrix file are relative to its own folder (here a temporary one).
+REPO = Path(__file__).parents[2]
+DEMO = str(REPO / "hf_ser" / "demo_data")
 FIGURES = ("wa", "ua", "macro_f1", "n")
 
 
 def test_training_evaluate_and_matrix_give_identical_cross_corpus_figures(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_SER_CACHE", str(tmp_path / "cache"))
     spec = {
-        "base": "recipes/demo/ravdess_tiny.yaml",
+        "base": str(REPO / "recipes" / "demo" / "ravdess_tiny.yaml"),
         "output_dir": str(tmp_path / "matrix"),
         "label_sets": ["all"],
         "sources": {"ravdess": [{"name": "ravdess", "root": f"{DEMO}/ravdess"}]},

@@ -116,11 +116,12 @@ def test_adapter_given_through_ser_config_and_pretrained_weights_under_it(tmp_pa
     layers of wrapped modules either way."""
     from transformers import AutoModel
 
-    from hf_ser.config import AdapterConfig
+    from hf_ser.model_options import AdapterConfig, SslOptions, saved_options
     from hf_ser.models import SerConfig, shape_config
     from hf_ser.models.adapter_layers import load_base_weights
 
-    config = SerConfig(backbone_config=shape_config("tiny"), id2label=ID2LABEL, adapter=AdapterConfig(layers="upper_half"))
+    options = saved_options(SslOptions(adapter=AdapterConfig(layers="upper_half")))
+    config = SerConfig(backbone_config=shape_config("tiny"), id2label=ID2LABEL, **options)
     model = SerForSequenceClassification(config)
     assert model.config.adapter["layers"] == [2, 3] and model.config.adapter["target_modules"][0].startswith("feed_forward")
     pretrained = AutoModel.from_config(shape_config("tiny"))

@@ -1,0 +1,15 @@
+"""Command-line flags that several ``hf-ser`` commands share, spelled and explained once."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_trust_remote_code_flag(parser: argparse.ArgumentParser) -> None:
+    """``--trust-remote-code``: the explicit opt-in to run Python shipped with a model (never done without it,
+    and never asked for on the terminal)."""
+    parser.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="run Python code shipped in the model folder or repo (never done without this flag)",
+    )

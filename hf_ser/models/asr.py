@@ -1,0 +1,74 @@
+"""Transcripts by ASR for clips without one (``data.transcripts: {asr: <Whisper name or shape:...>}``).
+
+A Whisper checkpoint by Hub name or local path (``WhisperProcessor`` + ``WhisperForConditionalGeneration``), or a
+Whisper shape of ``shapes.BACKBONE_SHAPES`` (``shape:whisper-tiny``, ``shape:tiny-whisper``): random weights and a
+word-level tokenizer over the model's vocabulary built in code, so its text is garbage but the path that makes,
+caches and reports transcripts is the real one, offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import PreTrainedTokenizerFast, WhisperFeatureExtractor, WhisperForConditionalGeneration
+
+from hf_ser.audio import SAMPLE_RATE
+from hf_ser.models.modeling_ser import WHISPER_MODEL_TYPE
+from hf_ser.models.shapes import SHAPE_PREFIX, shape_config
+
+MAX_NEW_TOKENS = 64  # a clip of emotional speech is a sentence or two
+
+
+@dataclass
+class Asr:
+    """A speech recogniser: ``transcribe(waves)``."""
+
+    name: str
+    model: Any
+    feature_extractor: Any
+    tokenizer: Any
+    max_new_tokens: int = MAX_NEW_TOKENS
+
+    @torch.inference_mode()
+    def transcribe(self, waves: Sequence[np.ndarray]) -> list[str]:
+        """One transcript per 16 kHz waveform (Whisper's 30-s window: longer clips are cut there)."""
+        features = self.feature_extractor(list(waves), sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features
+        ids = self.model.generate(features.to(self.model.dtype), max_new_tokens=self.max_new_tokens)
+        return [t.strip() for t in self.tokenizer.batch_decode(ids, skip_special_tokens=True)]
+
+
+def build_asr(name: str) -> Asr:
+    """The recogniser ``name``: a Whisper Hub name / local path, or a Whisper ``shape:`` (random, seeded 0).
+
+    Raises:
+        ValueError: a shape that is not a Whisper architecture.
+    """
+    if not name.startswith(SHAPE_PREFIX):
+        from transformers import WhisperProcessor
+
+        processor = WhisperProcessor.from_pretrained(name)
+        model = WhisperForConditionalGeneration.from_pretrained(name).eval()
+        return Asr(name, model, processor.feature_extractor, processor.tokenizer)
+    config = shape_config(name)
+    if config.model_type != WHISPER_MODEL_TYPE:
+        raise ValueError(f"{name} is not a Whisper shape; ASR needs one (e.g. shape:whisper-tiny)")
+    generator = torch.random.fork_rng()
+    with generator:
+        torch.manual_seed(0)
+        model = WhisperForConditionalGeneration(config).eval()
+    # Random weights say nothing: a few words per clip are enough to exercise the path.
+    extractor = WhisperFeatureExtractor(feature_size=config.num_mel_bins)
+    return Asr(name, model, extractor, _word_tokenizer(config.vocab_size), max_new_tokens=8)
+
+
+def _word_tokenizer(vocab_size: int) -> PreTrainedTokenizerFast:
+    """A tokenizer whose id ``i`` decodes to the word ``w<i>``: no vocabulary file needed."""
+    from tokenizers import Tokenizer, decoders, models
+
+    tokenizer = Tokenizer(models.WordLevel({f"w{i}": i for i in range(vocab_size)}, unk_token="w0"))
+    tokenizer.decoder = decoders.WordPiece(prefix="##")  # joins the words with spaces
+    return PreTrainedTokenizerFast(tokenizer_object=tokenizer)
