@@ -6,17 +6,21 @@ Phases (each a new Python process, so peak memory is the phase's own; seconds ex
 * ``load``: the corpus loader alone, cold (git-lfs check and header of every file).
 * ``build``: ``prepare_corpora`` on a cold cache (load + decode into the store + save the loaded corpus).
 * ``warm``: ``prepare_corpora`` again: the cache-hit start of every later run.
+* ``rerun``: the first run after a store build: ``prepare_corpora`` with the train20 model's shortest input
+  (another loaded-corpus entry) on a cache built without it (the build is not timed); ``header_reads`` counts
+  the ``sf.info`` calls (0: the headers the build read are reused).
 * ``folds``: ``make_folds`` (speaker_kfold, 5 folds) + ``split_fold`` + ``write_manifests`` for fold 0.
 * ``overheads``: the fixed per-run costs beside them: data fingerprint, data report, run manifests.
 * ``epoch``: one data-only training epoch of fold 0 (bucketed batches of up to ``--batch-audio-s`` seconds,
   collated, no model), audio-seconds per second.
 * ``train20``: ``python -m hf_ser.train`` with a tiny model for 20 steps on the warm cache (warmed with the
-  run's own loader options: the model's shortest input). ``steps_s`` is the wall time from the first training
+  run's own loader options: the model's shortest input), at ``--batch-size`` (8). ``steps_s`` is the wall time from the first training
   forward to the 20th optimizer step, ``eval_s`` the time of the evaluation passes (from the first to the last
   forward of each run of evaluation forwards: batches and forwards); ``outside_s`` = total - steps - eval: the
   fixed start-up and shut-down around them. ``eval_windows`` / ``eval_batches`` / ``eval_audio_s`` count what
   the evaluation forwards scored (real audio, padding excluded), ``eval_audio_s_per_s`` = eval_audio_s / eval_s;
-  ``cpu_s`` is the process's CPU time (robust to a busy machine, unlike wall time).
+  ``cpu_s`` is the process's CPU time (robust to a busy machine, unlike wall time). ``anon_first_step_mb`` is
+  ``RssAnon`` at the first training forward, ``anon_eval_peak_mb`` its peak inside the evaluation passes.
 
 Every phase prints ``seconds``, the machine's 1-minute load average at its end, peak RSS (``VmHWM``) and peak ``RssAnon`` (sampled every 20 ms; the memory-mapped
 store's pages are file-backed and not in it). ``--scan`` prints a table over several corpora with the growth
@@ -42,36 +46,39 @@ import threading
 import time
 from pathlib import Path
 
-PHASES = ("inspect", "load", "build", "warm", "folds", "overheads", "epoch", "train20")
+from hf_ser.evaluation.heap import status_kb
+
+PHASES = ("inspect", "load", "build", "warm", "rerun", "folds", "overheads", "epoch", "train20")
 
 
 class MemoryWatch:
-    """Peak ``RssAnon`` of this process, sampled in a background thread."""
+    """Peak ``RssAnon`` of this process, sampled in a background thread; ``samples`` keeps ``(time, kB)``
+    for the phases that ask where in the run memory grew (``anon_between``)."""
 
     def __init__(self, every_s: float = 0.02):
         self.peak_anon_kb = 0
+        self.samples: list[tuple[float, int]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(every_s,), daemon=True)
         self._thread.start()
 
     def _run(self, every_s: float) -> None:
         while not self._stop.is_set():
-            self.peak_anon_kb = max(self.peak_anon_kb, _status_kb("RssAnon"))
+            anon = status_kb("RssAnon")
+            self.samples.append((time.perf_counter(), anon))
+            self.peak_anon_kb = max(self.peak_anon_kb, anon)
             time.sleep(every_s)
+
+    def anon_between(self, intervals: list[tuple[float, float]]) -> float:
+        """Peak ``RssAnon`` MB over the samples that fall inside any of ``intervals`` (0 when none does)."""
+        inside = [kb for t, kb in self.samples if any(a <= t <= b for a, b in intervals)]
+        return max(inside, default=0) / 1024
 
     def stop(self) -> dict[str, float]:
         self._stop.set()
         self._thread.join()
-        self.peak_anon_kb = max(self.peak_anon_kb, _status_kb("RssAnon"))
-        return {"peak_rss_mb": _status_kb("VmHWM") / 1024, "peak_rss_anon_mb": self.peak_anon_kb / 1024}
-
-
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
+        self.peak_anon_kb = max(self.peak_anon_kb, status_kb("RssAnon"))
+        return {"peak_rss_mb": status_kb("VmHWM") / 1024, "peak_rss_anon_mb": self.peak_anon_kb / 1024}
 
 
 def _spec(corpus: str):
@@ -104,7 +111,7 @@ def _fold0(data, seed: int = 0):
     return split_fold(data.dataset, folds[0], valid_fraction=0.2, seed=seed, speaker_independent=True)
 
 
-def run_phase(phase: str, corpus: str, cache: str, dtype: str, batch_audio_s: float) -> dict:
+def run_phase(phase: str, corpus: str, cache: str, dtype: str, batch_audio_s: float, batch_size: int = 8) -> dict:
     """Run one phase in this process and return its measurements."""
     import logging
 
@@ -121,8 +128,14 @@ def run_phase(phase: str, corpus: str, cache: str, dtype: str, batch_audio_s: fl
     work = Path(tempfile.mkdtemp(prefix="measure_scale_"))
     try:
         if phase == "train20":
-            return _train20(corpus, cache, dtype, work)
+            return _train20(corpus, cache, dtype, work, batch_size)
         setup = {}
+        if phase == "rerun":
+            import hf_ser.audio
+
+            _prepare(corpus, str(work / "cache"), dtype)  # the store build (not timed)
+            reads, real_info = [], hf_ser.audio.sf.info
+            hf_ser.audio.sf.info = lambda path, *a, **k: reads.append(path) or real_info(path, *a, **k)
         if phase in ("folds", "overheads", "epoch"):
             data = _prepare(corpus, cache, dtype)
             if phase == "epoch":
@@ -137,6 +150,9 @@ def run_phase(phase: str, corpus: str, cache: str, dtype: str, batch_audio_s: fl
             from hf_ser.corpora import load_corpus
 
             setup["clips"] = len(load_corpus("manifest", corpus)[0])
+        elif phase == "rerun":
+            setup["clips"] = len(_prepare(corpus, str(work / "cache"), dtype, min_samples=_train20_min_samples()).dataset)
+            setup["header_reads"] = len(reads)
         elif phase in ("build", "warm"):
             setup["clips"] = len(_prepare(corpus, str(work / "cache") if phase == "build" else cache, dtype).dataset)
         elif phase == "folds":
@@ -179,18 +195,19 @@ def _data_epoch(data, split, batch_audio_s: float) -> dict:
             "real_frames": round(sampler.real_frame_fraction(0), 4)}
 
 
-def _train20(corpus: str, cache: str, dtype: str, work: Path) -> dict:
+def _train20(corpus: str, cache: str, dtype: str, work: Path, batch_size: int) -> dict:
     import torch
 
     from hf_ser import train
 
-    marks = {"first_train_forward": None, "optimizer_steps": [], "eval_s": 0.0}
+    marks = {"first_train_forward": None, "optimizer_steps": [], "eval_s": 0.0, "eval_spans": [], "anon_first_step_kb": 0}
     depth = [0]  # nesting depth of module calls: only the outermost call of a forward counts
     segment = {"start": None, "last_end": None}  # the current run of evaluation forwards
 
     def close_segment() -> None:
         if segment["start"] is not None and segment["last_end"] is not None:
             marks["eval_s"] += segment["last_end"] - segment["start"]
+            marks["eval_spans"].append((segment["start"], segment["last_end"]))
         segment["start"] = segment["last_end"] = None
 
     def pre(module, _args):
@@ -200,6 +217,7 @@ def _train20(corpus: str, cache: str, dtype: str, work: Path) -> dict:
                 close_segment()
                 if marks["first_train_forward"] is None:
                     marks["first_train_forward"] = now
+                    marks["anon_first_step_kb"] = status_kb("RssAnon")
             elif segment["start"] is None:
                 segment["start"] = now
         depth[0] += 1
@@ -236,7 +254,7 @@ def _train20(corpus: str, cache: str, dtype: str, work: Path) -> dict:
         "  protocol: speaker_kfold\n  protocol_options: {num_folds: 5}\n"
         f"  cache_dir: {json.dumps(cache)}\n  store_dtype: {dtype}\n"
         f"model: {json.dumps(TRAIN20_MODEL)}\n"
-        f"train: {{output_dir: {json.dumps(str(work / 'run'))}, max_steps: 20, batch_size: 8, log_every_n_steps: 10}}\n",
+        f"train: {{output_dir: {json.dumps(str(work / 'run'))}, max_steps: 20, batch_size: {batch_size}, log_every_n_steps: 10}}\n",
         encoding="utf-8",
     )
     watch, t0, cpu0 = MemoryWatch(), time.perf_counter(), time.process_time()
@@ -252,10 +270,14 @@ def _train20(corpus: str, cache: str, dtype: str, work: Path) -> dict:
             "eval_audio_s": round(eval_audio_s, 1),
             "eval_audio_s_per_s": round(eval_audio_s / marks["eval_s"], 1) if marks["eval_s"] else 0.0,
             "eval_real_frames": round(scored["real_samples"] / max(1, scored["padded_samples"]), 4),
+            "batch_size": batch_size, "anon_first_step_mb": round(marks["anon_first_step_kb"] / 1024),
+            "anon_eval_peak_mb": round(watch.anon_between(marks["eval_spans"])),
             **watch.stop(), "load_1min": os.getloadavg()[0]}
 
 
-def measure(corpus: str, phases: list[str], *, dtype: str, batch_audio_s: float, cache: str | None) -> list[dict]:
+def measure(
+    corpus: str, phases: list[str], *, dtype: str, batch_audio_s: float, cache: str | None, batch_size: int = 8
+) -> list[dict]:
     """Each phase in a fresh process; the cache used by warm/folds/epoch/train20 is built first when needed."""
     own_cache = cache is None
     cache = cache or tempfile.mkdtemp(prefix="measure_scale_cache_")
@@ -267,7 +289,7 @@ def measure(corpus: str, phases: list[str], *, dtype: str, batch_audio_s: float,
         results = []
         for phase in phases:
             cmd = [sys.executable, __file__, corpus, "--phase", phase, "--cache", cache, "--dtype", dtype,
-                   "--batch-audio-s", str(batch_audio_s)]
+                   "--batch-audio-s", str(batch_audio_s), "--batch-size", str(batch_size)]
             done = subprocess.run(cmd, capture_output=True, text=True)
             if done.returncode:
                 raise RuntimeError(f"phase {phase} on {corpus} failed:\n{done.stderr[-3000:]}")
@@ -290,7 +312,8 @@ def format_table(by_size: dict[int, list[dict]]) -> str:
         cells = [phase] + [f"{r['seconds']:.1f}, {r['peak_rss_mb']:.0f}, {r['peak_rss_anon_mb']:.0f}" for r in rows]
         cells += [f"{_exponent(a['seconds'], b['seconds'], n1, n2):.2f}" for a, b, n1, n2 in zip(rows, rows[1:], sizes, sizes[1:])]
         lines.append("| " + " | ".join(cells) + " |")
-        for key in ("outside_s", "steps_s", "eval_s", "eval_windows", "eval_audio_s_per_s", "audio_s_per_s"):
+        for key in ("header_reads", "outside_s", "steps_s", "eval_s", "eval_windows", "eval_audio_s_per_s",
+                    "audio_s_per_s", "anon_first_step_mb", "anon_eval_peak_mb"):
             if key in rows[0]:
                 extra = [f"{phase}.{key}"] + [f"{r[key]}" if isinstance(r[key], int) else f"{r[key]:.1f}" for r in rows]
                 extra += [f"{_exponent(a[key], b[key], n1, n2):.2f}" for a, b, n1, n2 in zip(rows, rows[1:], sizes, sizes[1:])]
@@ -313,19 +336,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}")
     parser.add_argument("--dtype", default="float32", choices=("float32", "int16"), help="audio store sample format")
     parser.add_argument("--batch-audio-s", type=float, default=40.0, help="padded audio per batch in the epoch phase")
+    parser.add_argument("--batch-size", type=int, default=8, help="train.batch_size of the train20 phase (training and evaluation)")
     parser.add_argument("--cache", default=None, help="warm cache folder to use (default: a temporary one)")
     parser.add_argument("--scan", action="store_true", help="measure every corpus and print the scaling table")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--phase", help=argparse.SUPPRESS)  # internal: run one phase in this process
     args = parser.parse_args(argv)
     if args.phase:
-        print(json.dumps(run_phase(args.phase, args.corpora[0], args.cache, args.dtype, args.batch_audio_s)))
+        print(json.dumps(run_phase(args.phase, args.corpora[0], args.cache, args.dtype, args.batch_audio_s, args.batch_size)))
         return
     phases = [p for p in args.phases.split(",") if p]
     by_size = {}
     for corpus in args.corpora:
         n = _clips(corpus)
-        by_size[n] = measure(corpus, phases, dtype=args.dtype, batch_audio_s=args.batch_audio_s, cache=args.cache)
+        by_size[n] = measure(corpus, phases, dtype=args.dtype, batch_audio_s=args.batch_audio_s, cache=args.cache,
+                             batch_size=args.batch_size)
         if not args.scan:
             for r in by_size[n]:
                 print(json.dumps({"clips": n, **r}) if args.json else

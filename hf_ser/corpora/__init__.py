@@ -35,6 +35,7 @@ from hf_ser.corpora import (
     urdu,
 )
 from hf_ser.corpora._base import CorpusInfo, CorpusLayoutError, SkipLog, SkippedFile
+from hf_ser.corpora._headers import recorded_headers
 from hf_ser.corpora._labels import (
     CANONICAL_LABELS,
     LABEL_SETS,
@@ -108,15 +109,19 @@ def load_corpus(
     label_set: LabelSet = "all",
     label_map: Mapping[str, str | None] | None = None,
     min_samples: int = 0,
+    header_cache: str | Path | None = None,
     **options,
 ) -> tuple[datasets.Dataset, SkipLog]:
     """Load corpus ``name`` from ``root`` and return the dataset with its skip accounting.
 
     ``min_samples``: clips shorter than this at 16 kHz are skipped as "too short" (pass the model CNN's
     receptive field, ``hf_ser.models.receptive_field``); 0 keeps every non-empty clip.
+    ``header_cache``: a folder where audio headers are recorded and reused (``hf_ser.corpora._headers``; the
+    audio cache's ``headers/``); ``None`` reads every header.
     """
     log = SkipLog(min_samples=min_samples)
-    ds = get_corpus(name).load(root, label_set=label_set, label_map=label_map, skip_log=log, **options)
+    with recorded_headers(header_cache):
+        ds = get_corpus(name).load(root, label_set=label_set, label_map=label_map, skip_log=log, **options)
     return ds, log
 
 

@@ -30,7 +30,8 @@ from typing import Any
 
 import datasets
 
-from hf_ser.audio import SAMPLE_RATE, AudioError, read_info, special_file_reason
+from hf_ser.audio import SAMPLE_RATE, AudioError, special_file_reason
+from hf_ser.corpora._headers import header_cache
 from hf_ser.corpora._labels import LabelSet, map_label, resolve_label_set
 from hf_ser.corpora._schema import FEATURES, GENDERS
 from hf_ser.corpora._votes import map_perceived, vote_vector
@@ -221,6 +222,7 @@ def build_dataset(
     log = skip_log if skip_log is not None else SkipLog()
     rows: dict[str, list] = {name: [] for name in FEATURES}
     seen: set[str] = set()
+    headers = header_cache(root)  # headers recorded by an earlier load under the same cache are not read again
     for item in items:
         log.found += 1
         if isinstance(item, SkippedFile):
@@ -237,7 +239,7 @@ def build_dataset(
             log.excluded_by_label_set += 1
             continue
         try:
-            info = read_info(item.path)
+            info = headers.read_info(item.path)
         except AudioError as e:
             log.skip(rel, e.reason)
             continue
@@ -277,6 +279,7 @@ def build_dataset(
         }
         for name in FEATURES:
             rows[name].append(row[name])
+    headers.save()
     if log.found == 0:
         raise CorpusLayoutError(f"{corpus}: no audio files found under {root}. Expected: {expected}")
     return datasets.Dataset.from_dict(rows, features=FEATURES)

@@ -14,6 +14,11 @@ label map, the source of ``hf_ser.corpora`` (a loader fix reloads), and the root
 So adding, removing, renaming or rewriting a clip, or editing a label file or manifest, reloads (the audio
 store keys on each file's content, see ``hf_ser.data.store``). Roots that are not local paths (``hub`` repo ids) are never
 cached. Concurrent callers are serialised per key with the audio store's file lock; one loads, the others reuse.
+
+A miss (another shortest-input option, label set or label map; a changed root) still reads no header that an
+earlier load under the same ``cache_root`` read: headers are recorded per file under ``cache_root/headers/``
+(``header_folder``; keyed on path, size and mtime, see ``hf_ser.corpora._headers``), so a store build or
+``hf-ser corpora inspect`` followed by a run reads each header once.
 """
 
 from __future__ import annotations
@@ -81,6 +86,11 @@ def root_signature(root: str | Path) -> str | None:
     return digest.hexdigest()
 
 
+def header_folder(cache_root: str | Path) -> Path:
+    """Where corpus loads under ``cache_root`` record the audio headers they read."""
+    return Path(cache_root).expanduser() / "headers"
+
+
 def _loader_source() -> str:
     digest = hashlib.sha256()
     for source in sorted(Path(corpora_pkg.__file__).parent.glob("*.py")):
@@ -114,7 +124,10 @@ def load_corpus_cached(
             if not (directory / _LOG).is_file():
                 if locked:  # no other loader of this key is alive: a temporary folder was left by a kill
                     remove_stale_temps(folder, key)
-                dataset, log = load_corpus(name, root, label_set=label_set, label_map=label_map, **options)
+                dataset, log = load_corpus(
+                    name, root, label_set=label_set, label_map=label_map, header_cache=header_folder(cache_root),
+                    **options,
+                )
                 _save(directory, dataset, log)
                 return dataset, log
     logger.info("%s: reusing the loaded corpus %s (the root is unchanged)", name, directory)

@@ -28,6 +28,7 @@ from hf_ser.corpora import (
     resolve_label_set,
     speaker_key,
 )
+from hf_ser.data.corpus_cache import header_folder
 from hf_ser.data.store import AudioStore, default_cache_root
 
 logger = logging.getLogger(__name__)
@@ -75,9 +76,12 @@ def inspect_corpus(
         and test speakers are corpus-local ids.
     """
     entry = get_corpus(name)
-    dataset, log = load_corpus(name, root, label_set=label_set, label_map=label_map or None, **dict(options or {}))
+    cache = Path(cache_root) if cache_root is not None else default_cache_root()
+    dataset, log = load_corpus(
+        name, root, label_set=label_set, label_map=label_map or None, header_cache=header_folder(cache),
+        **dict(options or {}),
+    )
     if audio_check and len(dataset):
-        cache = Path(cache_root) if cache_root is not None else default_cache_root()
         _, dataset = AudioStore.prepare(dataset, cache, skip_log=log, progress=sys.stderr.isatty())
     cols = read_columns(dataset, ("language", "speaker", "label", "orig_label"))
     languages = list(entry.info.languages) or sorted(set(cols["language"]) - {""})

@@ -32,6 +32,7 @@ from hf_ser.audio import SAMPLE_RATE
 from hf_ser.data.batching import BucketBatchSampler, Collator
 from hf_ser.data.loaders import loader_generator, loader_kwargs
 from hf_ser.errors import UserError
+from hf_ser.evaluation.heap import HeapTrimmer
 from hf_ser.evaluation.windowing import (  # noqa: F401  (re-exported: the windowing rule's public home is windowing)
     DEFAULT_WINDOW_S,
     GROUP_WINDOWS,
@@ -248,11 +249,14 @@ def score_windows(
     logits = np.zeros((len(windows), output_width(model.config, output)), dtype=np.float32)
     was_training = model.training
     model.eval()
+    trim = HeapTrimmer() if len(loader) > 1 else None  # one batch leaves nothing to give back
     try:
         with torch.inference_mode():
             for batch in loader if windows else ():
                 out = forward(model, {k: v.to(device) for k, v in batch.items() if k in MODEL_INPUTS})
                 logits[batch["window"].numpy()] = getattr(out, output).float().cpu().numpy()
+                if trim is not None:
+                    trim()
     finally:
         model.train(was_training)
     return windows, logits

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from accelerate import Accelerator
 
+from hf_ser.evaluation.heap import HeapTrimmer
 from hf_ser.evaluation.inference import clip_means, eval_loader, forward
 from hf_ser.evaluation.scoring import score_logits, target_figures
 from hf_ser.metrics import distribution_scores, regression_metrics
@@ -36,8 +37,10 @@ class EvalOutput:
 
 def predict_split(accelerator: Accelerator, model: torch.nn.Module, loader) -> EvalOutput:
     """Run ``model`` over a prepared window loader (``hf_ser.evaluation.inference.eval_loader``) and gather
-    every clip's logits (the mean over its windows) on all processes. No autograd (``torch.inference_mode``)."""
+    every clip's logits (the mean over its windows) on all processes. No autograd (``torch.inference_mode``);
+    private memory stays flat however many batches (``hf_ser.evaluation.heap``)."""
     model.eval()
+    trim = HeapTrimmer()
     gathered: dict[str, list[np.ndarray]] = {k: [] for k in ("index", "window", "logits", "labels", "dims_pred", "dims_ref")}
     with torch.inference_mode():
         for batch in loader:
@@ -47,6 +50,7 @@ def predict_split(accelerator: Accelerator, model: torch.nn.Module, loader) -> E
                 parts.update(dims_pred=out.dims.float(), dims_ref=batch["dims"])
             for name, value in accelerator.gather_for_metrics(parts).items():
                 gathered[name].append(value.cpu().numpy())
+            trim()
     if not gathered["index"]:
         return EvalOutput(indices=np.zeros(0, dtype=np.int64), logits=np.zeros((0, 0)), labels=np.zeros(0, dtype=np.int64), loss=0.0)
     cat = {k: np.concatenate(v) if v else None for k, v in gathered.items()}

@@ -1,4 +1,6 @@
-"""The loaded-corpus cache: a warm start reads no audio header; any change to the corpus folder reloads."""
+"""The loaded-corpus cache: a warm start reads no audio header; any change to the corpus folder reloads; a
+header read once under a cache folder (inspect, a store build, a run) is not read again while the file is
+unchanged."""
 
 from __future__ import annotations
 
@@ -10,8 +12,11 @@ from audio_fixtures import write_wav
 
 import hf_ser
 import hf_ser.audio
+import hf_ser.data.corpus_cache
 from hf_ser.config import CorpusSpec
+from hf_ser.corpora import load_corpus
 from hf_ser.data.corpus_cache import load_corpus_cached, root_signature
+from hf_ser.data.corpus_report import inspect_corpus
 from hf_ser.data.prepare import prepare_corpora
 
 
@@ -37,6 +42,19 @@ def header_reads(monkeypatch):
     return calls
 
 
+@pytest.fixture
+def corpus_loads(monkeypatch):
+    calls = []
+    real = hf_ser.data.corpus_cache.load_corpus
+
+    def counting(name, root, **kwargs):
+        calls.append(name)
+        return real(name, root, **kwargs)
+
+    monkeypatch.setattr(hf_ser.data.corpus_cache, "load_corpus", counting)
+    return calls
+
+
 def test_warm_load_reads_no_header_and_gives_the_same_rows_and_counts(tmp_path, header_reads):
     write_manifest(tmp_path / "c")
     first, log1 = load_corpus_cached("manifest", tmp_path / "c", tmp_path / "cache")
@@ -47,7 +65,7 @@ def test_warm_load_reads_no_header_and_gives_the_same_rows_and_counts(tmp_path, 
 
 
 @pytest.mark.parametrize("change", ["label", "add_clip", "rename_clip", "options"])
-def test_any_change_to_the_corpus_reloads(tmp_path, header_reads, change):
+def test_any_change_to_the_corpus_reloads(tmp_path, header_reads, corpus_loads, change):
     root = tmp_path / "c"
     write_manifest(root)
     load_corpus_cached("manifest", root, tmp_path / "cache")
@@ -61,7 +79,9 @@ def test_any_change_to_the_corpus_reloads(tmp_path, header_reads, change):
     else:
         kwargs = {"corpus_name": "other"}
     ds, log = load_corpus_cached("manifest", root, tmp_path / "cache", **kwargs)
-    assert len(header_reads) > 3
+    assert len(corpus_loads) == 2
+    # Only what is new is read: headers recorded by the first load are reused.
+    assert len(header_reads) == {"label": 3, "add_clip": 4, "rename_clip": 3, "options": 3}[change]
     if change == "label":
         assert ds["label"] == ["anger", "neutral", "anger"]
     if change == "rename_clip":
@@ -95,3 +115,31 @@ def test_prepared_data_reads_waves_through_plain_arrays(tmp_path):
             assert data.num_samples(i) == data.lengths[i] == store.num_samples(key)
         decoded, _ = hf_ser.audio.load_audio(tmp_path / "one" / "b.wav")
         np.testing.assert_array_equal(data.wave(1), decoded)  # int16: exact for 16-bit PCM at 16 kHz
+
+
+def test_headers_read_by_inspect_are_not_read_again_by_a_run_with_other_options(tmp_path, header_reads):
+    root, cache = tmp_path / "c", tmp_path / "cache"
+    write_manifest(root)
+    inspect_corpus("manifest", root, cache_root=cache)  # loads and builds the store: reads every header
+    assert len(header_reads) == 3
+    data = prepare_corpora([CorpusSpec(name="manifest", root=str(root))], cache_dir=cache, progress=False, min_samples=400)
+    assert len(header_reads) == 3  # another loader option (a new loaded-corpus entry), no header read
+    fresh, _ = load_corpus("manifest", root, min_samples=400)  # no record: reads the files themselves
+    assert len(header_reads) == 6
+    for column in ("duration_s", "sample_rate", "path"):
+        assert data.column(column) == fresh[column]
+
+
+def test_a_changed_file_has_its_header_read_again(tmp_path, header_reads):
+    import os
+
+    root, cache = tmp_path / "c", tmp_path / "cache"
+    write_manifest(root)
+    load_corpus_cached("manifest", root, cache)
+    write_wav(root / "b.wav", seconds=1.5)  # new length: new size
+    os.utime(root / "c.wav", ns=(1, 1))  # same bytes, other mtime
+    ds, _ = load_corpus_cached("manifest", root, cache, min_samples=1)
+    assert sorted(Path(p).name for p in header_reads[3:]) == ["b.wav", "c.wav"]
+    assert ds["duration_s"][1] == pytest.approx(1.5)
+    load_corpus_cached("manifest", root, cache, min_samples=2)
+    assert len(header_reads) == 5  # the re-read headers were recorded in turn
