@@ -22,9 +22,11 @@ demo: setup
 	$(OFFLINE) OMP_NUM_THREADS=1 $(BIN)/accelerate launch --num_processes 1 --num_machines 1 --mixed_precision no --dynamo_backend no \
 		hf_ser/train.py recipes/demo/ravdess_tiny.yaml
 
+# Two pytest workers, one per core, each torch process on one thread (two-thread processes on two cores run ~10x
+# slower); a test file stays on one worker, so its module fixtures (a shared training run) are built once.
 test: setup
 	$(BIN)/ruff check hf_ser tests scripts benchmarks
-	$(OFFLINE) $(BIN)/python -m pytest -q
+	$(OFFLINE) OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 test-slow: setup
 	$(OFFLINE) $(BIN)/python -m pytest -q -m slow

@@ -29,7 +29,6 @@ from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError, WithJ
 
 from hf_ser.errors import RecipeError
 from hf_ser.fsutil import atomic_write_text
-from hf_ser.metrics.registry import SELECT_METRICS, UA
 from hf_ser.model_options import BaselineOptions, ModelKind, SslOptions
 from hf_ser.schema_types import CommaList, problem_line, schema
 
@@ -184,7 +183,9 @@ class TrainConfig:
     """Seed of everything random in the run (fold k uses ``seed + k`` for the model)."""
     eval_every_n_steps: Union[Annotated[int, Field(ge=1)], None] = None
     """Validate every N optimizer steps (default: at the end of each epoch)."""
-    select_metric: Literal[SELECT_METRICS] = UA  # the registry's keys (hf_ser.metrics.registry), spelled there once
+    # The registry's keys, spelled here for the schema: importing hf_ser.metrics would import torch for `--help`
+    # (tests/test_one_spelling.py keeps these equal to hf_ser.metrics.registry.SELECT_METRICS).
+    select_metric: Literal["ua", "wa", "macro_f1", "ccc", "loss"] = "ua"
     """Validation metric that picks the best checkpoint (``ccc`` = mean concordance for regression)."""
     ema_decay: Union[Annotated[float, Field(gt=0, lt=1)], None] = None
     """Exponential moving average of the trainable weights, updated after every optimizer step with this decay

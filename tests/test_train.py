@@ -3,38 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 import yaml
-
-REPO = Path(__file__).parents[1]
-DEMO_RECIPE = REPO / "recipes" / "demo" / "ravdess_tiny.yaml"
-# A short, fast variant of the demo: few steps, small batches, whole pipeline.
-FAST = ["train.batch_size=4", "train.log_every_n_steps=1", "model.backbone=shape:tiny"]
-
-
-def _env(tmp_path: Path) -> dict:
-    env = dict(os.environ)
-    env.update(
-        HF_SER_CACHE=str(tmp_path / "cache"),
-        HF_HUB_OFFLINE="1",
-        WANDB_MODE="offline",
-        OMP_NUM_THREADS="1",
-        PYTHONHASHSEED="0",
-    )
-    return env
-
-
-def _train_cmd(out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "hf_ser.train", str(DEMO_RECIPE), f"train.output_dir={out}", *FAST, *extra]
+from train_helpers import DEMO_RECIPE, FAST, REPO, train_cmd, train_env
 
 
 def test_smoke_run_writes_everything(tmp_path, monkeypatch):
@@ -87,57 +63,6 @@ def test_saved_model_runs_in_the_transformers_pipeline(tmp_path, monkeypatch):
     assert len(preds) == 3 and all(p["label"] in labels for p in preds)
 
 
-def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(tmp_path):
-    """kill -9 after the step-6 checkpoint, then --resume: the same model, bit for bit. With the weight average
-    on (``train.ema_decay``): the average comes back from the checkpoint too, on top of model, optimizer, RNG."""
-    steps = ["train.max_steps=14", "train.checkpoint_every_n_steps=3", "train.eval_every_n_steps=7", "train.ema_decay=0.9",
-             "data.cache_dir=" + str(tmp_path / "cache")]
-    env = _env(tmp_path)
-    ref = tmp_path / "reference"
-    subprocess.run(_train_cmd(ref, *steps), check=True, env=env, cwd=REPO, capture_output=True)
-
-    run = tmp_path / "killed"
-    proc = subprocess.Popen(_train_cmd(run, *steps), env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while not (run / "checkpoints" / "step_00000006").exists():  # pytest-timeout bounds the wait
-        assert proc.poll() is None, "the run ended before it could be killed"
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert not (run / "metrics.json").exists()
-    subprocess.run(_train_cmd(run, *steps, "--resume"), check=True, env=env, cwd=REPO, capture_output=True)
-
-    a = json.loads((ref / "metrics.json").read_text())
-    b = json.loads((run / "metrics.json").read_text())
-    assert a["results"] == b["results"] and a["best_step"] == b["best_step"]
-    assert (run / "model" / "model.safetensors").read_bytes() == (ref / "model" / "model.safetensors").read_bytes()
-
-
-def test_two_process_cpu_run_with_all_folds(tmp_path):
-    out = tmp_path / "folds"
-    cmd = [
-        sys.executable, "-m", "accelerate.commands.launch", "--config_file",
-        str(REPO / "recipes" / "accelerate" / "cpu_2proc.yaml"),
-        str(REPO / "hf_ser" / "train.py"), str(DEMO_RECIPE), f"train.output_dir={out}", *FAST,
-        "train.max_steps=2", "data.protocol=speaker_kfold", "data.protocol_options={num_folds: 3}", "folds=all",
-        "data.eval_corpora=[]",
-    ]
-    res = subprocess.run(cmd, env=_env(tmp_path), cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stderr[-3000:]
-    folds = [json.loads((out / f"fold_{k}" / "metrics.json").read_text()) for k in range(3)]
-    tests = [set(f["protocol"]["test_speakers"]) for f in folds]
-    assert not (tests[0] & tests[1] or tests[0] & tests[2] or tests[1] & tests[2])  # speakers never cross folds
-    for f in folds:  # every clip scored once over the two processes
-        counts = f["protocol"]["counts"]
-        assert [f["results"][f"{side}/ravdess"]["n"] for side in ("valid", "test")] == [counts["valid"], counts["test"]]
-    agg = json.loads((out / "aggregate.json").read_text())
-    ua = [f["results"]["test/ravdess"]["ua"] for f in folds]
-    assert agg["results"]["test/ravdess"]["ua"]["mean"] == pytest.approx(np.mean(ua))
-    assert agg["results"]["test/ravdess"]["ua"]["std"] == pytest.approx(np.std(ua, ddof=1))
-    assert "mean ± std" in (out / "aggregate.md").read_text()
-    # Both processes ran: each fold saw the same number of training batches on both ranks (even sharding).
-    assert json.loads((out / "run_info.json").read_text())["num_processes"] == 2
-
-
 def test_target_corpus_is_refused_as_training_data(tmp_path):
     from hf_ser.train import main
 
@@ -152,9 +77,9 @@ def test_frozen_output_cache_trains_like_recomputing(tmp_path):
         "train.max_steps=24", "train.eval_every_n_steps=12", "model.mask_time_prob=0.0",
         "data.cache_dir=" + str(tmp_path / "cache"),
     ]
-    env = _env(tmp_path)
+    env = train_env(tmp_path)
     for name, extra in (("plain", []), ("cached", ["train.frozen_cache_mb=64"])):
-        subprocess.run(_train_cmd(tmp_path / name, *common, *extra), check=True, env=env, cwd=REPO, capture_output=True)
+        subprocess.run(train_cmd(tmp_path / name, *common, *extra), check=True, env=env, cwd=REPO, capture_output=True)
     a = json.loads((tmp_path / "plain" / "metrics.json").read_text())["results"]["test/ravdess"]
     cached = json.loads((tmp_path / "cached" / "metrics.json").read_text())
     b = cached["results"]["test/ravdess"]

@@ -58,6 +58,7 @@ def test_measure_scale_prints_phases_and_growth_exponents(tmp_path):
     assert "exp 8->16" in table and table.count("\n") == 1 + 3 + 1  # header, rule, 3 phases, epoch rate
 
 
+@pytest.mark.slow  # a child process training and evaluating a 30-clip corpus: a measurement, run by `make test-slow`
 def test_train20_splits_the_run_and_counts_what_evaluation_scored(tmp_path):
     _script("make_scale_corpus").make_corpus(tmp_path / "c", 30, speakers=5)
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}

@@ -71,7 +71,7 @@ def test_unknown_labels_stop_the_load_before_any_audio(tmp_path, monkeypatch):
     with open(root / "manifest.csv", "a") as f:
         f.write("wavs/spk2/b01.wav,grumpy,spk2,,,,,,,,dup2,\n")
     read = []
-    monkeypatch.setattr("hf_ser.corpora._base.read_info", lambda path: read.append(path))
+    monkeypatch.setattr("hf_ser.corpora._headers.read_info", lambda path: read.append(path))
     with pytest.raises(UnknownLabelsError) as err:
         load_corpus("manifest", root)
     message = str(err.value)
