@@ -113,25 +113,26 @@ def argmax_eval_labels(logits: np.ndarray, plan: LabelPlan, *, masked: bool) -> 
     Returns:
         ``(n,)`` int64 eval-label indices.
     """
+    return plan.class_to_eval[_allowed_scores(logits, plan, masked=masked).argmax(axis=1)]
+
+
+def _allowed_scores(logits: np.ndarray, plan: LabelPlan, *, masked: bool) -> np.ndarray:
+    """A float64 copy of ``logits`` with every class that may not answer set to -inf: classes mapped to ``None``
+    (never a valid answer, masked or not) and, when ``masked``, the classes the target lacks."""
     scores = np.asarray(logits, dtype=np.float64).copy()
-    # A class mapped to None is never a valid answer, masked or not.
     scores[:, plan.class_to_eval < 0] = -np.inf
     if masked:
         scores[:, plan.masked_out_classes()] = -np.inf
-    return plan.class_to_eval[scores.argmax(axis=1)]
+    return scores
 
 
 def label_probabilities(logits: np.ndarray, plan: LabelPlan, *, masked: bool, temperature: float = 1.0) -> np.ndarray:
     """``(n, len(plan.eval_labels))`` probabilities of the eval labels: the softmax of ``logits / temperature``
-    over the allowed model classes (those ``predict`` may choose), summed over classes that map to one label."""
+    over the allowed model classes (those ``argmax_eval_labels`` may choose), summed over classes that map to one label."""
     from hf_ser.metrics.calibration import probabilities
 
-    scores = np.asarray(logits, dtype=np.float64).copy()
-    scores[:, plan.class_to_eval < 0] = -np.inf
-    if masked:
-        scores[:, plan.masked_out_classes()] = -np.inf
-    probs = probabilities(scores, temperature)
-    out = np.zeros((len(scores), len(plan.eval_labels)))
+    probs = probabilities(_allowed_scores(logits, plan, masked=masked), temperature)
+    out = np.zeros((len(probs), len(plan.eval_labels)))
     for cls, idx in enumerate(plan.class_to_eval.tolist()):
         if idx >= 0:
             out[:, idx] += probs[:, cls]

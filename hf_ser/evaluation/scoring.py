@@ -115,11 +115,7 @@ def score_logits(
 
 def _calibration(probs: np.ndarray, refs: np.ndarray, temperature: float) -> dict[str, Any]:
     """The calibration record of one figure (probabilities already tempered and restricted to its labels)."""
-    # calibration_scores takes logits: log-probabilities are logits whose softmax is ``probs`` (clipped so that a
-    # masked class or an underflow costs a finite, huge loss instead of an infinite one).
-    scores = calibration_scores(np.log(np.clip(probs, 1e-12, None)), refs)
-    scores["temperature"] = float(temperature)
-    return {**scores, "reliability": reliability_bins(probs, refs)}
+    return {**calibration_scores(probs, refs, temperature), "reliability": reliability_bins(probs, refs)}
 
 
 def target_figures(

@@ -42,7 +42,12 @@ def reliability_bins(probs: np.ndarray, references: Sequence[int], n_bins: int =
     """Per equal-width confidence bin: ``lower``, ``upper``, ``count``, ``confidence`` (mean) and ``accuracy``
     (``None`` for an empty bin). What the reliability diagram draws and ECE sums."""
     probs, refs = np.asarray(probs, dtype=np.float64), np.asarray(references, dtype=np.int64)
-    confidence, correct = probs.max(axis=1), probs.argmax(axis=1) == refs
+    return _bins(probs.max(axis=1), probs.argmax(axis=1) == refs, n_bins)
+
+
+def _bins(confidence: np.ndarray, outcome: np.ndarray, n_bins: int) -> dict[str, list]:
+    """Equal-width bins of ``confidence`` with the mean ``outcome`` (right or wrong, or a vote share) in each."""
+    outcome = np.asarray(outcome, dtype=np.float64)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     # Bin k holds (edges[k], edges[k+1]]; a confidence of exactly 0 cannot occur for a softmax row.
     which = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
@@ -53,13 +58,17 @@ def reliability_bins(probs: np.ndarray, references: Sequence[int], n_bins: int =
         n = int(in_bin.sum())
         out["count"].append(n)
         out["confidence"].append(float(confidence[in_bin].mean()) if n else None)
-        out["accuracy"].append(float(correct[in_bin].mean()) if n else None)
+        out["accuracy"].append(float(outcome[in_bin].mean()) if n else None)
     return out
 
 
 def expected_calibration_error(probs: np.ndarray, references: Sequence[int], n_bins: int = ECE_BINS) -> float:
     """Top-label ECE over ``n_bins`` equal-width bins (see the module docstring); ``nan`` for no clips."""
-    bins = reliability_bins(probs, references, n_bins)
+    return _ece(reliability_bins(probs, references, n_bins))
+
+
+def _ece(bins: dict[str, list]) -> float:
+    """Sum over bins of (share of clips) * |mean outcome - mean confidence|; ``nan`` for no clips."""
     total = sum(bins["count"])
     if not total:
         return float("nan")
@@ -159,19 +168,27 @@ def accuracy_at_coverage(
     return out
 
 
-def calibration_scores(logits: np.ndarray, references: Sequence[int], temperature: float = 1.0) -> dict:
+def calibration_scores(probs: np.ndarray, references: Sequence[int], temperature: float = 1.0) -> dict:
     """``{"ece", "brier", "nll", "temperature", "accuracy_at_coverage", "risk_coverage"}`` of scored clips (what
-    every evaluated split records in ``metrics.json``)."""
+    every evaluated split records in ``metrics.json``).
+
+    Args:
+        probs: ``(n, K)`` probabilities, already ``softmax(logits / temperature)`` over the allowed classes.
+        references: class indices.
+        temperature: the temperature ``probs`` were made with (recorded, not applied).
+    """
     refs = np.asarray(references, dtype=np.int64)
     if not len(refs):  # nothing scored: no figure (None, as metrics.json writes absent values)
         return {"ece": None, "brier": None, "nll": None, "temperature": float(temperature),
                 "accuracy_at_coverage": {f"{round(100 * c)}": None for c in COVERAGES},
                 "risk_coverage": {"coverage": [], "risk": []}}
-    probs = probabilities(logits, temperature)
+    probs = np.asarray(probs, dtype=np.float64)
+    # A reference at probability 0 (an underflow) costs a finite, huge loss instead of an infinite one.
+    reference_p = np.clip(probs[np.arange(len(refs)), refs], 1e-12, None)
     return {
         "ece": expected_calibration_error(probs, refs),
         "brier": brier_score(probs, refs),
-        "nll": negative_log_likelihood(logits, refs, temperature),
+        "nll": float(-np.log(reference_p).mean()),
         "temperature": float(temperature),
         "accuracy_at_coverage": accuracy_at_coverage(probs, refs),
         "risk_coverage": risk_coverage_points(probs, refs),
@@ -185,19 +202,7 @@ def soft_calibration(logits: np.ndarray, votes: np.ndarray, temperature: float =
     probs = probabilities(logits, temperature)
     votes = np.asarray(votes, dtype=np.float64)
     votes = votes / np.maximum(votes.sum(axis=1, keepdims=True), 1e-12)
-    if not len(probs):
-        return {"ece": float("nan"), "brier": float("nan")}
-    confidence, predicted = probs.max(axis=1), probs.argmax(axis=1)
-    share = votes[np.arange(len(votes)), predicted]
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    which = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
-    ece = sum(
-        (which == k).mean() * abs(share[which == k].mean() - confidence[which == k].mean())
-        for k in range(n_bins) if (which == k).any()
-    )
-    return {"ece": float(ece), "brier": brier_score(probs, votes)}
-
-
-def abstain(probs: np.ndarray, min_confidence: float) -> np.ndarray:
-    """``(n,)`` booleans: True where the top probability is below ``min_confidence`` (the answer is "abstain")."""
-    return np.asarray(probs, dtype=np.float64).max(axis=1) < min_confidence
+    if not len(probs):  # no voted clip: no figure (None, as calibration_scores writes it)
+        return {"ece": None, "brier": None}
+    share = votes[np.arange(len(votes)), probs.argmax(axis=1)]
+    return {"ece": _ece(_bins(probs.max(axis=1), share, n_bins)), "brier": brier_score(probs, votes)}

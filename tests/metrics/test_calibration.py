@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from hf_ser.metrics.calibration import (
-    abstain,
     accuracy_at_coverage,
     brier_score,
     calibration_scores,
@@ -88,7 +87,7 @@ def test_risk_coverage_and_accuracy_at_coverage_by_hand():
 
 def test_calibration_scores_and_soft_calibration():
     logits = np.log(np.array([[0.7, 0.3], [0.6, 0.4]]))
-    scores = calibration_scores(logits, [0, 1])
+    scores = calibration_scores(probabilities(logits), [0, 1])
     assert set(scores) == {"ece", "brier", "nll", "temperature", "accuracy_at_coverage", "risk_coverage"}
     assert scores["risk_coverage"]["coverage"][-1] == 1.0 and scores["risk_coverage"]["risk"][-1] == 0.5
     assert scores["ece"] == pytest.approx(0.5 * 0.3 + 0.5 * 0.6)  # bins 0.7 (right) and 0.6 (wrong)
@@ -97,13 +96,12 @@ def test_calibration_scores_and_soft_calibration():
     assert soft["ece"] == pytest.approx(0.0, abs=1e-12) and soft["brier"] == pytest.approx(0.0, abs=1e-12)
 
 
-def test_abstain_below_the_threshold():
-    probs = np.array([[0.95, 0.05], [0.55, 0.45]])
-    assert abstain(probs, 0.9).tolist() == [False, True]
+def test_a_temperature_must_be_positive():
     with pytest.raises(ValueError, match="temperature"):
         probabilities(np.zeros((1, 2)), 0.0)
 
 
 def test_nothing_scored_gives_no_figures():
     scores = calibration_scores(np.zeros((0, 3)), [])
+    assert soft_calibration(np.zeros((0, 3)), np.zeros((0, 3))) == {"ece": None, "brier": None}
     assert scores["ece"] is None and scores["brier"] is None and scores["accuracy_at_coverage"]["100"] is None
