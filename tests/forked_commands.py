@@ -72,9 +72,13 @@ class Command:
     cwd: Path = REPO
 
 
-def run_commands(commands: list[Command], *, timeout: float = 600) -> list[subprocess.CompletedProcess]:
+def run_commands(
+    commands: list[Command], *, env: dict | None = None, timeout: float = 600
+) -> list[subprocess.CompletedProcess]:
     """Run ``commands`` one after the other, each in a child forked from one preloaded interpreter; results in
-    order, with the same fields `subprocess.run(..., capture_output=True, text=True)` gives."""
+    order, with the same fields `subprocess.run(..., capture_output=True, text=True)` gives. ``env`` (default:
+    this process's) is the preloading interpreter's environment: what is read at interpreter start or at import
+    (PYTHONHASHSEED, HF_MODULES_CACHE) comes from it, not from a command's own ``env``."""
     with tempfile.TemporaryDirectory(prefix="forked-commands-") as tmp:
         cases = [
             {
@@ -83,10 +87,10 @@ def run_commands(commands: list[Command], *, timeout: float = 600) -> list[subpr
             }
             for i, c in enumerate(commands)
         ]
-        env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
         parent = subprocess.run(
             [sys.executable, "-c", _CHILD, json.dumps(PRELOAD)], input=json.dumps(cases), capture_output=True,
-            text=True, env=env, cwd=REPO, timeout=timeout,
+            text=True, env={**(os.environ if env is None else env), "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"},
+            cwd=REPO, timeout=timeout,
         )
         codes = [json.loads(line) for line in parent.stdout.splitlines()]
         assert parent.returncode == 0 and len(codes) == len(commands), parent.stderr[-3000:]

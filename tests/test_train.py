@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 import yaml
-from train_helpers import DEMO_RECIPE, FAST, REPO, train_cmd, train_env
+from forked_commands import Command, run_commands
+from train_helpers import DEMO_RECIPE, FAST, REPO, train_args, train_env
 
 
 def test_smoke_run_writes_everything(tmp_path, monkeypatch):
@@ -78,8 +78,13 @@ def test_frozen_output_cache_trains_like_recomputing(tmp_path):
         "data.cache_dir=" + str(tmp_path / "cache"),
     ]
     env = train_env(tmp_path)
-    for name, extra in (("plain", []), ("cached", ["train.frozen_cache_mb=64"])):
-        subprocess.run(train_cmd(tmp_path / name, *common, *extra), check=True, env=env, cwd=REPO, capture_output=True)
+    # Two training processes forked from one interpreter (one import of torch and transformers, not two).
+    runs = [
+        Command("hf_ser.train", tuple(train_args(tmp_path / name, *common, *extra)), env)
+        for name, extra in (("plain", []), ("cached", ["train.frozen_cache_mb=64"]))
+    ]
+    for done in run_commands(runs, env=env):
+        assert done.returncode == 0, done.stderr[-3000:]
     a = json.loads((tmp_path / "plain" / "metrics.json").read_text())["results"]["test/ravdess"]
     cached = json.loads((tmp_path / "cached" / "metrics.json").read_text())
     b = cached["results"]["test/ravdess"]

@@ -25,5 +25,10 @@ def train_env(tmp_path: Path) -> dict:
     return env
 
 
+def train_args(out: Path, *extra: str) -> list[str]:
+    """The arguments of `python -m hf_ser.train` for a fast demo run into ``out``."""
+    return [str(DEMO_RECIPE), f"train.output_dir={out}", *FAST, *extra]
+
+
 def train_cmd(out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "hf_ser.train", str(DEMO_RECIPE), f"train.output_dir={out}", *FAST, *extra]
+    return [sys.executable, "-m", "hf_ser.train", *train_args(out, *extra)]
