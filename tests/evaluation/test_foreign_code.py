@@ -6,11 +6,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
+from forked_commands import Command, run_commands
 
 from hf_ser import cli
 from hf_ser.evaluation.inference import ForeignCodeError, check_model_code
@@ -74,28 +78,30 @@ def _fork(model_dir: Path) -> None:
 
 
 def test_trust_remote_code_is_an_explicit_opt_in(tmp_path):
-    model_dir = _save_ser_model(tmp_path / "model")
-    marker = tmp_path / "ran.txt"
-    _fork(model_dir)
-    _inject(model_dir, marker)
+    # Two copies of one forked folder, each leaving its own marker: the refused run and the opted-in one run
+    # as two `python -m hf_ser.cli predict` processes forked from one interpreter (one torch import).
+    refused_dir = _save_ser_model(tmp_path / "refused")
+    _fork(refused_dir)
+    opted_dir = Path(shutil.copytree(refused_dir, tmp_path / "opted_in"))
+    refused_marker, opted_marker = tmp_path / "refused_ran.txt", tmp_path / "opted_in_ran.txt"
+    _inject(refused_dir, refused_marker)
+    _inject(opted_dir, opted_marker)
     wav = tmp_path / "x.wav"
-    code = (
-        "import numpy as np, soundfile as sf\n"
-        f"sf.write({str(wav)!r}, (0.3 * np.sin(np.arange(16000) / 5)).astype('float32'), 16000)\n"
-        "from hf_ser import cli\n"
-        f"raise SystemExit(cli.main(['predict', {str(model_dir)!r}, {str(wav)!r}, '--json', *{{flags}}]))\n"
-    )
+    sf.write(wav, (0.3 * np.sin(np.arange(16000) / 5)).astype("float32"), 16000)
     env = _env(tmp_path)
     with pytest.raises(ForeignCodeError, match="'hf_ser_fork'"):
-        check_model_code(model_dir)
-    refused = subprocess.run([sys.executable, "-c", code.replace("{flags}", "[]")], env=env, capture_output=True, text=True)
-    assert refused.returncode == 2 and "--trust-remote-code" in refused.stderr
-    assert not marker.exists()
-    opted_in = subprocess.run(
-        [sys.executable, "-c", code.replace("{flags}", "['--trust-remote-code']")], env=env, capture_output=True, text=True
+        check_model_code(refused_dir)
+    refused, opted_in = run_commands(
+        [
+            Command("hf_ser.cli", ("predict", str(refused_dir), str(wav), "--json"), env),
+            Command("hf_ser.cli", ("predict", str(opted_dir), str(wav), "--json", "--trust-remote-code"), env),
+        ],
+        env=env,
     )
+    assert refused.returncode == 2 and "--trust-remote-code" in refused.stderr
+    assert not refused_marker.exists()
     assert opted_in.returncode == 0, opted_in.stderr[-2000:]
-    assert marker.read_text() == "ran"  # the user asked for the folder's code, and got it
+    assert opted_marker.read_text() == "ran"  # the user asked for the folder's code, and got it
     assert json.loads(opted_in.stdout)[0]["label"] in LABELS
 
 
