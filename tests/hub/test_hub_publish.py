@@ -8,12 +8,14 @@ import os
 import socket
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
 from hub.tiny_run import write_run_dir
 
 from hf_ser import cli
+from hf_ser.hub import push
 from hf_ser.hub.public import PublishRefusedError, check_manifests_publishable
 from hf_ser.hub.push import HubPushError, plan_push, push_run
 
@@ -235,10 +237,14 @@ def test_push_failing_at_the_end_of_training_leaves_the_run_and_names_the_comman
     monkeypatch.setenv("HF_SER_CACHE", str(tmp_path / "cache"))
     fake_hub.fail_paths = r"^/api/repos/create"  # the token check passes; the upload then fails for good
     fake_hub.fail_first = 10_000
+    waits: list[float] = []
+    # The retries' backoff (2 + 4 + 8 s), recorded instead of waited: only the retry loop's clock is replaced.
+    monkeypatch.setattr(push, "time", SimpleNamespace(sleep=waits.append))
     out = tmp_path / "run"
     recipe = REPO / "recipes" / "demo" / "ravdess_tiny.yaml"
     status = main([str(recipe), f"train.output_dir={out}", "train.batch_size=4", "train.max_steps=2",
                    "push_to_hub=true", "hub_repo_id=org/demo"])
+    assert waits == [2.0, 4.0, 8.0]  # the upload was retried with its backoff before the run gave up
     err = capsys.readouterr().err
     assert status == 2 and "Traceback" not in err
     line = next(line for line in err.splitlines() if line.startswith("train: error:"))
