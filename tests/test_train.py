@@ -13,12 +13,21 @@ from forked_commands import Command, run_commands
 from train_helpers import DEMO_RECIPE, FAST, REPO, train_args, train_env
 
 
-def test_smoke_run_writes_everything(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    """The demo recipe, fast variant, 3 steps, both trackers on: one run that the tests below read."""
     from hf_ser.train import main
 
-    out = tmp_path / "run"
-    monkeypatch.setenv("HF_SER_CACHE", str(tmp_path / "cache"))
-    assert main([str(DEMO_RECIPE), f"train.output_dir={out}", *FAST, "train.max_steps=3", "tracking.report_to=[wandb, tensorboard]"]) == 0
+    tmp = tmp_path_factory.mktemp("smoke")
+    out = tmp / "run"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("HF_SER_CACHE", str(tmp / "cache"))
+        assert main([str(DEMO_RECIPE), f"train.output_dir={out}", *FAST, "train.max_steps=3", "tracking.report_to=[wandb, tensorboard]"]) == 0
+    return out
+
+
+def test_smoke_run_writes_everything(smoke_run):
+    out = smoke_run
     metrics = json.loads((out / "metrics.json").read_text())
     proto = metrics["protocol"]
     assert proto["corpora"] == ["ravdess"] and proto["speaker_independent"] is True
@@ -46,14 +55,10 @@ def test_smoke_run_writes_everything(tmp_path, monkeypatch):
     assert manifests and not any(Path(m["rel_path"]).is_absolute() for m in manifests)
 
 
-def test_saved_model_runs_in_the_transformers_pipeline(tmp_path, monkeypatch):
+def test_saved_model_runs_in_the_transformers_pipeline(smoke_run):
     from transformers import pipeline
 
-    from hf_ser.train import main
-
-    out = tmp_path / "run"
-    monkeypatch.setenv("HF_SER_CACHE", str(tmp_path / "cache"))
-    main([str(DEMO_RECIPE), f"train.output_dir={out}", *FAST, "train.max_steps=2"])
+    out = smoke_run
     clf = pipeline("audio-classification", model=str(out / "model"))
     wav = next((REPO / "hf_ser" / "demo_data" / "ravdess").rglob("*.wav"))
     wave, sr = sf.read(wav, dtype="float32")
