@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 OUTPUT_FORMATS = (".csv", ".jsonl")
 # Extensions picked up when walking folders (files named explicitly are always tried).
 AUDIO_EXTENSIONS = SOUNDFILE_EXTENSIONS | FFMPEG_ONLY_EXTENSIONS
+# What a speech + text model's row says about its transcript (``Prediction`` / ``Segment`` fields of these names).
+TEXT_COLUMNS = ("modality", "text_source", "transcript")
 
 
 def collect_audio_paths(paths: Sequence[str | Path]) -> list[Path]:
@@ -80,11 +82,11 @@ def read_transcripts(path: str | Path) -> dict[str, str]:
 def columns(model: EmotionModel, *, segment: bool, k: int | None) -> list[str]:
     """CSV columns: one ``p_<class>`` per class and one per dimension; segment mode adds ``kind``
     (``file`` / ``segment``), ``start_s`` and ``end_s``; a speech + text model adds ``modality`` (what each
-    prediction used)."""
+    prediction used), ``text_source`` (``given`` / ``asr`` / ``none``) and the ASR's ``transcript``."""
     head = ["source"] + (["kind", "start_s", "end_s"] if segment else []) + ["label"]
     probs = [f"p_{lab}" for lab in model.labels] + list(model.dims)
     ranks = [name for i in range(1, (k or 0) + 1) for name in (f"top{i}", f"top{i}_p")]
-    tail = ["duration_s"] + (["speech_s"] if segment else []) + (["modality"] if model.settings.modality == SPEECH_TEXT else [])
+    tail = ["duration_s"] + (["speech_s"] if segment else []) + (list(TEXT_COLUMNS) if model.settings.modality == SPEECH_TEXT else [])
     tail += ["error"]
     return head + probs + ranks + tail
 
@@ -95,13 +97,14 @@ def csv_rows(result: Prediction, model: EmotionModel, *, segment: bool, k: int |
 
     def row(item, **extra) -> dict[str, Any]:
         out = {"source": result.source, "label": item.label or "", **extra}
+        out.update({name: getattr(item, name) or "" for name in TEXT_COLUMNS})
         out.update({f"p_{lab}": round(p, 6) for lab, p in item.probabilities.items()})
         out.update({d: round(v, 6) for d, v in item.dims.items()})
         for i, entry in enumerate(top_k(item.probabilities, k) if k else [], start=1):
             out[f"top{i}"], out[f"top{i}_p"] = entry["label"], entry["probability"]
         return out
 
-    file_row = row(result, duration_s=round(result.duration_s, 3), error=result.error or "", modality=result.modality or "")
+    file_row = row(result, duration_s=round(result.duration_s, 3), error=result.error or "")
     if not segment:
         return [file_row]
     file_row.update(kind="file", speech_s="" if result.speech_s is None else round(result.speech_s, 3))

@@ -44,7 +44,7 @@ from hf_ser.training.ema import ExponentialMovingAverage
 from hf_ser.training.fold_data import FoldData, build_fold_data, transcript_ids
 from hf_ser.training.optim import build_optimizer, build_scheduler
 from hf_ser.training.predictions import EvalOutput, evaluate_target, predict_split, score, subset
-from hf_ser.training.saving import record_calibration, save_model
+from hf_ser.training.saving import record_calibration, record_transcripts, save_model
 from hf_ser.training.state import Stopping, TrainerState
 from hf_ser.training.timing import LoopTiming
 
@@ -276,10 +276,13 @@ class FoldRecipe:
             self.callbacks.on_validation_end(self.trained, self.state, None)
 
     def save_model(self) -> None:
-        """``save_pretrained`` the trained model (and feature extractor) into the fold's model folder."""
+        """``save_pretrained`` the trained model (and feature extractor) into the fold's model folder, with the
+        recogniser of its ASR transcripts where the recipe has one."""
         self.accelerator.wait_for_everyone()
         if self.accelerator.is_main_process:
             save_model(self.trained, self.feature_extractor, self.fold_dir / MODEL_DIR, tokenizer=self.fd.tokenizer)
+            if self.cfg.data.transcripts is not None:  # inference runs the same recogniser (asr="auto")
+                record_transcripts(self.fold_dir / MODEL_DIR, self.cfg.data.transcripts.asr)
         self.accelerator.wait_for_everyone()
 
     # ------------------------------------------------------------------------------------------ evaluation
