@@ -82,3 +82,14 @@ def test_the_onnx_settings_carry_the_temperature(calibrated_dir, tmp_path, clips
     onnx_p = hf_ser.load(out, backend="onnx").predict(clips / "clip3.wav")
     assert onnx_p.label == torch_p.label
     assert np.allclose(_logp(onnx_p), _logp(torch_p), atol=1e-3)
+
+
+def test_serve_applies_the_temperature_unless_started_with_no_calibration(calibrated_dir, monkeypatch):
+    import uvicorn
+    from fastapi.testclient import TestClient
+
+    started = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: started.append(app))
+    for flags, temperature in (([], TEMPERATURE), (["--no-calibration"], 1.0)):
+        assert cli_main(["serve", str(calibrated_dir), *flags]) == 0
+        assert TestClient(started.pop()).get("/v1/model").json()["temperature"] == temperature
