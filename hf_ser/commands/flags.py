@@ -15,6 +15,14 @@ def add_trust_remote_code_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_calibration_flag(parser: argparse.ArgumentParser) -> None:
+    """``--no-calibration``: raw probabilities instead of the ones divided by the temperature fitted at training."""
+    parser.add_argument(
+        "--no-calibration", action="store_true",
+        help="raw probabilities: ignore the temperature fitted on validation at training (labels never change)",
+    )
+
+
 def add_asr_flag(parser: argparse.ArgumentParser, where: str) -> None:
     """``--asr {auto,none,NAME}``: the transcripts a speech + text model gets for ``where`` (the inputs without
     one), by ``hf_ser.modality.choose_asr``. Spelled here (standard library only: ``--help`` imports no torch)."""

@@ -82,6 +82,9 @@ def model_summary(model, source: str | Path) -> dict[str, Any]:
         "task": model.settings.task,
         "modality": model.settings.modality,
         "asr": model.asr,  # the recogniser run for uploads without a transcript (None: speech alone)
+        # The temperature the probabilities are divided by (1.0: raw; the server was started with --no-calibration
+        # or the model was trained without train.temperature_scaling).
+        "temperature": model.temperature,
         "backend": model.backend.name,
         "backbone": backbone,
         "window_s": model.window_s,
