@@ -237,7 +237,7 @@ class EmotionModel:
         if self._recogniser is None:
             from hf_ser.models.asr import build_asr
 
-            self._recogniser = build_asr(self.asr)
+            self._recogniser = build_asr(self.asr, device=getattr(self.backend, "device", None))  # beside the model
         if self.sampling_rate != SAMPLE_RATE:
             waves = [resample(w, self.sampling_rate, SAMPLE_RATE) for w in waves]
         out: list[str] = []

@@ -48,7 +48,7 @@ class Asr:
         if not pieces:
             return []
         features = self.feature_extractor(pieces, sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features
-        ids = self.model.generate(features.to(self.model.dtype), max_new_tokens=self.max_new_tokens)
+        ids = self.model.generate(features.to(self.model.device, self.model.dtype), max_new_tokens=self.max_new_tokens)
         texts: list[list[str]] = [[] for _ in waves]
         for owner, text in zip(owners, self.tokenizer.batch_decode(ids, skip_special_tokens=True)):
             if text.strip():
@@ -68,8 +68,9 @@ def check_recogniser(name: str, flag: str = "asr") -> None:
         raise UserError(f"{flag}={name}: not a Whisper shape; valid: {whisper} or a Whisper checkpoint name")
 
 
-def build_asr(name: str) -> Asr:
-    """The recogniser ``name``: a Whisper Hub name / local path, or a Whisper ``shape:`` (random, seeded 0).
+def build_asr(name: str, device: str | None = None) -> Asr:
+    """The recogniser ``name``: a Whisper Hub name / local path, or a Whisper ``shape:`` (random, seeded 0), on
+    ``device`` (``None``: the CPU).
 
     Raises:
         ValueError: a shape that is not a Whisper architecture.
@@ -86,7 +87,7 @@ def build_asr(name: str) -> Asr:
                 f"ASR {name}: no Whisper model loads from it ({first_line(e)}); give a Whisper Hub name or folder, "
                 "shape:whisper-tiny, or none"
             ) from e
-        return Asr(name, model, processor.feature_extractor, processor.tokenizer)
+        return Asr(name, model.to(device or "cpu"), processor.feature_extractor, processor.tokenizer)
     config = shape_config(name)
     if config.model_type != WHISPER_MODEL_TYPE:
         raise ValueError(f"{name} is not a Whisper shape; ASR needs one (e.g. shape:whisper-tiny)")
@@ -96,7 +97,7 @@ def build_asr(name: str) -> Asr:
         model = WhisperForConditionalGeneration(config).eval()
     # Random weights say nothing: a few words per clip are enough to exercise the path.
     extractor = WhisperFeatureExtractor(feature_size=config.num_mel_bins)
-    return Asr(name, model, extractor, _word_tokenizer(config.vocab_size), max_new_tokens=8)
+    return Asr(name, model.to(device or "cpu"), extractor, _word_tokenizer(config.vocab_size), max_new_tokens=8)
 
 
 def _word_tokenizer(vocab_size: int) -> PreTrainedTokenizerFast:
