@@ -83,7 +83,6 @@ def test_the_collator_pads_tokens_and_marks_clips_without_a_transcript():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (["train.frozen_cache_mb=64"], "train.frozen_cache_mb"),
         (["model.text_encoder=shape:no-such-text"], "model.text_encoder: unknown text shape"),
         (["model.text_num_frozen_layers=7"], "model.text_num_frozen_layers=7"),
         (["model.modality_dropout=1.0"], "model.modality_dropout"),
@@ -276,3 +275,20 @@ def test_hf_ser_evaluate_reads_each_clips_transcript_or_speech_alone(fusion_run,
     # Calibration figures use the temperature the run fitted and stored with the model.
     stored = json.loads((model_dir / "config.json").read_text())["calibration"]["temperature"]
     assert reports["with"]["unmasked"]["temperature"] == stored
+
+
+def test_a_fused_recipe_trains_with_the_frozen_output_cache(tmp_path, monkeypatch):
+    """Speech frames below the cut and the frozen text encoder's output are both cached: epoch 1 fills the cache
+    with every training clip, epoch 2 is served from it."""
+    from hf_ser.train import run
+
+    monkeypatch.setenv("HF_SER_CACHE", str(tmp_path / "cache"))
+    cfg = load_recipe(FUSION_RECIPE, [
+        f"train.output_dir={tmp_path / 'run'}", "train.epochs=2", "train.frozen_cache_mb=64", "data.max_duration_s=5.0",
+        "model.num_frozen_layers=2", "model.freeze_feature_encoder=true", "model.text_num_frozen_layers=null",
+    ])  # validation accepts the cache with a text encoder
+    result = run(cfg)
+    cache = json.loads((Path(result["run_dir"]) / "metrics.json").read_text())["frozen_cache"]
+    # Every clip is shorter than the crop and has a transcript: all cached in epoch 1, all served in epoch 2.
+    assert cache["clips"] > 0 and cache["hits"] == cache["misses"] == cache["clips"]
+    assert cache["text_clips"] == cache["clips"] and cache["text_hits"] == cache["text_misses"] == cache["clips"]
