@@ -292,3 +292,35 @@ def test_a_fused_recipe_trains_with_the_frozen_output_cache(tmp_path, monkeypatc
     # Every clip is shorter than the crop and has a transcript: all cached in epoch 1, all served in epoch 2.
     assert cache["clips"] > 0 and cache["hits"] == cache["misses"] == cache["clips"]
     assert cache["text_clips"] == cache["clips"] and cache["text_hits"] == cache["text_misses"] == cache["clips"]
+
+
+def test_a_run_with_both_adapters_resumes_its_unmerged_loras_and_saves_them_merged(tmp_path, monkeypatch):
+    """Checkpoints hold the unmerged LoRA matrices of both encoders: a run resumed from step 2 replays steps 3-4 to
+    the same adapters as the run that never stopped; model/ has both merged, model_unmerged/ keeps them apart."""
+    import shutil
+
+    from safetensors.torch import load_file
+
+    from hf_ser.train import main
+
+    monkeypatch.setenv("HF_SER_CACHE", str(tmp_path / "cache"))
+    steps = ["train.max_steps=4", "train.checkpoint_every_n_steps=2", "train.eval_every_n_steps=2", "train.batch_size=4",
+             "model.text_num_frozen_layers=null", "model.adapter={r: 2}", "model.text_adapter={r: 2, target_modules: attention}"]
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    assert main([str(FUSION_RECIPE), f"train.output_dir={whole}", *steps]) == 0
+    shutil.copytree(whole, resumed)
+    shutil.rmtree(resumed / "checkpoints" / "step_00000004")
+    assert main([str(FUSION_RECIPE), f"train.output_dir={resumed}", *steps, "--resume"]) == 0
+
+    def loras(run):
+        weights = load_file(run / "checkpoints" / "step_00000004" / "model.safetensors")
+        return {k: v for k, v in weights.items() if "lora_B" in k}
+
+    a, b = loras(whole), loras(resumed)
+    assert any(k.startswith("text_encoder.") for k in a) and any(k.startswith("backbone.") for k in a)
+    assert all(float(v.abs().sum()) > 0 for v in a.values())  # B starts at zero: every adapter trained
+    for key in a:
+        torch.testing.assert_close(b[key], a[key], atol=1e-6, rtol=1e-5)
+    merged = json.loads((resumed / "model" / "config.json").read_text())
+    assert merged["text_adapter"] is None and merged["merged_text_adapter"]["r"] == 2 and merged["merged_adapter"]["r"] == 2
+    assert json.loads((resumed / "model_unmerged" / "config.json").read_text())["text_adapter"]["r"] == 2
