@@ -22,6 +22,7 @@ from typing import Any
 from hf_ser.audio import FFMPEG_ONLY_EXTENSIONS, SOUNDFILE_EXTENSIONS
 from hf_ser.errors import UserError
 from hf_ser.inference import EmotionModel, Prediction, Segment, VadSettings, load, top_k
+from hf_ser.inference.results import ABSTAIN
 from hf_ser.modality import SPEECH_TEXT
 
 logger = logging.getLogger(__name__)
@@ -180,17 +181,24 @@ class RowWriter:
 # ---------------------------------------------------------------------------------------------- batch run
 @dataclass
 class BatchSummary:
-    """What a batch run did: files labelled, skipped (with the reason each), already in the output."""
+    """What a batch run did: files done (of them, answered ``abstain`` under ``min_confidence``), skipped (with
+    the reason each), already in the output."""
 
     done: int = 0
     skipped: dict[str, str] = field(default_factory=dict)
     resumed: int = 0
     output: str | None = None
+    abstained: int = 0
+    min_confidence: float | None = None
 
     def line(self) -> str:
-        """One line: ``predict: 10 files done, 2 skipped (unreadable audio: 1, too short: 1), ...``."""
+        """One line: ``predict: 10 files done (7 labelled, 3 abstained below 0.9), 2 skipped (unreadable audio:
+        1, too short: 1), ...``."""
         kinds = Counter(reason.split(" (")[0].split(":")[0].split(";")[0] for reason in self.skipped.values())
-        text = f"predict: {self.done} files done, {len(self.skipped)} skipped"
+        text = f"predict: {self.done} files done"
+        if self.min_confidence is not None:
+            text += f" ({self.done - self.abstained} labelled, {self.abstained} abstained below {self.min_confidence:g})"
+        text += f", {len(self.skipped)} skipped"
         if kinds:
             text += " (" + ", ".join(f"{kind}: {n}" for kind, n in kinds.most_common()) + ")"
         if self.resumed:
@@ -238,7 +246,7 @@ def run_batch(
     files = [str(p) for p in collect_audio_paths(paths)]
     segment = vad is not None
     writer = RowWriter(output, columns(model, segment=segment, k=k), resume=resume) if output else None
-    summary = BatchSummary(output=str(output) if output else None)
+    summary = BatchSummary(output=str(output) if output else None, min_confidence=model.min_confidence)
     todo = [f for f in files if writer is None or f not in writer.done]
     summary.resumed = len(files) - len(todo)
     used: set[str] = set()
@@ -254,6 +262,7 @@ def run_batch(
                 summary.skipped[result.source] = result.error
             else:
                 summary.done += 1
+                summary.abstained += result.label == ABSTAIN
             if writer is not None:
                 writer.write(result, csv_rows(result, model, segment=segment, k=k), k)
             if plot_dir is not None and not result.error and model.labels:

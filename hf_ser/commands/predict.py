@@ -15,7 +15,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
-from hf_ser.commands.flags import add_trust_remote_code_flag
+from hf_ser.commands.flags import add_calibration_flag, add_trust_remote_code_flag
 
 if TYPE_CHECKING:
     from hf_ser.inference import Prediction
@@ -52,10 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--min-confidence", type=float, default=None, metavar="P",
         help="answer 'abstain' where the top class probability is below P (probabilities still written)",
     )
-    parser.add_argument(
-        "--no-calibration", action="store_true",
-        help="raw probabilities: ignore the temperature fitted on validation at training (labels never change)",
-    )
+    add_calibration_flag(parser)
     parser.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
     parser.add_argument("--device", default=None, help="torch device (default: cuda if available, else cpu)")
     parser.add_argument(

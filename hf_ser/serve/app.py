@@ -78,6 +78,9 @@ def model_summary(model, source: str | Path) -> dict[str, Any]:
         "dims": model.dims,
         "task": model.settings.task,
         "modality": model.settings.modality,
+        # The temperature the probabilities are divided by (1.0: raw; the server was started with --no-calibration
+        # or the model was trained without train.temperature_scaling).
+        "temperature": model.temperature,
         "backend": model.backend.name,
         "backbone": backbone,
         "window_s": model.window_s,

@@ -51,6 +51,8 @@ from hf_ser.training.timing import LoopTiming
 logger = logging.getLogger("hf_ser.train")
 
 # What a training step passes to the model from a collated batch.
+# Fewer validation clips than this give a noisy temperature (one scalar, but fitted on a handful of logits): warn.
+FEW_CALIBRATION_CLIPS = 100
 STEP_INPUTS = ("input_values", "attention_mask", "labels", "dims", "input_lengths", "text_input_ids", "text_attention_mask")
 
 # The callbacks a recipe turns on: each maker returns its callback for the recipe, or None when it is off.
@@ -353,6 +355,9 @@ class FoldRecipe:
             record_calibration(self.fold_dir / MODEL_DIR, calibration)
             logger.info("fold %d: temperature %.3f fitted on %d validation clips (ECE %.3f -> %.3f)", self.fold.index,
                         temperature, len(refs), calibration["valid_ece_raw"], calibration["valid_ece"])
+            if len(refs) < FEW_CALIBRATION_CLIPS:
+                logger.warning("fold %d: the temperature was fitted on only %d validation clips, so it is noisy; "
+                               "predict --no-calibration gives the raw probabilities", self.fold.index, len(refs))
         self.accelerator.wait_for_everyone()
         return temperature
 
