@@ -441,15 +441,17 @@ def step_inputs(*, compiled: bool, cacheable: list[bool] | None) -> Callable[[di
     """What a training step passes to the model from a collated batch, decided once per fold.
 
     ``compiled``: no host ints in the arguments (dynamo would recompile for every batch). ``cacheable``: the
-    frozen-output cache's keys and which clips it may keep (``None`` without the cache).
+    frozen-output cache's keys and which clips it may keep (``None`` without the cache), and the transcripts'
+    host lengths (``text_lengths``, speech + text models) for its encoded-transcript entries.
     """
     names = tuple(n for n in STEP_INPUTS if not (compiled and n == "input_lengths"))
     if cacheable is None:
         return lambda batch: {k: v for k, v in batch.items() if k in names}
+    cache_names = (*names, "text_lengths")
 
     def with_cache_keys(batch: dict) -> dict:
         keys = batch["host_index"]
-        return {**{k: v for k, v in batch.items() if k in names}, "cache_keys": keys, "cacheable": [cacheable[i] for i in keys]}
+        return {**{k: v for k, v in batch.items() if k in cache_names}, "cache_keys": keys, "cacheable": [cacheable[i] for i in keys]}
 
     return with_cache_keys
 

@@ -14,8 +14,8 @@ def save_model(model, feature_extractor, out_dir: Path, tokenizer=None) -> None:
     """``save_pretrained`` the model and its feature extractor (and the transcript tokenizer of a speech + text
     model) into ``out_dir``, atomically (temp dir + rename)."""
     _save_atomically(model, feature_extractor, out_dir, tokenizer=tokenizer)
-    if getattr(model.config, "adapter", None):
-        # out_dir has the adapters merged (a plain model for pipeline and export); this copy keeps them apart,
+    if getattr(model.config, "adapter", None) or getattr(model.config, "text_adapter", None):
+        # out_dir has the adapters (of either encoder) merged (a plain model for pipeline and export); this copy keeps them apart,
         # loadable with from_pretrained for continued training.
         _save_atomically(
             model, feature_extractor, out_dir.with_name(out_dir.name + "_unmerged"), tokenizer=tokenizer, merge_adapter=False
