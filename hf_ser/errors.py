@@ -12,3 +12,10 @@ class UserError(Exception):
 
 class RecipeError(UserError, ValueError):
     """A recipe or override that does not fit the schema or the registries; the message names the key."""
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of ``error``'s message (its type's name when it has none): a library's multi-line error
+    quoted inside a one-line ``UserError``."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

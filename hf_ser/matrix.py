@@ -42,7 +42,8 @@ from hf_ser.config import (
     load_recipe,
     schema,
 )
-from hf_ser.metrics.registry import CLASS_METRICS, UA, WA
+from hf_ser.metrics.registry import CALIBRATION, CLASS_METRICS, UA, WA
+from hf_ser.modality import SPEECH
 from hf_ser.run_dir import write_json
 
 logger = logging.getLogger(__name__)
@@ -140,11 +141,13 @@ def run_matrix(cfg: MatrixConfig, *, extra_overrides: list[str] | None = None) -
 def matrix_markdown(table: dict[str, Any]) -> str:
     targets = table["targets"]
     head = "| source (train) | label set | in-corpus test UA / WA | " + " | ".join(
-        f"{t} UA / WA (shared labels) | {t} UA / WA (all labels, unmasked)" for t in targets
+        f"{t} UA / WA (shared labels) | {t} UA / WA (all labels, unmasked) | {t} ECE (shared labels)" for t in targets
     ) + " | train time |"
+    modalities = sorted({r.get("modality", SPEECH) for r in table["rows"]})
     lines = [
         f"Cross-corpus matrix: rows train on the source corpora ({table['selection']}); columns test zero-shot on "
-        "each target. UA = unweighted average recall, WA = accuracy, both in %.",
+        "each target. UA = unweighted average recall, WA = accuracy, both in %; ECE = expected calibration error "
+        f"(15 bins, with the temperature each model fitted on its validation split). Modality: {', '.join(modalities)}.",
         "",
         head,
         "|" + "---|" * (head.count("|") - 1),
@@ -152,7 +155,9 @@ def matrix_markdown(table: dict[str, Any]) -> str:
     for r in table["rows"]:
         cells = [r["source"], r["label_set"], _pair(r.get("in_corpus"))]
         for t in targets:
-            cells += [_pair(r["targets"].get(t, {}).get("masked")), _pair(r["targets"].get(t, {}).get("unmasked"))]
+            masked = r["targets"].get(t, {}).get("masked")
+            ece = masked.get("ece") if masked else None
+            cells += [_pair(masked), _pair(r["targets"].get(t, {}).get("unmasked")), "-" if ece is None else f"{ece:.3f}"]
         cells.append(f"{r['train_seconds']:.0f} s")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -165,6 +170,7 @@ def _row(source: str, label_set: str, metrics: dict, targets: list[str], seconds
         "source": source,
         "label_set": label_set,
         "labels": metrics["protocol"]["labels"],
+        "modality": metrics["protocol"].get("modality", SPEECH),
         "in_corpus": _mean_pair(tests),
         "targets": {},
         "train_seconds": seconds,
@@ -172,8 +178,8 @@ def _row(source: str, label_set: str, metrics: dict, targets: list[str], seconds
     for t in targets:
         if f"cross/{t}" in results:
             row["targets"][t] = {
-                "masked": {m: results[f"cross/{t}"][m] for m in (*CLASS_METRICS, "n")},
-                "unmasked": {m: results[f"cross_unmasked/{t}"][m] for m in (*CLASS_METRICS, "n")},
+                "masked": {m: results[f"cross/{t}"].get(m) for m in (*CLASS_METRICS, *CALIBRATION, "n")},
+                "unmasked": {m: results[f"cross_unmasked/{t}"].get(m) for m in (*CLASS_METRICS, *CALIBRATION, "n")},
                 "shared_labels": results[f"cross/{t}"].get("shared_labels"),
             }
     return row

@@ -30,8 +30,9 @@ from hf_ser.schema_types import CommaList, schema
 @schema
 @dataclass
 class AdapterConfig:
-    """LoRA adapters on the backbone through ``peft``: the base stays frozen, only adapters and head train, and
-    the saved model has them merged (a plain model)."""
+    """LoRA adapters through ``peft`` on the speech backbone (``model.adapter``) or the text encoder
+    (``model.text_adapter``): that encoder's base stays frozen, only adapters and head train, and the saved model
+    has them merged (a plain model)."""
 
     type: Literal["lora"] = "lora"
     """Adapter type (LoRA only)."""
@@ -42,9 +43,10 @@ class AdapterConfig:
     dropout: Annotated[float, Field(ge=0, lt=1)] = 0.0
     """Dropout on the adapters' input."""
     target_modules: Union[str, list[str]] = "ffn"
-    """``ffn`` (feed-forward layers), ``attention`` (q/k/v/out projections; not WavLM) or module-name suffixes."""
+    """``ffn`` (feed-forward layers), ``attention`` (q/k/v/out projections; not WavLM) or module names inside a
+    layer (a name that is no module's full in-layer name matches every module ending with it)."""
     layers: Union[Literal["all", "upper_half"], list[Annotated[int, Field(ge=0)]]] = "all"
-    """``all`` (every trainable layer), ``upper_half``, or a list of layer indices."""
+    """``all`` (every layer above the encoder's frozen layers), ``upper_half``, or a list of layer indices."""
 
 
 @schema
@@ -132,6 +134,11 @@ class SslOptions(HeadOptions):
     still predicts from speech alone (e.g. 0.3)."""
     text_num_frozen_layers: Union[Annotated[int, Field(ge=0)], None] = None
     """None: the whole text encoder is frozen (the default); k: its embeddings and bottom k layers are frozen."""
+    text_adapter: Union[AdapterConfig, None] = None
+    """LoRA adapters on the text encoder, the keys of ``model.adapter`` (BERT-style ``ffn`` / ``attention``
+    shorthands, or module names), e.g.
+    ``{type: lora, r: 8, target_modules: attention}``: its base stays frozen and only the adapters train (in the
+    layers above ``text_num_frozen_layers``); null: no text adapters."""
     text_max_tokens: Annotated[int, Field(ge=1)] = 128
     """Transcripts are truncated to this many tokens."""
 

@@ -22,6 +22,7 @@ from typing import Any
 from hf_ser.audio import FFMPEG_ONLY_EXTENSIONS, SOUNDFILE_EXTENSIONS
 from hf_ser.errors import UserError
 from hf_ser.inference import EmotionModel, Prediction, Segment, VadSettings, load, top_k
+from hf_ser.inference.results import ABSTAIN
 from hf_ser.modality import SPEECH_TEXT
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,8 @@ logger = logging.getLogger(__name__)
 OUTPUT_FORMATS = (".csv", ".jsonl")
 # Extensions picked up when walking folders (files named explicitly are always tried).
 AUDIO_EXTENSIONS = SOUNDFILE_EXTENSIONS | FFMPEG_ONLY_EXTENSIONS
+# What a speech + text model's row says about its transcript (``Prediction`` / ``Segment`` fields of these names).
+TEXT_COLUMNS = ("modality", "text_source", "transcript")
 
 
 def collect_audio_paths(paths: Sequence[str | Path]) -> list[Path]:
@@ -80,11 +83,11 @@ def read_transcripts(path: str | Path) -> dict[str, str]:
 def columns(model: EmotionModel, *, segment: bool, k: int | None) -> list[str]:
     """CSV columns: one ``p_<class>`` per class and one per dimension; segment mode adds ``kind``
     (``file`` / ``segment``), ``start_s`` and ``end_s``; a speech + text model adds ``modality`` (what each
-    prediction used)."""
+    prediction used), ``text_source`` (``given`` / ``asr`` / ``none``) and the ASR's ``transcript``."""
     head = ["source"] + (["kind", "start_s", "end_s"] if segment else []) + ["label"]
     probs = [f"p_{lab}" for lab in model.labels] + list(model.dims)
     ranks = [name for i in range(1, (k or 0) + 1) for name in (f"top{i}", f"top{i}_p")]
-    tail = ["duration_s"] + (["speech_s"] if segment else []) + (["modality"] if model.settings.modality == SPEECH_TEXT else [])
+    tail = ["duration_s"] + (["speech_s"] if segment else []) + (list(TEXT_COLUMNS) if model.settings.modality == SPEECH_TEXT else [])
     tail += ["error"]
     return head + probs + ranks + tail
 
@@ -95,13 +98,14 @@ def csv_rows(result: Prediction, model: EmotionModel, *, segment: bool, k: int |
 
     def row(item, **extra) -> dict[str, Any]:
         out = {"source": result.source, "label": item.label or "", **extra}
+        out.update({name: getattr(item, name) or "" for name in TEXT_COLUMNS})
         out.update({f"p_{lab}": round(p, 6) for lab, p in item.probabilities.items()})
         out.update({d: round(v, 6) for d, v in item.dims.items()})
         for i, entry in enumerate(top_k(item.probabilities, k) if k else [], start=1):
             out[f"top{i}"], out[f"top{i}_p"] = entry["label"], entry["probability"]
         return out
 
-    file_row = row(result, duration_s=round(result.duration_s, 3), error=result.error or "", modality=result.modality or "")
+    file_row = row(result, duration_s=round(result.duration_s, 3), error=result.error or "")
     if not segment:
         return [file_row]
     file_row.update(kind="file", speech_s="" if result.speech_s is None else round(result.speech_s, 3))
@@ -180,17 +184,24 @@ class RowWriter:
 # ---------------------------------------------------------------------------------------------- batch run
 @dataclass
 class BatchSummary:
-    """What a batch run did: files labelled, skipped (with the reason each), already in the output."""
+    """What a batch run did: files done (of them, answered ``abstain`` under ``min_confidence``), skipped (with
+    the reason each), already in the output."""
 
     done: int = 0
     skipped: dict[str, str] = field(default_factory=dict)
     resumed: int = 0
     output: str | None = None
+    abstained: int = 0
+    min_confidence: float | None = None
 
     def line(self) -> str:
-        """One line: ``predict: 10 files done, 2 skipped (unreadable audio: 1, too short: 1), ...``."""
+        """One line: ``predict: 10 files done (7 labelled, 3 abstained below 0.9), 2 skipped (unreadable audio:
+        1, too short: 1), ...``."""
         kinds = Counter(reason.split(" (")[0].split(":")[0].split(";")[0] for reason in self.skipped.values())
-        text = f"predict: {self.done} files done, {len(self.skipped)} skipped"
+        text = f"predict: {self.done} files done"
+        if self.min_confidence is not None:
+            text += f" ({self.done - self.abstained} labelled, {self.abstained} abstained below {self.min_confidence:g})"
+        text += f", {len(self.skipped)} skipped"
         if kinds:
             text += " (" + ", ".join(f"{kind}: {n}" for kind, n in kinds.most_common()) + ")"
         if self.resumed:
@@ -238,7 +249,7 @@ def run_batch(
     files = [str(p) for p in collect_audio_paths(paths)]
     segment = vad is not None
     writer = RowWriter(output, columns(model, segment=segment, k=k), resume=resume) if output else None
-    summary = BatchSummary(output=str(output) if output else None)
+    summary = BatchSummary(output=str(output) if output else None, min_confidence=model.min_confidence)
     todo = [f for f in files if writer is None or f not in writer.done]
     summary.resumed = len(files) - len(todo)
     used: set[str] = set()
@@ -254,6 +265,7 @@ def run_batch(
                 summary.skipped[result.source] = result.error
             else:
                 summary.done += 1
+                summary.abstained += result.label == ABSTAIN
             if writer is not None:
                 writer.write(result, csv_rows(result, model, segment=segment, k=k), k)
             if plot_dir is not None and not result.error and model.labels:

@@ -252,50 +252,53 @@ def _check_model(cfg: RecipeConfig, errors: list[str]) -> None:
 
 
 def _check_text_encoder(cfg: RecipeConfig, errors: list[str]) -> None:
-    """A speech + text model: a known text shape, frozen layers within its depth, and no frozen-output cache."""
+    """A speech + text model: a known text shape, frozen layers within its depth, text adapter settings that
+    resolve against it (``_check_adapter``); a text adapter needs a text encoder."""
     from hf_ser.models.shapes import SHAPE_PREFIX, TEXT_SHAPES, text_shape_config
 
     m = cfg.model
     if not m.text_encoder:
+        if m.text_adapter is not None:
+            errors.append(
+                "model.text_adapter: LoRA on the text encoder needs a speech + text model; set model.text_encoder "
+                "(e.g. shape:tiny-bert) or remove model.text_adapter"
+            )
         return
-    if cfg.train.frozen_cache_mb:
-        errors.append(
-            f"train.frozen_cache_mb={cfg.train.frozen_cache_mb!r}: the frozen-output cache does not carry transcripts, "
-            "so a speech + text model (model.text_encoder) cannot use it; set train.frozen_cache_mb: 0"
-        )
-    if not m.text_encoder.startswith(SHAPE_PREFIX):
-        return
-    if m.text_encoder.removeprefix(SHAPE_PREFIX) not in TEXT_SHAPES:
+    if m.text_encoder.startswith(SHAPE_PREFIX) and m.text_encoder.removeprefix(SHAPE_PREFIX) not in TEXT_SHAPES:
         errors.append(f"model.text_encoder: unknown text shape {m.text_encoder!r}; valid: {[SHAPE_PREFIX + k for k in sorted(TEXT_SHAPES)]}")
         return
-    depth = text_shape_config(m.text_encoder).num_hidden_layers
-    if m.text_num_frozen_layers is not None and m.text_num_frozen_layers > depth:
+    config = _local_config(m.text_encoder, text_shape_config)
+    depth = getattr(config, "num_hidden_layers", None)
+    if depth is not None and m.text_num_frozen_layers is not None and m.text_num_frozen_layers > depth:
         errors.append(f"model.text_num_frozen_layers={m.text_num_frozen_layers} > {m.text_encoder}'s depth {depth}")
+        return
+    _check_adapter(m.text_adapter, config, depth, num_frozen_layers=m.text_num_frozen_layers or 0, text=True, errors=errors)
 
 
-def _local_backbone_config(backbone: str) -> Any:
-    """The backbone's config when it is known without the network (a shape, or a local folder), else None."""
-    from hf_ser.models.shapes import SHAPE_PREFIX, shape_config
+def _local_config(name: str, shape_config: Callable[[str], Any]) -> Any:
+    """An encoder's config when it is known without the network (a shape, read by ``shape_config``, or a local
+    folder), else None."""
+    from hf_ser.models.shapes import SHAPE_PREFIX
 
-    if backbone.startswith(SHAPE_PREFIX):
+    if name.startswith(SHAPE_PREFIX):
         try:
-            return shape_config(backbone)
+            return shape_config(name)
         except KeyError:
             return None
-    if (Path(backbone) / "config.json").is_file():
+    if (Path(name) / "config.json").is_file():
         from transformers import AutoConfig
 
-        return AutoConfig.from_pretrained(backbone)
+        return AutoConfig.from_pretrained(name)
     return None
 
 
 def _check_backbone_options(m: Any, errors: list[str]) -> None:
     """Options that depend on the backbone family: Whisper has no SpecAugment; the adapter settings resolve
-    (``hf_ser.models.adapter_layers.resolve_adapter``) against the backbone's depth and the freezing cut."""
-    from hf_ser.models.adapter_layers import resolve_adapter
+    against the backbone's depth and the freezing cut (``_check_adapter``)."""
+    from hf_ser.models.shapes import shape_config
     from hf_ser.models.whisper_encoder import spec_augment_problem
 
-    config = _local_backbone_config(m.backbone)
+    config = _local_config(m.backbone, shape_config)
     model_type = getattr(config, "model_type", "")
     depth_known = getattr(config, "num_hidden_layers", None)
     if isinstance(depth_known, int) and m.num_frozen_layers > depth_known:
@@ -306,20 +309,30 @@ def _check_backbone_options(m: Any, errors: list[str]) -> None:
     problem = spec_augment_problem(model_type, m.mask_time_prob)
     if problem:
         errors.append(f"model.{problem}")
-    if m.adapter is None:
+    depth = m.layers if isinstance(m.layers, int) else depth_known
+    _check_adapter(m.adapter, config, depth, num_frozen_layers=m.num_frozen_layers, text=False, errors=errors)
+
+
+def _check_adapter(
+    adapter: Any, config: Any, depth: int | None, *, num_frozen_layers: int, text: bool, errors: list[str]
+) -> None:
+    """LoRA settings (``model.adapter`` / ``model.text_adapter``, or None) resolve
+    (``hf_ser.models.adapter_layers.resolve_adapter``) against their encoder's family and depth; for a Hub
+    encoder (``config`` None, unknown before download) only what does not depend on them is checked."""
+    from hf_ser.models.adapter_layers import resolve_adapter
+
+    if adapter is None:
         return
-    settings = dataclasses.asdict(m.adapter)
-    if isinstance(m.layers, int):
-        depth = m.layers
-    elif config is not None:
-        depth = config.num_hidden_layers
-    else:  # a Hub backbone: its depth is unknown before download, check what does not depend on it
+    settings = dataclasses.asdict(adapter)
+    # Unknown family: the shorthands are checked by name as the common family's (wav2vec2-style / BERT-style).
+    model_type = getattr(config, "model_type", "bert" if text else "")
+    if depth is None:
         listed = settings["layers"] if isinstance(settings["layers"], list) else []
-        depth = max([m.num_frozen_layers, *listed]) + 1
+        depth = max([num_frozen_layers, *listed]) + 1
         if settings["layers"] == "upper_half":
             settings["layers"] = "all"
     try:
-        resolve_adapter(settings, model_type=model_type, depth=depth, num_frozen_layers=m.num_frozen_layers)
+        resolve_adapter(settings, model_type=model_type, depth=depth, num_frozen_layers=num_frozen_layers, text=text)
     except ValueError as e:
         errors.append(f"model.{e}")
 

@@ -51,7 +51,7 @@ def test_the_fitted_temperature_is_applied_and_never_changes_a_label(calibrated_
         assert max(c.probabilities.values()) < max(r.probabilities.values())
 
 
-def test_min_confidence_abstains_below_the_threshold_and_labels_the_rest(calibrated_dir, clips, tmp_path):
+def test_min_confidence_abstains_below_the_threshold_and_labels_the_rest(calibrated_dir, clips, tmp_path, capsys):
     model = hf_ser.load(calibrated_dir)
     tops = sorted(max(p.probabilities.values()) for p in model.predict(sorted(clips.glob("*.wav"))))
     threshold = (tops[1] + tops[-2]) / 2  # some clips on each side
@@ -64,6 +64,9 @@ def test_min_confidence_abstains_below_the_threshold_and_labels_the_rest(calibra
         top = max(float(v) for k, v in row.items() if k.startswith("p_"))
         assert (row["label"] == ABSTAIN) == (top < threshold), row
     assert {row["label"] == ABSTAIN for row in rows} == {True, False}
+    # The summary line counts both, against the same threshold.
+    abstained = sum(row["label"] == ABSTAIN for row in rows)
+    assert f"6 files done ({6 - abstained} labelled, {abstained} abstained below {threshold:g})" in capsys.readouterr().err
 
 
 def test_a_threshold_outside_0_1_is_one_line(calibrated_dir, clips, capsys):
@@ -79,3 +82,14 @@ def test_the_onnx_settings_carry_the_temperature(calibrated_dir, tmp_path, clips
     onnx_p = hf_ser.load(out, backend="onnx").predict(clips / "clip3.wav")
     assert onnx_p.label == torch_p.label
     assert np.allclose(_logp(onnx_p), _logp(torch_p), atol=1e-3)
+
+
+def test_serve_applies_the_temperature_unless_started_with_no_calibration(calibrated_dir, monkeypatch):
+    import uvicorn
+    from fastapi.testclient import TestClient
+
+    started = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: started.append(app))
+    for flags, temperature in (([], TEMPERATURE), (["--no-calibration"], 1.0)):
+        assert cli_main(["serve", str(calibrated_dir), *flags]) == 0
+        assert TestClient(started.pop()).get("/v1/model").json()["temperature"] == temperature

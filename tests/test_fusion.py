@@ -83,7 +83,6 @@ def test_the_collator_pads_tokens_and_marks_clips_without_a_transcript():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (["train.frozen_cache_mb=64"], "train.frozen_cache_mb"),
         (["model.text_encoder=shape:no-such-text"], "model.text_encoder: unknown text shape"),
         (["model.text_num_frozen_layers=7"], "model.text_num_frozen_layers=7"),
         (["model.modality_dropout=1.0"], "model.modality_dropout"),
@@ -276,3 +275,52 @@ def test_hf_ser_evaluate_reads_each_clips_transcript_or_speech_alone(fusion_run,
     # Calibration figures use the temperature the run fitted and stored with the model.
     stored = json.loads((model_dir / "config.json").read_text())["calibration"]["temperature"]
     assert reports["with"]["unmasked"]["temperature"] == stored
+
+
+def test_a_fused_recipe_trains_with_the_frozen_output_cache(tmp_path, monkeypatch):
+    """Speech frames below the cut and the frozen text encoder's output are both cached: epoch 1 fills the cache
+    with every training clip, epoch 2 is served from it."""
+    from hf_ser.train import run
+
+    monkeypatch.setenv("HF_SER_CACHE", str(tmp_path / "cache"))
+    cfg = load_recipe(FUSION_RECIPE, [
+        f"train.output_dir={tmp_path / 'run'}", "train.epochs=2", "train.frozen_cache_mb=64", "data.max_duration_s=5.0",
+        "model.num_frozen_layers=2", "model.freeze_feature_encoder=true", "model.text_num_frozen_layers=null",
+    ])  # validation accepts the cache with a text encoder
+    result = run(cfg)
+    cache = json.loads((Path(result["run_dir"]) / "metrics.json").read_text())["frozen_cache"]
+    # Every clip is shorter than the crop and has a transcript: all cached in epoch 1, all served in epoch 2.
+    assert cache["clips"] > 0 and cache["hits"] == cache["misses"] == cache["clips"]
+    assert cache["text_clips"] == cache["clips"] and cache["text_hits"] == cache["text_misses"] == cache["clips"]
+
+
+def test_a_run_with_both_adapters_resumes_its_unmerged_loras_and_saves_them_merged(tmp_path, monkeypatch):
+    """Checkpoints hold the unmerged LoRA matrices of both encoders: a run resumed from step 2 replays steps 3-4 to
+    the same adapters as the run that never stopped; model/ has both merged, model_unmerged/ keeps them apart."""
+    import shutil
+
+    from safetensors.torch import load_file
+
+    from hf_ser.train import main
+
+    monkeypatch.setenv("HF_SER_CACHE", str(tmp_path / "cache"))
+    steps = ["train.max_steps=4", "train.checkpoint_every_n_steps=2", "train.eval_every_n_steps=2", "train.batch_size=4",
+             "model.text_num_frozen_layers=null", "model.adapter={r: 2}", "model.text_adapter={r: 2, target_modules: attention}"]
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    assert main([str(FUSION_RECIPE), f"train.output_dir={whole}", *steps]) == 0
+    shutil.copytree(whole, resumed)
+    shutil.rmtree(resumed / "checkpoints" / "step_00000004")
+    assert main([str(FUSION_RECIPE), f"train.output_dir={resumed}", *steps, "--resume"]) == 0
+
+    def loras(run):
+        weights = load_file(run / "checkpoints" / "step_00000004" / "model.safetensors")
+        return {k: v for k, v in weights.items() if "lora_B" in k}
+
+    a, b = loras(whole), loras(resumed)
+    assert any(k.startswith("text_encoder.") for k in a) and any(k.startswith("backbone.") for k in a)
+    assert all(float(v.abs().sum()) > 0 for v in a.values())  # B starts at zero: every adapter trained
+    for key in a:
+        torch.testing.assert_close(b[key], a[key], atol=1e-6, rtol=1e-5)
+    merged = json.loads((resumed / "model" / "config.json").read_text())
+    assert merged["text_adapter"] is None and merged["merged_text_adapter"]["r"] == 2 and merged["merged_adapter"]["r"] == 2
+    assert json.loads((resumed / "model_unmerged" / "config.json").read_text())["text_adapter"]["r"] == 2

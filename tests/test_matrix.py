@@ -46,6 +46,11 @@ def test_matrix_trains_each_source_and_never_tests_on_its_own_corpora(tmp_path, 
     assert set(shared) == six  # EMO-DB's boredom is not a model label
     md = matrix_markdown(table)
     assert "crema_d UA / WA (shared labels)" in md and "ravdess+emodb" in md
+    # Every cell says how well calibrated it is and the table which modality its models use.
+    crema = rows[("ravdess", "6class")]["targets"]["crema_d"]["masked"]
+    run_metrics = json.loads((tmp_path / "matrix" / "ravdess__6class" / "metrics.json").read_text())
+    assert crema["ece"] == run_metrics["results"]["cross/crema_d"]["ece"] is not None
+    assert f"| {crema['ece']:.3f} |" in md and "Modality: speech." in md
 
 
 def test_cells_are_typed_replacements_of_the_base_recipe(tmp_path):

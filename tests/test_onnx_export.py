@@ -94,7 +94,8 @@ def test_cli_export_of_a_trained_demo_model_then_predict_with_onnxruntime(demo_m
 
 def test_onnx_backend_runs_without_torch_or_transformers(demo_model, tmp_path):
     """hf_ser.load(folder, backend="onnx").predict and `hf-ser predict --backend onnx` in a fresh process: neither
-    torch nor transformers is imported, and the numbers are the PyTorch model's."""
+    torch nor transformers is imported (a named ASR is refused, not built), and the numbers are the PyTorch
+    model's."""
     import os
     import subprocess
     import sys
@@ -109,8 +110,13 @@ def test_onnx_backend_runs_without_torch_or_transformers(demo_model, tmp_path):
         "import hf_ser\n"
         "from hf_ser import cli\n"
         "result = hf_ser.load(sys.argv[1], backend='onnx').predict(sys.argv[2])\n"
+        "try:\n"
+        "    hf_ser.load(sys.argv[1], backend='onnx', asr='shape:whisper-tiny')\n"
+        "    refused = None\n"
+        "except hf_ser.errors.UserError as e:\n"
+        "    refused = str(e)\n"
         "assert cli.main(['predict', '--backend', 'onnx', '--no-progress', '--output', sys.argv[3], sys.argv[1], sys.argv[2]]) == 0\n"
-        "print(json.dumps({'heavy': sorted({'torch', 'transformers'} & set(sys.modules)), 'result': result.to_dict()}))\n"
+        "print(json.dumps({'heavy': sorted({'torch', 'transformers'} & set(sys.modules)), 'result': result.to_dict(), 'refused': refused}))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script, str(out), str(wav), str(tmp_path / "rows.csv")],
@@ -119,6 +125,9 @@ def test_onnx_backend_runs_without_torch_or_transformers(demo_model, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["heavy"] == []
+    # The ASR needs torch and transformers: the ONNX backend refuses a named recogniser in one line, naming the fix.
+    assert "ONNX backend runs no ASR" in report["refused"] and "torch backend" in report["refused"]
+    assert report["result"]["text_source"] == "none"
     expected = hf_ser.load(demo_model, device="cpu").predict(wav)
     assert report["result"]["label"] == expected.label
     assert report["result"]["probabilities"] == pytest.approx(expected.probabilities, abs=1e-5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -54,8 +55,25 @@ def trained_run(tmp_path_factory):
         cfg = load_recipe(DEMO_RECIPE, [
             f"train.output_dir={tmp / 'run'}", "train.max_steps=2", "train.batch_size=4", "train.log_every_n_steps=1",
         ])
-        result = run(cfg)
+        warnings = _Warnings()
+        logging.getLogger("hf_ser.train").addHandler(warnings)
+        try:
+            result = run(cfg)
+        finally:
+            logging.getLogger("hf_ser.train").removeHandler(warnings)
+        result["warnings"] = warnings.lines
         yield Path(result["run_dir"]), result
+
+
+class _Warnings(logging.Handler):
+    """The training log's warnings, as text."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
 
 
 def test_readers_find_every_field_they_read_in_a_real_run(trained_run, monkeypatch):
@@ -129,4 +147,7 @@ def test_every_evaluated_split_is_calibrated_and_the_temperature_travels_with_th
     assert valid["nll"] <= valid["uncalibrated"]["nll"]
     # The issue's check on the demo: the fitted temperature lowers the validation ECE (15 bins).
     assert valid["ece"] < valid["uncalibrated"]["ece"]
+    # 16 validation clips: the log says the temperature is noisy (and how to see the raw probabilities).
+    assert calibration["clips"] == valid["n"] < 100
+    assert any(f"only {valid['n']} validation clips" in line and "--no-calibration" in line for line in result["warnings"])
     assert calibration["valid_ece"] == pytest.approx(valid["ece"]) and calibration["valid_ece_raw"] == pytest.approx(valid["uncalibrated"]["ece"])

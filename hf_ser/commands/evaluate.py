@@ -2,6 +2,9 @@
 
     hf-ser evaluate runs/ravdess_4class/model --corpus crema_d /data/CREMA-D --label-set 4class
     hf-ser evaluate runs/my --split test      # a finished run on its own test clips (from its manifests)
+
+A speech + text model reads each clip's transcript; clips without one get the ASR's (``--asr``: by default the
+recogniser of the model's training transcripts, cached per clip as at training), or are scored from speech alone.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hf_ser.commands.flags import add_trust_remote_code_flag
+from hf_ser.commands.flags import add_asr_flag, add_trust_remote_code_flag
 from hf_ser.errors import UserError  # imports nothing: --help stays free of torch
 
 logger = logging.getLogger(__name__)
@@ -65,6 +68,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-transcripts", action="store_true",
         help="a speech + text model scores from speech alone (default: it reads each clip's transcript)",
     )
+    add_asr_flag(parser, "each clip")
+    parser.add_argument(
+        "--cache-dir", default=None,
+        help="--asr: where transcripts are cached per clip (default: training's cache, $HF_SER_CACHE; a target "
+        "transcribed at training is read back)",
+    )
 
 
 def parse_label_map(text: str | None) -> dict[str, str | None]:
@@ -110,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
     # A folder that needs foreign code raises ForeignCodeError, a newer saved format NewerFormatError: one line and the fix, exit 2.
     model, feature_extractor = load_model(args.model, trust_remote_code=args.trust_remote_code, device=args.device)
+    asr = _asr(args, model)
     protocol = _protocol(args, model, facts, names, label_map, f"all usable clips (label set {args.label_set})")
     results: dict[str, Any] = {}
     for name, root in args.corpus:
@@ -119,9 +129,40 @@ def run(args: argparse.Namespace) -> int:
         dataset, skip_log = _load_target(name, root, args, label_map, min_samples(model.config))
         protocol["target_loading"][name] = skip_log.to_dict()
         logger.info("%s: %d clips loaded from %s", name, len(dataset), root)
+        dataset = _transcribed(dataset, asr, args, protocol, name)
         results.update(_score(name, model, feature_extractor, dataset, args, label_map))
     out_dir = Path(args.output) if args.output else default_output(args.model, names)
     return _write(results, out_dir, protocol)
+
+
+def _asr(args: argparse.Namespace, model) -> str | None:
+    """The recogniser that fills the targets' missing transcripts (``hf_ser.modality.choose_asr``), checked before
+    any corpus is read; ``None`` with ``--no-transcripts``."""
+    from hf_ser.modality import ASR_AUTO, ASR_NONE, SPEECH, choose_asr, recorded_asr
+    from hf_ser.models.asr import check_recogniser
+
+    if args.no_transcripts:
+        if args.asr not in (ASR_AUTO, ASR_NONE):
+            raise UserError(f"--asr {args.asr} fills transcripts and --no-transcripts scores speech alone: give one of them")
+        return None
+    modality = str(getattr(model.config, "modality", SPEECH))
+    asr = choose_asr(args.asr, modality=modality, recorded=recorded_asr(model.config), flag="--asr")
+    if asr:
+        check_recogniser(asr, "--asr")
+    return asr
+
+
+def _transcribed(dataset, asr: str | None, args: argparse.Namespace, protocol: dict[str, Any], name: str):
+    """``dataset`` with its clips' missing transcripts made by ``asr`` (training's per-clip cache), the counts in
+    ``protocol["transcripts"]``; as given without a recogniser."""
+    if asr is None:
+        return dataset
+    from hf_ser.data.store import default_cache_root
+    from hf_ser.data.transcripts import fill_dataset_transcripts
+
+    dataset, report = fill_dataset_transcripts(dataset, asr, args.cache_dir or default_cache_root(), progress=not args.no_progress)
+    protocol.setdefault("transcripts", {})[name] = report
+    return dataset
 
 
 def _load_target(name: str, root: str, args: argparse.Namespace, label_map: dict, min_len: int):
@@ -210,6 +251,7 @@ def _run_split(args: argparse.Namespace, label_map: dict) -> int:
     folds = load_run_split(root, args.split)
     for fold in folds:
         model, feature_extractor = load_model(fold.model_dir, trust_remote_code=args.trust_remote_code, device=args.device)
+        asr = _asr(args, model)
         facts = read_run_protocol(fold.model_dir)
         stored = facts.get("run_protocol") or {}
         corpora = sorted(set(fold.dataset["corpus"]))
@@ -218,7 +260,8 @@ def _run_split(args: argparse.Namespace, label_map: dict) -> int:
         # The run's test speakers are held out from training: state the split's own speaker sharing.
         protocol["speakers"] = stored.get("speakers") or None
         logger.info("%s%s: %d clips from the run's manifests", where, args.split, len(fold.dataset))
-        results = _score("+".join(corpora), model, feature_extractor, fold.dataset, args, label_map)
+        dataset = _transcribed(fold.dataset, asr, args, protocol, "+".join(corpora))
+        results = _score("+".join(corpora), model, feature_extractor, dataset, args, label_map)
         out_dir = Path(args.output) / fold.name if args.output else (root / fold.name / f"eval_{args.split}")
         _write(results, out_dir, protocol)
     return 0

@@ -15,7 +15,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
-from hf_ser.commands.flags import add_trust_remote_code_flag
+from hf_ser.commands.flags import add_asr_flag, add_calibration_flag, add_trust_remote_code_flag
 
 if TYPE_CHECKING:
     from hf_ser.inference import Prediction
@@ -36,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="speech + text models: a CSV with columns path,text (a transcript per audio file; files without one are "
         "predicted from speech alone, and each row's modality says which)",
     )
+    add_asr_flag(parser, "each file (each speech segment with --segment vad)")
     parser.add_argument(
         "--segment", choices=["none", "vad"], default="none",
         help="vad: find speech with Silero VAD and classify each segment (long recordings; needs silero-vad)",
@@ -52,10 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--min-confidence", type=float, default=None, metavar="P",
         help="answer 'abstain' where the top class probability is below P (probabilities still written)",
     )
-    parser.add_argument(
-        "--no-calibration", action="store_true",
-        help="raw probabilities: ignore the temperature fitted on validation at training (labels never change)",
-    )
+    add_calibration_flag(parser)
     parser.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
     parser.add_argument("--device", default=None, help="torch device (default: cuda if available, else cpu)")
     parser.add_argument(
@@ -65,13 +63,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def format_text(r: Prediction) -> str:
-    """One file as text lines: path, label, the three most probable classes, duration; then its segments."""
+    """One file as text lines: path, label, the three most probable classes, duration; the ASR's transcript
+    (when the model ran one); then its segments."""
     if r.error:
         return f"{r.source}\tFAILED\t{r.error}\n"
     ranked = sorted(r.probabilities.items(), key=lambda t: -t[1])[:3]
     top = ", ".join(f"{lab} {p:.3f}" for lab, p in ranked) or ", ".join(f"{d} {v:.3f}" for d, v in r.dims.items())
     speech = f", speech {r.speech_s:.2f} s" if r.speech_s is not None else ""
     lines = [f"{r.source}\t{r.label}\t{top}\t({r.duration_s:.2f} s{speech})"]
+    if r.transcript is not None:
+        lines.append(f"  asr: {r.transcript}")
     for s in r.segments:
         score = f"{max(s.probabilities.values()):.3f}" if s.probabilities else ""
         lines.append(f"  [{s.start_s:8.2f} - {s.end_s:8.2f} s]\t{s.label}\t{score}")
@@ -96,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     model = load(
         args.model, args.backend, device=args.device, trust_remote_code=args.trust_remote_code,
         window_s=args.window_s, batch_size=args.batch_size, calibrated=not args.no_calibration,
-        min_confidence=args.min_confidence,
+        min_confidence=args.min_confidence, asr=args.asr,
     )
     collected: list[Prediction] = []
 

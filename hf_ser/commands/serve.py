@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import logging
 
+from hf_ser.commands.flags import add_asr_flag, add_calibration_flag, add_trust_remote_code_flag
+
 logger = logging.getLogger(__name__)
 
 
@@ -19,7 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-queue", type=int, default=64, help="requests waiting at most; more are answered 503")
     parser.add_argument("--max-bytes", type=int, default=25 * 1024 * 1024, help="largest upload (413 above)")
     parser.add_argument("--max-duration-s", type=float, default=600.0, help="longest audio (413 above)")
-    parser.add_argument("--trust-remote-code", action="store_true", help="run Python code shipped with the model")
+    add_trust_remote_code_flag(parser)
+    add_calibration_flag(parser)
+    add_asr_flag(parser, "each upload sent")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,7 +43,10 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as e:
         raise UserError(f"--max-batch / --max-wait-ms / --max-queue: {e}") from None
-    model = hf_ser.load(args.model, backend=args.backend, trust_remote_code=args.trust_remote_code)
+    model = hf_ser.load(
+        args.model, backend=args.backend, trust_remote_code=args.trust_remote_code, calibrated=not args.no_calibration,
+        asr=args.asr,
+    )
     app = create_app(model, source=args.model, settings=settings)
     logger.info("serving %s (%s) on http://%s:%d", args.model, args.backend, args.host, args.port)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")

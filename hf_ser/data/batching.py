@@ -97,7 +97,7 @@ class Collator:
     Python ints) and, when present, ``dims: (batch, n_dims)``, ``window: (batch,)``,
     ``augmented`` (per clip, the names of the augmentations applied) and, when the items carry transcript token ids,
     ``text_input_ids`` / ``text_attention_mask: (batch, tokens)`` (padded with 0; a clip without a transcript has
-    an all-0 mask row).
+    an all-0 mask row) and ``text_lengths`` (real tokens per clip as Python ints).
     """
 
     normalize: bool = True
@@ -139,6 +139,7 @@ class Collator:
             batch["window"] = torch.tensor([it["window"] for it in items], dtype=torch.long)
         if "text_ids" in items[0]:
             batch.update(pad_tokens([it["text_ids"] for it in items]))
+            batch["text_lengths"] = [len(it["text_ids"]) for it in items]  # host copy, as input_lengths
         if "augmented" in items[0]:
             # Names of the augmentations each clip got: the trainer counts them per batch it trains on, so the
             # counts cover exactly the batches consumed (prefetched ones excluded, resumes included).

@@ -14,6 +14,13 @@ The model side is checked by ``SerForSequenceClassification.frozen_output_cachea
 frozen, no weighted layer sum, no position bias crossing the cut). SpecAugment runs at the cut, above the
 cached part, so it stays random per epoch.
 
+Speech + text models: the transcripts' token ids pass through to the head (``forward_from_frozen``). When the
+text encoder is wholly frozen and carries no LoRA (``text_output_cacheable``), its output is a pure function of
+the clip's tokens (tokenized once per clip, never augmented), so it is cached too, per clip, in the same cache
+(same budget and storage dtype; counted as ``text_hits`` / ``text_misses``, ``text_clips``), for every clip with
+a transcript, cropped or not. Modality dropout replaces the encoded transcript after the encoder, so it stays
+random per step.
+
 Entries are the clip's real frames only, ``(frames, hidden)``, stored in float16 (or bfloat16) in RAM under a
 byte budget; a clip that does not fit is recomputed every epoch. One XLSR layer output in 16 bits is ~102 KB
 per audio-second (2.6 GB for 7 h of audio).
@@ -51,7 +58,16 @@ class CacheStats:
 
     hits: int = 0
     misses: int = 0
-    rejected: int = 0  # computed rows that were cacheable but over the budget (or not finite in the storage dtype)
+    rejected: int = 0  # computed entries that were cacheable but over the budget (or not finite in the storage dtype)
+    text_hits: int = 0  # transcripts whose encoder output came from the cache (speech + text models)
+    text_misses: int = 0  # transcripts encoded
+
+
+@dataclass(frozen=True)
+class TextKey:
+    """The cache key of a clip's encoded transcript (beside the clip's own key, which holds its frozen frames)."""
+
+    clip: Hashable
 
 
 class FrozenOutputCache:
@@ -103,10 +119,15 @@ class FrozenOutputCache:
                 self.stats.rejected += 1
 
     def summary(self) -> dict:
-        """Counts for ``metrics.json``: hits, misses, rejected, clips, MB (pending checks done first)."""
+        """Counts for ``metrics.json``: hits, misses, rejected, clips (frozen outputs stored), MB (pending checks
+        done first); with encoded transcripts also text_hits, text_misses, text_clips."""
         self.check_pending()
-        return {"hits": self.stats.hits, "misses": self.stats.misses, "rejected": self.stats.rejected,
-                "clips": len(self), "mb": round(self.nbytes / 2**20, 1)}
+        text_clips = sum(1 for key in self._entries if isinstance(key, TextKey))
+        counts = {"hits": self.stats.hits, "misses": self.stats.misses, "rejected": self.stats.rejected,
+                  "clips": len(self) - text_clips, "mb": round(self.nbytes / 2**20, 1)}
+        if self.stats.text_hits or self.stats.text_misses:
+            counts.update(text_hits=self.stats.text_hits, text_misses=self.stats.text_misses, text_clips=text_clips)
+        return counts
 
     def get(self, key: Hashable) -> torch.Tensor:
         """The stored ``(frames, hidden)`` tensor of ``key`` (storage dtype, on the cache's device)."""
@@ -182,6 +203,9 @@ class FrozenCacheModel(nn.Module):
         cache_keys: Sequence[Hashable] | None = None,
         cacheable: Sequence[bool] | None = None,
         input_lengths: Sequence[int] | None = None,
+        text_input_ids: torch.Tensor | None = None,
+        text_attention_mask: torch.Tensor | None = None,
+        text_lengths: Sequence[int] | None = None,
     ):
         """As the model's forward; rows whose key is cached skip the frozen part.
 
@@ -195,12 +219,19 @@ class FrozenCacheModel(nn.Module):
                 None: every row is.
             input_lengths: real samples per row as host integers (the collator's); None: read from
                 ``attention_mask`` (a host-device sync).
+            text_input_ids, text_attention_mask: (batch, tokens) transcripts of a speech + text model (as the
+                model's forward).
+            text_lengths: real tokens per row as host integers (the collator's); None: read from
+                ``text_attention_mask`` when the encoded transcripts are cached (a host-device sync).
 
         Returns:
             The model's output.
         """
+        text = {"text_input_ids": text_input_ids, "text_attention_mask": text_attention_mask}
         if cache_keys is None or not self.training:
-            return self.model(input_values, attention_mask=attention_mask, labels=labels, dims=dims, input_lengths=input_lengths)
+            return self.model(
+                input_values, attention_mask=attention_mask, labels=labels, dims=dims, input_lengths=input_lengths, **text
+            )
         batch = input_values.shape[0]
         if input_lengths is None:
             input_lengths = attention_mask.sum(dim=1).tolist() if attention_mask is not None else [input_values.shape[1]] * batch
@@ -231,23 +262,69 @@ class FrozenCacheModel(nn.Module):
         self.cache.stats.hits += batch - len(miss)
         self.cache.stats.misses += len(miss)
         hidden, frame_mask = pad_frames(rows, like=input_values)
+        text_hidden = None
+        if text_input_ids is not None and self.model.text_output_cacheable() is None:
+            text_hidden = self._encoded_text(keys, text_input_ids, text_attention_mask, text_lengths, like=hidden)
         return self.model.forward_from_frozen(
-            hidden, frame_mask, labels=labels, dims=dims, frame_lengths=[int(r.shape[0]) for r in rows]
+            hidden, frame_mask, labels=labels, dims=dims, frame_lengths=[int(r.shape[0]) for r in rows],
+            text_hidden=text_hidden, **text,
         )
 
+    def _encoded_text(
+        self,
+        keys: list[Hashable],
+        text_input_ids: torch.Tensor,
+        text_attention_mask: torch.Tensor | None,
+        text_lengths: Sequence[int] | None,
+        *,
+        like: torch.Tensor,
+    ) -> torch.Tensor:
+        """The text encoder's output ``(batch, tokens, text_hidden)`` for the batch's transcripts, cached ones read
+        back, the others encoded (and stored); rows without a transcript are zeros (the model puts its "missing
+        text" embedding there)."""
+        batch, width = text_input_ids.shape
+        if text_attention_mask is None:
+            text_attention_mask = text_input_ids.ne(0).long()
+        if text_lengths is None:
+            text_lengths = text_attention_mask.sum(dim=1).tolist()
+        lengths = [int(n) for n in text_lengths]
+        size = self.model.config.text_config.hidden_size
+        rows: list[torch.Tensor] = [like.new_zeros(0, size)] * batch
+        todo = []
+        for i in range(batch):
+            if lengths[i] and TextKey(keys[i]) in self.cache:
+                rows[i] = self.cache.get(TextKey(keys[i]))
+            elif lengths[i]:
+                todo.append(i)
+        if todo:
+            longest = max(lengths[i] for i in todo)
+            index = torch.tensor(todo).to(text_input_ids.device, non_blocking=True)  # no blocking copy (see forward)
+            ids = text_input_ids[:, :longest].index_select(0, index)
+            mask = text_attention_mask[:, :longest].index_select(0, index)
+            encoded = self.model.encode_text(ids, mask)
+            for j, i in enumerate(todo):
+                rows[i] = encoded[j, : lengths[i]]
+                self.cache.put(TextKey(keys[i]), rows[i])
+        self.cache.stats.text_hits += sum(1 for n in lengths if n) - len(todo)
+        self.cache.stats.text_misses += len(todo)
+        return pad_frames(rows, like=like, length=width)[0]
 
-def pad_frames(rows: Sequence[torch.Tensor], *, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+
+def pad_frames(
+    rows: Sequence[torch.Tensor], *, like: torch.Tensor, length: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Stack per-clip ``(frames_i, hidden)`` tensors into a padded batch.
 
     Args:
         rows: one tensor per clip.
         like: a tensor whose device and floating dtype the batch takes.
+        length: the padded length; None: the longest row's.
 
     Returns:
-        hidden: (batch, max frames, hidden), zeros on padding.
-        frame_mask: (batch, max frames) bool, True on real frames.
+        hidden: (batch, length, hidden), zeros on padding.
+        frame_mask: (batch, length) bool, True on real frames.
     """
-    longest = max(int(r.shape[0]) for r in rows)
+    longest = max(int(r.shape[0]) for r in rows) if length is None else length
     width = int(rows[0].shape[1])
     hidden = torch.zeros(len(rows), longest, width, dtype=like.dtype, device=like.device)
     frame_mask = torch.zeros(len(rows), longest, dtype=torch.bool, device=like.device)

@@ -46,7 +46,16 @@ from hf_ser.evaluation.windowing import (
 from hf_ser.inference.backends import Backend, open_backend
 from hf_ser.inference.results import Prediction, Segment, answer
 from hf_ser.inference.vad import SileroVad, VadSettings, cut_spans, fit_spans, speech_spans
-from hf_ser.modality import SPEECH, SPEECH_TEXT
+from hf_ser.modality import (
+    ASR_AUTO,
+    ASR_NONE,
+    SPEECH,
+    SPEECH_TEXT,
+    TEXT_ASR,
+    TEXT_GIVEN,
+    TEXT_NONE,
+    choose_asr,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +75,7 @@ def load(
     threads: int = 1,
     calibrated: bool = True,
     min_confidence: float | None = None,
+    asr: str | None = ASR_AUTO,
 ) -> EmotionModel:
     """Load a model for inference.
 
@@ -82,10 +92,15 @@ def load(
             ``hf-ser predict --no-calibration`` turns it off to see the raw probabilities). Labels never change.
         min_confidence: answer ``"abstain"`` (``ABSTAIN``) where the top probability is below this (probabilities
             are still given); ``None``: always answer.
+        asr: a speech + text model's transcripts for inputs given none: ``"auto"`` runs the recogniser its
+            training transcripts came from (recorded in the saved model; none recorded: speech alone), a Whisper
+            Hub name / folder or ``shape:whisper-tiny`` runs that one, ``None`` / ``"none"`` predicts them from
+            speech alone. Given transcripts always win. The recogniser is built on first use, once.
 
     Raises:
         UserError: unknown backend; an ONNX source without its graph or settings; a model folder shipping foreign
-            code (``ForeignCodeError``) without ``trust_remote_code``.
+            code (``ForeignCodeError``) without ``trust_remote_code``; a recogniser named for a speech-only model
+            or for the ONNX backend.
     """
     return EmotionModel(
         open_backend(path_or_hub_id, backend, device=device, trust_remote_code=trust_remote_code, threads=threads),
@@ -93,6 +108,7 @@ def load(
         batch_size=batch_size,
         calibrated=calibrated,
         min_confidence=min_confidence,
+        asr=asr,
     )
 
 
@@ -101,7 +117,7 @@ class EmotionModel:
 
     def __init__(
         self, backend: Backend, *, window_s: float | None = None, batch_size: int = 8, calibrated: bool = True,
-        min_confidence: float | None = None,
+        min_confidence: float | None = None, asr: str | None = ASR_AUTO,
     ) -> None:
         if min_confidence is not None and not 0.0 < min_confidence <= 1.0:
             raise UserError(f"min_confidence {min_confidence}: give a probability in (0, 1]")
@@ -115,6 +131,8 @@ class EmotionModel:
         self.batch_size = int(batch_size)
         self.temperature = float(self.settings.temperature) if calibrated else 1.0
         self.min_confidence = min_confidence
+        self.asr = self._chosen_asr(asr)  # the recogniser's name, or None: inputs without a transcript use speech
+        self._recogniser = None  # built on first use (``_transcribe``)
 
     def __repr__(self) -> str:
         return f"EmotionModel(backend={self.backend.name!r}, labels={self.labels}, dims={self.dims}, window_s={self.window_s})"
@@ -129,7 +147,8 @@ class EmotionModel:
 
         ``text``: the transcript of each input for a speech + text model (``settings.modality == "speech+text"``):
         one string for one input, a list (``None`` or ``""`` where there is none) for a list. Inputs without one
-        are predicted from speech alone; each ``Prediction.modality`` says which was used.
+        get the ASR's transcript (``load(asr=...)``), or are predicted from speech alone without an ASR; each
+        ``Prediction`` says which modality was used and where its text came from (``text_source``, ``transcript``).
 
         Raises:
             UserError: transcripts for a speech-only model, or a list of transcripts of another length.
@@ -172,7 +191,8 @@ class EmotionModel:
         )
         for group in groups:
             ok = [(pos, wave) for pos, wave, _ in group if wave is not None]
-            scored = iter(self._score([w for _, w in ok], [texts[pos] for pos, _ in ok] if texts else None) if ok else ())
+            given = [texts[pos] if texts else None for pos, _ in ok]
+            scored = iter(self._score_with_text([w for _, w in ok], given) if ok else ())
             for pos, wave, reason in group:
                 if reason is not None:
                     logger.warning("could not label %s: %s", sources[pos], reason)
@@ -197,6 +217,47 @@ class EmotionModel:
             yield result
 
     # ------------------------------------------------------------------------------------------ internals
+    def _chosen_asr(self, asr: str | None) -> str | None:
+        """``asr`` resolved (``hf_ser.modality.choose_asr``) and checked before any work."""
+        if self.backend.name == "onnx" and asr not in (None, ASR_NONE, ASR_AUTO):
+            raise UserError(
+                f"asr={asr}: the ONNX backend runs no ASR (it imports neither torch nor transformers); load the saved "
+                "model folder with the torch backend, or give the transcripts"
+            )
+        name = choose_asr(asr, modality=self.settings.modality, recorded=self.settings.asr)
+        if name is None or self.backend.name == "onnx":
+            return None
+        from hf_ser.models.asr import check_recogniser
+
+        check_recogniser(name)
+        return name
+
+    def _transcribe(self, waves: Sequence[np.ndarray]) -> list[str]:
+        """The ASR's transcript of each wave (at the model's rate), ``batch_size`` waves per call."""
+        if self._recogniser is None:
+            from hf_ser.models.asr import build_asr
+
+            self._recogniser = build_asr(self.asr, device=getattr(self.backend, "device", None))  # beside the model
+        if self.sampling_rate != SAMPLE_RATE:
+            waves = [resample(w, self.sampling_rate, SAMPLE_RATE) for w in waves]
+        out: list[str] = []
+        for start in range(0, len(waves), self.batch_size):
+            out += self._recogniser.transcribe(waves[start : start + self.batch_size])
+        return out
+
+    def _score_with_text(self, waves: list[np.ndarray], given: Sequence[str | None]) -> list[Prediction]:
+        """``_score`` with each wave's transcript: the given one, else the ASR's (when the model runs one), else
+        none; every result says which (``text_source``) and carries the ASR's transcript."""
+        has = [bool(t and str(t).strip()) for t in given]
+        need = [i for i in range(len(waves)) if not has[i]] if self.asr else []
+        made = dict(zip(need, self._transcribe([waves[i] for i in need]))) if need else {}
+        texts = [given[i] if has[i] else made.get(i) for i in range(len(waves))]
+        results = self._score(waves, texts if any(has) or made else None)
+        for i, result in enumerate(results):
+            result.text_source = TEXT_GIVEN if has[i] else TEXT_ASR if i in made else TEXT_NONE
+            result.transcript = made.get(i)
+        return results
+
     def _decode(self, item: Input) -> tuple[np.ndarray | None, str | None]:
         if isinstance(item, tuple):
             wave, reason = _array_wave(item, self.sampling_rate)
@@ -276,9 +337,10 @@ class EmotionModel:
     def _score_spans(self, batch: list[tuple[tuple[int, int], np.ndarray]]) -> list[Segment]:
         if not batch:
             return []
-        scored = self._score([w for _, w in batch])
+        scored = self._score_with_text([w for _, w in batch], [None] * len(batch))
         return [
-            Segment(s / SAMPLE_RATE, e / SAMPLE_RATE, label=p.label, probabilities=p.probabilities, dims=p.dims)
+            Segment(s / SAMPLE_RATE, e / SAMPLE_RATE, label=p.label, probabilities=p.probabilities, dims=p.dims,
+                    modality=p.modality, text_source=p.text_source, transcript=p.transcript)
             for ((s, e), _), p in zip(batch, scored)
         ]
 
@@ -287,6 +349,11 @@ class EmotionModel:
         weights = np.array([s.duration_s for s in segments], dtype=np.float64)
         total = float(weights.sum())
         result = Prediction(source="", duration_s=duration_s, segments=segments, speech_s=total)
+        # The file used a transcript where any of its segments did; the ASR's transcript is its segments' in order.
+        result.modality = SPEECH_TEXT if any(s.modality == SPEECH_TEXT for s in segments) else SPEECH
+        result.text_source = TEXT_ASR if any(s.text_source == TEXT_ASR for s in segments) else TEXT_NONE
+        if result.text_source == TEXT_ASR:
+            result.transcript = " ".join(s.transcript for s in segments if s.transcript)
         if self.labels:
             probs = np.array([[s.probabilities[lab] for lab in self.labels] for s in segments]) * weights[:, None]
             mean = probs.sum(axis=0) / total

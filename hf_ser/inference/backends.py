@@ -19,9 +19,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from hf_ser.audio import SAMPLE_RATE
-from hf_ser.errors import UserError
+from hf_ser.errors import UserError, first_line
 from hf_ser.evaluation.windowing import DEFAULT_WINDOW_S, WINDOW_CONFIG_KEY, clip_windows
-from hf_ser.modality import SPEECH
+from hf_ser.modality import SPEECH, recorded_asr
 
 BACKENDS = ("torch", "onnx")
 ONNX_FILE = "model.onnx"  # the graph inside an exported folder; its settings are ONNX_FILE's stem + ".json"
@@ -49,6 +49,7 @@ class ModelSettings:
     normalize: bool = True
     temperature: float = 1.0  # fitted on validation by training (``train.temperature_scaling``); 1.0 = raw logits
     modality: str = SPEECH  # ``speech+text``: a speech + text model (it also predicts from speech alone)
+    asr: str | None = None  # the recogniser of its training transcripts (``hf_ser.modality.recorded_asr``)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -66,6 +67,7 @@ class ModelSettings:
             normalize=bool(normalize),
             temperature=float((getattr(config, "calibration", None) or {}).get("temperature", 1.0)),
             modality=str(getattr(config, "modality", SPEECH)),
+            asr=recorded_asr(config),
         )
 
     def write(self, path: str | Path) -> Path:
@@ -115,9 +117,8 @@ class TorchBackend:
         try:
             self.model, extractor = load_model(source, trust_remote_code=trust_remote_code, device=self.device)
         except OSError as e:  # transformers' "not a folder, not a Hub id" (and offline misses)
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise UserError(
-                f"{source}: no model loads from it ({first}); give a saved model folder (runs/<name>/model) or a "
+                f"{source}: no model loads from it ({first_line(e)}); give a saved model folder (runs/<name>/model) or a "
                 "Hub repo id, or an `hf-ser export onnx` folder with --backend onnx"
             ) from e
         self.collate = collator_for(extractor)

@@ -51,6 +51,11 @@ class Segment:
     label: str | None
     probabilities: dict[str, float] = field(default_factory=dict)
     dims: dict[str, float] = field(default_factory=dict)
+    # What a speech segment (``segments``) used, as ``Prediction``'s; ``None`` for ``predict``'s windows (they
+    # share their input's transcript).
+    modality: str | None = None
+    text_source: str | None = None
+    transcript: str | None = None
 
     @property
     def duration_s(self) -> float:
@@ -67,7 +72,13 @@ class Segment:
             out["dims"] = _rounded(self.dims)
         if k:
             out["top_k"] = top_k(self.probabilities, k)
+        out.update(_text_fields(self))
         return out
+
+
+def _text_fields(item: Segment | Prediction) -> dict[str, Any]:
+    """What an item used: ``modality``, ``text_source`` and the ASR's ``transcript``, those that are set."""
+    return {k: getattr(item, k) for k in ("modality", "text_source", "transcript") if getattr(item, k) is not None}
 
 
 @dataclass
@@ -90,6 +101,11 @@ class Prediction:
     modality: str | None = None
     """What the prediction used: ``speech``, or ``speech+text`` when a speech + text model got a transcript for
     this input (``hf_ser.modality``)."""
+    text_source: str | None = None
+    """Where the transcript came from: ``given`` (by the caller), ``asr`` (the recogniser the model was loaded
+    with), ``none`` (speech alone; always for a speech-only model)."""
+    transcript: str | None = None
+    """The ASR's transcript (``text_source == "asr"``; ``segments``: its segments' transcripts in order)."""
 
     @property
     def ok(self) -> bool:
@@ -113,8 +129,7 @@ class Prediction:
             out["top_k"] = top_k(self.probabilities, k)
         if self.speech_s is not None:
             out["speech_s"] = round(self.speech_s, 3)
-        if self.modality is not None:
-            out["modality"] = self.modality
+        out.update(_text_fields(self))
         if self.segments:
             out["segments"] = [s.to_dict(k) for s in self.segments]
         out["error"] = self.error

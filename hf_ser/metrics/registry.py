@@ -42,5 +42,8 @@ METRICS: dict[str, Metric] = {
 }
 # The class metrics, in the order every table shows them.
 CLASS_METRICS: tuple[str, ...] = (UA, WA, MACRO_F1)
+# The calibration figures every evaluated split of a classifier carries (``calibration.calibration_scores``), in the
+# order tables show them; lower is better for both.
+CALIBRATION: tuple[str, ...] = ("ece", "brier")
 # What model selection (``train.select_metric``) may choose.
 SELECT_METRICS: tuple[str, ...] = tuple(METRICS)

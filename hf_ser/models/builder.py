@@ -131,11 +131,10 @@ def build_model(
         del pretrained
         model.config.backbone_config._name_or_path = opts.backbone
     if opts.text_encoder and not opts.text_encoder.startswith(SHAPE_PREFIX):
-        # The pooler of a BERT-style checkpoint is dropped by the model (never used); everything else must load.
+        # The pooler of a BERT-style checkpoint is dropped by the model (never used); everything else must load,
+        # into the base layers of LoRA-wrapped modules with a text adapter.
         text_weights = AutoModel.from_pretrained(opts.text_encoder).state_dict()
-        missing, _ = model.text_encoder.load_state_dict(text_weights, strict=False)
-        if missing:
-            raise ValueError(f"{opts.text_encoder}: weights missing for {missing[:5]}")
+        load_base_weights(model.text_encoder, {k: v for k, v in text_weights.items() if not k.startswith("pooler.")})
     if opts.attn_implementation is not None:
         # A run-time choice, not saved: a loaded model takes transformers' default (a backbone without the
         # kernel, e.g. WavLM with sdpa, fails here with transformers' own message).

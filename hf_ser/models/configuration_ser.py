@@ -32,6 +32,13 @@ def _backbone_config_from(value: Any) -> PretrainedConfig | None:
     raise TypeError(f"backbone_config must be a PretrainedConfig, a dict or None, got {type(value).__name__}")
 
 
+def _adapter_from(value: Any) -> dict[str, Any] | None:
+    """Adapter settings as a plain dict (the recipe's ``AdapterConfig``, or a dict from config.json), or None."""
+    if dataclasses.is_dataclass(value):
+        value = dataclasses.asdict(value)
+    return None if value is None else dict(value)
+
+
 class SerConfig(PretrainedConfig):
     """Configuration of a speech emotion recognition model: backbone + layer selection + pooling + heads.
 
@@ -44,6 +51,7 @@ class SerConfig(PretrainedConfig):
         class_weights: per-class cross-entropy weights, ordered by label id (computed per run), or None.
         adapter: LoRA settings when the backbone carries unmerged adapters, else None. A saved model has its
             adapters merged (None here) and records them in ``merged_adapter``.
+        text_adapter: the same for the text encoder (``merged_text_adapter`` once merged).
         text_config: config of the transcript encoder (object or dict with ``model_type``) of a speech + text
             model; None: speech only (its other options, ``fusion`` ..., are ``SslOptions``).
         **kwargs: the options, ``id2label`` and the other ``PretrainedConfig`` arguments.
@@ -59,14 +67,14 @@ class SerConfig(PretrainedConfig):
         class_weights: list[float] | None = None,
         adapter: dict[str, Any] | None = None,
         text_config: PretrainedConfig | dict[str, Any] | None = None,
+        text_adapter: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         self.backbone_config = _backbone_config_from(backbone_config)
         self.text_config = _backbone_config_from(text_config)
         self.class_weights = None if class_weights is None else [float(w) for w in class_weights]
-        if dataclasses.is_dataclass(adapter):  # the recipe's AdapterConfig
-            adapter = dataclasses.asdict(adapter)
-        self.adapter = None if adapter is None else dict(adapter)
+        self.adapter = _adapter_from(adapter)
+        self.text_adapter = _adapter_from(text_adapter)
         super().__init__(**kwargs)
 
     # Set by hf_ser.models to hf_ser.saved_format.upgrade (an older saved format migrated, a newer one refused).

@@ -35,7 +35,7 @@ from transformers.models.whisper.modeling_whisper import WhisperEncoder
 from .adapter_layers import inject_lora, merged_state_dict, resolve_adapter
 from .configuration_ser import SerConfig
 from .pooling import build_pooling
-from .text_encoder import frozen_text_modules
+from .text_encoder import frozen_text_modules, text_layers
 from .whisper_encoder import (
     CONV_STRIDE,
     HOP_LENGTH,
@@ -274,6 +274,8 @@ class SerForSequenceClassification(PreTrainedModel):
         self.post_init()
         if config.adapter:  # settings given to build_model, or a model saved with unmerged adapters
             self._inject_adapter(config.adapter)
+        if config.text_adapter:
+            self._inject_text_adapter(config.text_adapter)
         self._apply_freezing()
 
     def _build_text_side(self, config: SerConfig, hidden_size: int) -> int:
@@ -319,22 +321,47 @@ class SerForSequenceClassification(PreTrainedModel):
             depth=len(self._encoder.layers),
             num_frozen_layers=self.config.num_frozen_layers,
         )
-        inject_lora(self.backbone, resolved)
+        inject_lora(self.backbone, self._encoder.layers, resolved)
         self.config.adapter = resolved
 
+    def _inject_text_adapter(self, adapter: dict) -> None:
+        """LoRA on the text encoder's layers above ``text_num_frozen_layers`` (all of them when it is None); its
+        base stays frozen."""
+        if self.text_encoder is None:
+            raise ValueError("text_adapter needs a text encoder (text_config)")
+        _, layers = text_layers(self.text_encoder)
+        resolved = resolve_adapter(
+            dict(adapter),
+            model_type=self.config.text_config.model_type,
+            depth=len(layers),
+            num_frozen_layers=self._text_cut,
+            text=True,
+        )
+        inject_lora(self.text_encoder, layers, resolved, what="text encoder")
+        self.config.text_adapter = resolved
+
+    # The adapter settings of each encoder, and where a saved (merged) config records them.
+    _MERGED_KEYS = {"adapter": "merged_adapter", "text_adapter": "merged_text_adapter"}
+
     def save_pretrained(self, save_directory, *args, merge_adapter: bool = True, **kwargs):
-        """``PreTrainedModel.save_pretrained``; with adapters, the saved weights have them merged (a plain model for
-        ``pipeline`` and export) unless ``merge_adapter=False`` (for continued training)."""
-        adapter = self.config.adapter
-        if not adapter or not merge_adapter or kwargs.get("state_dict") is not None:
+        """``PreTrainedModel.save_pretrained``; with adapters (on either encoder), the saved weights have them merged
+        (a plain model for ``pipeline`` and export; the config records them under ``merged_adapter`` /
+        ``merged_text_adapter``) unless ``merge_adapter=False`` (for continued training)."""
+        adapters = {key: getattr(self.config, key, None) for key in self._MERGED_KEYS}
+        if not any(adapters.values()) or not merge_adapter or kwargs.get("state_dict") is not None:
             return super().save_pretrained(save_directory, *args, **kwargs)
         state_dict = merged_state_dict(self)
-        self.config.adapter, self.config.merged_adapter = None, adapter
+        for key, adapter in adapters.items():
+            setattr(self.config, key, None)
+            if adapter:
+                setattr(self.config, self._MERGED_KEYS[key], adapter)
         try:
             return super().save_pretrained(save_directory, *args, state_dict=state_dict, **kwargs)
         finally:
-            self.config.adapter = adapter
-            del self.config.merged_adapter
+            for key, adapter in adapters.items():
+                setattr(self.config, key, adapter)
+                if adapter:
+                    delattr(self.config, self._MERGED_KEYS[key])
 
     # ----------------------------------------------------------------------------------------------- freezing
     @property
@@ -387,8 +414,12 @@ class SerForSequenceClassification(PreTrainedModel):
         return frozen
 
     def _apply_freezing(self) -> None:
-        if self.config.adapter:  # the base stays frozen: only LoRA matrices (and the head) train
-            for name, param in self.backbone.named_parameters():
+        # With adapters an encoder's base stays frozen: only its LoRA matrices (and the head) train.
+        adapted = [self.backbone] if self.config.adapter else []
+        if self.text_encoder is not None and self.config.text_adapter:
+            adapted.append(self.text_encoder)
+        for encoder in adapted:
+            for name, param in encoder.named_parameters():
                 param.requires_grad = ".lora_" in name
         for module in self._frozen_modules() + self._frozen_text_modules():
             for param in module.parameters():
@@ -422,11 +453,19 @@ class SerForSequenceClassification(PreTrainedModel):
             module.eval()
         return self
 
+    @property
+    def _text_cut(self) -> int | None:
+        """Frozen text layers: ``text_num_frozen_layers``; None (all of it) unless LoRA adapts it (then 0: its
+        embeddings, the layers adapt)."""
+        cut = self.config.text_num_frozen_layers
+        return 0 if cut is None and self.config.text_adapter else cut
+
     def _frozen_text_modules(self) -> list[nn.Module]:
-        """The text encoder's parts that never train (``text_num_frozen_layers``; all of it by default)."""
+        """The text encoder's parts that never train and run in eval mode (``text_num_frozen_layers``; all of it
+        by default)."""
         if getattr(self, "text_encoder", None) is None:
             return []
-        return frozen_text_modules(self.text_encoder, self.config.text_num_frozen_layers)
+        return frozen_text_modules(self.text_encoder, self._text_cut)
 
     # ------------------------------------------------------------------------------------------------ encoder
     def _positional_embedding(self, hidden_states: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor:
@@ -692,12 +731,12 @@ class SerForSequenceClassification(PreTrainedModel):
         """Why the output at the cut cannot be cached across epochs, or None when it can.
 
         The output at the cut is a pure function of the waveform when there is a cut, the frozen part runs in
-        eval mode (always, see ``train``), and nothing below the cut is passed on besides the hidden states.
+        eval mode (always, see ``train``), and nothing below the cut is passed on besides the hidden states. A
+        speech + text model's transcripts go past the cache to the head (``forward_from_frozen``); its text
+        encoder's output is cached too when ``text_output_cacheable`` allows.
         """
         if self.config.num_frozen_layers <= 0:
             return "no frozen layers (num_frozen_layers=0)"
-        if self.text_encoder is not None:
-            return "a speech + text model reads transcripts the cache does not carry"
         if not self.config.freeze_feature_encoder:
             return "the feature encoder trains"
         if self.layer_weights is not None:
@@ -705,6 +744,31 @@ class SerForSequenceClassification(PreTrainedModel):
         if self.backbone.config.model_type in _RELATIVE_POSITION_BIAS_MODEL_TYPES:
             return f"{self.backbone.config.model_type} passes a position bias across the cut"
         return None
+
+    def text_output_cacheable(self) -> str | None:
+        """Why the text encoder's output cannot be cached across epochs, or None when it can: it is then a pure
+        function of the tokens (the whole encoder frozen, in eval mode, without adapters). Modality dropout acts
+        after the encoder, so it stays random per step."""
+        if self.text_encoder is None:
+            return "no text encoder"
+        if self.config.text_adapter:
+            return "the text encoder's LoRA adapters train"
+        if self.config.text_num_frozen_layers is not None:
+            return f"the text encoder's layers above text_num_frozen_layers={self.config.text_num_frozen_layers} train"
+        return None
+
+    def encode_text(self, text_input_ids: torch.Tensor, text_attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """The text encoder's last hidden state ``(batch, tokens, text_hidden)`` (padding tokens not meaningful),
+        without autograd when nothing in it trains (``text_output_cacheable``).
+
+        Args:
+            text_input_ids: (batch, tokens) token ids.
+            text_attention_mask: (batch, tokens), 1 on real tokens; None: the non-zero ids.
+        """
+        mask = text_attention_mask if text_attention_mask is not None else text_input_ids.ne(0)
+        # A fully frozen encoder records no graph; with trainable layers or LoRA the gradients must flow.
+        with torch.no_grad() if self.text_output_cacheable() is None else contextlib.nullcontext():
+            return self.text_encoder(input_ids=text_input_ids, attention_mask=mask.long()).last_hidden_state
 
     @torch.no_grad()
     def frozen_features(
@@ -741,6 +805,9 @@ class SerForSequenceClassification(PreTrainedModel):
         dims: torch.Tensor | None = None,
         return_dict: bool | None = None,
         frame_lengths: Sequence[int] | None = None,
+        text_input_ids: torch.Tensor | None = None,
+        text_attention_mask: torch.Tensor | None = None,
+        text_hidden: torch.Tensor | None = None,
     ) -> SerOutput | tuple:
         """``forward`` from the frozen part's output (``frozen_features``, e.g. read from a cache).
 
@@ -750,6 +817,9 @@ class SerForSequenceClassification(PreTrainedModel):
             labels, dims, return_dict: as in ``forward``.
             frame_lengths: real frames per row as host integers (the rows' lengths before padding); None:
                 read from ``frame_mask`` (a host-device sync).
+            text_input_ids, text_attention_mask: as in ``forward`` (speech + text models).
+            text_hidden: the text encoder's output for ``text_input_ids`` (``encode_text``, e.g. read from a
+                cache), ``(batch, tokens, text_hidden)``; None: the encoder runs.
 
         Returns:
             As ``forward``.
@@ -759,7 +829,7 @@ class SerForSequenceClassification(PreTrainedModel):
             raise ValueError(f"cannot run from frozen features: {reason}")
         frames = None if frame_lengths is None else [int(f) for f in frame_lengths]
         features = self._encode_above_cut(hidden, frame_mask, None, None, frames)
-        return self._head(features, frame_mask, labels, dims, return_dict)
+        return self._head(features, frame_mask, labels, dims, return_dict, text_input_ids, text_attention_mask, text_hidden)
 
     def _run_trainable_layer(self, index: int, hidden, layer_mask, position_bias):
         layerdrop = getattr(self.backbone.config, "layerdrop", 0.0)
@@ -808,11 +878,16 @@ class SerForSequenceClassification(PreTrainedModel):
         return self._head(features, frame_mask, labels, dims, return_dict, text_input_ids, text_attention_mask)
 
     def _text_tokens(
-        self, batch: int, text_input_ids: torch.Tensor | None, text_attention_mask: torch.Tensor | None, like: torch.Tensor
+        self,
+        batch: int,
+        text_input_ids: torch.Tensor | None,
+        text_attention_mask: torch.Tensor | None,
+        like: torch.Tensor,
+        text_hidden: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(tokens (batch, T, text_hidden), token mask (batch, T) bool, used (batch,) bool)``: the encoded
-        transcripts, with the "missing text" embedding (one token) where a clip has none or modality dropout
-        removed it. Decided on the device (no host read)."""
+        transcripts (``text_hidden`` when given, else ``encode_text``), with the "missing text" embedding (one
+        token) where a clip has none or modality dropout removed it. Decided on the device (no host read)."""
         missing = self.text_missing.to(like.dtype)
         if text_input_ids is None:
             used = torch.zeros(batch, dtype=torch.bool, device=like.device)
@@ -821,18 +896,18 @@ class SerForSequenceClassification(PreTrainedModel):
         used = mask.any(dim=1)
         if self.training and self.config.modality_dropout > 0:
             used = used & (torch.rand(batch, device=like.device) >= self.config.modality_dropout)
-        frozen = self.config.text_num_frozen_layers is None
-        with torch.no_grad() if frozen else contextlib.nullcontext():
-            tokens = self.text_encoder(input_ids=text_input_ids, attention_mask=mask.long()).last_hidden_state
+        tokens = self.encode_text(text_input_ids, mask) if text_hidden is None else text_hidden
         tokens = torch.where(used[:, None, None], tokens.to(like.dtype), missing.view(1, 1, -1))
         first = torch.zeros_like(mask)
         first[:, 0] = True
         return tokens, torch.where(used[:, None], mask, first), used
 
-    def _fuse(self, features, frame_mask, text_input_ids, text_attention_mask):
+    def _fuse(self, features, frame_mask, text_input_ids, text_attention_mask, text_hidden=None):
         """Speech + text: ``(features, text vector or None, used)``; cross-attention rewrites the frames, late
         fusion gives the masked mean of the text tokens to concatenate after pooling."""
-        tokens, token_mask, used = self._text_tokens(features.shape[0], text_input_ids, text_attention_mask, features)
+        tokens, token_mask, used = self._text_tokens(
+            features.shape[0], text_input_ids, text_attention_mask, features, text_hidden
+        )
         if self.text_attention is not None:
             attended, _ = self.text_attention(features, tokens, tokens, key_padding_mask=~token_mask, need_weights=False)
             return self.text_norm(features + attended), None, used
@@ -840,12 +915,12 @@ class SerForSequenceClassification(PreTrainedModel):
         return features, (tokens * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0), used
 
     def _head(
-        self, features, frame_mask, labels, dims, return_dict, text_input_ids=None, text_attention_mask=None
+        self, features, frame_mask, labels, dims, return_dict, text_input_ids=None, text_attention_mask=None, text_hidden=None
     ) -> SerOutput | tuple:
         """(Fusion with the transcript,) pooling, outputs and losses over ``features: (batch, frames, hidden)``."""
         text_vector = used = None
         if self.text_encoder is not None:
-            features, text_vector, used = self._fuse(features, frame_mask, text_input_ids, text_attention_mask)
+            features, text_vector, used = self._fuse(features, frame_mask, text_input_ids, text_attention_mask, text_hidden)
         pooled = self.pooling(features, frame_mask)
         if text_vector is not None:
             pooled = torch.cat([pooled, text_vector.to(pooled.dtype)], dim=-1)

@@ -2,10 +2,13 @@
 
 - ``POST /v1/predict``: the audio as multipart field ``file`` or as the raw request body; ``?top_k=3`` adds the
   most probable classes, ``?segment=vad`` classifies the speech segments (``EmotionModel.segments``), ``?text=...``
-  gives a speech + text model the upload's transcript (the answer's ``modality`` says what was used). The answer
+  gives a speech + text model the upload's transcript, which wins over the server's ASR (``hf-ser serve --asr``:
+  uploads sent without one get the recogniser's; the answer's ``modality``, ``text_source`` and ``transcript``
+  say what was used). The answer
   is ``Prediction.to_dict`` (what ``hf_ser.load(...).predict`` / ``.segments`` return), with ``source`` the
   uploaded file name (``"upload"`` for a raw body).
-- ``GET /v1/model``: labels, dims, modality, backbone, window, backend, limits and the training protocol in brief.
+- ``GET /v1/model``: labels, dims, modality, the ASR it runs, backbone, window, backend, limits and the training
+  protocol in brief.
 - ``GET /health``; ``GET /``: a page to choose a file or record from the microphone (``page.html``, no CDN).
 
 Bad input never reaches the model: 413 (bytes or duration over the limit), 415 (not audio, or a format soundfile
@@ -78,6 +81,10 @@ def model_summary(model, source: str | Path) -> dict[str, Any]:
         "dims": model.dims,
         "task": model.settings.task,
         "modality": model.settings.modality,
+        "asr": model.asr,  # the recogniser run for uploads without a transcript (None: speech alone)
+        # The temperature the probabilities are divided by (1.0: raw; the server was started with --no-calibration
+        # or the model was trained without train.temperature_scaling).
+        "temperature": model.temperature,
         "backend": model.backend.name,
         "backbone": backbone,
         "window_s": model.window_s,

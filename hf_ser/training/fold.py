@@ -44,13 +44,15 @@ from hf_ser.training.ema import ExponentialMovingAverage
 from hf_ser.training.fold_data import FoldData, build_fold_data, transcript_ids
 from hf_ser.training.optim import build_optimizer, build_scheduler
 from hf_ser.training.predictions import EvalOutput, evaluate_target, predict_split, score, subset
-from hf_ser.training.saving import record_calibration, save_model
+from hf_ser.training.saving import record_calibration, record_transcripts, save_model
 from hf_ser.training.state import Stopping, TrainerState
 from hf_ser.training.timing import LoopTiming
 
 logger = logging.getLogger("hf_ser.train")
 
 # What a training step passes to the model from a collated batch.
+# Fewer validation clips than this give a noisy temperature (one scalar, but fitted on a handful of logits): warn.
+FEW_CALIBRATION_CLIPS = 100
 STEP_INPUTS = ("input_values", "attention_mask", "labels", "dims", "input_lengths", "text_input_ids", "text_attention_mask")
 
 # The callbacks a recipe turns on: each maker returns its callback for the recipe, or None when it is off.
@@ -276,10 +278,13 @@ class FoldRecipe:
             self.callbacks.on_validation_end(self.trained, self.state, None)
 
     def save_model(self) -> None:
-        """``save_pretrained`` the trained model (and feature extractor) into the fold's model folder."""
+        """``save_pretrained`` the trained model (and feature extractor) into the fold's model folder, with the
+        recogniser of its ASR transcripts where the recipe has one."""
         self.accelerator.wait_for_everyone()
         if self.accelerator.is_main_process:
             save_model(self.trained, self.feature_extractor, self.fold_dir / MODEL_DIR, tokenizer=self.fd.tokenizer)
+            if self.cfg.data.transcripts is not None:  # inference runs the same recogniser (asr="auto")
+                record_transcripts(self.fold_dir / MODEL_DIR, self.cfg.data.transcripts.asr)
         self.accelerator.wait_for_everyone()
 
     # ------------------------------------------------------------------------------------------ evaluation
@@ -353,6 +358,9 @@ class FoldRecipe:
             record_calibration(self.fold_dir / MODEL_DIR, calibration)
             logger.info("fold %d: temperature %.3f fitted on %d validation clips (ECE %.3f -> %.3f)", self.fold.index,
                         temperature, len(refs), calibration["valid_ece_raw"], calibration["valid_ece"])
+            if len(refs) < FEW_CALIBRATION_CLIPS:
+                logger.warning("fold %d: the temperature was fitted on only %d validation clips, so it is noisy; "
+                               "predict --no-calibration gives the raw probabilities", self.fold.index, len(refs))
         self.accelerator.wait_for_everyone()
         return temperature
 
@@ -433,15 +441,17 @@ def step_inputs(*, compiled: bool, cacheable: list[bool] | None) -> Callable[[di
     """What a training step passes to the model from a collated batch, decided once per fold.
 
     ``compiled``: no host ints in the arguments (dynamo would recompile for every batch). ``cacheable``: the
-    frozen-output cache's keys and which clips it may keep (``None`` without the cache).
+    frozen-output cache's keys and which clips it may keep (``None`` without the cache), and the transcripts'
+    host lengths (``text_lengths``, speech + text models) for its encoded-transcript entries.
     """
     names = tuple(n for n in STEP_INPUTS if not (compiled and n == "input_lengths"))
     if cacheable is None:
         return lambda batch: {k: v for k, v in batch.items() if k in names}
+    cache_names = (*names, "text_lengths")
 
     def with_cache_keys(batch: dict) -> dict:
         keys = batch["host_index"]
-        return {**{k: v for k, v in batch.items() if k in names}, "cache_keys": keys, "cacheable": [cacheable[i] for i in keys]}
+        return {**{k: v for k, v in batch.items() if k in cache_names}, "cache_keys": keys, "cacheable": [cacheable[i] for i in keys]}
 
     return with_cache_keys
 

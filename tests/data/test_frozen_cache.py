@@ -136,3 +136,50 @@ def test_training_with_the_cache_follows_the_same_loss_trajectory():
     assert len(without) == len(with_cache) == 6
     np.testing.assert_allclose(with_cache, without, rtol=5e-3, atol=5e-4)
     assert without[0] != without[-1]  # it trained
+
+
+def _fused_batch(texts: list[str], seed: int = 0) -> dict:
+    from hf_ser.models.shapes import text_shape_tokenizer
+    from hf_ser.models.text_encoder import tokenize
+
+    ids = tokenize(text_shape_tokenizer("tiny-bert"), texts, max_tokens=64)
+    items = [{"wave": w, "label": i % 3, "index": i, "text_ids": t} for i, (w, t) in enumerate(zip(_waves(len(texts), seed), ids))]
+    return Collator()(items)
+
+
+def test_speech_plus_text_rows_use_their_transcripts_and_cached_encodings_give_the_uncached_logits():
+    """A fused model behind the cache: the transcripts reach the head, the frozen text encoder's output is cached
+    per clip beside the frozen frames, and epoch-2 logits (both from the cache) equal the plain forward."""
+    model = _model(text_encoder="shape:tiny-bert", fusion="cross_attention")
+    assert model.frozen_output_cacheable() is None and model.text_output_cacheable() is None
+    batch = _fused_batch(["Kids are talking by the door", "", "Dogs are sitting by the door"])
+    assert batch["text_lengths"] == [29, 0, 29]
+    wrapper = FrozenCacheModel(model, FrozenOutputCache(budget_bytes=10**9)).train()
+    text = {k: batch[k] for k in ("text_input_ids", "text_attention_mask")}
+    args = (batch["input_values"], batch["attention_mask"])
+    plain = model(*args, labels=batch["labels"], **text)
+    speech_only = model(*args, labels=batch["labels"])
+    first = wrapper(*args, labels=batch["labels"], cache_keys=[0, 1, 2], text_lengths=batch["text_lengths"], **text)
+    second = wrapper(*args, labels=batch["labels"], cache_keys=[0, 1, 2], text_lengths=batch["text_lengths"], **text)
+    summary = wrapper.cache.summary()
+    assert (summary["hits"], summary["misses"], summary["clips"]) == (3, 3, 3)
+    # The clip without a transcript has no text entry; the other two are encoded once, then served.
+    assert (summary["text_hits"], summary["text_misses"], summary["text_clips"]) == (2, 2, 2)
+    assert first.text_used.tolist() == [True, False, True]
+    torch.testing.assert_close(first.logits, plain.logits, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(second.logits, plain.logits, atol=2e-3, rtol=2e-3)  # float16 storage
+    assert not torch.allclose(second.logits[0], speech_only.logits[0], atol=1e-3)  # the transcript is used
+
+
+def test_a_training_text_encoder_is_run_every_step_behind_the_cache():
+    model = _model(text_encoder="shape:tiny-bert", text_num_frozen_layers=1)
+    assert "text_num_frozen_layers=1" in model.text_output_cacheable()
+    batch = _fused_batch(["Kids are talking by the door", "Dogs"])
+    wrapper = FrozenCacheModel(model, FrozenOutputCache(budget_bytes=10**9)).train()
+    text = {k: batch[k] for k in ("text_input_ids", "text_attention_mask")}
+    for _ in range(2):
+        out = wrapper(batch["input_values"], batch["attention_mask"], labels=batch["labels"], cache_keys=[0, 1], **text)
+    assert wrapper.cache.stats.hits == 2 and "text_clips" not in wrapper.cache.summary()
+    out.loss.backward()  # the text encoder's upper layer gets its gradient through the cache wrapper
+    layer = model.text_encoder.encoder.layer[1]
+    assert all(p.grad is not None for p in layer.parameters())
