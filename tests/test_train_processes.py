@@ -12,7 +12,8 @@ import time
 
 import numpy as np
 import pytest
-from train_helpers import DEMO_RECIPE, FAST, REPO, train_cmd, train_env
+from forked_commands import Command, run_commands
+from train_helpers import DEMO_RECIPE, FAST, REPO, train_args, train_cmd, train_env
 
 
 def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(tmp_path):
@@ -21,9 +22,6 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(tmp_path):
     steps = ["train.max_steps=14", "train.checkpoint_every_n_steps=3", "train.eval_every_n_steps=7", "train.ema_decay=0.9",
              "data.cache_dir=" + str(tmp_path / "cache")]
     env = train_env(tmp_path)
-    ref = tmp_path / "reference"
-    subprocess.run(train_cmd(ref, *steps), check=True, env=env, cwd=REPO, capture_output=True)
-
     run = tmp_path / "killed"
     proc = subprocess.Popen(train_cmd(run, *steps), env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while not (run / "checkpoints" / "step_00000006").exists():  # pytest-timeout bounds the wait
@@ -32,7 +30,12 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not (run / "metrics.json").exists()
-    subprocess.run(train_cmd(run, *steps, "--resume"), check=True, env=env, cwd=REPO, capture_output=True)
+    # The uninterrupted reference and the resume: two processes forked from one interpreter (one torch import).
+    ref = tmp_path / "reference"
+    runs = [Command("hf_ser.train", tuple(train_args(ref, *steps)), env),
+            Command("hf_ser.train", tuple(train_args(run, *steps, "--resume")), env)]
+    for done in run_commands(runs, env=env):
+        assert done.returncode == 0, done.stderr[-3000:]
 
     a = json.loads((ref / "metrics.json").read_text())
     b = json.loads((run / "metrics.json").read_text())
