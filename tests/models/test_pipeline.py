@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -12,16 +13,23 @@ from transformers import pipeline
 
 from hf_ser.models import build_feature_extractor, build_model
 
+BACKBONES = ["tiny", "tiny-whisper"]
 
-@pytest.fixture(params=["tiny", "tiny-whisper"])
-def saved_model(tmp_path, request):
+
+def _save(backbone: str, model_dir):
+    """A tiny model of ``backbone`` saved with its feature extractor in ``model_dir``; returns the model."""
     model = build_model(
-        backbone=f"shape:{request.param}", id2label=ID2LABEL, num_frozen_layers=2, pooling="attention", layers="weighted", seed=0
+        backbone=f"shape:{backbone}", id2label=ID2LABEL, num_frozen_layers=2, pooling="attention", layers="weighted", seed=0
     )
-    model_dir = tmp_path / "model"
     model.save_pretrained(model_dir)
     build_feature_extractor().save_pretrained(model_dir)
-    return model.eval(), model_dir
+    return model.eval()
+
+
+@pytest.fixture(params=BACKBONES)
+def saved_model(tmp_path, request):
+    model_dir = tmp_path / "model"
+    return _save(request.param, model_dir), model_dir
 
 
 def _clip() -> np.ndarray:
@@ -52,35 +60,53 @@ def test_pipeline_with_hf_ser_installed(saved_model):
     assert {row["label"]: row["score"] for row in result} == pytest.approx(expected, abs=1e-5)
 
 
-def test_pipeline_with_remote_code_where_hf_ser_is_not_importable(saved_model, tmp_path):
-    _, model_dir = saved_model
+@pytest.fixture(scope="module")
+def remote_code_loads(tmp_path_factory):
+    """Each backbone of ``saved_model`` saved as above, then all loaded by ONE ``python -S`` process in which hf_ser
+    is not importable (one interpreter start, not one per backbone): backbone -> (model class module, top label),
+    or the traceback of that backbone's load."""
+    tmp = tmp_path_factory.mktemp("remote_code")
+    dirs = {}
+    for backbone in BACKBONES:
+        dirs[backbone] = tmp / f"model_{backbone}"  # one folder name each: transformers names the code module after it
+        _save(backbone, dirs[backbone])
     script = textwrap.dedent(
         """
-        import importlib.util, sys
+        import importlib.util, json, sys, traceback
         import numpy as np
         assert importlib.util.find_spec("hf_ser") is None, "hf_ser is importable"
         from transformers import pipeline
-        classifier = pipeline("audio-classification", model=sys.argv[1], trust_remote_code=True)
-        print(type(classifier.model).__module__)
-        print(classifier(np.random.default_rng(0).standard_normal(12_000).astype(np.float32))[0]["label"])
+        for folder in sys.argv[1:]:
+            try:
+                classifier = pipeline("audio-classification", model=folder, trust_remote_code=True)
+                label = classifier(np.random.default_rng(0).standard_normal(12_000).astype(np.float32))[0]["label"]
+                print(json.dumps([type(classifier.model).__module__, label]))
+            except Exception:
+                print(json.dumps(["failed", traceback.format_exc()]))
         """
     )
     # -S: no site processing, so the editable install's path hook is gone; site-packages is added by hand.
     env = {
         **os.environ,
         "PYTHONPATH": sysconfig.get_paths()["purelib"],
-        "HF_HOME": str(tmp_path / "hf_home"),
+        "HF_HOME": str(tmp / "hf_home"),
         "HF_HUB_OFFLINE": "1",
     }
     done = subprocess.run(
-        [sys.executable, "-S", "-c", script, str(model_dir)],
-        cwd=tmp_path,
+        [sys.executable, "-S", "-c", script, *map(str, dirs.values())],
+        cwd=tmp,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    module, label = done.stdout.strip().splitlines()[-2:]
-    assert module.startswith("transformers_modules.") and module.endswith("modeling_ser")
+    rows = [json.loads(line) for line in done.stdout.strip().splitlines()[-len(dirs) :]]
+    return dict(zip(dirs, rows))
+
+
+@pytest.mark.parametrize("backbone", BACKBONES)
+def test_pipeline_with_remote_code_where_hf_ser_is_not_importable(remote_code_loads, backbone):
+    module, label = remote_code_loads[backbone]
+    assert module.startswith("transformers_modules.") and module.endswith("modeling_ser"), label
     assert label in ID2LABEL.values()
