@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -87,13 +88,19 @@ def run_commands(
             }
             for i, c in enumerate(commands)
         ]
-        parent = subprocess.run(
-            [sys.executable, "-c", _CHILD, json.dumps(PRELOAD)], input=json.dumps(cases), capture_output=True,
-            text=True, env={**(os.environ if env is None else env), "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"},
-            cwd=REPO, timeout=timeout,
+        parent = subprocess.Popen(
+            [sys.executable, "-c", _CHILD, json.dumps(PRELOAD)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, cwd=REPO, start_new_session=True,
+            env={**(os.environ if env is None else env), "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"},
         )
-        codes = [json.loads(line) for line in parent.stdout.splitlines()]
-        assert parent.returncode == 0 and len(codes) == len(commands), parent.stderr[-3000:]
+        try:
+            out, err = parent.communicate(json.dumps(cases), timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(parent.pid, signal.SIGKILL)  # the preloading interpreter and the child it is waiting on
+            parent.communicate()
+            raise
+        codes = [json.loads(line) for line in out.splitlines()]
+        assert parent.returncode == 0 and len(codes) == len(commands), err[-3000:]
         return [
             subprocess.CompletedProcess(
                 [sys.executable, "-m", c.module, *c.args], code,
