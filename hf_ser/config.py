@@ -119,7 +119,9 @@ class DataConfig:
     """Training-only augmentations, e.g. ``[{name: word_swap, mode: ravdess, p: 0.5}, {name: noise, snr_db: [10, 30]}]``."""
     transcripts: Union[TranscriptsConfig, None] = None
     """``{asr: <Whisper name or shape:whisper-tiny>}``: clips without a transcript get one by ASR, made once at data
-    preparation and cached per clip; ``data_report.json`` names the recogniser. For speech + text models."""
+    preparation and cached per clip; ``data_report.json`` names the recogniser. For speech + text models. The saved
+    model records the recogniser, and ``hf_ser.load`` / ``hf-ser predict`` / ``serve`` / ``evaluate`` run it for inputs
+    given without a transcript (``--asr auto``, the default)."""
     alignment: dict[str, Any] = field(default_factory=dict)
     """Word boundaries for word swap: ``{aligner: ctc|wdseg|textgrid|pause, min_score: ..., <aligner options>}``,
     e.g. ``{aligner: ctc, model: facebook/wav2vec2-base-960h}``; computed once per corpus and cached."""

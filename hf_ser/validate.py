@@ -98,16 +98,16 @@ def _check_data(cfg: RecipeConfig, errors: list[str]) -> None:
 
 def _check_transcripts(cfg: RecipeConfig, errors: list[str]) -> None:
     """``data.transcripts``: a Whisper recogniser, for a speech + text model."""
-    from hf_ser.models.shapes import BACKBONE_SHAPES, SHAPE_PREFIX
+    from hf_ser.models.shapes import asr_shape_problem
 
     spec = cfg.data.transcripts
     if spec is None:
         return
     if not cfg.model.text_encoder:
         errors.append("data.transcripts: ASR transcripts feed a speech + text model; set model.text_encoder or drop data.transcripts")
-    whisper = sorted(SHAPE_PREFIX + k for k in BACKBONE_SHAPES if "whisper" in k)
-    if spec.asr.startswith(SHAPE_PREFIX) and spec.asr not in whisper:
-        errors.append(f"data.transcripts.asr: {spec.asr!r} is not a Whisper shape; valid: {whisper} or a Whisper checkpoint name")
+    problem = asr_shape_problem(spec.asr)
+    if problem:
+        errors.append(f"data.transcripts.asr={spec.asr}: {problem}")
 
 
 def _check_corpus(where: str, spec: CorpusSpec, corpora: Mapping[str, Any], errors: list[str]) -> None:

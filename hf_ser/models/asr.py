@@ -19,7 +19,7 @@ from transformers import PreTrainedTokenizerFast, WhisperFeatureExtractor, Whisp
 from hf_ser.audio import SAMPLE_RATE
 from hf_ser.errors import UserError, first_line
 from hf_ser.models.modeling_ser import WHISPER_MODEL_TYPE
-from hf_ser.models.shapes import BACKBONE_SHAPES, SHAPE_PREFIX, shape_config
+from hf_ser.models.shapes import SHAPE_PREFIX, asr_shape_problem, shape_config
 
 MAX_NEW_TOKENS = 64  # a clip of emotional speech is a sentence or two
 WINDOW_S = 30  # Whisper's input window (its feature extractor pads or cuts to 30 s)
@@ -63,9 +63,9 @@ def check_recogniser(name: str, flag: str = "asr") -> None:
     Raises:
         UserError: one line with the valid shapes.
     """
-    whisper = sorted(SHAPE_PREFIX + k for k in BACKBONE_SHAPES if "whisper" in k)
-    if name.startswith(SHAPE_PREFIX) and name not in whisper:
-        raise UserError(f"{flag}={name}: not a Whisper shape; valid: {whisper} or a Whisper checkpoint name")
+    problem = asr_shape_problem(name)
+    if problem:
+        raise UserError(f"{flag}={name}: {problem}")
 
 
 def build_asr(name: str, device: str | None = None) -> Asr:

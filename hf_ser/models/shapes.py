@@ -251,3 +251,13 @@ def shape_config(name: str) -> PretrainedConfig:
     if key not in BACKBONE_SHAPES:
         raise KeyError(f"Unknown backbone shape {name!r}; choose one of {sorted(BACKBONE_SHAPES)}")
     return BACKBONE_SHAPES[key]()
+
+
+def asr_shape_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a speech recogniser: a ``shape:`` name that is no Whisper shape (``None``: a Whisper
+    shape, or a checkpoint name, which is checked when it is built). The one rule of ``data.transcripts.asr`` and
+    ``--asr``."""
+    whisper = sorted(SHAPE_PREFIX + k for k in BACKBONE_SHAPES if "whisper" in k)
+    if name.startswith(SHAPE_PREFIX) and name not in whisper:
+        return f"not a Whisper shape; valid: {whisper} or a Whisper checkpoint name"
+    return None
