@@ -29,8 +29,8 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    if getattr(config, "cache", None) is None:
-        return
+    if not hasattr(config, "workerinput") or getattr(config, "cache", None) is None:
+        return  # only the xdist workers' collection sets the queue; a run without workers keeps pytest's order
     measured = config.cache.get(SECONDS_KEY, {})
     per_file: dict[str, float] = {}
     for item in items:
