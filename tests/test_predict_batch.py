@@ -16,6 +16,9 @@ import hf_ser
 from hf_ser import cli
 from hf_ser.audio import SAMPLE_RATE, load_audio
 
+# These tests look at the PNGs themselves: render them (tests/conftest.py).
+pytestmark = pytest.mark.real_plots
+
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):

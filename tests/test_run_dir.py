@@ -10,6 +10,9 @@ import pytest
 
 from hf_ser import run_dir as rd
 
+# These tests look at the PNGs themselves: render them (tests/conftest.py).
+pytestmark = pytest.mark.real_plots
+
 REPO = Path(__file__).parents[1]
 DEMO_RECIPE = REPO / "recipes" / "demo" / "ravdess_tiny.yaml"
 

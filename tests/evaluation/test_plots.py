@@ -5,6 +5,9 @@ from PIL import Image
 
 from hf_ser.evaluation import plot_confusion, plot_curves
 
+# These tests look at the PNGs themselves: render them (tests/conftest.py).
+pytestmark = pytest.mark.real_plots
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

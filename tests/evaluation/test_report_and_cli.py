@@ -10,6 +10,9 @@ from hf_ser.commands import evaluate as cli
 from hf_ser.evaluation import read_run_protocol
 from hf_ser.evaluation.report import speaker_independence
 
+# These tests look at the PNGs themselves: render them (tests/conftest.py).
+pytestmark = pytest.mark.real_plots
+
 
 def _run(argv):
     parser = argparse.ArgumentParser()
