@@ -22,7 +22,7 @@ from typing import Any
 from hf_ser.audio import FFMPEG_ONLY_EXTENSIONS, SOUNDFILE_EXTENSIONS
 from hf_ser.errors import UserError
 from hf_ser.inference import EmotionModel, Prediction, Segment, VadSettings, load, top_k
-from hf_ser.inference.results import ABSTAIN
+from hf_ser.inference.results import ABSTAIN, TEXT_FIELDS
 from hf_ser.modality import SPEECH_TEXT
 
 logger = logging.getLogger(__name__)
@@ -30,8 +30,6 @@ logger = logging.getLogger(__name__)
 OUTPUT_FORMATS = (".csv", ".jsonl")
 # Extensions picked up when walking folders (files named explicitly are always tried).
 AUDIO_EXTENSIONS = SOUNDFILE_EXTENSIONS | FFMPEG_ONLY_EXTENSIONS
-# What a speech + text model's row says about its transcript (``Prediction`` / ``Segment`` fields of these names).
-TEXT_COLUMNS = ("modality", "text_source", "transcript")
 
 
 def collect_audio_paths(paths: Sequence[str | Path]) -> list[Path]:
@@ -87,7 +85,7 @@ def columns(model: EmotionModel, *, segment: bool, k: int | None) -> list[str]:
     head = ["source"] + (["kind", "start_s", "end_s"] if segment else []) + ["label"]
     probs = [f"p_{lab}" for lab in model.labels] + list(model.dims)
     ranks = [name for i in range(1, (k or 0) + 1) for name in (f"top{i}", f"top{i}_p")]
-    tail = ["duration_s"] + (["speech_s"] if segment else []) + (list(TEXT_COLUMNS) if model.settings.modality == SPEECH_TEXT else [])
+    tail = ["duration_s"] + (["speech_s"] if segment else []) + (list(TEXT_FIELDS) if model.settings.modality == SPEECH_TEXT else [])
     tail += ["error"]
     return head + probs + ranks + tail
 
@@ -98,7 +96,7 @@ def csv_rows(result: Prediction, model: EmotionModel, *, segment: bool, k: int |
 
     def row(item, **extra) -> dict[str, Any]:
         out = {"source": result.source, "label": item.label or "", **extra}
-        out.update({name: getattr(item, name) or "" for name in TEXT_COLUMNS})
+        out.update({name: getattr(item, name) or "" for name in TEXT_FIELDS})
         out.update({f"p_{lab}": round(p, 6) for lab, p in item.probabilities.items()})
         out.update({d: round(v, 6) for d, v in item.dims.items()})
         for i, entry in enumerate(top_k(item.probabilities, k) if k else [], start=1):

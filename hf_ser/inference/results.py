@@ -76,9 +76,14 @@ class Segment:
         return out
 
 
+# What a prediction or a speech segment says about its transcript (fields of ``Segment`` and ``Prediction``; the
+# columns ``hf-ser predict`` adds for a speech + text model).
+TEXT_FIELDS = ("modality", "text_source", "transcript")
+
+
 def _text_fields(item: Segment | Prediction) -> dict[str, Any]:
     """What an item used: ``modality``, ``text_source`` and the ASR's ``transcript``, those that are set."""
-    return {k: getattr(item, k) for k in ("modality", "text_source", "transcript") if getattr(item, k) is not None}
+    return {k: getattr(item, k) for k in TEXT_FIELDS if getattr(item, k) is not None}
 
 
 @dataclass

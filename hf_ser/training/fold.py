@@ -50,9 +50,9 @@ from hf_ser.training.timing import LoopTiming
 
 logger = logging.getLogger("hf_ser.train")
 
-# What a training step passes to the model from a collated batch.
 # Fewer validation clips than this give a noisy temperature (one scalar, but fitted on a handful of logits): warn.
 FEW_CALIBRATION_CLIPS = 100
+# What a training step passes to the model from a collated batch.
 STEP_INPUTS = ("input_values", "attention_mask", "labels", "dims", "input_lengths", "text_input_ids", "text_attention_mask")
 
 # The callbacks a recipe turns on: each maker returns its callback for the recipe, or None when it is off.
